@@ -1,0 +1,16 @@
+"""icl-theory: pure-numpy checks of the theory of in-context learning.
+
+Modules (each small, each citing its paper beside the code):
+
+- :mod:`theory.nn`         forward/backward pairs: linear, softmax, attention, ReLU, losses
+- :mod:`theory.gradcheck`  finite-difference checks of hand-written gradients
+- :mod:`theory.optim`      SGD, heavy-ball momentum, Adam over dict-of-array params
+- :mod:`theory.dual_form`  Dai et al. 2023: GD on a linear layer == linear attention
+- :mod:`theory.claims`     the claim ledger read by ``python -m theory``
+"""
+from . import claims, dual_form, gradcheck, nn, optim
+from .gradcheck import check_gradients, numerical_gradient, rel_error
+
+__all__ = ["claims", "dual_form", "gradcheck", "nn", "optim",
+           "check_gradients", "numerical_gradient", "rel_error"]
+__version__ = "0.1.0"

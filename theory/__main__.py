@@ -1,0 +1,92 @@
+"""``python -m theory`` (also installed as ``icl-theory``): list and check the claims.
+
+    python -m theory list
+    python -m theory check [ID ...] [--seed S] [--instances N]
+
+``check`` runs, for each claim, its sympy proof and its numeric check on random
+float64 instances, prints one row per claim, and exits 0 only if every claim holds.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .claims import CLAIMS, EXACT, get, run_check
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+    return "\n".join([line(rows[0]), line(["-" * w for w in widths])] + [line(r) for r in rows[1:]])
+
+
+def cmd_list(_args) -> int:
+    rows = [["claim", "paper", "verdict", "statement"]]
+    rows += [[c.id, c.paper, c.verdict, c.statement] for c in CLAIMS]
+    print(_table(rows))
+    return 0
+
+
+def cmd_check(args) -> int:
+    try:
+        claims = [get(i) for i in args.ids] if args.ids else CLAIMS
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    rows = [["claim", "paper", "verdict", "symbolic", "worst rel. error", "tol",
+             "paper's wording: gap", "time", "status"]]
+    notes, all_ok, proofs = [], True, {}
+    for c in claims:
+        r = run_check(c, seed=args.seed, instances=args.instances, proof_cache=proofs)
+        gap = "-" if r.gap_range is None else f"{r.gap_range[0]:.2g} .. {r.gap_range[1]:.2g}"
+        rows.append([c.id, c.paper, c.verdict, "ok" if r.symbolic_ok else "FAIL",
+                     f"{r.worst_error:.2e}", f"{c.tol:.0e}", gap, f"{r.seconds:.2f}s",
+                     "holds" if r.ok else "FAILS"])
+        if c.verdict != EXACT:
+            notes.append(f"  {c.id}: the paper says \"{c.paper_says}\"; verified instead: {c.statement}")
+        if r.symbolic_error:
+            notes.append(f"  {c.id}: {r.symbolic_error}")
+        all_ok &= r.ok
+        print(f"checked {c.id}", file=sys.stderr, flush=True)
+    print(_table(rows))
+    print(f"\n{args.instances} random float64 instances per claim, seed {args.seed}.")
+    if notes:
+        print("Not exact as the paper words it:\n" + "\n".join(notes))
+    print("\nALL CLAIMS HOLD" if all_ok else "\nSOME CLAIMS FAIL")
+    return 0 if all_ok else 1
+
+
+def _nonneg_int(text: str) -> int:
+    v = int(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0; got {v}")
+    return v
+
+
+def _pos_int(text: str) -> int:
+    v = int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1; got {v}")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m theory", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="print every registered claim").set_defaults(func=cmd_list)
+    c = sub.add_parser("check", help="prove and numerically check claims (all by default)")
+    c.add_argument("ids", nargs="*", metavar="ID", help="claim ids (see `list`)")
+    c.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default 0)")
+    c.add_argument("--instances", type=_pos_int, default=20,
+                   help="random instances per claim (default 20)")
+    c.set_defaults(func=cmd_check)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

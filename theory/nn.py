@@ -1,0 +1,313 @@
+"""Building blocks as forward/backward pairs, float64, batched.
+
+Every layer comes as ``y, cache = f_forward(x, ...)`` and
+``dx, ... = f_backward(dy, cache)``; the backward is hand-written right under the
+formula it differentiates, and never updates anything in place.
+
+Row-vector convention.  The papers write tokens as *columns* (``y = W x``,
+``LinearAttn(V, K, q) = V K^T q``).  Here tokens are *rows* of arrays shaped
+``(..., T, D)`` (batch first), so every formula appears transposed:
+``y = x W^T`` and ``out = (Q K^T) V`` with one query per row of ``Q``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import array, finite_scalar, positive_int, same_size
+
+__all__ = [
+    "linear_forward", "linear_backward",
+    "softmax", "softmax_backward", "log_softmax",
+    "relu_forward", "relu_backward",
+    "attention_mask",
+    "linear_attention_forward", "linear_attention_backward",
+    "softmax_attention_forward", "softmax_attention_backward",
+    "self_attention_forward", "self_attention_backward",
+    "squared_error_forward", "squared_error_backward",
+    "cross_entropy_forward", "cross_entropy_backward",
+]
+
+
+def _check_dy(dy, like: np.ndarray, name: str = "dy") -> np.ndarray:
+    return array(name, dy, shape=like.shape)
+
+
+# --------------------------------------------------------------------------- linear
+def linear_forward(x, W, b=None):
+    """Affine map ``y = W x + b`` applied to every row: ``y = x W^T + b``.
+
+    x: (..., D_in); W: (D_out, D_in); b: (D_out,) or None.  Returns y: (..., D_out).
+    """
+    W = array("W", W, ndim=2)
+    x = array("x", x, min_ndim=1)
+    same_size("input width", x=x.shape[-1], W=W.shape[1])
+    if b is not None:
+        b = array("b", b, shape=(W.shape[0],))
+    y = x @ W.T                                            # (..., D_out)
+    if b is not None:
+        y = y + b
+    return y, (x, W, b is not None)
+
+
+def linear_backward(dy, cache):
+    """Gradients of ``y = x W^T + b``: dx = dy W, dW = sum_rows dy^T x, db = sum_rows dy.
+
+    Returns ``dx, {"W": dW, "b": db}`` (``"b"`` only if the forward had a bias).
+    """
+    x, W, has_b = cache
+    dy = array("dy", dy, shape=x.shape[:-1] + (W.shape[0],))
+    dx = dy @ W                                            # (..., D_in)
+    dy2 = dy.reshape(-1, W.shape[0])                       # (rows, D_out)
+    x2 = x.reshape(-1, W.shape[1])                         # (rows, D_in)
+    grads = {"W": dy2.T @ x2}                              # (D_out, D_in) = sum_i dy_i x_i^T
+    if has_b:
+        grads["b"] = dy2.sum(axis=0)                       # (D_out,)
+    return dx, grads
+
+
+# --------------------------------------------------------------------------- softmax
+def softmax(z, axis: int = -1) -> np.ndarray:
+    """Numerically stable softmax: ``p_j = exp(z_j - max z) / sum_k exp(z_k - max z)``.
+
+    ``-inf`` entries (masked logits) get probability 0; a slice that is all ``-inf``
+    has no softmax and raises ``ValueError``.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    if np.isnan(z).any() or np.isposinf(z).any():
+        raise ValueError(f"softmax logits must be finite or -inf; got nan/+inf in shape {z.shape}")
+    m = np.max(z, axis=axis, keepdims=True)
+    if np.isneginf(m).any():
+        raise ValueError(f"softmax over an all -inf (fully masked) slice; logits shape {z.shape}")
+    e = np.exp(z - m)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def log_softmax(z, axis: int = -1) -> np.ndarray:
+    """Stable ``log softmax(z) = z - logsumexp(z)``."""
+    z = array("z", z, min_ndim=1)
+    m = np.max(z, axis=axis, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
+
+
+def softmax_backward(dp, p, axis: int = -1) -> np.ndarray:
+    """Vector-Jacobian product of softmax: ``dz = p * (dp - <dp, p>)``."""
+    p = np.asarray(p, dtype=np.float64)
+    dp = _check_dy(dp, p, "dp")
+    return p * (dp - np.sum(dp * p, axis=axis, keepdims=True))
+
+
+# --------------------------------------------------------------------------- relu
+def relu_forward(x):
+    """``y = max(x, 0)`` elementwise."""
+    x = array("x", x)
+    return np.maximum(x, 0.0), x > 0
+
+
+def relu_backward(dy, cache):
+    """``dx = dy * [x > 0]`` (the subgradient 0 is used at x = 0)."""
+    mask = cache
+    return _check_dy(dy, mask) * mask
+
+
+# --------------------------------------------------------------------------- attention
+def attention_mask(n_queries: int, n_keys: int | None = None, *, causal: bool = False,
+                   exclude_self: bool = False, keys_only_first: int | None = None) -> np.ndarray:
+    """Boolean mask ``M[t, s]``: may query ``t`` attend to key ``s``?
+
+    - ``causal``: only keys ``s <= t`` (self-attention order).
+    - ``exclude_self``: not the key at the query's own position, ``s != t``.
+    - ``keys_only_first=N``: only the first ``N`` tokens serve as keys/values, e.g. the
+      context tokens of von Oswald et al. 2023, where the query token is never a key.
+
+    Returns an array of shape (n_queries, n_keys), ``n_keys`` defaulting to ``n_queries``.
+    """
+    T = positive_int("n_queries", n_queries)
+    S = T if n_keys is None else positive_int("n_keys", n_keys)
+    t = np.arange(T)[:, None]
+    s = np.arange(S)[None, :]
+    mask = np.ones((T, S), dtype=bool)
+    if causal:
+        mask &= s <= t
+    if exclude_self:
+        mask &= s != t
+    if keys_only_first is not None:
+        n = positive_int("keys_only_first", keys_only_first)
+        if n > S:
+            raise ValueError(f"keys_only_first must be <= n_keys = {S}; got {n}")
+        mask &= s < n
+    return mask
+
+
+def _attention_inputs(Q, K, V, mask, scale):
+    Q = array("Q", Q, min_ndim=2)
+    K = array("K", K, min_ndim=2)
+    V = array("V", V, min_ndim=2)
+    same_size("key width", Q=Q.shape[-1], K=K.shape[-1])
+    same_size("number of key/value tokens", K=K.shape[-2], V=V.shape[-2])
+    try:
+        lead = np.broadcast_shapes(Q.shape[:-2], K.shape[:-2], V.shape[:-2])
+    except ValueError:
+        raise ValueError(f"batch shapes of Q {Q.shape}, K {K.shape}, V {V.shape} do not match") from None
+    scale = finite_scalar("scale", scale)
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.dtype != bool:
+            raise ValueError(f"mask must be a boolean array; got dtype {mask.dtype}")
+        want = lead + (Q.shape[-2], K.shape[-2])
+        try:
+            if np.broadcast_shapes(mask.shape, want) != want:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"mask must broadcast to (..., T, S) = {want}; got shape {mask.shape}") from None
+    return Q, K, V, mask, scale
+
+
+def linear_attention_forward(Q, K, V, mask=None, scale: float = 1.0):
+    """Linear attention ``LinearAttn(V, K, q) = V K^T q`` for every query row.
+
+    Rows: ``out = (scale * Q K^T ⊙ M) V``.
+    Q: (..., T, d_k); K: (..., S, d_k); V: (..., S, d_v); mask M: (T, S) or (..., T, S)
+    booleans.  Returns out: (..., T, d_v).
+    """
+    Q, K, V, mask, scale = _attention_inputs(Q, K, V, mask, scale)
+    A = scale * (Q @ np.swapaxes(K, -1, -2))               # (..., T, S) scores
+    if mask is not None:
+        A = np.where(mask, A, 0.0)
+    return A @ V, (Q, K, V, mask, scale, A)                # (..., T, d_v)
+
+
+def _reduce_to(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum a broadcast gradient back to the shape of the input it came from."""
+    extra = g.ndim - len(shape)
+    if extra:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    return g.sum(axis=axes, keepdims=True) if axes else g
+
+
+def _scores_backward(dA, Q, K, scale):
+    """Given dL/d(scale * Q K^T), return dQ = scale dA K and dK = scale dA^T Q."""
+    dQ = scale * (dA @ K)                                  # (..., T, d_k)
+    dK = scale * (np.swapaxes(dA, -1, -2) @ Q)             # (..., S, d_k)
+    return _reduce_to(dQ, Q.shape), _reduce_to(dK, K.shape)
+
+
+def linear_attention_backward(dout, cache):
+    """Gradients of ``out = (scale Q K^T ⊙ M) V``:
+    dV = A^T dout, dA = (dout V^T) ⊙ M, dQ = scale dA K, dK = scale dA^T Q."""
+    Q, K, V, mask, scale, A = cache
+    dout = array("dout", dout, shape=A.shape[:-1] + (V.shape[-1],))
+    dV = np.swapaxes(A, -1, -2) @ dout                     # (..., S, d_v)
+    dA = dout @ np.swapaxes(V, -1, -2)                     # (..., T, S)
+    if mask is not None:
+        dA = np.where(mask, dA, 0.0)
+    dQ, dK = _scores_backward(dA, Q, K, scale)
+    return dQ, dK, _reduce_to(dV, V.shape)
+
+
+def softmax_attention_forward(Q, K, V, mask=None, scale: float = 1.0):
+    """Softmax attention: ``out = softmax(scale * Q K^T, masked) V``, softmax over keys.
+
+    Shapes as in :func:`linear_attention_forward`.  Masked keys get weight exactly 0;
+    a query row with no key left raises ``ValueError`` (its softmax is undefined).
+    The weights ``P`` (..., T, S) are in the cache as ``cache[-1]``.
+    """
+    Q, K, V, mask, scale = _attention_inputs(Q, K, V, mask, scale)
+    S = scale * (Q @ np.swapaxes(K, -1, -2))               # (..., T, S) logits
+    if mask is not None:
+        if not np.all(np.any(mask, axis=-1)):
+            raise ValueError("mask leaves a query with no key: softmax attention is undefined there")
+        S = np.where(mask, S, -np.inf)
+    P = softmax(S, axis=-1)                                # (..., T, S) weights
+    return P @ V, (Q, K, V, mask, scale, P)                # (..., T, d_v)
+
+
+def softmax_attention_backward(dout, cache):
+    """Gradients of ``out = P V``, ``P = softmax(scale Q K^T)``:
+    dV = P^T dout, dP = dout V^T, dS = P ⊙ (dP - rowsum(dP ⊙ P)), then as linear attention."""
+    Q, K, V, mask, scale, P = cache
+    dout = array("dout", dout, shape=P.shape[:-1] + (V.shape[-1],))
+    dV = np.swapaxes(P, -1, -2) @ dout                     # (..., S, d_v)
+    dP = dout @ np.swapaxes(V, -1, -2)                     # (..., T, S)
+    dS = P * (dP - np.sum(dP * P, axis=-1, keepdims=True))  # masked entries: P = 0 -> dS = 0
+    dQ, dK = _scores_backward(dS, Q, K, scale)
+    return dQ, dK, _reduce_to(dV, V.shape)
+
+
+_ATTENTION = {
+    "linear": (linear_attention_forward, linear_attention_backward),
+    "softmax": (softmax_attention_forward, softmax_attention_backward),
+}
+
+
+def self_attention_forward(X, params, *, kind: str = "softmax", mask=None, scale: float = 1.0):
+    """Single-head self-attention with projections ``q = W_Q x, k = W_K x, v = W_V x``.
+
+    X: (..., T, D); params ``{"W_Q": (d_k, D), "W_K": (d_k, D), "W_V": (d_v, D)}``;
+    ``kind`` is ``"softmax"`` or ``"linear"``; ``mask`` as from :func:`attention_mask`.
+    Returns the attention output (..., T, d_v) (no residual, no output projection).
+    """
+    if kind not in _ATTENTION:
+        raise ValueError(f"kind must be 'softmax' or 'linear'; got {kind!r}")
+    missing = {"W_Q", "W_K", "W_V"} - set(params)
+    if missing:
+        raise ValueError(f"params is missing {sorted(missing)}; got keys {sorted(params)}")
+    Q, cq = linear_forward(X, params["W_Q"])               # (..., T, d_k)
+    K, ck = linear_forward(X, params["W_K"])               # (..., T, d_k)
+    V, cv = linear_forward(X, params["W_V"])               # (..., T, d_v)
+    out, ca = _ATTENTION[kind][0](Q, K, V, mask=mask, scale=scale)
+    return out, (kind, cq, ck, cv, ca)
+
+
+def self_attention_backward(dout, cache):
+    """Returns ``dX, {"W_Q": ..., "W_K": ..., "W_V": ...}`` for :func:`self_attention_forward`."""
+    kind, cq, ck, cv, ca = cache
+    dQ, dK, dV = _ATTENTION[kind][1](dout, ca)
+    dXq, gq = linear_backward(dQ, cq)
+    dXk, gk = linear_backward(dK, ck)
+    dXv, gv = linear_backward(dV, cv)
+    return dXq + dXk + dXv, {"W_Q": gq["W"], "W_K": gk["W"], "W_V": gv["W"]}
+
+
+# --------------------------------------------------------------------------- losses
+def squared_error_forward(pred, target):
+    """``L = 1/(2n) sum_i ||pred_i - target_i||^2`` over the n rows of (..., D) arrays."""
+    pred = array("pred", pred, min_ndim=1)
+    target = array("target", target, shape=pred.shape)
+    n = pred.size // pred.shape[-1]
+    r = pred - target                                      # (..., D) residuals
+    return 0.5 * float(np.sum(r * r)) / n, (r, n)
+
+
+def squared_error_backward(dloss, cache):
+    """``dL/dpred_i = dloss * (pred_i - target_i) / n`` (``dloss`` is 1.0 at the top)."""
+    r, n = cache
+    return finite_scalar("dloss", dloss) * r / n
+
+
+def cross_entropy_forward(logits, labels):
+    """Softmax cross-entropy ``L = -1/n sum_i log softmax(z_i)[y_i]``.
+
+    logits: (..., C); labels: integers in [0, C) of shape logits.shape[:-1].
+    """
+    z = array("logits", logits, min_ndim=1)
+    y = np.asarray(labels)
+    if y.shape != z.shape[:-1]:
+        raise ValueError(f"labels must have shape {z.shape[:-1]} (logits without the class axis); got {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"labels must be integers; got dtype {y.dtype}")
+    C = z.shape[-1]
+    if y.size and (y.min() < 0 or y.max() >= C):
+        raise ValueError(f"labels must lie in [0, {C}); got range [{y.min()}, {y.max()}]")
+    logp = log_softmax(z)                                  # (..., C)
+    picked = np.take_along_axis(logp, y[..., None], axis=-1)[..., 0]
+    n = y.size
+    return -float(picked.sum()) / n, (np.exp(logp), y, n)
+
+
+def cross_entropy_backward(dloss, cache):
+    """``dL/dz_i = dloss * (softmax(z_i) - onehot(y_i)) / n`` (``dloss`` is 1.0 at the top)."""
+    p, y, n = cache
+    g = p.copy()
+    np.put_along_axis(g, y[..., None], np.take_along_axis(g, y[..., None], axis=-1) - 1.0, axis=-1)
+    return finite_scalar("dloss", dloss) * g / n
