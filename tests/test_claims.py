@@ -1,0 +1,74 @@
+"""The ledger and the command line that reads it."""
+import subprocess
+import sys
+
+import pytest
+
+import theory.claims as claims
+from theory.__main__ import main
+from theory.claims import CLAIMS, EXACT, FALSE_AS_STATED, get, run_check
+
+
+def test_ledger_is_well_formed():
+    ids = [c.id for c in CLAIMS]
+    assert len(ids) == len(set(ids))
+    for c in CLAIMS:
+        assert c.verdict in (EXACT, claims.APPROXIMATE, FALSE_AS_STATED)
+        if c.verdict != EXACT:
+            assert c.literal_gap is not None and c.paper_says, c.id
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.id)
+def test_every_claim_holds(claim):
+    r = run_check(claim, seed=1, instances=10)
+    assert r.symbolic_ok and r.worst_error <= claim.tol and r.ok, r
+
+
+def test_list(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for c in CLAIMS:
+        assert c.id in out and c.statement in out
+
+
+def test_check_selected_claims(capsys):
+    assert main(["check", "dai-icl-split", "dai-momentum", "--seed", "3", "--instances", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "dai-icl-split" in out and "dai-dual-xent" not in out
+    assert "ALL CLAIMS HOLD" in out and "seed 3" in out
+
+
+def test_a_broken_claim_fails_the_check(monkeypatch, capsys):
+    c = get("dai-icl-split")
+    broken = claims.Claim(c.id, c.paper, c.statement, c.verdict, c.proof, lambda rng: 1e-9)
+    monkeypatch.setattr(claims, "CLAIMS", [broken if x is c else x for x in CLAIMS])
+    assert main(["check", "dai-icl-split", "--instances", "2"]) == 1
+    assert "FAILS" in capsys.readouterr().out
+
+
+def test_a_false_claim_whose_gap_vanishes_fails(monkeypatch):
+    """If the paper's wording turned out to hold, the 'false as stated' verdict is wrong."""
+    c = get("dai-momentum")
+    fake = claims.Claim(c.id, c.paper, c.statement, c.verdict, c.proof, c.check,
+                        literal_gap=lambda rng: 0.0, paper_says=c.paper_says)
+    assert not run_check(fake, instances=2).ok
+
+
+def test_unknown_claim_and_bad_options(capsys):
+    assert main(["check", "no-such-claim"]) == 2
+    assert "unknown claim 'no-such-claim'" in capsys.readouterr().err
+    for argv in (["check", "--instances", "0"], ["check", "--seed", "-1"], ["frobnicate"]):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 2
+    with pytest.raises(ValueError, match="unknown claim"):
+        get("nope")
+    with pytest.raises(ValueError, match="instances"):
+        run_check(CLAIMS[0], instances=0)
+
+
+def test_console_entry_point_runs_as_module():
+    done = subprocess.run([sys.executable, "-m", "theory", "check", "dai-dual-squared", "--instances", "3"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "ALL CLAIMS HOLD" in done.stdout

@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+from hypothesis import given
+
+from conftest import rng_from, seeds, small, well_scaled
+from theory.gradcheck import check_gradients, directional_errors, numerical_gradient, rel_error
+
+
+def quadratic(p):
+    """f = ½ aᵀ A a + sum(sin b): gradient A a (A symmetric) and cos b."""
+    return 0.5 * p["a"] @ p["A"] @ p["a"] + np.sum(np.sin(p["b"]))
+
+
+@given(seeds, small)
+def test_numerical_gradient_matches_known_gradient(seed, n):
+    rng = rng_from(seed)
+    M = rng.standard_normal((n, n))
+    params = {"a": well_scaled(rng, n), "A": M + M.T, "b": rng.standard_normal((2, n))}
+    num = numerical_gradient(quadratic, params)
+    assert rel_error(num["a"], params["A"] @ params["a"]) < 1e-8
+    assert rel_error(num["b"], np.cos(params["b"])) < 1e-8
+    assert rel_error(num["A"], 0.5 * np.outer(params["a"], params["a"])) < 1e-8
+
+
+def test_numerical_gradient_leaves_params_untouched():
+    params = {"a": np.arange(3.0), "A": np.eye(3), "b": np.ones(2)}
+    before = {k: v.copy() for k, v in params.items()}
+    numerical_gradient(quadratic, params)
+    for k in params:
+        assert np.array_equal(params[k], before[k])
+
+
+def _quad_grads(p):
+    return {"a": p["A"] @ p["a"], "A": 0.5 * np.outer(p["a"], p["a"]), "b": np.cos(p["b"])}
+
+
+@given(seeds)
+def test_check_gradients_accepts_right_and_rejects_wrong(seed):
+    rng = rng_from(seed)
+    M = rng.standard_normal((4, 4))
+    p = {"a": well_scaled(rng, 4), "A": M + M.T, "b": rng.standard_normal(3)}
+    g = _quad_grads(p)
+    errs = check_gradients(quadratic, p, g)
+    assert max(errs.values()) < 1e-7
+    wrong = dict(g, a=p["A"].T @ p["a"] * 1.01)            # a 1% error must be caught
+    with pytest.raises(AssertionError, match="'a'"):
+        check_gradients(quadratic, p, wrong)
+
+
+def test_directional_path_for_large_parameters():
+    rng = rng_from(0)
+    p = {"a": rng.standard_normal(60), "A": np.eye(60), "b": rng.standard_normal(5)}
+    g = _quad_grads(p)
+    errs = check_gradients(quadratic, p, g, max_entries=50)   # "A" (3600) goes directional
+    assert errs["A"] < 1e-7
+    assert directional_errors(quadratic, p, g, n_directions=4).max() < 1e-7
+    bad = dict(g, A=-g["A"])
+    assert directional_errors(quadratic, p, bad, n_directions=4).max() > 1e-3
+
+
+def test_rel_error():
+    assert rel_error(np.zeros(3), np.zeros(3)) == 0.0
+    assert rel_error([1.0, 0.0], [0.0, 1.0]) == pytest.approx(np.sqrt(2))
+    assert rel_error([2.0], [1.0]) == pytest.approx(0.5)
+
+
+def test_bad_input():
+    p = {"a": np.ones(2), "A": np.eye(2), "b": np.ones(1)}
+    with pytest.raises(ValueError, match="shapes"):
+        rel_error(np.ones(2), np.ones(3))
+    with pytest.raises(ValueError, match="eps"):
+        numerical_gradient(quadratic, p, eps=0.0)
+    with pytest.raises(ValueError, match="non-empty dict"):
+        numerical_gradient(quadratic, {})
+    with pytest.raises(ValueError, match="keys"):
+        check_gradients(quadratic, p, {"a": np.ones(2)})
+    with pytest.raises(ValueError, match=r"grads\['a'\].*shape"):
+        check_gradients(quadratic, p, {"a": np.ones(3), "A": np.eye(2), "b": np.ones(1)})
+    with pytest.raises(ValueError, match="finite scalar"):
+        numerical_gradient(lambda q: np.ones(2), p)
+    with pytest.raises(ValueError, match="non-finite"):
+        numerical_gradient(quadratic, {"a": np.array([np.nan, 1.0]), "A": np.eye(2), "b": np.ones(1)})
