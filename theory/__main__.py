@@ -9,6 +9,7 @@ float64 instances, prints one row per claim, and exits 0 only if every claim hol
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .claims import CLAIMS, EXACT, get, run_check
@@ -85,7 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:                    # e.g. `icl-theory list | head`
+        sys.stdout = open(os.devnull, "w")
+        return 0
 
 
 if __name__ == "__main__":
