@@ -43,7 +43,12 @@ def linear_forward(x, W, b=None):
     same_size("input width", x=x.shape[-1], W=W.shape[1])
     if b is not None:
         b = array("b", b, shape=(W.shape[0],))
-    y = x @ W.T                                            # (..., D_out)
+    return _linear(x, W, b)
+
+
+def _linear(x, W, b=None):
+    """Unchecked kernel of :func:`linear_forward` (one 2-d GEMM over all rows)."""
+    y = (x.reshape(-1, W.shape[1]) @ W.T).reshape(x.shape[:-1] + (W.shape[0],))  # (..., D_out)
     if b is not None:
         y = y + b
     return y, (x, W, b is not None)
@@ -54,11 +59,16 @@ def linear_backward(dy, cache):
 
     Returns ``dx, {"W": dW, "b": db}`` (``"b"`` only if the forward had a bias).
     """
+    x, W, _ = cache
+    return _linear_backward(array("dy", dy, shape=x.shape[:-1] + (W.shape[0],)), cache)
+
+
+def _linear_backward(dy, cache):
+    """Unchecked kernel of :func:`linear_backward`."""
     x, W, has_b = cache
-    dy = array("dy", dy, shape=x.shape[:-1] + (W.shape[0],))
-    dx = dy @ W                                            # (..., D_in)
     dy2 = dy.reshape(-1, W.shape[0])                       # (rows, D_out)
     x2 = x.reshape(-1, W.shape[1])                         # (rows, D_in)
+    dx = (dy2 @ W).reshape(x.shape)                        # (..., D_in)
     grads = {"W": dy2.T @ x2}                              # (D_out, D_in) = sum_i dy_i x_i^T
     if has_b:
         grads["b"] = dy2.sum(axis=0)                       # (D_out,)
@@ -169,8 +179,14 @@ def linear_attention_forward(Q, K, V, mask=None, scale: float = 1.0):
     Q: (..., T, d_k); K: (..., S, d_k); V: (..., S, d_v); mask M: (T, S) or (..., T, S)
     booleans.  Returns out: (..., T, d_v).
     """
-    Q, K, V, mask, scale = _attention_inputs(Q, K, V, mask, scale)
-    A = scale * (Q @ np.swapaxes(K, -1, -2))               # (..., T, S) scores
+    return _linear_attention(*_attention_inputs(Q, K, V, mask, scale))
+
+
+def _linear_attention(Q, K, V, mask=None, scale=1.0):
+    """Unchecked kernel of :func:`linear_attention_forward`."""
+    A = Q @ np.swapaxes(K, -1, -2)                         # (..., T, S) scores
+    if scale != 1.0:
+        A = scale * A
     if mask is not None:
         A = np.where(mask, A, 0.0)
     return A @ V, (Q, K, V, mask, scale, A)                # (..., T, d_v)
@@ -187,16 +203,23 @@ def _reduce_to(g: np.ndarray, shape: tuple) -> np.ndarray:
 
 def _scores_backward(dA, Q, K, scale):
     """Given dL/d(scale * Q K^T), return dQ = scale dA K and dK = scale dA^T Q."""
-    dQ = scale * (dA @ K)                                  # (..., T, d_k)
-    dK = scale * (np.swapaxes(dA, -1, -2) @ Q)             # (..., S, d_k)
+    if scale != 1.0:
+        dA = scale * dA
+    dQ = dA @ K                                            # (..., T, d_k)
+    dK = np.swapaxes(dA, -1, -2) @ Q                       # (..., S, d_k)
     return _reduce_to(dQ, Q.shape), _reduce_to(dK, K.shape)
 
 
 def linear_attention_backward(dout, cache):
     """Gradients of ``out = (scale Q K^T ⊙ M) V``:
     dV = A^T dout, dA = (dout V^T) ⊙ M, dQ = scale dA K, dK = scale dA^T Q."""
+    V, A = cache[2], cache[5]
+    return _linear_attention_backward(array("dout", dout, shape=A.shape[:-1] + (V.shape[-1],)), cache)
+
+
+def _linear_attention_backward(dout, cache):
+    """Unchecked kernel of :func:`linear_attention_backward`."""
     Q, K, V, mask, scale, A = cache
-    dout = array("dout", dout, shape=A.shape[:-1] + (V.shape[-1],))
     dV = np.swapaxes(A, -1, -2) @ dout                     # (..., S, d_v)
     dA = dout @ np.swapaxes(V, -1, -2)                     # (..., T, S)
     if mask is not None:
