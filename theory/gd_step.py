@@ -20,15 +20,11 @@ columns as in the paper, so ``W e`` is computed as ``E @ W.T``.
 """
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-
 import numpy as np
 
 from . import nn
-from ._validate import array, as_rng, finite_scalar, positive_int, same_size
-from .optim import Adam, clip_by_global_norm
-from .tasks import regression_tasks, uniform_moments
+from .gradcheck import rel_error
+from ._validate import array, finite_scalar, positive_int, same_size
 
 __all__ = [
     "LSA_KEYS", "tokens", "readout", "lsa_forward", "lsa_backward",
@@ -36,6 +32,8 @@ __all__ = [
     "gd_construction", "gdpp_construction", "gd_predict", "gdpp_predict",
     "optimal_one_step", "zfb_gamma",
 ]
+
+# Training and the comparison with GD live in theory/lsa_training.py.
 
 LSA_KEYS = ("W_K", "W_Q", "W_V", "P")
 
@@ -242,13 +240,14 @@ def gd_predict(X, Y, xq, eta, steps: int = 1, W0=None):
     return np.einsum("bod,bd->bo", W, xq), W
 
 
-def gdpp_predict(X, Y, xq, etas, gammas):
+def gdpp_predict(X, Y, xq, etas, gammas, *, return_state: bool = False):
     """GD++ (von Oswald et al. 2023, Sec. 4), W0 = 0, one entry of (η, γ) per layer.
 
     Layer l, with the x's it receives: a GD step from W = 0 on the current residual
     targets ``r_i`` (``ΔW = (η/N) Σ_i r_i x_i^T``, ``ŷ += ΔW x_q``, ``r_i -= ΔW x_i``), and
     every input, query included, becomes ``x ← (I - γ Σ_i x_i x_i^T) x``.
-    Returns ŷ (B, d_out).
+    Returns ŷ (B, d_out); with ``return_state`` also the final ``(X, R, xq)``, which the
+    tokens of the GD++ layers hold (context ``(x_i, r_i)``, query ``(x_q, -ŷ)``).
     """
     X, R, xq = _regression_inputs(X, Y, xq)
     etas = np.atleast_1d(np.asarray(etas, dtype=np.float64))
@@ -264,7 +263,7 @@ def gdpp_predict(X, Y, xq, etas, gammas):
         T = np.eye(d) - gamma * np.swapaxes(X, 1, 2) @ X   # (B, d, d)  I - γ Σ x_i x_i^T
         X = X @ T                                          # T symmetric: rows x ← T x
         xq = np.einsum("bde,be->bd", T, xq)
-    return y_hat
+    return (y_hat, (X, R, xq)) if return_state else y_hat
 
 
 # --------------------------------------------------------------------------- closed forms
@@ -292,101 +291,80 @@ def zfb_gamma(cov, n_context: int) -> np.ndarray:
     return (1 + 1 / N) * cov + (np.trace(cov) / N) * np.eye(cov.shape[0])
 
 
-# --------------------------------------------------------------------------- training
-@dataclass
-class TrainResult:
-    """What :func:`train_lsa` returns: final parameters and the loss of every step."""
-    params: dict
-    losses: np.ndarray                          # (steps,) training loss ½ mean (ŷ - y)²
-    kind: str                                   # "lsa", "gd" (learned η) or "gdpp" (η, γ)
-    n_layers: int
-    shared: bool
-    task: dict                                  # d, n_context, inputs, a, cov
-    seconds: float = 0.0
-
-    def lsa_params(self) -> dict:
-        """The LSA weights (for "gd"/"gdpp", the construction with the learned η, γ)."""
-        if self.kind == "lsa":
-            return self.params
-        return _constructed(self.params, self.n_layers, self.task["d"], self.task["n_context"])
+# --------------------------------------------------------------------------- random checks
+def _random_regression(rng, d_out_max=3):
+    d, d_out, N = (int(rng.integers(1, hi + 1)) for hi in (5, d_out_max, 8))
+    X = rng.standard_normal((4, N, d)) / np.sqrt(d)
+    W = rng.standard_normal((4, d_out, d))
+    Y = X @ np.swapaxes(W, 1, 2) + 0.1 * rng.standard_normal((4, N, d_out))
+    return X, Y, rng.standard_normal((4, d)) / np.sqrt(d)
 
 
-def _constructed(p, n_layers, d, N):
-    out = {}
-    for layer in range(n_layers):
-        gamma = float(p["gamma"][layer]) if "gamma" in p else 0.0
-        make = gdpp_construction(d, 1, N, float(p["eta"][layer]), gamma) if "gamma" in p \
-            else gd_construction(d, 1, N, float(p["eta"][layer]))
-        out.update({k + str(layer): v for k, v in make.items()})
-    return out
+def check_gd_step(rng: np.random.Generator, steps: int | None = None) -> float:
+    """Relative error of "K constructed LSA layers = K GD steps from W0 ≠ 0" on the
+    prediction and on every context token's y-slot (``y_i - (W_K - W0) x_i``)."""
+    X, Y, xq = _random_regression(rng)
+    d, d_out, N = X.shape[2], Y.shape[2], X.shape[1]
+    K = int(rng.integers(2, 5)) if steps is None else steps
+    W0 = rng.standard_normal((d_out, d))
+    eta = float(rng.uniform(0.1, 1.5))
+    out, _ = stack_forward(tokens(X, Y, xq, W0), gd_construction(d, d_out, N, eta, W0), K, N,
+                           shared=True)
+    y_hat, W = gd_predict(X, Y, xq, eta, K, W0)
+    residual = Y - X @ np.swapaxes(W - W0, 1, 2)           # y_i - (W_K - W0) x_i
+    return max(rel_error(readout(out, d), y_hat), rel_error(out[:, :N, d:], residual),
+               rel_error(out[:, :, :d], np.concatenate([X, xq[:, None]], axis=1)))
 
 
-def _chain_to_eta_gamma(grads, n_layers, d, N, with_gamma):
-    """∂L/∂η_l = tr(∂L/∂P_l [y-block]) / N and ∂L/∂γ_l = -tr(∂L/∂P_l [x-block]):
-    P_l = [[-γ_l I, 0], [0, (η_l/N) I]] and nothing else depends on (η_l, γ_l)."""
-    g = {"eta": np.array([np.trace(grads[f"P{l}"][d:, d:]) / N for l in range(n_layers)])}
-    if with_gamma:
-        g["gamma"] = np.array([-np.trace(grads[f"P{l}"][:d, :d]) for l in range(n_layers)])
-    return g
+def check_gdpp(rng: np.random.Generator) -> float:
+    """Relative error of an L-layer GD++ construction against :func:`gdpp_predict`."""
+    X, Y, xq = _random_regression(rng, d_out_max=1)
+    d, N = X.shape[2], X.shape[1]
+    L = int(rng.integers(1, 4))
+    etas, gammas = rng.uniform(0.1, 1.5, L), rng.uniform(0.0, 0.5, L)
+    params = {}
+    for layer in range(L):
+        params.update({k + str(layer): v for k, v in gdpp_construction(d, 1, N, etas[layer], gammas[layer]).items()})
+    out, _ = stack_forward(tokens(X, Y, xq), params, L, N)
+    y_hat, (Xs, R, xqs) = gdpp_predict(X, Y, xq, etas, gammas, return_state=True)
+    state = tokens(Xs, R, xqs)                             # context (x_i, r_i), query (x_q, 0)
+    state[:, -1, d:] = -y_hat                              # ... and the query's y-slot is -ŷ
+    return rel_error(out, state)                           # the whole token state
 
 
-def model_loss(params, E, y_query, *, kind: str, n_layers: int, shared: bool = False):
-    """Loss and hand-written gradients of an LSA stack ("lsa") or of GD / GD++ with
-    learnable (η, γ) per layer ("gd", "gdpp"), on tokens E (B, N+1, d+1)."""
-    if kind == "lsa":
-        return lsa_loss(params, E, y_query, n_layers, shared=shared)
-    if kind not in ("gd", "gdpp"):
-        raise ValueError(f"kind must be 'lsa', 'gd' or 'gdpp'; got {kind!r}")
-    d, N = E.shape[2] - 1, E.shape[1] - 1
-    loss, grads, y_hat = lsa_loss(_constructed(params, n_layers, d, N), E, y_query, n_layers)
-    return loss, _chain_to_eta_gamma(grads, n_layers, d, N, kind == "gdpp"), y_hat
+def monte_carlo_one_step(rng, d: int, n_context: int, a: float, n_tasks: int):
+    """Monte Carlo of one GD step from 0 on U(-a, a) inputs: returns ``(b_mc, loss_at)``,
+    the least-squares best ``b`` and a function ``b -> ½ mean (b h^T x_q - y_q)²``."""
+    from .tasks import regression_tasks
+    t = regression_tasks(rng, n_tasks, n_context, d, a=a)
+    h = np.einsum("bn,bnd->bd", t.Y[:, :, 0], t.X) / n_context   # (1/N) Σ y_i x_i
+    z = np.einsum("bd,bd->b", h, t.xq)                           # h^T x_q
+    y = t.yq[:, 0]
+    return float(z @ y / (z @ z)), lambda b: 0.5 * float(np.mean((b * z - y) ** 2))
 
 
-def init_params(rng, kind: str, n_layers: int, d: int, n_context: int, *, shared=False,
-                init_scale: float | None = None, eta0: float | None = None) -> dict:
-    """LSA weights ~ N(0, init_scale²) (default 0.002 / n_layers, as the authors' code);
-    for "gd"/"gdpp", η_l = eta0 (default: the closed-form one-step rate / n_layers), γ_l = 0."""
-    rng = as_rng(rng)
-    D = d + 1
-    if kind == "lsa":
-        scale = 0.002 / n_layers if init_scale is None else finite_scalar("init_scale", init_scale, positive=True)
-        names = [""] if shared else [str(l) for l in range(n_layers)]
-        return {k + s: scale * rng.standard_normal((D, D)) for s in names for k in LSA_KEYS}
-    eta0 = optimal_one_step(d, n_context, *uniform_moments(0.5))[0] / n_layers if eta0 is None else eta0
-    p = {"eta": np.full(n_layers, float(eta0))}
-    if kind == "gdpp":
-        p["gamma"] = np.zeros(n_layers)
-    return p
+def check_optimal_step(rng: np.random.Generator, n_tasks: int = 300_000) -> float:
+    """Monte Carlo (``n_tasks`` tasks, 2 <= d, N <= 10) against the closed form: relative
+    errors of the loss at b* and of the empirically best b.  Statistical: over 60
+    instances we measured a median error of 0.2 % and a worst of 0.9 %."""
+    from .tasks import uniform_moments
+    d, N = int(rng.integers(2, 11)), int(rng.integers(2, 11))
+    a = float(rng.uniform(0.2, 2.0))
+    b_star, loss_star = optimal_one_step(d, N, *uniform_moments(a))
+    b_mc, loss_at = monte_carlo_one_step(rng, d, N, a, n_tasks)
+    return max(abs(loss_at(b_star) - loss_star) / loss_star, abs(b_mc - b_star) / b_star)
 
 
-def train_lsa(n_layers: int = 1, *, kind: str = "lsa", shared: bool = False, d: int = 10,
-              n_context: int = 10, steps: int = 5000, batch: int = 2048, lr: float = 1e-3,
-              beta2: float = 0.98, clip: float | None = None, init_scale: float | None = None,
-              inputs: str = "uniform", a: float = 0.5, cov=None, rng=0,
-              callback=None) -> TrainResult:
-    """Train on fresh in-context regression tasks every step with Adam (one output).
+def random_covariance(rng, d: int) -> np.ndarray:
+    """``Q diag(λ) Q^T`` with Q a random rotation and λ spread over [0.2, 2]."""
+    Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    return (Q * rng.uniform(0.2, 2.0, d)) @ Q.T
 
-    Defaults follow the authors' notebooks: d = N = 10, x ~ U(-0.5, 0.5), w ~ N(0, I),
-    noise-free, Adam(lr 1e-3, β2 = 0.98), batch 2048, 5,000 steps, init N(0, (0.002/L)²).
-    ``clip`` is an optional global gradient-norm clip.  ``callback(step, loss)`` is called
-    every step (for progress output).  All gradients are hand-written.
-    """
-    rng = as_rng(rng)
-    n_layers = positive_int("n_layers", n_layers)
-    steps = positive_int("steps", steps)
-    params = init_params(rng, kind, n_layers, d, n_context, shared=shared, init_scale=init_scale)
-    opt = Adam(lr=lr, beta2=beta2)
-    losses = np.empty(steps)
-    start = time.perf_counter()
-    for step in range(steps):
-        t = regression_tasks(rng, batch, n_context, d, inputs=inputs, a=a, cov=cov)
-        E = tokens(t.X, t.Y, t.xq)
-        loss, grads, _ = model_loss(params, E, t.yq, kind=kind, n_layers=n_layers, shared=shared)
-        if clip is not None:
-            grads = clip_by_global_norm(grads, clip)
-        params = opt.step(params, grads)
-        losses[step] = loss
-        if callback is not None:
-            callback(step, loss)
-    task = dict(d=d, n_context=n_context, inputs=inputs, a=a, cov=None if cov is None else np.asarray(cov))
-    return TrainResult(params, losses, kind, n_layers, shared, task, time.perf_counter() - start)
+
+def check_zfb_moment(rng: np.random.Generator, n_samples: int = 300_000) -> float:
+    """Monte Carlo of ``E[Ŝ²] = Λ Γ`` for x ~ N(0, Λ) (statistical: ~0.5 % noise)."""
+    d, N = int(rng.integers(1, 5)), int(rng.integers(1, 9))
+    cov = random_covariance(rng, d)
+    X = rng.standard_normal((n_samples, N, d)) @ np.linalg.cholesky(cov).T
+    S = np.swapaxes(X, 1, 2) @ X / N                        # (n, d, d) Ŝ = (1/N) Σ x_i x_i^T
+    return rel_error(np.mean(S @ S, axis=0), cov @ zfb_gamma(cov, N))

@@ -117,11 +117,18 @@ def check_gradients(f: Callable[[dict], float], params: Params, grads: Params, *
     (relative error in norm against :func:`numerical_gradient`); larger ones by
     ``n_directions`` random directional derivatives (worst error).  Raises
     ``AssertionError`` naming the worst parameter when an error exceeds ``tol``.
+
+    The error is relative to ``max(||analytic||, ||numeric||, floor / tol)``, where
+    ``floor = 4 u |f| sqrt(n) / eps`` (``u`` = 2.2e-16, n entries) estimates the
+    round-off noise of the central differences themselves: a gradient far below ``|f|``
+    cannot be resolved to ``tol`` relative by any finite difference, so a difference at
+    the noise floor counts as an error of ``tol``, and anything larger is still caught.
     """
     tol = finite_scalar("tol", tol, positive=True)
     max_entries = positive_int("max_entries", max_entries)
     p = _copy_params(params)
     g = _matching_grads(p, grads)
+    f0 = _scalar(f, p)
     errors = {}
     for name in p:
         others = {k: v for k, v in p.items() if k != name}
@@ -131,7 +138,9 @@ def check_gradients(f: Callable[[dict], float], params: Params, grads: Params, *
 
         if p[name].size <= max_entries:
             num = numerical_gradient(f_one, {name: p[name]}, eps=eps)[name]
-            errors[name] = rel_error(g[name], num)
+            floor = 4 * np.finfo(float).eps * abs(f0) * np.sqrt(num.size) / eps
+            scale = max(np.linalg.norm(g[name]), np.linalg.norm(num), floor / tol)
+            errors[name] = 0.0 if scale == 0.0 else float(np.linalg.norm(g[name] - num) / scale)
         else:
             errors[name] = float(directional_errors(f_one, {name: p[name]}, {name: g[name]},
                                                     n_directions=n_directions, eps=eps,

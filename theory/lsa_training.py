@@ -1,0 +1,391 @@
+"""Training LSA stacks on in-context regression and comparing them with GD
+(von Oswald et al. 2023, Sec. 3–4).  The models and identities are in
+:mod:`theory.gd_step`; this module holds the experiments.
+
+- :func:`train_lsa` trains an LSA stack ("lsa"), or GD / GD++ with learnable (η, γ) per
+  layer ("gd", "gdpp"), with Adam on fresh tasks every step; every gradient is
+  hand-written (:func:`theory.gd_step.lsa_loss`).
+- :func:`compare_to_gd` computes the paper's equivalence metrics on held-out tasks.
+- :func:`reproduce` runs the paper's headline experiments and returns the numbers.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validate import array, as_rng, finite_scalar, positive_int
+from .gd_step import (LSA_KEYS, gd_construction, gd_predict, gdpp_construction, layer_params,
+                      lsa_loss, optimal_one_step, random_covariance, readout, stack_backward,
+                      stack_forward, tokens, zfb_gamma)
+from .gradcheck import rel_error
+from .optim import Adam, clip_by_global_norm
+from .tasks import regression_tasks, uniform_moments
+
+
+# --------------------------------------------------------------------------- training
+@dataclass
+class TrainResult:
+    """What :func:`train_lsa` returns: final parameters and the loss of every step."""
+    params: dict
+    losses: np.ndarray                          # (steps,) training loss ½ mean (ŷ - y)²
+    kind: str                                   # "lsa", "gd" (learned η) or "gdpp" (η, γ)
+    n_layers: int
+    shared: bool
+    task: dict                                  # d, n_context, inputs, a, cov
+    seconds: float = 0.0
+
+    def lsa_params(self) -> dict:
+        """The LSA weights (for "gd"/"gdpp", the construction with the learned η, γ)."""
+        if self.kind == "lsa":
+            return self.params
+        return _constructed(self.params, self.n_layers, self.task["d"], self.task["n_context"])
+
+
+def _constructed(p, n_layers, d, N):
+    out = {}
+    for layer in range(n_layers):
+        gamma = float(p["gamma"][layer]) if "gamma" in p else 0.0
+        make = gdpp_construction(d, 1, N, float(p["eta"][layer]), gamma) if "gamma" in p \
+            else gd_construction(d, 1, N, float(p["eta"][layer]))
+        out.update({k + str(layer): v for k, v in make.items()})
+    return out
+
+
+def _chain_to_eta_gamma(grads, n_layers, d, N, with_gamma):
+    """∂L/∂η_l = tr(∂L/∂P_l [y-block]) / N and ∂L/∂γ_l = -tr(∂L/∂P_l [x-block]):
+    P_l = [[-γ_l I, 0], [0, (η_l/N) I]] and nothing else depends on (η_l, γ_l)."""
+    g = {"eta": np.array([np.trace(grads[f"P{l}"][d:, d:]) / N for l in range(n_layers)])}
+    if with_gamma:
+        g["gamma"] = np.array([-np.trace(grads[f"P{l}"][:d, :d]) for l in range(n_layers)])
+    return g
+
+
+def model_loss(params, E, y_query, *, kind: str, n_layers: int, shared: bool = False):
+    """Loss and hand-written gradients of an LSA stack ("lsa") or of GD / GD++ with
+    learnable (η, γ) per layer ("gd", "gdpp"), on tokens E (B, N+1, d+1)."""
+    if kind == "lsa":
+        return lsa_loss(params, E, y_query, n_layers, shared=shared)
+    if kind not in ("gd", "gdpp"):
+        raise ValueError(f"kind must be 'lsa', 'gd' or 'gdpp'; got {kind!r}")
+    d, N = E.shape[2] - 1, E.shape[1] - 1
+    loss, grads, y_hat = lsa_loss(_constructed(params, n_layers, d, N), E, y_query, n_layers)
+    return loss, _chain_to_eta_gamma(grads, n_layers, d, N, kind == "gdpp"), y_hat
+
+
+def init_params(rng, kind: str, n_layers: int, d: int, n_context: int, *, shared=False,
+                init_scale: float | None = None, eta0: float | None = None) -> dict:
+    """LSA weights ~ N(0, init_scale²) (default 0.002 / n_layers, as the authors' code);
+    for "gd"/"gdpp", η_l = eta0 (default: the closed-form one-step rate / n_layers), γ_l = 0."""
+    rng = as_rng(rng)
+    D = d + 1
+    if kind == "lsa":
+        scale = 0.002 / n_layers if init_scale is None else finite_scalar("init_scale", init_scale, positive=True)
+        names = [""] if shared else [str(l) for l in range(n_layers)]
+        return {k + s: scale * rng.standard_normal((D, D)) for s in names for k in LSA_KEYS}
+    eta0 = optimal_one_step(d, n_context, *uniform_moments(0.5))[0] / n_layers if eta0 is None else eta0
+    p = {"eta": np.full(n_layers, float(eta0))}
+    if kind == "gdpp":
+        p["gamma"] = np.zeros(n_layers)
+    return p
+
+
+def train_lsa(n_layers: int = 1, *, kind: str = "lsa", shared: bool = False, d: int = 10,
+              n_context: int = 10, steps: int = 5000, batch: int = 2048, lr: float = 1e-3,
+              beta2: float = 0.98, clip: float | None = None, init_scale: float | None = None,
+              inputs: str = "uniform", a: float = 0.5, cov=None, rng=0,
+              callback=None) -> TrainResult:
+    """Train on fresh in-context regression tasks every step with Adam (one output).
+
+    Defaults follow the authors' notebooks: d = N = 10, x ~ U(-0.5, 0.5), w ~ N(0, I),
+    noise-free, Adam(lr 1e-3, β2 = 0.98), batch 2048, 5,000 steps, init N(0, (0.002/L)²).
+    ``clip`` is an optional global gradient-norm clip.  ``callback(step, loss)`` is called
+    every step (for progress output).  All gradients are hand-written.
+    """
+    rng = as_rng(rng)
+    n_layers = positive_int("n_layers", n_layers)
+    steps = positive_int("steps", steps)
+    params = init_params(rng, kind, n_layers, d, n_context, shared=shared, init_scale=init_scale)
+    opt = Adam(lr=lr, beta2=beta2)
+    losses = np.empty(steps)
+    start = time.perf_counter()
+    for step in range(steps):
+        t = regression_tasks(rng, batch, n_context, d, inputs=inputs, a=a, cov=cov)
+        E = tokens(t.X, t.Y, t.xq)
+        loss, grads, _ = model_loss(params, E, t.yq, kind=kind, n_layers=n_layers, shared=shared)
+        if clip is not None:
+            grads = clip_by_global_norm(grads, clip)
+        params = opt.step(params, grads)
+        losses[step] = loss
+        if callback is not None:
+            callback(step, loss)
+    task = dict(d=d, n_context=n_context, inputs=inputs, a=a, cov=None if cov is None else np.asarray(cov))
+    return TrainResult(params, losses, kind, n_layers, shared, task, time.perf_counter() - start)
+
+
+# --------------------------------------------------------------------------- comparison
+def lsa_predict(params, E, n_layers: int, *, shared: bool = False):
+    """Predictions ŷ (B,) and sensitivities ∂ŷ/∂x_q (B, d) of an LSA stack (one output).
+
+    The sensitivities come from the hand-written backward with ``∂L/∂ŷ = 1``.
+    """
+    E = array("E", E, ndim=3)
+    d = E.shape[2] - 1
+    out, caches = stack_forward(E, params, n_layers, E.shape[1] - 1, shared=shared, query_only=True)
+    dout = np.zeros_like(out)
+    dout[:, -1, d] = -1.0                                  # ŷ = -(query's y-slot)
+    dE, _ = stack_backward(dout, caches, shared=shared)
+    return readout(out, d)[:, 0], dE[:, -1, :d]
+
+
+def product_matrices(params, layer: int = 0, shared: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """``(W_K^T W_Q, P W_V)``: the two products one LSA layer depends on."""
+    p = layer_params(params, layer, shared)
+    return p["W_K"].T @ p["W_Q"], p["P"] @ p["W_V"]
+
+
+def from_products(KQ, PV) -> dict:
+    """LSA weights with the given products: ``W_Q = KQ``, ``W_K = I``, ``W_V = PV``, ``P = I``."""
+    eye = np.eye(KQ.shape[0])
+    return {"W_K": eye, "W_Q": KQ, "W_V": PV, "P": eye.copy()}
+
+
+def align_scale(KQ, PV, d: int):
+    """Remove the scale shared by the products (``KQ → KQ/c``, ``PV → c PV``) so that the
+    x-block of KQ has mean diagonal 1, as in the construction; returns (KQ, PV, c)."""
+    c = np.trace(KQ[:d, :d]) / d
+    if c == 0.0:
+        raise ValueError("W_K^T W_Q has a zero-trace x-block: no scale to align")
+    return KQ / c, PV * c, c
+
+
+def effective_matrix(params, d: int, n_context: int) -> np.ndarray:
+    """``A`` in ``ŷ ≈ x_q^T A (1/N) Σ_i y_i x_i`` for a one-layer LSA:
+    ``A = -N (P W_V)[y, y] (W_K^T W_Q)[x, x]^T`` (the GD construction gives ``A = η I``)."""
+    KQ, PV = product_matrices(params)
+    return -n_context * PV[d, d] * KQ[:d, :d].T
+
+
+@dataclass
+class GDComparison:
+    """The equivalence metrics of von Oswald et al. 2023 (Sec. 3), on held-out tasks."""
+    n_layers: int
+    n_tasks: int
+    tf_loss: float              # ½ mean (ŷ_TF - y)²
+    gd_loss: float              # GD (n_layers steps) at the η compared against
+    eta: float                  # that η: closed form for 1 layer on uniform inputs, else grid
+    eta_grid: float             # η from a grid search on separate tasks
+    gd_loss_grid: float
+    eta_closed: float | None    # closed-form one-step η (uniform inputs only)
+    loss_star: float | None     # closed-form optimal one-step loss (uniform inputs only)
+    zero_loss: float            # loss of predicting 0
+    pred_diff: float            # mean |ŷ_TF - ŷ_GD|
+    sens_diff: float            # mean ||∂ŷ_TF/∂x_q - ∂ŷ_GD/∂x_q||
+    sens_cos: float             # mean cosine of the two sensitivities
+    interp_loss: float | None = None      # 1 layer: products averaged ½-½ with the construction
+    kq_error: float | None = None         # 1 layer: rel. error of aligned W_K^T W_Q[:, x] vs construction
+    pv_error: float | None = None         # 1 layer: rel. error of aligned P W_V[y, :] vs construction
+    eta_tf: float | None = None           # 1 layer: -N (aligned P W_V)[y, y], the TF's own η
+
+
+def _sample(task: dict, rng, n_tasks: int):
+    return regression_tasks(rng, n_tasks, task["n_context"], task["d"], inputs=task["inputs"],
+                            a=task["a"], cov=task["cov"])
+
+
+def grid_search_eta(task: dict, n_layers: int, rng, *, n_tasks: int = 10000, grid=None) -> float:
+    """The η of ``n_layers`` GD steps with the lowest loss on fresh tasks (a two-stage grid)."""
+    t = _sample(task, as_rng(rng), n_tasks)
+    loss = lambda eta: 0.5 * float(np.mean((gd_predict(t.X, t.Y, t.xq, eta, n_layers)[0] - t.yq) ** 2))
+    grid = np.geomspace(0.1, 100.0, 61) if grid is None else np.asarray(grid, dtype=np.float64)
+    best = grid[np.argmin([loss(e) for e in grid])]
+    fine = np.linspace(best / 1.15, best * 1.15, 41)
+    return float(fine[np.argmin([loss(e) for e in fine])])
+
+
+def compare_to_gd(result: TrainResult, *, n_tasks: int = 10000, rng=1) -> GDComparison:
+    """Compare a trained LSA stack with GD (as many steps as layers) on held-out tasks."""
+    rng = as_rng(rng)
+    task, L = result.task, result.n_layers
+    d, N = task["d"], task["n_context"]
+    eta_grid = grid_search_eta(task, L, rng, n_tasks=n_tasks)
+    eta_closed = loss_star = None
+    if task["inputs"] == "uniform":
+        eta_closed, loss_star = optimal_one_step(d, N, *uniform_moments(task["a"]))
+    eta = eta_closed if (L == 1 and eta_closed is not None) else eta_grid
+    t = _sample(task, rng, n_tasks)
+    E = tokens(t.X, t.Y, t.xq)
+    y = t.yq[:, 0]
+    params = result.lsa_params()
+    shared = result.shared and result.kind == "lsa"
+    y_tf, s_tf = lsa_predict(params, E, L, shared=shared)
+    y_gd, W = gd_predict(t.X, t.Y, t.xq, eta, L)
+    y_gd, s_gd = y_gd[:, 0], W[:, 0, :]                    # ŷ = W x_q: ∂ŷ/∂x_q = W
+    half_mse = lambda pred: 0.5 * float(np.mean((pred - y) ** 2))
+    cos = np.sum(s_tf * s_gd, 1) / (np.linalg.norm(s_tf, axis=1) * np.linalg.norm(s_gd, axis=1))
+    cmp = GDComparison(
+        n_layers=L, n_tasks=n_tasks, tf_loss=half_mse(y_tf), gd_loss=half_mse(y_gd), eta=eta,
+        eta_grid=eta_grid, gd_loss_grid=half_mse(gd_predict(t.X, t.Y, t.xq, eta_grid, L)[0][:, 0]),
+        eta_closed=eta_closed, loss_star=loss_star, zero_loss=half_mse(np.zeros_like(y)),
+        pred_diff=float(np.mean(np.abs(y_tf - y_gd))),
+        sens_diff=float(np.mean(np.linalg.norm(s_tf - s_gd, axis=1))), sens_cos=float(np.mean(cos)))
+    if L == 1:
+        KQ, PV, _ = align_scale(*product_matrices(params, 0, shared), d)
+        KQ_gd, PV_gd = product_matrices(gd_construction(d, 1, N, eta), shared=True)
+        mixed = from_products((KQ + KQ_gd) / 2, (PV + PV_gd) / 2)
+        cmp.interp_loss = half_mse(lsa_predict(mixed, E, 1, shared=True)[0])
+        cmp.kq_error = rel_error(KQ[:, :d], KQ_gd[:, :d])
+        cmp.pv_error = rel_error(PV[d:, :], PV_gd[d:, :])
+        cmp.eta_tf = float(-N * PV[d, d])
+    return cmp
+
+
+# --------------------------------------------------------------------------- reproduction
+def agreement(y1, s1, y2, s2) -> dict:
+    """Mean |ŷ1 - ŷ2|, mean ||s1 - s2|| and mean cosine of two models' sensitivities."""
+    cos = np.sum(s1 * s2, 1) / (np.linalg.norm(s1, axis=1) * np.linalg.norm(s2, axis=1))
+    return dict(pred_diff=float(np.mean(np.abs(y1 - y2))),
+                sens_diff=float(np.mean(np.linalg.norm(s1 - s2, axis=1))), sens_cos=float(np.mean(cos)))
+
+
+@dataclass(frozen=True)
+class GDReproConfig:
+    """Settings of :func:`reproduce`.  ``full()`` is the paper's; ``quick()`` runs in CI."""
+    steps: int = 5000
+    batch: int = 2048
+    lr: float = 1e-3
+    lr_gd: float = 1e-2                 # for the 1-2 parameters per layer of GD / GD++
+    deep_steps: int = 5000
+    deep_init_scale: float = 0.05       # see the note in reproduce()
+    depths: tuple = (2, 3)
+    d: int = 10
+    n_context: int = 10
+    n_tasks: int = 10000
+    gaussian_steps: int = 5000
+    seed: int = 0
+
+    @classmethod
+    def full(cls):
+        return cls()
+
+    @classmethod
+    def quick(cls):
+        return cls(steps=400, batch=512, lr=3e-3, lr_gd=3e-2, deep_steps=600, depths=(2,),
+                   n_tasks=4000, gaussian_steps=600)
+
+
+@dataclass
+class GDReproResult:
+    config: GDReproConfig
+    one_layer: GDComparison
+    deep: dict                      # L -> {"lsa": loss, "gd": loss, "gdpp": loss, "eta_gd", "eta_gdpp",
+                                    #       "gamma_gdpp", "vs_gd": agreement, "vs_gdpp": agreement}
+    gaussian: dict                  # cov, Gamma^{-1}, effective matrix, rel. error, losses
+    seconds: dict                   # job -> training seconds
+    curves: dict                    # job -> loss curve
+
+
+def _train_job(name, kwargs):
+    return name, train_lsa(**kwargs)
+
+
+def reproduce(config: GDReproConfig | None = None, *, executor=None, progress=None) -> GDReproResult:
+    """Train the models of von Oswald et al. 2023, Sec. 3-4, and compare them with GD.
+
+    Jobs: a 1-layer LSA (uniform inputs); for each depth L in ``config.depths`` an L-layer
+    LSA with separate weights, L steps of GD with learned η per step, and GD++ with
+    learned (η, γ); a 1-layer LSA on Gaussian inputs with a random non-isotropic Λ.
+    ``executor`` (any ``concurrent.futures.Executor``) runs the jobs in parallel;
+    ``progress(message)`` is told when each job ends.
+
+    Note on initialisation: with the authors' init scale 0.002/L, our deeper stacks sit on
+    a plateau at about the one-layer loss for thousands of steps; deeper stacks start
+    from N(0, 0.05²) (``deep_init_scale``) instead, which the closing note reports.
+    """
+    cfg = GDReproConfig.full() if config is None else config
+    say = progress or (lambda message: None)
+    rng = np.random.default_rng(cfg.seed)
+    cov = random_covariance(rng, cfg.d)
+    base = dict(d=cfg.d, n_context=cfg.n_context, batch=cfg.batch)
+    jobs = {"lsa-1": dict(base, n_layers=1, steps=cfg.steps, lr=cfg.lr, rng=cfg.seed),
+            "gaussian-1": dict(base, n_layers=1, steps=cfg.gaussian_steps, lr=cfg.lr, rng=cfg.seed + 1,
+                               inputs="gaussian", cov=cov)}
+    for L in cfg.depths:
+        jobs[f"lsa-{L}"] = dict(base, n_layers=L, steps=cfg.deep_steps, lr=cfg.lr, rng=cfg.seed + L,
+                                init_scale=cfg.deep_init_scale)
+        for kind in ("gd", "gdpp"):
+            jobs[f"{kind}-{L}"] = dict(base, n_layers=L, kind=kind, steps=cfg.deep_steps, lr=cfg.lr_gd,
+                                       rng=cfg.seed + L)
+    results = {}
+    start = time.perf_counter()
+    if executor is None:
+        for name, kw in jobs.items():
+            results[name] = _train_job(name, kw)[1]
+            say(f"trained {name:12s} in {results[name].seconds:6.1f} s, final loss {results[name].losses[-1]:.4f}")
+    else:
+        futures = [executor.submit(_train_job, name, kw) for name, kw in jobs.items()]
+        for f in futures:
+            name, r = f.result()
+            results[name] = r
+            say(f"trained {name:12s} in {r.seconds:6.1f} s, final loss {r.losses[-1]:.4f} "
+                f"({time.perf_counter() - start:.0f} s elapsed)")
+    one = compare_to_gd(results["lsa-1"], n_tasks=cfg.n_tasks, rng=cfg.seed + 100)
+    deep = {}
+    for L in cfg.depths:
+        t = _sample(results[f"lsa-{L}"].task, np.random.default_rng(cfg.seed + 200 + L), cfg.n_tasks)
+        E, y = tokens(t.X, t.Y, t.xq), t.yq[:, 0]
+        preds = {k: lsa_predict(results[f"{k}-{L}"].lsa_params(), E, L) for k in ("lsa", "gd", "gdpp")}
+        row = {k: 0.5 * float(np.mean((p[0] - y) ** 2)) for k, p in preds.items()}
+        row.update(eta_gd=results[f"gd-{L}"].params["eta"].tolist(),
+                   eta_gdpp=results[f"gdpp-{L}"].params["eta"].tolist(),
+                   gamma_gdpp=results[f"gdpp-{L}"].params["gamma"].tolist(),
+                   vs_gd=agreement(*preds["lsa"], *preds["gd"]),
+                   vs_gdpp=agreement(*preds["lsa"], *preds["gdpp"]))
+        deep[L] = row
+    g = results["gaussian-1"]
+    target = np.linalg.inv(zfb_gamma(cov, cfg.n_context))
+    A = effective_matrix(g.params, cfg.d, cfg.n_context)
+    t = _sample(g.task, np.random.default_rng(cfg.seed + 300), cfg.n_tasks)
+    y_tf = lsa_predict(g.params, tokens(t.X, t.Y, t.xq), 1)[0]
+    h = np.einsum("bn,bnd->bd", t.Y[:, :, 0], t.X) / cfg.n_context
+    y_zfb = np.einsum("bd,de,be->b", t.xq, target, h)      # x_q^T Γ^{-1} (1/N) Σ y_i x_i
+    gaussian = dict(cov=cov, gamma_inv=target, effective=A, rel_error=rel_error(A, target),
+                    tf_loss=0.5 * float(np.mean((y_tf - t.yq[:, 0]) ** 2)),
+                    zfb_loss=0.5 * float(np.mean((y_zfb - t.yq[:, 0]) ** 2)))
+    return GDReproResult(cfg, one, deep, gaussian, {k: r.seconds for k, r in results.items()},
+                         {k: r.losses for k, r in results.items()})
+
+
+def format_report(r: GDReproResult) -> str:
+    """The reproduction's numbers as plain-text tables."""
+    c = r.one_layer
+    lines = ["von Oswald et al. 2023: a trained 1-layer LSA vs one step of GD "
+             f"(d = N = {r.config.n_context if r.config.d == r.config.n_context else (r.config.d, r.config.n_context)}, "
+             f"x ~ U(-0.5, 0.5), {c.n_tasks} held-out tasks)",
+             f"  loss: trained LSA {c.tf_loss:.4f} | GD at closed-form η* = {c.eta:.3f}: {c.gd_loss:.4f} "
+             f"| GD at grid η = {c.eta_grid:.3f}: {c.gd_loss_grid:.4f} | closed-form L* {c.loss_star:.4f} "
+             f"| predict 0: {c.zero_loss:.4f}",
+             f"  LSA loss / GD loss = {c.tf_loss / c.gd_loss:.4f}",
+             f"  mean |ŷ_TF - ŷ_GD| = {c.pred_diff:.4f}; mean ||∂ŷ_TF/∂x_q - ∂ŷ_GD/∂x_q|| = {c.sens_diff:.4f}; "
+             f"mean cosine = {c.sens_cos:.5f}",
+             f"  products after removing their shared scale: W_K^T W_Q[:, x] rel. error {c.kq_error:.3f}, "
+             f"P W_V[y, :] rel. error {c.pv_error:.3f}; the TF's own η = {c.eta_tf:.3f}",
+             f"  loss of the model averaged ½-½ with the construction: {c.interp_loss:.4f}", ""]
+    if r.deep:
+        lines.append("Deeper stacks (held-out loss; agreement of the trained LSA with GD / GD++):")
+        lines.append(f"  {'L':>2}  {'LSA':>7}  {'GD':>7}  {'GD++':>7}  {'cos vs GD':>9}  {'cos vs GD++':>11}"
+                     f"  {'|Δŷ| GD':>8}  {'|Δŷ| GD++':>10}  learned η (GD) / (η, γ) (GD++)")
+        for L, row in r.deep.items():
+            lines.append(f"  {L:>2}  {row['lsa']:7.4f}  {row['gd']:7.4f}  {row['gdpp']:7.4f}  "
+                         f"{row['vs_gd']['sens_cos']:9.4f}  {row['vs_gdpp']['sens_cos']:11.4f}  "
+                         f"{row['vs_gd']['pred_diff']:8.4f}  {row['vs_gdpp']['pred_diff']:10.4f}  "
+                         f"{np.round(row['eta_gd'], 3).tolist()} / "
+                         f"{list(zip(np.round(row['eta_gdpp'], 3).tolist(), np.round(row['gamma_gdpp'], 3).tolist()))}")
+        lines.append("")
+    g = r.gaussian
+    lines.append(f"Gaussian inputs x ~ N(0, Λ), Λ eigenvalues {np.round(np.linalg.eigvalsh(g['cov']), 3).tolist()}:")
+    lines.append(f"  trained 1-layer LSA's matrix A vs Γ^-1 (Zhang, Frei & Bartlett 2024): rel. error "
+                 f"{g['rel_error']:.4f}; loss LSA {g['tf_loss']:.4f} vs x_q^T Γ^-1 (1/N) Σ y_i x_i: {g['zfb_loss']:.4f}")
+    lines.append("Training time (s): " + ", ".join(f"{k} {v:.1f}" for k, v in r.seconds.items()))
+    return "\n".join(lines)
