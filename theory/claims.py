@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import dual_form, gd_step
+from . import dual_form, gd_step, induction_head
 from ._validate import positive_int
 
 __all__ = ["Claim", "CheckResult", "CLAIMS", "get", "proof_modules", "run_proof", "run_check"]
@@ -36,6 +36,7 @@ EXACT, APPROXIMATE, FALSE_AS_STATED, EMPIRICAL = "exact", "approximate", "false 
 DAI = "Dai et al. 2023"
 VO = "von Oswald et al. 2023"
 ZFB = "Zhang, Frei & Bartlett 2024"
+REDDY = "Reddy 2024"
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,12 @@ CLAIMS: list[Claim] = [
           EMPIRICAL, "gd_step", lambda rng: _trained_lsa_excess(rng), tol=0.05, max_instances=1,
           tol_note="quick run (400 steps, batch 512): relative excess of the trained loss over "
                    "GD at η*; `python -m theory reproduce gd-step` gives the full figures"),
+    Claim("reddy-gradient", REDDY,
+          "three-parameter loss: hand-written gradient = gradient derived in sympy",
+          EXACT, "induction_head", induction_head.check_gradient_vs_sympy),
+    Claim("reddy-origin", REDDY,
+          "at the origin only ξ has a gradient: ∇loss = (0, 0, 1/L - 1/N), zero when L = N",
+          EXACT, "induction_head", induction_head.check_origin_gradient),
 ]
 
 

@@ -1,0 +1,124 @@
+# %% [markdown]
+# # The three-parameter landscape of induction-head formation
+# Reddy 2024 (ICLR), "The mechanistic basis of data dependence and abrupt learning in an
+# in-context classification task" (arXiv 2312.03002), Sec. 5.
+#
+# Three nested logits: β (first layer: attend to the previous token), α (second layer:
+# the target attends to the label after the matching item), ξ (the readout is aligned
+# with the label vectors).  N item-label pairs in context, L labels in all.
+#
+#     y = σ(β),   w = e^{αy} / (e^{αy} + N - 1),
+#     p = e^{ξw} / (e^{ξw} + (N-1) e^{ξ(1-w)/(N-1)} + L - N),   loss = -log p.
+#
+# *Which form.*  The paper's printed equation could not be read where this was written;
+# this is the working form of our issue, which has every property the paper states.
+# The script derives the gradient, its value at the origin, where the landscape is flat
+# and where its cliff is, and what happens when L = N.  Explicit symbols throughout
+# (scalars), so every step is exact.  Stands on its own: needs only sympy.
+
+# %%
+import sympy as sp
+
+
+def _quiet(*args):
+    pass
+
+
+def _say(*args):
+    for a in args:
+        if isinstance(a, str):
+            print(a)
+        else:
+            sp.pprint(a, use_unicode=True)
+
+
+def derive(say=_quiet):
+    """Run the derivation; return the symbolic loss and gradient for the tests."""
+    beta, alpha, xi = sp.symbols("beta alpha xi", real=True)
+    N, L = sp.symbols("N L", positive=True)
+    y = 1 / (1 + sp.exp(-beta))
+    w = sp.exp(alpha * y) / (sp.exp(alpha * y) + N - 1)
+    Z = sp.exp(xi * w) + (N - 1) * sp.exp(xi * (1 - w) / (N - 1)) + L - N
+    loss = -sp.log(sp.exp(xi * w) / Z)
+    grad = [sp.diff(loss, v) for v in (beta, alpha, xi)]
+
+    # %% [markdown]
+    # ## Step 1: at the origin only ξ has a gradient
+    # At β = α = ξ = 0: y = 1/2, w = 1/N, p = 1/L (every label equally likely).
+    # ∂/∂β carries a factor α and ∂/∂α a factor ξ, so both vanish; ∂/∂ξ = 1/L - 1/N.
+    say("## Step 1: the gradient at the origin")
+    origin = {beta: 0, alpha: 0, xi: 0}
+    g0 = [sp.simplify(sp.cancel(g.subs(origin))) for g in grad]
+    say("  (∂β, ∂α, ∂ξ) =", sp.Matrix(g0).T)
+    assert g0[0] == 0 and g0[1] == 0
+    assert sp.cancel(g0[2] - (1 / L - 1 / N)) == 0
+    say("  ∂ξ = 1/L - 1/N < 0 when L > N: ξ grows first.  When L = N the origin is a critical point.")
+
+    # %% [markdown]
+    # ## Step 2: the slow phase — ξ alone, and accuracy 1/L → 1/N
+    # With β = α = 0 (w = 1/N) the loss depends on ξ only:
+    # p(ξ) = e^{ξ/N} / (N e^{ξ/N} + L - N), which rises from 1/L to 1/N as ξ → ∞: the
+    # network learns to pick *a* label from the context, at random.
+    say("## Step 2: along ξ with α = β = 0, p rises from 1/L to 1/N")
+    p_xi = sp.simplify(sp.exp(-loss.subs({beta: 0, alpha: 0})))
+    assert sp.cancel(p_xi - sp.exp(xi / N) / (N * sp.exp(xi / N) + L - N)) == 0
+    assert sp.limit(p_xi.subs({N: 8, L: 32}), xi, sp.oo) == sp.Rational(1, 8)
+    assert p_xi.subs({xi: 0}) == 1 / L
+    say("  p(ξ) =", p_xi, "  → 1/N as ξ → ∞ (checked at N = 8, L = 32) ✓")
+
+    # %% [markdown]
+    # ## Step 3: the curriculum — α's slope grows with ξ, β's with α ξ
+    # At β = α = 0 the α-gradient is proportional to ξ: flat while ξ is small, steep
+    # once ξ has grown.  At β = 0 the β-gradient is proportional to α.  Each logit opens
+    # the way for the next: the intrinsic curriculum.
+    say("## Step 3: ∂α at α = β = 0 is ∝ ξ; ∂β at β = 0 is ∝ α")
+    g_alpha = sp.simplify(grad[1].subs({beta: 0, alpha: 0}))
+    assert g_alpha.subs(xi, 0) == 0
+    slope = sp.simplify(sp.diff(g_alpha, xi).subs(xi, 0))
+    assert sp.cancel(slope - (-(N - 1) / (2 * N ** 2))) == 0
+    say("  ∂²loss/∂α∂ξ at the origin =", slope, " (< 0 for N > 1: α grows once ξ > 0)")
+    g_beta = grad[0].subs(beta, 0)
+    assert sp.simplify(g_beta.subs(alpha, 0)) == 0
+    say("  ∂β vanishes at α = 0 ✓")
+
+    # %% [markdown]
+    # ## Step 4: the cliff
+    # For large ξ the loss as a function of w changes its character at w = 1/N: below,
+    # the other context labels win (loss grows like ξ((1-w)/(N-1) - w)); above, the right
+    # label wins (loss → 0).  At w = 1/N exactly the loss tends to log N.  As ξ grows the
+    # step between the two sides sharpens into a cliff that α and β fall off.
+    say("## Step 4: as ξ → ∞, loss → log N at w = 1/N, → 0 for w > 1/N, → ∞ for w < 1/N")
+    wv = sp.Symbol("w", positive=True)
+    loss_w = -sp.log(sp.exp(xi * wv) / (sp.exp(xi * wv) + (N - 1) * sp.exp(xi * (1 - wv) / (N - 1)) + L - N))
+    at = {N: 8, L: 32}
+    assert sp.simplify(sp.limit(loss_w.subs(at).subs(wv, sp.Rational(1, 8)), xi, sp.oo) - sp.log(8)) == 0
+    assert sp.limit(loss_w.subs(at).subs(wv, sp.Rational(1, 4)), xi, sp.oo) == 0
+    assert sp.limit(loss_w.subs(at).subs(wv, sp.Rational(1, 16)), xi, sp.oo) == sp.oo
+    say("  ✓ (N = 8, L = 32)")
+
+    # %% [markdown]
+    # ## Step 5: L = N — the origin is a saddle
+    # With L = N the gradient vanishes at the origin (Step 1), so exact GD from the
+    # origin never moves.  The Hessian there has eigenvalues of both signs: a saddle.
+    # Any perturbation δ grows, so in floating point GD does escape, after a number of
+    # steps that grows like log(1/δ) — "stuck" means exactly this.
+    say("## Step 5: L = N: the Hessian at the origin")
+    H = sp.Matrix(3, 3, lambda i, j: sp.diff(grad[i], (beta, alpha, xi)[j]))
+    H0 = H.subs(origin).subs(L, N).applyfunc(sp.simplify)
+    say("  H(0) =", H0)
+    H8 = H0.subs(N, 8)
+    eig = [sp.nsimplify(e) for e in H8.eigenvals()]
+    assert any(e < 0 for e in eig) and any(e > 0 for e in eig)
+    say(f"  at N = 8 its eigenvalues are {eig}: a saddle ✓")
+
+    return dict(symbols=(beta, alpha, xi, N, L), loss=loss, grad=grad, hessian_origin_L_eq_N=H0)
+
+
+def main():
+    derive(say=_say)
+    print("\nAll assertions hold.")
+
+
+# %%
+if __name__ == "__main__":
+    main()

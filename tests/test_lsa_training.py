@@ -1,0 +1,125 @@
+"""Training LSA stacks and the comparison with GD (von Oswald et al. 2023, Sec. 3-4).
+
+The quick reproduction runs in CI; the full one is marked slow
+(``python -m pytest -m slow``) and asserts the paper's headline numbers."""
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+from conftest import rng_from, seeds
+from theory import gd_step as g
+from theory import lsa_training as T
+from theory.__main__ import main
+from theory.gradcheck import check_gradients, numerical_gradient, rel_error
+from theory.tasks import uniform_moments
+
+
+def _constructed_result(eta, d=10, N=10):
+    params = {k + "0": v for k, v in g.gd_construction(d, 1, N, eta).items()}
+    task = dict(d=d, n_context=N, inputs="uniform", a=0.5, cov=None)
+    return T.TrainResult(params, np.zeros(1), "lsa", 1, False, task)
+
+
+def test_comparison_of_the_construction_with_gd_is_exact():
+    """If the 'trained' model is the GD construction at η*, every metric says so."""
+    eta = g.optimal_one_step(10, 10, *uniform_moments(0.5))[0]
+    c = T.compare_to_gd(_constructed_result(eta), n_tasks=2000)
+    assert c.pred_diff < 1e-12 and c.sens_diff < 1e-12 and abs(c.sens_cos - 1) < 1e-12
+    assert c.kq_error < 1e-12 and c.pv_error < 1e-12 and abs(c.eta_tf - eta) < 1e-12
+    assert rel_error(c.tf_loss, c.gd_loss) < 1e-12 and rel_error(c.interp_loss, c.gd_loss) < 1e-12
+    assert abs(c.eta_grid / eta - 1) < 0.05                 # the grid search finds η* too
+    # a construction at a wrong η is seen as different
+    off = T.compare_to_gd(_constructed_result(eta / 2), n_tasks=2000)
+    assert off.pred_diff > 0.01 and off.tf_loss > c.tf_loss and abs(off.eta_tf - eta / 2) < 1e-12
+
+
+@given(seeds)
+def test_sensitivity_is_the_derivative_in_x_query(seed):
+    rng = rng_from(seed)
+    X, Y, xq = rng.standard_normal((2, 4, 3)), rng.standard_normal((2, 4, 1)), rng.standard_normal((2, 3))
+    p = {k + s: rng.standard_normal((4, 4)) / 3 for s in ("0", "1") for k in g.LSA_KEYS}
+    _, sens = T.lsa_predict(p, g.tokens(X, Y, xq), 2)
+    for b in range(2):
+        f = lambda q: T.lsa_predict(p, g.tokens(X, Y, np.vstack([xq[:b], q["x"], xq[b + 1:]])), 2)[0][b]
+        num = numerical_gradient(f, {"x": xq[b:b + 1]})["x"][0]
+        assert rel_error(sens[b], num) < 1e-7
+
+
+@given(seeds)
+def test_gd_and_gdpp_parameter_gradients(seed):
+    rng = rng_from(seed)
+    X, Y, xq = rng.standard_normal((3, 5, 2)) / 2, rng.standard_normal((3, 5, 1)), rng.standard_normal((3, 2)) / 2
+    E, y = g.tokens(X, Y, xq), rng.standard_normal((3, 1))
+    for kind in ("gd", "gdpp"):
+        p = {"eta": rng.uniform(0.2, 1.0, 2)}
+        if kind == "gdpp":
+            p["gamma"] = rng.uniform(0.05, 0.3, 2)
+        _, grads, _ = T.model_loss(p, E, y, kind=kind, n_layers=2)
+        check_gradients(lambda q: T.model_loss(q, E, y, kind=kind, n_layers=2)[0], p, grads)
+
+
+@pytest.fixture(scope="module")
+def quick():
+    return T.reproduce(T.GDReproConfig.quick())
+
+
+def test_quick_reproduction(quick):
+    c = quick.one_layer
+    assert c.tf_loss < 1.05 * c.gd_loss and c.tf_loss < 0.6 * c.zero_loss
+    assert c.sens_cos > 0.98 and c.kq_error < 0.2 and c.pv_error < 0.2
+    assert abs(c.eta_tf / c.eta - 1) < 0.1 and c.interp_loss < 1.05 * c.gd_loss
+    assert abs(c.loss_star / c.gd_loss - 1) < 0.03        # closed form vs held-out tasks
+    row = quick.deep[2]
+    assert row["gdpp"] < row["gd"] < c.gd_loss             # GD++ beats GD beats one step
+    assert row["lsa"] < c.gd_loss                          # two layers learn more than one step
+    gauss = quick.gaussian
+    assert gauss["tf_loss"] < 1.1 * gauss["zfb_loss"]
+    report = T.format_report(quick)
+    assert "Deeper stacks" in report and "Γ^-1" in report
+
+
+def test_executor_gives_the_same_numbers():
+    cfg = T.GDReproConfig(steps=3, batch=16, deep_steps=3, depths=(2,), n_tasks=200, gaussian_steps=3, d=3, n_context=4)
+    serial = T.reproduce(cfg)
+    with ThreadPoolExecutor(2) as pool:
+        parallel = T.reproduce(cfg, executor=pool, progress=lambda m: None)
+    assert serial.one_layer.tf_loss == parallel.one_layer.tf_loss
+    assert serial.deep[2] == parallel.deep[2]
+
+
+def test_cli_reproduce(monkeypatch, capsys):
+    tiny = T.GDReproConfig(steps=3, batch=16, deep_steps=3, depths=(2,), n_tasks=200, gaussian_steps=3)
+    monkeypatch.setattr(T.GDReproConfig, "quick", classmethod(lambda cls: tiny))
+    assert main(["reproduce", "gd-step", "--quick"]) == 0
+    out = capsys.readouterr()
+    assert "trained 1-layer LSA vs one step of GD" in out.out and "trained lsa-1" in out.err
+    with pytest.raises(SystemExit):
+        main(["reproduce", "no-such-paper"])
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="kind must be"):
+        T.train_lsa(1, kind="adam", steps=1, batch=4)
+    with pytest.raises(ValueError, match="steps must be a positive integer"):
+        T.train_lsa(1, steps=0)
+    with pytest.raises(ValueError, match="n_layers"):
+        T.train_lsa(0, steps=1)
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        T.train_lsa(1, steps=1, batch=4, lr=-1.0)
+    with pytest.raises(ValueError, match="zero-trace"):
+        T.align_scale(np.zeros((3, 3)), np.eye(3), 2)
+
+
+@pytest.mark.slow
+def test_full_reproduction():
+    """The paper's settings (about 10 minutes on 2 cores): the headline claims."""
+    r = T.reproduce(T.GDReproConfig.full())
+    print(T.format_report(r))
+    c = r.one_layer
+    assert c.tf_loss <= 1.02 * c.gd_loss                   # within 2 % of GD at η*
+    assert c.sens_cos >= 0.99
+    assert c.kq_error < 0.1 and c.pv_error < 0.1           # products match up to their scale
+    for L, row in r.deep.items():
+        assert row["gdpp"] <= row["gd"]
