@@ -93,3 +93,54 @@ def test_bad_input():
         ih.three_param_loss(np.array([np.nan, 0, 0]), 8, 32)
     with pytest.raises(ValueError, match="lr must be > 0"):
         ih.gradient_descent(8, 32, lr=0)
+
+
+# --------------------------------------------------------------------------- the network
+from theory.tasks import item_label_classes, item_label_sequences  # noqa: E402
+
+
+def _small_batch(seed, B=1):
+    classes = item_label_classes(seed, 8, 4, 5)
+    b = item_label_sequences(seed, classes, 5, 2, B=B, eps=0.1)
+    return ih.embed(b.content, rng_from(seed), n_positions=7), b
+
+
+@given(seeds)
+def test_network_gradients(seed):
+    X, b = _small_batch(seed)
+    p = ih.init_network(rng_from(seed), X.shape[2], 4)
+    loss, grads, logits = ih.network_loss(p, X, b.target)
+    assert logits.shape == (5, 4) and np.isfinite(loss)
+    check_gradients(lambda q: ih.network_loss(q, X, b.target)[0], p, grads)
+
+
+def test_network_layer2_equals_full_attention():
+    """The target-only layer 2 (scores in residual space) equals ordinary attention."""
+    from theory import nn
+    X, b = _small_batch(3)
+    p = ih.init_network(rng_from(3), X.shape[2], 4)
+    logits, cache = ih.network_forward(X, p)
+    h1 = cache[2]
+    full, _ = nn.self_attention_forward(h1, {"W_Q": p["W_Q2"], "W_K": p["W_K2"], "W_V": p["W_V2"]},
+                                        kind="softmax", mask=nn.attention_mask(h1.shape[1], causal=True))
+    u = h1[:, -1] + full[:, -1]
+    for i in (1, 2, 3):
+        u = np.maximum(u @ p[f"W{i}"].T + p[f"b{i}"], 0)
+    assert rel_error(logits, u @ p["R"].T) < 1e-12
+
+
+def test_embed_positions():
+    X = ih.embed(np.ones((3, 5, 2)), rng_from(0), n_positions=9)
+    assert X.shape == (3, 5, 11)
+    pos = X[:, :, :9].argmax(-1)
+    assert (np.diff(pos, axis=1) == 1).all() and (X[:, :, :9].sum(-1) == 1).all()
+    with pytest.raises(ValueError, match="n_positions must be >= sequence length 5"):
+        ih.embed(np.ones((3, 5, 2)), rng_from(0), n_positions=4)
+
+
+def test_a_short_training_run_records_everything():
+    cfg = ih.NetworkConfig(K=16, L=8, N=4, D=7, n_positions=12, batch=16, steps=6, eval_every=3, n_eval=20)
+    r = ih.train_network(cfg)
+    assert list(r.steps) == [0, 3, 6] and r.loss.shape == (6,) and np.isfinite(r.loss).all()
+    for curve in (r.icl, r.swapped, r.iwl, r.prev_token, r.match_label):
+        assert curve.shape == (3,) and ((0 <= curve) & (curve <= 1)).all()
