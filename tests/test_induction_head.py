@@ -144,3 +144,10 @@ def test_a_short_training_run_records_everything():
     assert list(r.steps) == [0, 3, 6] and r.loss.shape == (6,) and np.isfinite(r.loss).all()
     for curve in (r.icl, r.swapped, r.iwl, r.prev_token, r.match_label):
         assert curve.shape == (3,) and ((0 <= curve) & (curve <= 1)).all()
+
+
+def test_cli_reproduce_induction_head_quick(capsys):
+    from theory.__main__ import main
+    assert main(["reproduce", "induction-head", "--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "Three-parameter model" in out and "Full network" in out and "never" in out

@@ -118,14 +118,15 @@ class Trajectory:
     theta: np.ndarray              # (T, 3) (β, α, ξ)
     loss: np.ndarray               # (T,)
     p: np.ndarray                  # (T,) probability of the right label = accuracy proxy
-    jump_step: int | None          # first step with p >= 1/2 (None: never within the run)
+    jump_step: int | None          # first step with p >= (1 + 1/N)/2, halfway from the
+                                   # random-context-label level 1/N to 1 (None: not in the run)
 
 
 def gradient_descent(N: int, L: int, *, lr: float = 0.1, steps: int = 20000,
                      theta0=(0.0, 0.0, 0.0), record_every: int = 10,
                      stop_at_jump: bool = False) -> Trajectory:
     """Plain GD ``θ ← θ - lr ∇loss`` from ``theta0`` (the origin by default); the loop is
-    over time only.  ``stop_at_jump`` ends the run at the first step with p >= 1/2."""
+    over time only.  ``stop_at_jump`` ends the run at the jump (see :class:`Trajectory`)."""
     N, L = _sizes(N, L)
     lr = finite_scalar("lr", lr, positive=True)
     steps = positive_int("steps", steps)
@@ -133,9 +134,10 @@ def gradient_descent(N: int, L: int, *, lr: float = 0.1, steps: int = 20000,
     theta = array("theta0", theta0, shape=(3,)).copy()
     rec_t, rec_theta, rec_loss = [], [], []
     jump = None
+    threshold = 0.5 * (1.0 + 1.0 / N)
     for t in range(steps + 1):
         loss, cache = _forward(theta, N, L)
-        if jump is None and np.exp(-loss) >= 0.5:
+        if jump is None and np.exp(-loss) >= threshold:
             jump = t
         if t % every == 0 or t == steps or (stop_at_jump and jump is not None):
             rec_t.append(t), rec_theta.append(theta.copy()), rec_loss.append(float(loss))
@@ -147,8 +149,8 @@ def gradient_descent(N: int, L: int, *, lr: float = 0.1, steps: int = 20000,
 
 
 def plateau_table(Ns, Ls, *, lr: float = 0.1, steps: int = 200000) -> dict:
-    """Jump time (first step with p >= 1/2, in units of steps at ``lr``) for each (N, L);
-    None where GD stays on the plateau for the whole run (always for L = N)."""
+    """Jump time (first step with p >= (1 + 1/N)/2, at learning rate ``lr``) for each
+    (N, L); None where GD stays on the plateau for the whole run."""
     table = {}
     for N in Ns:
         for L in Ls:
@@ -242,9 +244,11 @@ def network_forward(X, params):
     """
     X = array("X", X, ndim=3)
     S, T, d = X.shape
-    mask = nn.attention_mask(T, causal=True)
-    a1, c1 = nn.self_attention_forward(X, {"W_Q": params["W_Q1"], "W_K": params["W_K1"],
-                                           "W_V": params["W_V1"]}, kind="softmax", mask=mask)
+    # Layer 1: Q, K, V of every token in one GEMM with the stacked [W_Q1; W_K1; W_V1].
+    W_qkv = np.concatenate([params["W_Q1"], params["W_K1"], params["W_V1"]], axis=0)  # (3d, d)
+    QKV = (X.reshape(S * T, d) @ W_qkv.T).reshape(S, T, 3 * d)
+    Q1, K1, V1 = QKV[..., :d], QKV[..., d:2 * d], QKV[..., 2 * d:]
+    a1, c1 = nn.softmax_attention_forward(Q1, K1, V1, mask=nn.attention_mask(T, causal=True))
     h1 = X + a1                                             # (S, T, d)
     # Layer 2 for the target only, in the residual space: the score of token t is
     # (W_Q2 h_q)^T (W_K2 h_t) = (W_K2^T W_Q2 h_q)^T h_t, and the output is
@@ -264,7 +268,8 @@ def network_forward(X, params):
 
 
 def network_backward(dlogits, cache):
-    """Hand-written gradients of :func:`network_forward` for every parameter."""
+    """Hand-written gradients of :func:`network_forward` for every parameter (not for
+    the input tokens, which are data)."""
     X, c1, h1, cq, cqk, cv, ca, mlp, u, params = cache
     g = {"R": dlogits.T @ u}
     du = dlogits @ params["R"]                              # (S, d)
@@ -281,16 +286,20 @@ def network_backward(dlogits, cache):
     dh1 = dh1_keys + dh1_vals                               # h1 as keys and as values
     dh1[:, -1] += du + dh1_q[:, 0]                          # residual and query of the target
     g.update(W_Q2=gq["W"], W_K2=gkT["W"].T, W_V2=gv["W"])
-    dX, g1 = nn.self_attention_backward(dh1, c1)            # h1 = X + attention(X)
-    g.update(W_Q1=g1["W_Q"], W_K1=g1["W_K"], W_V1=g1["W_V"])
-    return dX + dh1, g
+    # h1 = X + attention(X): X is data, so only the weights' gradients are formed
+    dQ1, dK1, dV1 = nn.softmax_attention_backward(dh1, c1)
+    S, T, d = X.shape
+    dQKV = np.concatenate([dQ1, dK1, dV1], axis=2).reshape(S * T, 3 * d)
+    dW = dQKV.T @ X.reshape(S * T, d)                       # (3d, d) stacked weight gradients
+    g.update(W_Q1=dW[:d], W_K1=dW[d:2 * d], W_V1=dW[2 * d:])
+    return g
 
 
 def network_loss(params, X, target):
     """Mean cross-entropy of the target labels and its gradients."""
     logits, cache = network_forward(X, params)
     loss, lc = nn.cross_entropy_forward(logits, target)
-    _, grads = network_backward(nn.cross_entropy_backward(1.0, lc), cache)
+    grads = network_backward(nn.cross_entropy_backward(1.0, lc), cache)
     return loss, grads, logits
 
 
@@ -299,7 +308,7 @@ def attention_measures(X, params, batch) -> dict:
     to the item just before it, and layer 2's attention from the target to the labels
     that follow items of the target's class (summed), averaged over sequences."""
     _, cache = network_forward(X, params)
-    P1 = cache[1][4][-1]                                    # (S, T, T) layer-1 weights
+    P1 = cache[1][-1]                                       # (S, T, T) layer-1 weights
     P2 = cache[6][-1][:, 0]                                 # (S, T) layer-2 weights of the target
     N = batch.context_labels.shape[1]
     t = np.arange(1, 2 * N, 2)                              # label positions
@@ -401,3 +410,37 @@ def train_network(cfg: NetworkConfig, progress=None) -> NetworkRun:
     arr = {k: np.array(v) for k, v in rec.items()}
     return NetworkRun(cfg, arr["steps"], arr["icl"], arr["swapped"], arr["iwl"], arr["prev_token"],
                       arr["match_label"], losses, time.perf_counter() - start)
+
+
+# --------------------------------------------------------------------------- reproduction
+def reproduce_landscape(Ns=(2, 4, 8, 16), L_factors=(1, 2, 4, 8, 16), *, lr: float = 0.1,
+                        steps: int = 100_000, executor=None) -> dict:
+    """Jump times of GD on the three-parameter model from the origin, per (N, L = f N),
+    and the escape times for L = N from (0, 0, δ).  ``executor`` runs the (N, L) pairs
+    in parallel (any ``concurrent.futures.Executor``)."""
+    pairs = [(N, f * N) for N in Ns for f in L_factors]
+    run = lambda NL: gradient_descent(NL[0], NL[1], lr=lr, steps=steps, record_every=steps,
+                                      stop_at_jump=True).jump_step
+    jumps = list(executor.map(_jump_time, pairs, [lr] * len(pairs), [steps] * len(pairs))) \
+        if executor is not None else [run(p) for p in pairs]
+    escape = {delta: gradient_descent(8, 8, lr=lr, steps=steps, theta0=(0.0, 0.0, delta),
+                                      record_every=steps, stop_at_jump=True).jump_step
+              for delta in (1e-2, 1e-6, 1e-10)}
+    return dict(jumps=dict(zip(pairs, jumps)), escape=escape, lr=lr)
+
+
+def _jump_time(NL, lr, steps):
+    return gradient_descent(NL[0], NL[1], lr=lr, steps=steps, record_every=steps, stop_at_jump=True).jump_step
+
+
+def format_landscape(r: dict) -> str:
+    Ns = sorted({N for N, _ in r["jumps"]})
+    fs = sorted({L // N for N, L in r["jumps"]})
+    lines = [f"Three-parameter model, GD from the origin (lr = {r['lr']}): first step with p >= (1 + 1/N)/2",
+             "  N \\ L   " + "  ".join(f"{'L=' + str(f) + 'N':>8}" for f in fs)]
+    for N in Ns:
+        cells = [r["jumps"][(N, f * N)] for f in fs]
+        lines.append(f"  {N:>5}   " + "  ".join(f"{'never' if c is None else c:>8}" for c in cells))
+    lines.append("  L = N: the origin is a saddle with zero gradient; from (0, 0, δ) GD escapes after "
+                 + ", ".join(f"{v} steps (δ = {k:g})" for k, v in r["escape"].items()))
+    return "\n".join(lines)

@@ -1,0 +1,107 @@
+"""Median wall time of one SGD step of Reddy 2024's full network (two causal softmax
+attention layers + ReLU classifier): forward, hand-written backward, update; float64;
+sampling excluded.
+
+    python benchmarks/bench_induction.py --batch 128
+    python benchmarks/bench_induction.py --batch 128 --torch    # side by side with PyTorch
+                                                                 # autograd (if installed)
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from theory import induction_head as ih
+from theory._perf import tune_allocator
+from theory.optim import SGD
+from theory.tasks import item_label_classes, item_label_sequences
+
+
+def batches(args, n=8):
+    rng = np.random.default_rng(0)
+    classes = item_label_classes(rng, args.K, args.L, args.D)
+    out = []
+    for _ in range(n):
+        b = item_label_sequences(rng, classes, args.batch, args.N, B=args.B, eps=0.1)
+        out.append((ih.embed(b.content, rng, args.positions), b.target))
+    return out
+
+
+def bench_numpy(args, data):
+    params = ih.init_network(np.random.default_rng(1), args.positions + args.D, args.L)
+    opt = SGD(lr=0.01, weight_decay=1e-6)
+    times = []
+    for i in range(args.warmup + args.steps):
+        X, y = data[i % len(data)]
+        t0 = time.perf_counter()
+        _, grads, _ = ih.network_loss(params, X, y)
+        params = opt.step(params, grads)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times[args.warmup:])
+
+
+def bench_torch(args, data):
+    import torch                                            # optional, for comparison only
+    torch.manual_seed(1)
+    d = args.positions + args.D
+    P = {k: torch.nn.Parameter(torch.from_numpy(v.copy()))
+         for k, v in ih.init_network(np.random.default_rng(1), d, args.L).items()}
+    opt = torch.optim.SGD(P.values(), lr=0.01, weight_decay=0.0)
+    tdata = [(torch.from_numpy(X), torch.from_numpy(y)) for X, y in data]
+    T = data[0][0].shape[1]
+    causal = torch.ones(T, T, dtype=torch.bool).tril()
+
+    def loss_fn(X, y):
+        q, k, v = X @ P["W_Q1"].T, X @ P["W_K1"].T, X @ P["W_V1"].T
+        s = (q @ k.transpose(1, 2)).masked_fill(~causal, float("-inf"))
+        h = X + torch.softmax(s, -1) @ v
+        hq = h[:, -1:]
+        s2 = (hq @ P["W_Q2"].T) @ (h @ P["W_K2"].T).transpose(1, 2)
+        u = (hq + torch.softmax(s2, -1) @ (h @ P["W_V2"].T))[:, 0]
+        for i in (1, 2, 3):
+            u = torch.relu(u @ P[f"W{i}"].T + P[f"b{i}"])
+        return torch.nn.functional.cross_entropy(u @ P["R"].T, y)
+
+    times = []
+    for i in range(args.warmup + args.steps):
+        X, y = tdata[i % len(tdata)]
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss_fn(X, y).backward()
+        opt.step()
+        with torch.no_grad():
+            for p in P.values():
+                p.mul_(1 - 1e-6)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times[args.warmup:]), torch.__version__, torch.get_num_threads()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--warmup", type=int, default=20)
+    p.add_argument("--K", type=int, default=256)
+    p.add_argument("--L", type=int, default=32)
+    p.add_argument("--N", type=int, default=8)
+    p.add_argument("--B", type=int, default=4)
+    p.add_argument("--D", type=int, default=63)
+    p.add_argument("--positions", type=int, default=65)
+    p.add_argument("--torch", action="store_true", help="also time PyTorch autograd (must be installed)")
+    args = p.parse_args()
+    tuned = tune_allocator()
+    data = batches(args)
+    t_np = bench_numpy(args, data)
+    print(f"batch={args.batch} N={args.N} width={args.positions + args.D} float64 (allocator tuned: {tuned})")
+    print(f"numpy (hand-written backward): {1e3 * t_np:8.2f} ms/step (median of {args.steps})")
+    if args.torch:
+        t_th, version, threads = bench_torch(args, data)
+        print(f"torch {version} autograd ({threads} threads): {1e3 * t_th:8.2f} ms/step  "
+              f"-> numpy is {t_th / t_np:.2f}x faster")
+
+
+if __name__ == "__main__":
+    main()
