@@ -151,3 +151,24 @@ def test_cli_reproduce_induction_head_quick(capsys):
     assert main(["reproduce", "induction-head", "--quick"]) == 0
     out = capsys.readouterr().out
     assert "Three-parameter model" in out and "Full network" in out and "never" in out
+
+
+@pytest.mark.slow
+def test_minutes_configuration_shows_the_transition():
+    """About 50 s: ICL goes from chance to > 0.9 while layer-1 previous-token and layer-2
+    matching-label attention grow (Reddy 2024, Sec. 3-4)."""
+    r = ih.train_network(ih.MINUTES_CONFIG)
+    assert r.icl[0] < 0.1 and r.icl[-1] > 0.9 and r.swapped[-1] > 0.9
+    assert r.prev_token[-1] > r.prev_token[0] + 0.2 and r.match_label[-1] > r.match_label[0] + 0.3
+    assert r.jump("icl") is not None
+
+
+@pytest.mark.slow
+def test_sweep_directions():
+    """About 6 min: ICL rises and IWL falls with B and with K."""
+    from dataclasses import replace
+    base = replace(ih.MINUTES_CONFIG, K=256, eval_every=1000)
+    rows = {(n, v): r for n, v, r in ih.sweep(base, {"B": [0, 4], "K": [64, 1024]})}
+    assert rows[("B", 4)].icl[-1] > rows[("B", 0)].icl[-1] + 0.3
+    assert rows[("B", 4)].iwl[-1] < rows[("B", 0)].iwl[-1] - 0.3
+    assert rows[("K", 1024)].icl[-1] > rows[("K", 64)].icl[-1] + 0.3

@@ -114,7 +114,7 @@ def test_bad_input():
 
 @pytest.mark.slow
 def test_full_reproduction():
-    """The paper's settings (about 10 minutes on 2 cores): the headline claims."""
+    """The paper's settings (about 13 minutes on 2 cores): the headline claims."""
     r = T.reproduce(T.GDReproConfig.full())
     print(T.format_report(r))
     c = r.one_layer
