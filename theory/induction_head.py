@@ -248,14 +248,14 @@ def network_forward(X, params):
     W_qkv = np.concatenate([params["W_Q1"], params["W_K1"], params["W_V1"]], axis=0)  # (3d, d)
     QKV = (X.reshape(S * T, d) @ W_qkv.T).reshape(S, T, 3 * d)
     Q1, K1, V1 = QKV[..., :d], QKV[..., d:2 * d], QKV[..., 2 * d:]
-    a1, c1 = nn.softmax_attention_forward(Q1, K1, V1, mask=nn.attention_mask(T, causal=True))
+    a1, c1 = nn._softmax_attention(Q1, K1, V1, mask=nn.attention_mask(T, causal=True))
     h1 = X + a1                                             # (S, T, d)
     # Layer 2 for the target only, in the residual space: the score of token t is
     # (W_Q2 h_q)^T (W_K2 h_t) = (W_K2^T W_Q2 h_q)^T h_t, and the output is
     # W_V2 Σ_t P_t h_t — no projection of every token is needed.
     q, cq = nn._linear(h1[:, -1:], params["W_Q2"])          # (S, 1, d)  W_Q2 h_q
     qk, cqk = nn._linear(q, params["W_K2"].T)               # (S, 1, d)  W_K2^T W_Q2 h_q
-    m, ca = nn.softmax_attention_forward(qk, h1, h1)        # (S, 1, d)  Σ_t P_t h_t
+    m, ca = nn._softmax_attention(qk, h1, h1)               # (S, 1, d)  Σ_t P_t h_t
     a2, cv = nn._linear(m, params["W_V2"])                  # (S, 1, d)  W_V2 Σ_t P_t h_t
     u = h1[:, -1] + a2[:, 0]                                # (S, d) target's residual stream
     mlp = []
@@ -280,14 +280,14 @@ def network_backward(dlogits, cache):
         g[f"b{i}"] = np.array([dpre.sum()])
         du = dpre @ params[f"W{i}"]
     dm, gv = nn._linear_backward(du[:, None], cv)           # through W_V2
-    dqk, dh1_keys, dh1_vals = nn.softmax_attention_backward(dm, ca)
+    dqk, dh1_keys, dh1_vals = nn._softmax_attention_backward(dm, ca)
     dq, gkT = nn._linear_backward(dqk, cqk)                 # through W_K2^T
     dh1_q, gq = nn._linear_backward(dq, cq)                 # through W_Q2
     dh1 = dh1_keys + dh1_vals                               # h1 as keys and as values
     dh1[:, -1] += du + dh1_q[:, 0]                          # residual and query of the target
     g.update(W_Q2=gq["W"], W_K2=gkT["W"].T, W_V2=gv["W"])
     # h1 = X + attention(X): X is data, so only the weights' gradients are formed
-    dQ1, dK1, dV1 = nn.softmax_attention_backward(dh1, c1)
+    dQ1, dK1, dV1 = nn._softmax_attention_backward(dh1, c1)
     S, T, d = X.shape
     dQKV = np.concatenate([dQ1, dK1, dV1], axis=2).reshape(S * T, 3 * d)
     dW = dQKV.T @ X.reshape(S * T, d)                       # (3d, d) stacked weight gradients

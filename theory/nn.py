@@ -85,10 +85,14 @@ def softmax(z, axis: int = -1) -> np.ndarray:
     z = np.asarray(z, dtype=np.float64)
     if np.isnan(z).any() or np.isposinf(z).any():
         raise ValueError(f"softmax logits must be finite or -inf; got nan/+inf in shape {z.shape}")
-    m = np.max(z, axis=axis, keepdims=True)
-    if np.isneginf(m).any():
+    if np.isneginf(np.max(z, axis=axis)).any():
         raise ValueError(f"softmax over an all -inf (fully masked) slice; logits shape {z.shape}")
-    e = np.exp(z - m)
+    return _softmax(z, axis)
+
+
+def _softmax(z, axis: int = -1) -> np.ndarray:
+    """Unchecked kernel of :func:`softmax`."""
+    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
@@ -236,20 +240,32 @@ def softmax_attention_forward(Q, K, V, mask=None, scale: float = 1.0):
     The weights ``P`` (..., T, S) are in the cache as ``cache[-1]``.
     """
     Q, K, V, mask, scale = _attention_inputs(Q, K, V, mask, scale)
-    S = scale * (Q @ np.swapaxes(K, -1, -2))               # (..., T, S) logits
+    if mask is not None and not np.all(np.any(mask, axis=-1)):
+        raise ValueError("mask leaves a query with no key: softmax attention is undefined there")
+    return _softmax_attention(Q, K, V, mask, scale)
+
+
+def _softmax_attention(Q, K, V, mask=None, scale=1.0):
+    """Unchecked kernel of :func:`softmax_attention_forward` (every query has a key)."""
+    S = Q @ np.swapaxes(K, -1, -2)                         # (..., T, S) logits
+    if scale != 1.0:
+        S = scale * S
     if mask is not None:
-        if not np.all(np.any(mask, axis=-1)):
-            raise ValueError("mask leaves a query with no key: softmax attention is undefined there")
         S = np.where(mask, S, -np.inf)
-    P = softmax(S, axis=-1)                                # (..., T, S) weights
+    P = _softmax(S)                                        # (..., T, S) weights over the keys
     return P @ V, (Q, K, V, mask, scale, P)                # (..., T, d_v)
 
 
 def softmax_attention_backward(dout, cache):
     """Gradients of ``out = P V``, ``P = softmax(scale Q K^T)``:
     dV = P^T dout, dP = dout V^T, dS = P ⊙ (dP - rowsum(dP ⊙ P)), then as linear attention."""
+    V, P = cache[2], cache[5]
+    return _softmax_attention_backward(array("dout", dout, shape=P.shape[:-1] + (V.shape[-1],)), cache)
+
+
+def _softmax_attention_backward(dout, cache):
+    """Unchecked kernel of :func:`softmax_attention_backward`."""
     Q, K, V, mask, scale, P = cache
-    dout = array("dout", dout, shape=P.shape[:-1] + (V.shape[-1],))
     dV = np.swapaxes(P, -1, -2) @ dout                     # (..., S, d_v)
     dP = dout @ np.swapaxes(V, -1, -2)                     # (..., T, S)
     dS = P * (dP - np.sum(dP * P, axis=-1, keepdims=True))  # masked entries: P = 0 -> dS = 0
