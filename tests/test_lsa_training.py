@@ -70,7 +70,6 @@ def test_quick_reproduction(quick):
     assert c.tf_loss < 1.05 * c.gd_loss and c.tf_loss < 0.6 * c.zero_loss
     assert c.sens_cos > 0.98 and c.kq_error < 0.2 and c.pv_error < 0.2
     assert abs(c.eta_tf / c.eta - 1) < 0.1 and c.interp_loss < 1.05 * c.gd_loss
-    assert abs(c.loss_star / c.gd_loss - 1) < 0.03        # closed form vs held-out tasks
     row = quick.deep[2]
     assert row["gdpp"] < row["gd"] < c.gd_loss             # GD++ beats GD beats one step
     assert row["lsa"] < c.gd_loss                          # two layers learn more than one step

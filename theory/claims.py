@@ -20,6 +20,7 @@ by the sampling noise, also said in ``tol_note``.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import time
 from dataclasses import dataclass, field
@@ -136,9 +137,16 @@ def proof_modules() -> list[str]:
 
 
 def run_proof(name: str, verbose: bool = False):
-    """Import ``proofs.<name>`` and run its derivation (its asserts); return its result."""
-    module = importlib.import_module(f"proofs.{name}")
-    return module.main() if verbose else module.derive()
+    """Import ``proofs.<name>`` and run its derivation (its asserts); return its result.
+    The quiet derivation runs once per process and is cached (sympy is slow)."""
+    if verbose:
+        return importlib.import_module(f"proofs.{name}").main()
+    return _derived(name)
+
+
+@functools.lru_cache(maxsize=None)
+def _derived(name: str):
+    return importlib.import_module(f"proofs.{name}").derive()
 
 
 @dataclass

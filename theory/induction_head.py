@@ -168,8 +168,8 @@ def symbolic_gradient():
     """The gradient derived in ``proofs/induction_head.py``, lambdified (cached)."""
     if "grad" not in _SYMBOLIC:
         import sympy as sp
-        from proofs.induction_head import derive
-        r = derive()
+        from .claims import run_proof
+        r = run_proof("induction_head")
         _SYMBOLIC["grad"] = sp.lambdify(r["symbols"], r["grad"], "numpy")
     return _SYMBOLIC["grad"]
 
@@ -489,7 +489,7 @@ def reproduce_report(*, quick: bool = False, executor=None, progress=None) -> st
     around B = 4, K = 256, ε = 0.1, α = 0; returns the report text."""
     from dataclasses import replace
     say = progress or (lambda message: None)
-    out = [format_landscape(reproduce_landscape(steps=20_000 if quick else 100_000, executor=executor))]
+    out = [format_landscape(reproduce_landscape(steps=5_000 if quick else 100_000, executor=executor))]
     cfg = QUICK_CONFIG if quick else MINUTES_CONFIG
     run = train_network(cfg, progress=say)
     out.append(f"\nFull network ({cfg}):")

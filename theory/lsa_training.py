@@ -271,8 +271,8 @@ class GDReproConfig:
 
     @classmethod
     def quick(cls):
-        return cls(steps=300, batch=512, lr=3e-3, lr_gd=3e-2, deep_steps=400, depths=(2,),
-                   n_tasks=2000, gaussian_steps=300)
+        return cls(steps=300, batch=256, lr=3e-3, lr_gd=3e-2, deep_steps=400, depths=(2,),
+                   n_tasks=2000, gaussian_steps=600)
 
 
 @dataclass
