@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from theory import induction_head as ih
+from theory import induction_network as ih
 from theory._perf import tune_allocator
 from theory.optim import SGD
 from theory.tasks import item_label_classes, item_label_sequences

@@ -2,7 +2,7 @@
 differences, the origin, the slow phase and the cliff, L = N."""
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import rng_from, seeds
@@ -93,87 +93,3 @@ def test_bad_input():
         ih.three_param_loss(np.array([np.nan, 0, 0]), 8, 32)
     with pytest.raises(ValueError, match="lr must be > 0"):
         ih.gradient_descent(8, 32, lr=0)
-
-
-# --------------------------------------------------------------------------- the network
-from theory.tasks import item_label_classes, item_label_sequences  # noqa: E402
-
-
-def _small_batch(seed, B=1):
-    classes = item_label_classes(seed, 8, 4, 3)
-    b = item_label_sequences(seed, classes, 5, 2, B=B, eps=0.1)
-    return ih.embed(b.content, rng_from(seed), n_positions=6), b       # width 6 + 3
-
-
-@settings(max_examples=10)                 # ~800 finite-difference entries per example
-@given(seeds)
-def test_network_gradients(seed):
-    X, b = _small_batch(seed)
-    p = ih.init_network(rng_from(seed), X.shape[2], 4)
-    # ReLU has a kink at 0: finite differences across it are meaningless, so every
-    # pre-activation must be farther from 0 than the step (b_l shifts all of them)
-    _, cache = ih.network_forward(X, p)
-    assume(min(np.abs(pre).min() for _, pre in cache[7]) > 1e-3)
-    loss, grads, logits = ih.network_loss(p, X, b.target)
-    assert logits.shape == (5, 4) and np.isfinite(loss)
-    check_gradients(lambda q: ih.network_loss(q, X, b.target)[0], p, grads)
-
-
-def test_network_layer2_equals_full_attention():
-    """The target-only layer 2 (scores in residual space) equals ordinary attention."""
-    from theory import nn
-    X, b = _small_batch(3)
-    p = ih.init_network(rng_from(3), X.shape[2], 4)
-    logits, cache = ih.network_forward(X, p)
-    h1 = cache[2]
-    full, _ = nn.self_attention_forward(h1, {"W_Q": p["W_Q2"], "W_K": p["W_K2"], "W_V": p["W_V2"]},
-                                        kind="softmax", mask=nn.attention_mask(h1.shape[1], causal=True))
-    u = h1[:, -1] + full[:, -1]
-    for i in (1, 2, 3):
-        u = np.maximum(u @ p[f"W{i}"].T + p[f"b{i}"], 0)
-    assert rel_error(logits, u @ p["R"].T) < 1e-12
-
-
-def test_embed_positions():
-    X = ih.embed(np.ones((3, 5, 2)), rng_from(0), n_positions=9)
-    assert X.shape == (3, 5, 11)
-    pos = X[:, :, :9].argmax(-1)
-    assert (np.diff(pos, axis=1) == 1).all() and (X[:, :, :9].sum(-1) == 1).all()
-    with pytest.raises(ValueError, match="n_positions must be >= sequence length 5"):
-        ih.embed(np.ones((3, 5, 2)), rng_from(0), n_positions=4)
-
-
-def test_a_short_training_run_records_everything():
-    cfg = ih.NetworkConfig(K=16, L=8, N=4, D=7, n_positions=12, batch=16, steps=6, eval_every=3, n_eval=20)
-    r = ih.train_network(cfg)
-    assert list(r.steps) == [0, 3, 6] and r.loss.shape == (6,) and np.isfinite(r.loss).all()
-    for curve in (r.icl, r.swapped, r.iwl, r.prev_token, r.match_label):
-        assert curve.shape == (3,) and ((0 <= curve) & (curve <= 1)).all()
-
-
-def test_cli_reproduce_induction_head_quick(capsys):
-    from theory.__main__ import main
-    assert main(["reproduce", "induction-head", "--quick"]) == 0
-    out = capsys.readouterr().out
-    assert "Three-parameter model" in out and "Full network" in out and "never" in out
-
-
-@pytest.mark.slow
-def test_minutes_configuration_shows_the_transition():
-    """About 50 s: ICL goes from chance to > 0.9 while layer-1 previous-token and layer-2
-    matching-label attention grow (Reddy 2024, Sec. 3-4)."""
-    r = ih.train_network(ih.MINUTES_CONFIG)
-    assert r.icl[0] < 0.1 and r.icl[-1] > 0.9 and r.swapped[-1] > 0.9
-    assert r.prev_token[-1] > r.prev_token[0] + 0.2 and r.match_label[-1] > r.match_label[0] + 0.3
-    assert r.jump("icl") is not None
-
-
-@pytest.mark.slow
-def test_sweep_directions():
-    """About 6 min: ICL rises and IWL falls with B and with K."""
-    from dataclasses import replace
-    base = replace(ih.MINUTES_CONFIG, K=256, eval_every=1000)
-    rows = {(n, v): r for n, v, r in ih.sweep(base, {"B": [0, 4], "K": [64, 1024]})}
-    assert rows[("B", 4)].icl[-1] > rows[("B", 0)].icl[-1] + 0.3
-    assert rows[("B", 4)].iwl[-1] < rows[("B", 0)].iwl[-1] - 0.3
-    assert rows[("K", 1024)].icl[-1] > rows[("K", 64)].icl[-1] + 0.3

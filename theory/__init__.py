@@ -9,13 +9,16 @@ Modules (each small, each citing its paper beside the code):
 - :mod:`theory.dual_form`  Dai et al. 2023: GD on a linear layer == linear attention
 - :mod:`theory.gd_step`    von Oswald et al. 2023: LSA layer == GD step, GD++, closed forms
 - :mod:`theory.lsa_training`  training LSA stacks and comparing them with GD / GD++
-- :mod:`theory.induction_head`  Reddy 2024: three-parameter landscape, the full network
+- :mod:`theory.induction_head`  Reddy 2024: the three-parameter landscape
+- :mod:`theory.induction_network`  Reddy 2024: the full network, its training and sweeps
 - :mod:`theory.claims`     the claim ledger read by ``python -m theory``
 """
-from . import claims, dual_form, gd_step, gradcheck, induction_head, lsa_training, nn, optim, tasks
+from . import (claims, dual_form, gd_step, gradcheck, induction_head, induction_network,
+               lsa_training, nn, optim, tasks)
 from .gradcheck import check_gradients, numerical_gradient, rel_error
 
-__all__ = ["claims", "dual_form", "gd_step", "gradcheck", "induction_head", "lsa_training", "nn",
+__all__ = ["claims", "dual_form", "gd_step", "gradcheck", "induction_head", "induction_network",
+           "lsa_training", "nn",
            "optim", "tasks",
            "check_gradients", "numerical_gradient", "rel_error"]
 __version__ = "0.1.0"

@@ -80,7 +80,7 @@ def cmd_reproduce(args) -> int:
         run = lambda executor: format_report(reproduce(
             GDReproConfig.quick() if args.quick else GDReproConfig.full(), executor=executor, progress=say))
     else:
-        from .induction_head import reproduce_report
+        from .induction_network import reproduce_report
         run = lambda executor: reproduce_report(quick=args.quick, executor=executor, progress=say)
     if args.workers > 1:
         with ProcessPoolExecutor(args.workers) as pool:
