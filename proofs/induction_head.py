@@ -83,18 +83,25 @@ def derive(say=_quiet):
 
     # %% [markdown]
     # ## Step 4: the cliff
-    # For large ξ the loss as a function of w changes its character at w = 1/N: below,
-    # the other context labels win (loss grows like ξ((1-w)/(N-1) - w)); above, the right
-    # label wins (loss → 0).  At w = 1/N exactly the loss tends to log N.  As ξ grows the
-    # step between the two sides sharpens into a cliff that α and β fall off.
-    say("## Step 4: as ξ → ∞, loss → log N at w = 1/N, → 0 for w > 1/N, → ∞ for w < 1/N")
+    # Dividing through by e^{ξw}, the loss is exactly
+    # `log(1 + (N-1) e^{ξ c(w)} + (L-N) e^{-ξ w})` with `c(w) = (1 - N w)/(N - 1)`.
+    # `c` vanishes at w = 1/N, is negative above and positive below.  So as ξ → ∞ the
+    # loss tends to log N at w = 1/N, to 0 for w > 1/N, and grows like ξ c(w) for
+    # w < 1/N: a step at w = 1/N that sharpens into a cliff as ξ grows.
+    say("## Step 4: loss = log(1 + (N-1) e^{ξ c(w)} + (L-N) e^{-ξw}), c(w) = (1 - Nw)/(N-1)")
     wv = sp.Symbol("w", positive=True)
-    loss_w = -sp.log(sp.exp(xi * wv) / (sp.exp(xi * wv) + (N - 1) * sp.exp(xi * (1 - wv) / (N - 1)) + L - N))
-    at = {N: 8, L: 32}
-    assert sp.simplify(sp.limit(loss_w.subs(at).subs(wv, sp.Rational(1, 8)), xi, sp.oo) - sp.log(8)) == 0
-    assert sp.limit(loss_w.subs(at).subs(wv, sp.Rational(1, 4)), xi, sp.oo) == 0
-    assert sp.limit(loss_w.subs(at).subs(wv, sp.Rational(1, 16)), xi, sp.oo) == sp.oo
-    say("  ✓ (N = 8, L = 32)")
+    Zw = sp.exp(xi * wv) + (N - 1) * sp.exp(xi * (1 - wv) / (N - 1)) + L - N   # loss = log Z - ξw
+    c = (1 - N * wv) / (N - 1)
+    assert sp.cancel(c - ((1 - wv) / (N - 1) - wv)) == 0
+    inside = 1 + (N - 1) * sp.exp(xi * c) + (L - N) * sp.exp(-xi * wv)
+    # Z e^{-ξw} = inside: compare term by term, exponents combined
+    tidy = lambda e: e.replace(sp.exp, lambda arg: sp.exp(sp.factor(arg)))   # one form per exponent
+    assert sp.expand(tidy(sp.powsimp(sp.expand(Zw * sp.exp(-xi * wv)))) - tidy(inside)) == 0
+    rewritten = sp.log(inside)
+    assert c.subs(wv, 1 / N) == 0
+    assert sp.cancel(sp.diff(c, wv) + N / (N - 1)) == 0           # c decreases through 0 at w = 1/N
+    assert sp.simplify(rewritten.subs(wv, 1 / N).subs(xi, sp.oo)) == sp.log(N)
+    say("  ✓ for every N, L: the limit is log N at w = 1/N, 0 above, +∞ below")
 
     # %% [markdown]
     # ## Step 5: L = N — the origin is a saddle
@@ -103,8 +110,9 @@ def derive(say=_quiet):
     # Any perturbation δ grows, so in floating point GD does escape, after a number of
     # steps that grows like log(1/δ) — "stuck" means exactly this.
     say("## Step 5: L = N: the Hessian at the origin")
-    H = sp.Matrix(3, 3, lambda i, j: sp.diff(grad[i], (beta, alpha, xi)[j]))
-    H0 = H.subs(origin).subs(L, N).applyfunc(sp.simplify)
+    grad_LN = [g.subs(L, N) for g in grad]
+    H0 = sp.Matrix(3, 3, lambda i, j: sp.diff(grad_LN[i], (beta, alpha, xi)[j]).subs(origin))
+    H0 = H0.applyfunc(sp.simplify)
     say("  H(0) =", H0)
     H8 = H0.subs(N, 8)
     eig = [sp.nsimplify(e) for e in H8.eigenvals()]

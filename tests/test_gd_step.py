@@ -115,6 +115,7 @@ def test_lsa_backward(seed, B, N, D, include_query, query_only):
     check_gradients(f, {"E": E, **p}, {"E": dE, **grads})
 
 
+@settings(max_examples=50)                                 # up to 3 layers of finite differences
 @given(seeds, small, st.integers(1, 5), st.integers(1, 3), st.integers(1, 3), st.booleans())
 def test_stack_loss_gradients(seed, B, N, d, L, shared):
     rng = rng_from(seed)

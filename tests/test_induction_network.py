@@ -66,8 +66,11 @@ def test_a_short_training_run_records_everything():
         assert curve.shape == (3,) and ((0 <= curve) & (curve <= 1)).all()
 
 
-def test_cli_reproduce_induction_head_quick(capsys):
+def test_cli_reproduce_induction_head_quick(capsys, monkeypatch):
+    """The command's plumbing (the landscape itself is tested in test_induction_head.py)."""
     from theory.__main__ import main
+    landscape = inet.reproduce_landscape
+    monkeypatch.setattr(inet, "reproduce_landscape", lambda **kw: landscape(**dict(kw, steps=1000)))
     assert main(["reproduce", "induction-head", "--quick"]) == 0
     out = capsys.readouterr().out
     assert "Three-parameter model" in out and "Full network" in out and "never" in out
