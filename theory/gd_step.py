@@ -64,11 +64,11 @@ def readout(E, d: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- LSA layer
-def _check_params(params, D: int, suffix: str = ""):
-    missing = [k + suffix for k in LSA_KEYS if k + suffix not in params]
+def _check_params(params, D: int):
+    missing = [k for k in LSA_KEYS if k not in params]
     if missing:
         raise ValueError(f"params is missing {missing}; got keys {sorted(params)}")
-    return {k: array(k + suffix, params[k + suffix], shape=(D, D)) for k in LSA_KEYS}
+    return {k: array(k, params[k], shape=(D, D)) for k in LSA_KEYS}
 
 
 def lsa_forward(E, params, n_context: int, *, include_query: bool = False,

@@ -151,13 +151,7 @@ def gradient_descent(N: int, L: int, *, lr: float = 0.1, steps: int = 20000,
 def plateau_table(Ns, Ls, *, lr: float = 0.1, steps: int = 200000) -> dict:
     """Jump time (first step with p >= (1 + 1/N)/2, at learning rate ``lr``) for each
     (N, L); None where GD stays on the plateau for the whole run."""
-    table = {}
-    for N in Ns:
-        for L in Ls:
-            if L >= N:
-                table[(N, L)] = gradient_descent(N, L, lr=lr, steps=steps, record_every=steps,
-                                                 stop_at_jump=True).jump_step
-    return table
+    return {(N, L): _jump_time((N, L), lr, steps) for N in Ns for L in Ls if L >= N}
 
 
 # --------------------------------------------------------------------------- random checks
