@@ -13,7 +13,8 @@
 # *Which form.*  The paper's printed equation could not be read where this was written;
 # this is the working form of our issue, which has every property the paper states.
 # The script derives the gradient, its value at the origin, where the landscape is flat
-# and where its cliff is, and what happens when L = N.  Explicit symbols throughout
+# and where its cliff is, what happens when L = N, and (Step 6) that the three logits are
+# exactly those of an idealised two-parameter induction head (Sec. 4).  Explicit symbols throughout
 # (scalars), so every step is exact.  Stands on its own: needs only sympy.
 
 # %%
@@ -119,7 +120,41 @@ def derive(say=_quiet):
     assert any(e < 0 for e in eig) and any(e > 0 for e in eig)
     say(f"  at N = 8 its eigenvalues are {eig}: a saddle ✓")
 
+    # %% [markdown]
+    # ## Step 6: where the three logits come from
+    # Sec. 4 of the paper builds a two-parameter induction head (one scalar per attention
+    # layer; our reading is in theory/induction_two_param.py).  Idealise it: items and
+    # labels orthonormal (one-hot vectors), B = 1 with distinct context labels, the query
+    # of the first pair's class; layer 1 at a label token attends over itself and its
+    # predecessor only (logit β on the predecessor); layer 2 from the target over the N
+    # label tokens only (logit α x_q·prev); a one-parameter readout, logit_l = ξ λ_l·o.
+    # Computed token by token, its logits are exactly the three groups of the model above
+    # — ξw for the right label, ξ(1-w)/(N-1) for each other context label, 0 for the
+    # L-N others — so its p *is* the three-parameter p.  Explicit sizes (N, L).
+    say("## Step 6: the idealised two-parameter induction head has exactly these logits")
+    Y = sp.Symbol("y", positive=True)
+    sig = 1 / (1 + sp.exp(-beta))
+    for n, l in ((1, 3), (2, 3), (3, 5), (4, 4)):
+        basis = sp.eye(n + l)
+        item = [basis[:, j] for j in range(n)]            # x_j, class j
+        label = [basis[:, n + m] for m in range(l)]       # λ_m; pair j shows label j
+        w_self, w_pred = _softmax([sp.S.Zero, beta])     # layer 1: self, predecessor
+        assert sp.cancel(w_pred.subs(sp.exp(beta), 1 / sp.exp(-beta)) - sig) == 0   # = σ(β)
+        prev = [w_pred * item[j] + w_self * label[j] for j in range(n)]
+        P2 = _softmax([alpha * (item[0].T * prev[j])[0] for j in range(n)])  # query x_q = x_0
+        o = sum((P2[j] * label[j] for j in range(n)), sp.zeros(n + l, 1))
+        logits = [xi * (label[m].T * o)[0] for m in range(l)]
+        w_n = sp.exp(alpha * Y) / (sp.exp(alpha * Y) + n - 1)
+        groups = [xi * w_n] + [xi * (1 - w_n) / (n - 1)] * (n - 1) + [sp.S.Zero] * (l - n)
+        assert all(sp.cancel(a.subs(w_pred, Y) - b) == 0 for a, b in zip(logits, groups))
+        say(f"  N = {n}, L = {l}: logits = (ξw, ξ(1-w)/(N-1) × {n - 1}, 0 × {l - n}) with y = σ(β) ✓")
+
     return dict(symbols=(beta, alpha, xi, N, L), loss=loss, grad=grad, hessian_origin_L_eq_N=H0)
+
+
+def _softmax(z):
+    e = [sp.exp(v) for v in z]
+    return [v / sum(e) for v in e]
 
 
 def main():

@@ -28,7 +28,7 @@ def test_network_gradients(seed):
     # ReLU has a kink at 0: finite differences across it are meaningless, so every
     # pre-activation must be farther from 0 than the step (b_l shifts all of them)
     _, cache = inet.network_forward(X, p)
-    assume(min(np.abs(pre).min() for _, pre in cache[7]) > 1e-3)
+    assume(min(np.abs(pre).min() for _, pre in cache[7][0]) > 1e-3)
     loss, grads, logits = inet.network_loss(p, X, b.target)
     assert logits.shape == (5, 4) and np.isfinite(loss)
     check_gradients(lambda q: inet.network_loss(q, X, b.target)[0], p, grads)
@@ -67,13 +67,35 @@ def test_a_short_training_run_records_everything():
 
 
 def test_cli_reproduce_induction_head_quick(capsys, monkeypatch):
-    """The command's plumbing (the landscape itself is tested in test_induction_head.py)."""
+    """The command's plumbing (the landscape and the models are tested elsewhere)."""
+    from dataclasses import replace
+
+    from theory import induction_two_param as tp
     from theory.__main__ import main
     landscape = inet.reproduce_landscape
     monkeypatch.setattr(inet, "reproduce_landscape", lambda **kw: landscape(**dict(kw, steps=1000)))
+    monkeypatch.setattr(tp, "TWO_PARAM_QUICK_CONFIG", replace(tp.TWO_PARAM_QUICK_CONFIG, steps=20, eval_every=10))
     assert main(["reproduce", "induction-head", "--quick"]) == 0
     out = capsys.readouterr().out
     assert "Three-parameter model" in out and "Full network" in out and "never" in out
+    assert "Two-parameter model" in out and "step      20" in out
+    assert main(["reproduce", "induction-head", "--quick", "--paper"]) == 2
+    assert main(["reproduce", "gd-step", "--seeds", "3"]) == 2
+    assert "belong to induction-head" in capsys.readouterr().err
+
+
+def test_sweep_with_seeds():
+    """One run per (condition, seed), the seeds consecutive, the table shows the range."""
+    from theory.induction_two_param import TWO_PARAM
+    base = inet.NetworkConfig(K=16, L=8, N=4, D=5, batch=8, steps=4, eval_every=2, n_eval=10, seed=7)
+    rows = inet.sweep(base, {"B": [0, 2], "eps": [0.5]}, seeds=2, model=TWO_PARAM)
+    assert [(n, v, len(runs)) for n, v, runs in rows] == [("B", 0, 2), ("B", 2, 2), ("eps", 0.5, 2)]
+    assert [r.config.seed for r in rows[1][2]] == [7, 8] and rows[1][2][0].config.B == 2
+    assert all(r.model == "two-parameter model" for _, _, runs in rows for r in runs)
+    table = inet.format_sweep(rows)
+    assert table.count("\n") == 4 and table.splitlines()[2].split()[3].startswith("(")   # mean (min-max)
+    with pytest.raises(ValueError, match="seeds"):
+        inet.sweep(base, {"B": [0]}, seeds=0)
 
 
 @pytest.mark.slow
@@ -91,7 +113,7 @@ def test_sweep_directions():
     """About 6 min: ICL rises and IWL falls with B and with K."""
     from dataclasses import replace
     base = replace(inet.MINUTES_CONFIG, K=256, eval_every=1000)
-    rows = {(n, v): r for n, v, r in inet.sweep(base, {"B": [0, 4], "K": [64, 1024]})}
+    rows = {(n, v): runs[0] for n, v, runs in inet.sweep(base, {"B": [0, 4], "K": [64, 1024]})}
     assert rows[("B", 4)].icl[-1] > rows[("B", 0)].icl[-1] + 0.3
     assert rows[("B", 4)].iwl[-1] < rows[("B", 0)].iwl[-1] - 0.3
     assert rows[("K", 1024)].icl[-1] > rows[("K", 64)].icl[-1] + 0.3

@@ -11,14 +11,14 @@ Modules (each small, each citing its paper beside the code):
 - :mod:`theory.lsa_training`  training LSA stacks and comparing them with GD / GD++
 - :mod:`theory.induction_head`  Reddy 2024: the three-parameter landscape
 - :mod:`theory.induction_network`  Reddy 2024: the full network, its training and sweeps
+- :mod:`theory.induction_two_param`  Reddy 2024: the two-parameter induction head (our reading)
 - :mod:`theory.claims`     the claim ledger read by ``python -m theory``
 """
 from . import (claims, dual_form, gd_step, gradcheck, induction_head, induction_network,
-               lsa_training, nn, optim, tasks)
+               induction_two_param, lsa_training, nn, optim, tasks)
 from .gradcheck import check_gradients, numerical_gradient, rel_error
 
 __all__ = ["claims", "dual_form", "gd_step", "gradcheck", "induction_head", "induction_network",
-           "lsa_training", "nn",
-           "optim", "tasks",
+           "induction_two_param", "lsa_training", "nn", "optim", "tasks",
            "check_gradients", "numerical_gradient", "rel_error"]
 __version__ = "0.1.0"

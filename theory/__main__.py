@@ -2,7 +2,7 @@
 
     python -m theory list
     python -m theory check [ID ...] [--seed S] [--instances N]
-    python -m theory reproduce NAME [--quick] [--workers K]
+    python -m theory reproduce NAME [--quick] [--workers K] [--seeds S] [--paper]
 
 ``check`` runs, for each claim, its sympy proof and its numeric check on random
 float64 instances, prints one row per claim, and exits 0 only if every claim holds.
@@ -63,8 +63,8 @@ def cmd_check(args) -> int:
 
 REPRODUCTIONS = {
     "gd-step": "von Oswald et al. 2023: trained LSA stacks vs GD and GD++ (about 13 min on 2 cores)",
-    "induction-head": "Reddy 2024: three-parameter landscape, a training run of the full network, "
-                      "and a sweep over (B, K, ε, α) (about 8 min on 2 cores)",
+    "induction-head": "Reddy 2024: three-parameter landscape, training runs of the full network and "
+                      "of the two-parameter model, and their sweeps over (B, K, ε, α) (about 15 min on 2 cores)",
 }
 
 
@@ -72,6 +72,12 @@ def cmd_reproduce(args) -> int:
     from concurrent.futures import ProcessPoolExecutor
 
     from ._perf import tune_allocator
+    if args.quick and args.paper:
+        print("error: --quick and --paper exclude each other", file=sys.stderr)
+        return 2
+    if args.name != "induction-head" and (args.paper or args.seeds != 1):
+        print(f"error: --paper and --seeds belong to induction-head, not {args.name}", file=sys.stderr)
+        return 2
     tune_allocator()
     say = lambda message: print(message, file=sys.stderr, flush=True)
     say(f"reproducing {REPRODUCTIONS[args.name]}" + (" [quick settings]" if args.quick else ""))
@@ -81,7 +87,8 @@ def cmd_reproduce(args) -> int:
             GDReproConfig.quick() if args.quick else GDReproConfig.full(), executor=executor, progress=say))
     else:
         from .induction_network import reproduce_report
-        run = lambda executor: reproduce_report(quick=args.quick, executor=executor, progress=say)
+        run = lambda executor: reproduce_report(quick=args.quick, paper=args.paper, seeds=args.seeds,
+                                                executor=executor, progress=say)
     if args.workers > 1:
         with ProcessPoolExecutor(args.workers) as pool:
             print(run(pool))
@@ -119,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("name", choices=sorted(REPRODUCTIONS))
     r.add_argument("--quick", action="store_true", help="the quick settings that CI runs")
     r.add_argument("--workers", type=_pos_int, default=1, help="train jobs in K processes")
+    r.add_argument("--seeds", type=_pos_int, default=1,
+                   help="induction-head: seeds per condition of the full network's sweep (default 1)")
+    r.add_argument("--paper", action="store_true",
+                   help="induction-head: train the full network with the paper's settings "
+                        "(150,000 SGD steps, about 40 min on one core) instead of the minutes configuration")
     r.set_defaults(func=cmd_reproduce)
     return p
 

@@ -111,7 +111,28 @@ CLAIMS: list[Claim] = [
     Claim("reddy-origin", REDDY,
           "at the origin only ξ has a gradient: ∇loss = (0, 0, 1/L - 1/N), zero when L = N",
           EXACT, "induction_head", induction_head.check_origin_gradient),
+    Claim("reddy-three-from-two", REDDY,
+          "the three-parameter p = the right-label probability of the idealised two-parameter "
+          "induction head (orthonormal tokens, B = 1, readout ξ)",
+          EXACT, "induction_head", lambda rng: _three_from_two(rng)),
+    Claim("reddy-two-param-icl", REDDY,
+          "two-parameter induction head (our reading, Sec. 4) trained on bursty data learns ICL "
+          "of novel classes (quick run)",
+          EMPIRICAL, "induction_head", lambda rng: _two_param_icl_shortfall(rng), tol=0.1, max_instances=1,
+          tol_note="quick run (1,500 SGD steps, K = 512, L = 16, N = 4, B = 2): 1 - ICL accuracy on 300 "
+                   "novel-class sequences; seeds 0-23 reach 0.977-1.0 (chance 1/16); "
+                   "`python -m theory reproduce induction-head` gives the sweeps"),
 ]
+
+
+def _three_from_two(rng) -> float:
+    from .induction_two_param import check_three_from_two
+    return check_three_from_two(rng)
+
+
+def _two_param_icl_shortfall(rng) -> float:
+    from .induction_two_param import quick_icl_shortfall
+    return quick_icl_shortfall(rng)
 
 
 def _trained_lsa_excess(rng) -> float:

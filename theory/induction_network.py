@@ -6,6 +6,7 @@ The three-parameter landscape is in :mod:`theory.induction_head`; the data sampl
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -15,9 +16,11 @@ from .induction_head import format_landscape, reproduce_landscape
 from .optim import SGD
 from .tasks import item_label_classes, item_label_sequences
 
-__all__ = ["embed", "init_network", "network_forward", "network_backward", "network_loss",
-           "attention_measures", "NetworkConfig", "NetworkRun", "train_network", "sweep",
-           "format_sweep", "MINUTES_CONFIG", "QUICK_CONFIG", "SWEEP_GRID", "reproduce_report"]
+__all__ = ["embed", "init_classifier", "classifier_forward", "classifier_backward", "init_network",
+           "network_forward", "network_backward", "cross_entropy_loss", "network_loss",
+           "progress_measures", "attention_measures", "NetworkConfig", "Model", "NETWORK", "NetworkRun",
+           "train_network", "sweep", "format_sweep", "MINUTES_CONFIG", "QUICK_CONFIG", "SWEEP_GRID",
+           "reproduce_report"]
 
 
 # --------------------------------------------------------------------------- the network
@@ -45,15 +48,48 @@ def embed(content, rng, n_positions: int = 65) -> np.ndarray:
     return X
 
 
+def init_classifier(rng, d_in: int, h: int, L: int) -> dict:
+    """The classifier of the target token: W1 (h, d_in), W2, W3 (h, h) ~ N(0, 2/fan-in),
+    one scalar bias per layer = 0, readout R (L, h) ~ N(0, 1/h)."""
+    rng = as_rng(rng)
+    p = {"W1": rng.standard_normal((h, d_in)) * np.sqrt(2.0 / d_in)}
+    p.update({k: rng.standard_normal((h, h)) * np.sqrt(2.0 / h) for k in NET_MLP[1:]})
+    p.update({f"b{i}": np.zeros(1) for i in (1, 2, 3)})
+    p["R"] = rng.standard_normal((L, h)) / np.sqrt(h)
+    return p
+
+
+def classifier_forward(u, params):
+    """``u_l = relu(W_l u_{l-1} + b_l)``, l = 1..3, ``u_0 = u``; ``logits = R u_3``.  (S, L)."""
+    mlp = []
+    for i, name in enumerate(NET_MLP, start=1):
+        pre = u @ params[name].T + params[f"b{i}"]          # W_l u + b_l (scalar bias)
+        mlp.append((u, pre))
+        u = np.maximum(pre, 0.0)
+    return u @ params["R"].T, (mlp, u)
+
+
+def classifier_backward(dlogits, cache, params):
+    """Gradients of :func:`classifier_forward`: ``(grads, du_0)``."""
+    mlp, u = cache
+    g = {"R": dlogits.T @ u}
+    du = dlogits @ params["R"]                              # (S, h)
+    for i in (3, 2, 1):
+        u_in, pre = mlp[i - 1]
+        dpre = du * (pre > 0)
+        g[f"W{i}"] = dpre.T @ u_in
+        g[f"b{i}"] = np.array([dpre.sum()])
+        du = dpre @ params[f"W{i}"]
+    return g, du
+
+
 def init_network(rng, d: int, L: int) -> dict:
     """Q, K, V ~ N(0, 1/d); classifier W ~ N(0, 2/d); readout ~ N(0, 1/d); biases 0
     (the author's code uses 1/63 = 1/D for Q, K, V; we scale by the full width d)."""
     rng = as_rng(rng)
     d, L = positive_int("d", d), positive_int("L", L)
     p = {k: rng.standard_normal((d, d)) / np.sqrt(d) for k in NET_ATTN}
-    p.update({k: rng.standard_normal((d, d)) * np.sqrt(2.0 / d) for k in NET_MLP})
-    p.update({f"b{i}": np.zeros(1) for i in (1, 2, 3)})
-    p["R"] = rng.standard_normal((L, d)) / np.sqrt(d)
+    p.update(init_classifier(rng, d, d, L))
     return p
 
 
@@ -63,7 +99,7 @@ def network_forward(X, params):
     h1 = X + SoftAttn_causal(X W_Q1^T, X W_K1^T, X W_V1^T)            (every token)
     z  = h1_q + SoftAttn(h1_q W_Q2^T, h1 W_K2^T, h1 W_V2^T)           (the target only:
          the last token, which sees every token, is all the classifier reads)
-    u_l = relu(W_l u_{l-1} + b_l), u_0 = z;  logits = R u_3.
+    logits = classifier(z)   (:func:`classifier_forward`)
     """
     X = array("X", X, ndim=3)
     S, T, d = X.shape
@@ -81,27 +117,15 @@ def network_forward(X, params):
     m, ca = nn._softmax_attention(qk, h1, h1)               # (S, 1, d)  Σ_t P_t h_t
     a2, cv = nn._linear(m, params["W_V2"])                  # (S, 1, d)  W_V2 Σ_t P_t h_t
     u = h1[:, -1] + a2[:, 0]                                # (S, d) target's residual stream
-    mlp = []
-    for i, name in enumerate(NET_MLP, start=1):
-        pre = u @ params[name].T + params[f"b{i}"]          # W_l u + b_l (scalar bias)
-        mlp.append((u, pre))
-        u = np.maximum(pre, 0.0)
-    logits = u @ params["R"].T                              # (S, L)
-    return logits, (X, c1, h1, cq, cqk, cv, ca, mlp, u, params)
+    logits, cc = classifier_forward(u, params)              # (S, L)
+    return logits, (X, c1, h1, cq, cqk, cv, ca, cc, params)
 
 
 def network_backward(dlogits, cache):
     """Hand-written gradients of :func:`network_forward` for every parameter (not for
     the input tokens, which are data)."""
-    X, c1, h1, cq, cqk, cv, ca, mlp, u, params = cache
-    g = {"R": dlogits.T @ u}
-    du = dlogits @ params["R"]                              # (S, d)
-    for i in (3, 2, 1):
-        u_in, pre = mlp[i - 1]
-        dpre = du * (pre > 0)
-        g[f"W{i}"] = dpre.T @ u_in
-        g[f"b{i}"] = np.array([dpre.sum()])
-        du = dpre @ params[f"W{i}"]
+    X, c1, h1, cq, cqk, cv, ca, cc, params = cache
+    g, du = classifier_backward(dlogits, cc, params)       # du: (S, d)
     dm, gv = nn._linear_backward(du[:, None], cv)           # through W_V2
     dqk, dh1_keys, dh1_vals = nn._softmax_attention_backward(dm, ca)
     dq, gkT = nn._linear_backward(dqk, cqk)                 # through W_K2^T
@@ -118,27 +142,39 @@ def network_backward(dlogits, cache):
     return g
 
 
-def network_loss(params, X, target):
-    """Mean cross-entropy of the target labels and its gradients."""
-    logits, cache = network_forward(X, params)
+def cross_entropy_loss(forward, backward, params, X, target):
+    """Mean cross-entropy of the target labels under ``forward`` and its gradients by
+    ``backward``: ``(loss, grads, logits)``."""
+    logits, cache = forward(X, params)
     loss, lc = nn.cross_entropy_forward(logits, target)
-    grads = network_backward(nn.cross_entropy_backward(1.0, lc), cache)
-    return loss, grads, logits
+    return loss, backward(nn.cross_entropy_backward(1.0, lc), cache), logits
 
 
-def attention_measures(X, params, batch) -> dict:
-    """Progress measures (Reddy 2024, Sec. 4): layer 1's attention from each label token
-    to the item just before it, and layer 2's attention from the target to the labels
-    that follow items of the target's class (summed), averaged over sequences."""
-    _, cache = network_forward(X, params)
-    P1 = cache[1][-1]                                       # (S, T, T) layer-1 weights
-    P2 = cache[6][-1][:, 0]                                 # (S, T) layer-2 weights of the target
+def network_loss(params, X, target):
+    """Mean cross-entropy of the full network and its gradients."""
+    return cross_entropy_loss(network_forward, network_backward, params, X, target)
+
+
+def progress_measures(P1, P2, batch) -> dict:
+    """Progress measures (Reddy 2024, Sec. 4) from layer-1 weights ``P1`` (S or 1, T, T)
+    and the target's layer-2 weights ``P2`` (S, T): layer 1's attention from each label
+    token to the item just before it, and layer 2's attention from the target to the
+    labels that follow items of the target's class (summed), averaged over sequences."""
     N = batch.context_labels.shape[1]
     t = np.arange(1, 2 * N, 2)                              # label positions
     prev = P1[:, t, t - 1].mean()
     match = (P2[:, t] * batch.context_match).sum(axis=1)
     has = batch.context_match.any(axis=1)
     return dict(prev_token=float(prev), match_label=float(match[has].mean()) if has.any() else float("nan"))
+
+
+def _network_attention(cache):
+    return cache[1][-1], cache[6][-1][:, 0]                 # (S, T, T), (S, T)
+
+
+def attention_measures(X, params, batch) -> dict:
+    """:func:`progress_measures` of the full network on tokens ``X``."""
+    return progress_measures(*_network_attention(network_forward(X, params)[1]), batch)
 
 
 # --------------------------------------------------------------------------- training the network
@@ -164,6 +200,30 @@ class NetworkConfig:
     seed: int = 0
 
 
+@dataclass(frozen=True)
+class Model:
+    """A model of Reddy's task as the training loop needs it.  Every field is a
+    module-level function, so that a model can be sent to worker processes."""
+    name: str
+    init: Callable         # (rng, cfg) -> params
+    inputs: Callable       # (content (S, T, D), rng, cfg) -> the model's input X
+    forward: Callable      # (X, params) -> (logits (S, L), cache)
+    loss: Callable         # (params, X, target) -> (loss, grads, logits)
+    attention: Callable    # cache -> (P1 (S or 1, T, T) layer-1 weights, P2 (S, T) target's layer 2)
+
+
+def _network_init(rng, cfg):
+    return init_network(rng, cfg.n_positions + cfg.D, cfg.L)
+
+
+def _network_inputs(content, rng, cfg):
+    return embed(content, rng, cfg.n_positions)
+
+
+NETWORK = Model("full network", _network_init, _network_inputs, network_forward, network_loss,
+                _network_attention)
+
+
 @dataclass
 class NetworkRun:
     """Accuracies and progress measures at every evaluation."""
@@ -176,6 +236,7 @@ class NetworkRun:
     match_label: np.ndarray        # (E,) layer-2 target → matching labels attention
     loss: np.ndarray               # (steps,) training loss
     seconds: float
+    model: str = NETWORK.name
 
     def jump(self, curve: str = "icl"):
         """``(iteration, width)`` of the rise of a curve: where it first passes halfway
@@ -200,13 +261,14 @@ def _eval_sets(classes, cfg, rng):
     }
 
 
-def train_network(cfg: NetworkConfig, progress=None) -> NetworkRun:
-    """Plain SGD with decoupled weight decay on fresh batches (Reddy 2024, Sec. 2)."""
+def train_network(cfg: NetworkConfig, progress=None, model: Model = NETWORK) -> NetworkRun:
+    """Plain SGD with decoupled weight decay on fresh batches (Reddy 2024, Sec. 2);
+    ``model`` is the full network by default."""
     import time
     rng = np.random.default_rng(cfg.seed)
     classes = item_label_classes(rng, cfg.K, cfg.L, cfg.D)
-    evals = {k: (embed(b.content, rng, cfg.n_positions), b) for k, b in _eval_sets(classes, cfg, rng).items()}
-    params = init_network(rng, cfg.n_positions + cfg.D, cfg.L)
+    evals = {k: (model.inputs(b.content, rng, cfg), b) for k, b in _eval_sets(classes, cfg, rng).items()}
+    params = model.init(rng, cfg)
     opt = SGD(lr=cfg.lr, weight_decay=cfg.weight_decay)
     rec = {k: [] for k in ("steps", "icl", "swapped", "iwl", "prev_token", "match_label")}
     losses = np.empty(cfg.steps)
@@ -215,9 +277,10 @@ def train_network(cfg: NetworkConfig, progress=None) -> NetworkRun:
         if step % cfg.eval_every == 0 or step == cfg.steps:
             rec["steps"].append(step)
             for k, (X, b) in evals.items():
-                logits, _ = network_forward(X, params)
+                logits, cache = model.forward(X, params)
                 rec[k].append(float(np.mean(np.argmax(logits, axis=1) == b.target)))
-            m = attention_measures(evals["icl"][0], params, evals["icl"][1])
+                if k == "icl":
+                    m = progress_measures(*model.attention(cache), b)
             rec["prev_token"].append(m["prev_token"]), rec["match_label"].append(m["match_label"])
             if progress is not None:
                 progress(f"step {step:7d}  ICL {rec['icl'][-1]:.3f}  swapped {rec['swapped'][-1]:.3f}  "
@@ -227,41 +290,57 @@ def train_network(cfg: NetworkConfig, progress=None) -> NetworkRun:
             break
         b = item_label_sequences(rng, classes, cfg.batch, cfg.N, B=cfg.B, eps=cfg.eps, alpha=cfg.alpha,
                                  p_bursty=cfg.p_bursty, p_novel=cfg.p_novel)
-        loss, grads, _ = network_loss(params, embed(b.content, rng, cfg.n_positions), b.target)
+        loss, grads, _ = model.loss(params, model.inputs(b.content, rng, cfg), b.target)
         params = opt.step(params, grads)
         losses[step] = loss
     arr = {k: np.array(v) for k, v in rec.items()}
     return NetworkRun(cfg, arr["steps"], arr["icl"], arr["swapped"], arr["iwl"], arr["prev_token"],
-                      arr["match_label"], losses, time.perf_counter() - start)
+                      arr["match_label"], losses, time.perf_counter() - start, model.name)
 
 
-def _train_quietly(cfg: NetworkConfig) -> NetworkRun:
-    return train_network(cfg)
+def _train_quietly(cfg: NetworkConfig, model: Model) -> NetworkRun:
+    return train_network(cfg, model=model)
 
 
-def sweep(base: NetworkConfig, grid: dict, *, executor=None, progress=None) -> list:
+def sweep(base: NetworkConfig, grid: dict, *, seeds: int = 1, model: Model = NETWORK,
+          executor=None, progress=None) -> list:
     """One-at-a-time sweep: for each ``name -> values`` in ``grid``, train ``base`` with
-    that one field changed.  Returns ``[(name, value, NetworkRun), ...]``.  ``executor``
-    (any ``concurrent.futures.Executor``) trains the conditions in parallel."""
+    that one field changed, with seeds ``base.seed, ..., base.seed + seeds - 1``.
+    Returns ``[(name, value, [NetworkRun per seed]), ...]``.  ``executor`` (any
+    ``concurrent.futures.Executor``) trains the runs in parallel."""
     from dataclasses import replace
-    jobs = [(name, v, replace(base, **{name: v})) for name, values in grid.items() for v in values]
+    seeds = positive_int("seeds", seeds)
+    conds = [(name, v) for name, values in grid.items() for v in values]
+    jobs = [(name, v, replace(base, **{name: v}, seed=base.seed + i)) for name, v in conds for i in range(seeds)]
+    cfgs = [cfg for _, _, cfg in jobs]
     if executor is None:
         runs = []
         for name, v, cfg in jobs:
-            runs.append(train_network(cfg))
+            runs.append(train_network(cfg, model=model))
             if progress:
-                progress(f"trained {name} = {v}: ICL {runs[-1].icl[-1]:.3f}, IWL {runs[-1].iwl[-1]:.3f}")
+                progress(f"trained the {model.name}, {name} = {v}, seed {cfg.seed}: "
+                         f"ICL {runs[-1].icl[-1]:.3f}, IWL {runs[-1].iwl[-1]:.3f}")
     else:
-        runs = list(executor.map(_train_quietly, [cfg for _, _, cfg in jobs]))
-    return [(name, v, r) for (name, v, _), r in zip(jobs, runs)]
+        runs = list(executor.map(_train_quietly, cfgs, [model] * len(cfgs)))
+    return [(name, v, runs[j * seeds:(j + 1) * seeds]) for j, (name, v) in enumerate(conds)]
+
+
+def _spread(values) -> str:
+    """``mean`` of one run, ``mean (min-max)`` of several."""
+    v = np.asarray(values, dtype=float)
+    return f"{v.mean():.3f}" if v.size == 1 else f"{v.mean():.3f} ({v.min():.2f}-{v.max():.2f})"
 
 
 def format_sweep(rows) -> str:
-    lines = ["  varied      value   ICL    swapped  IWL    prev-token  match-label  ICL rise (iter, width)",
-             "  ---------   -----   -----  -------  -----  ----------  -----------  ----------------------"]
-    for name, v, r in rows:
-        lines.append(f"  {name:<9}   {v:>5}   {r.icl[-1]:.3f}  {r.swapped[-1]:.3f}    {r.iwl[-1]:.3f}  "
-                     f"{r.prev_token[-1]:.3f}       {r.match_label[-1]:.3f}        {r.jump('icl')}")
+    """One line per condition: final accuracies and attention measures (mean, and the
+    range over seeds when there are several), and the ICL rise of each seed."""
+    cols = ("ICL", "swapped", "IWL", "prev-token", "match-label")
+    lines = ["  varied   value  " + "  ".join(c.ljust(17) for c in cols) + "  ICL rise (iter, width) per seed"]
+    lines.append("  " + "-" * (len(lines[0]) - 2))
+    for name, v, runs in rows:
+        cells = [_spread([getattr(r, c)[-1] for r in runs]).ljust(17)
+                 for c in ("icl", "swapped", "iwl", "prev_token", "match_label")]
+        lines.append(f"  {name:<7}  {v:>5}  " + "  ".join(cells) + "  " + ", ".join(str(r.jump("icl")) for r in runs))
     return "\n".join(lines)
 
 
@@ -273,22 +352,36 @@ QUICK_CONFIG = NetworkConfig(K=64, L=16, N=4, D=15, n_positions=12, B=2, lr=0.05
 SWEEP_GRID = {"B": [0, 1, 2, 4], "K": [64, 1024], "eps": [0.0, 0.4], "alpha": [1.0]}
 
 
-def reproduce_report(*, quick: bool = False, executor=None, progress=None) -> str:
-    """The landscape table, one network run, and (full only) the one-at-a-time sweep
-    around B = 4, K = 256, ε = 0.1, α = 0; returns the report text."""
-    from dataclasses import replace
-    say = progress or (lambda message: None)
-    out = [format_landscape(reproduce_landscape(steps=5_000 if quick else 100_000, executor=executor))]
-    cfg = QUICK_CONFIG if quick else MINUTES_CONFIG
-    run = train_network(cfg, progress=say)
-    out.append(f"\nFull network ({cfg}):")
+def _format_run(title: str, run: NetworkRun) -> list:
+    out = [f"\n{title} ({run.config}):"]
     for i, step in enumerate(run.steps):
         out.append(f"  step {step:7d}  ICL {run.icl[i]:.3f}  swapped {run.swapped[i]:.3f}  IWL {run.iwl[i]:.3f}"
                    f"  layer-1 previous-token {run.prev_token[i]:.3f}  layer-2 matching-label {run.match_label[i]:.3f}")
     out.append(f"  ICL rise (iteration at half-way, 10-90 % width): {run.jump('icl')}; {run.seconds:.0f} s")
+    return out
+
+
+def reproduce_report(*, quick: bool = False, paper: bool = False, seeds: int = 1, executor=None,
+                     progress=None) -> str:
+    """Returns the report text: the landscape table; one run of the full network (the
+    minutes configuration, or with ``paper`` the paper's 150k-step settings); one run of
+    the two-parameter model; and (not ``quick``) the one-at-a-time sweeps around B = 4,
+    K = 256, ε = 0.1, α = 0 of both models — the network with ``seeds`` seeds per
+    condition, the two-parameter model with five."""
+    from dataclasses import replace
+
+    from .induction_two_param import TWO_PARAM, TWO_PARAM_QUICK_CONFIG
+    say = progress or (lambda message: None)
+    out = [format_landscape(reproduce_landscape(steps=5_000 if quick else 100_000, executor=executor))]
+    cfg = QUICK_CONFIG if quick else replace(NetworkConfig(), eval_every=2500) if paper else MINUTES_CONFIG
+    out += _format_run("Full network", train_network(cfg, progress=say))
+    tcfg = TWO_PARAM_QUICK_CONFIG if quick else replace(MINUTES_CONFIG, eval_every=250)
+    out += _format_run("Two-parameter model (our reading of Sec. 4)", train_network(tcfg, progress=say, model=TWO_PARAM))
     if not quick:
-        base = replace(MINUTES_CONFIG, K=256, eval_every=1000)
-        rows = sweep(base, SWEEP_GRID, executor=executor, progress=say)
-        out.append(f"\nOne-at-a-time sweep around B = 4, K = 256, ε = 0.1, α = 0 ({base.steps} steps each):")
-        out.append(format_sweep(rows))
+        base = replace(MINUTES_CONFIG, K=256, eval_every=250)
+        for model, n in ((NETWORK, seeds), (TWO_PARAM, 5)):
+            rows = sweep(base, SWEEP_GRID, seeds=n, model=model, executor=executor, progress=say)
+            out.append(f"\nOne-at-a-time sweep of the {model.name} around B = 4, K = 256, ε = 0.1, α = 0 "
+                       f"({base.steps} steps each, {n} seed{'s' * (n > 1)}: mean (min-max)):")
+            out.append(format_sweep(rows))
     return "\n".join(out)
