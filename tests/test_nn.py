@@ -140,6 +140,8 @@ def test_gradient_check_catches_a_wrong_attention_backward():
 def test_softmax_shift_invariance_and_rows_sum_to_one(seed, C, c):
     z = rng_from(seed).standard_normal((3, C))
     p = nn.softmax(z)
+    assert rel_error(np.log(p), nn.log_softmax(z)) < 1e-12
+    assert rel_error(nn.logsumexp(z), np.log(np.exp(z).sum(-1, keepdims=True))) < 1e-12
     assert rel_error(p, nn.softmax(z + c)) < 1e-12
     assert np.allclose(p.sum(-1), 1.0, rtol=0, atol=1e-14) and (p >= 0).all()
 
@@ -150,6 +152,8 @@ def test_softmax_no_overflow():
     assert np.isfinite(p).all()
     assert rel_error(p, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]]) < 1e-15
     assert np.isfinite(nn.log_softmax(z)).all()
+    # log Σ exp: 1e4 + log(1 + 2e^{-1e4}) and 1e4 + log 3, no overflow
+    assert rel_error(nn.logsumexp(z), [[1e4], [1e4 + np.log(3)]]) < 1e-15
     loss, _ = nn.cross_entropy_forward(np.array([[1e4, -1e4]]), np.array([1]))
     assert loss == pytest.approx(2e4)
 

@@ -168,15 +168,10 @@ def softmax_icl_mixture(W_V, W_K, X_demo, X_ctx, Q):
     full = nn.softmax_attention_forward(Q, X_all @ W_K.T, X_all @ W_V.T)[0]
     zero_shot = nn.softmax_attention_forward(Q, X_ctx @ W_K.T, X_ctx @ W_V.T)[0]
     demo = nn.softmax_attention_forward(Q, X_demo @ W_K.T, X_demo @ W_V.T)[0]
-    lse_ctx = _logsumexp(Q @ (X_ctx @ W_K.T).T)            # (M, 1) log Z_X
-    lse_demo = _logsumexp(Q @ (X_demo @ W_K.T).T)          # (M, 1) log Z_X'
+    lse_ctx = nn._logsumexp(Q @ (X_ctx @ W_K.T).T)         # (M, 1) log Z_X
+    lse_demo = nn._logsumexp(Q @ (X_demo @ W_K.T).T)       # (M, 1) log Z_X'
     lam = 1.0 / (1.0 + np.exp(lse_demo - lse_ctx))         # Z_X / (Z_X + Z_X')
     return full, lam, zero_shot, demo
-
-
-def _logsumexp(S):
-    m = S.max(axis=-1, keepdims=True)
-    return m + np.log(np.exp(S - m).sum(axis=-1, keepdims=True))
 
 
 # --------------------------------------------------------------------------- 3. momentum

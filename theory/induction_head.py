@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import nn
 from ._validate import array, finite_scalar, positive_int
 
 __all__ = ["three_param_forward", "three_param_backward", "three_param_loss",
@@ -71,8 +72,7 @@ def _forward(theta, N, L):
     if L > N:
         a.append(np.full_like(xi, np.log(L - N)))          # the L-N labels not in context
     a = np.stack(a, axis=-1)                               # (..., 1..3)
-    m = a.max(axis=-1, keepdims=True)
-    lse = (m + np.log(np.exp(a - m).sum(axis=-1, keepdims=True)))[..., 0]
+    lse = nn._logsumexp(a)[..., 0]
     pi = np.exp(a - lse[..., None])                        # softmax over the three groups
     loss = lse - a[..., 0]                                 # -log p
     return loss, (N, L, y, w, xi, alpha, pi)

@@ -17,7 +17,7 @@ from ._validate import array, finite_scalar, positive_int, same_size
 
 __all__ = [
     "linear_forward", "linear_backward",
-    "softmax", "softmax_backward", "log_softmax",
+    "softmax", "softmax_backward", "logsumexp", "log_softmax",
     "relu_forward", "relu_backward",
     "attention_mask",
     "linear_attention_forward", "linear_attention_backward",
@@ -96,11 +96,21 @@ def _softmax(z, axis: int = -1) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def logsumexp(z, axis: int = -1) -> np.ndarray:
+    """Stable ``log Σ_j exp(z_j) = m + log Σ_j exp(z_j - m)``, m = max z; the axis is kept (size 1)."""
+    return _logsumexp(array("z", z, min_ndim=1), axis)
+
+
+def _logsumexp(z, axis: int = -1) -> np.ndarray:
+    """Unchecked kernel of :func:`logsumexp`."""
+    m = np.max(z, axis=axis, keepdims=True)
+    return m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
+
+
 def log_softmax(z, axis: int = -1) -> np.ndarray:
     """Stable ``log softmax(z) = z - logsumexp(z)``."""
     z = array("z", z, min_ndim=1)
-    m = np.max(z, axis=axis, keepdims=True)
-    return z - m - np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
+    return z - _logsumexp(z, axis)
 
 
 def softmax_backward(dp, p, axis: int = -1) -> np.ndarray:
