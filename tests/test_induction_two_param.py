@@ -139,3 +139,21 @@ def test_idealised_bad_input():
         tp.idealised_probability([0.0, 1.0], 3, 4)
     with pytest.raises(ValueError, match="L"):
         tp.idealised_probability([0.0, 1.0, 2.0], 4, 3)
+
+
+@pytest.mark.slow
+def test_two_param_sweep_directions():
+    """About 3 min: the data dependencies of the full network (Reddy 2024, Fig. 2), three
+    seeds each — ICL rises and IWL falls with B, K and ε; ICL vanishes at B = 0; Zipf
+    α = 1 gives both."""
+    from theory.induction_network import MINUTES_CONFIG, sweep
+    base = replace(MINUTES_CONFIG, K=256, eval_every=500)
+    grid = {"B": [0, 4], "K": [64, 1024], "eps": [0.0, 0.4], "alpha": [1.0]}
+    final = {(n, v): (np.mean([r.icl[-1] for r in runs]), np.mean([r.iwl[-1] for r in runs]))
+             for n, v, runs in sweep(base, grid, seeds=3, model=tp.TWO_PARAM)}
+    icl, iwl = {k: v[0] for k, v in final.items()}, {k: v[1] for k, v in final.items()}
+    assert icl[("B", 0)] < 0.1 and iwl[("B", 0)] > 0.9
+    assert icl[("B", 4)] > icl[("B", 0)] + 0.5 and iwl[("B", 4)] < iwl[("B", 0)] - 0.5
+    assert icl[("K", 1024)] > icl[("K", 64)] + 0.5 and iwl[("K", 1024)] < iwl[("K", 64)] - 0.5
+    assert icl[("eps", 0.4)] > icl[("eps", 0.0)] and iwl[("eps", 0.4)] < iwl[("eps", 0.0)]
+    assert icl[("alpha", 1.0)] > 0.4 and iwl[("alpha", 1.0)] > 0.4
