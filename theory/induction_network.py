@@ -368,11 +368,12 @@ def reproduce_report(*, quick: bool = False, paper: bool = False, seeds: int = 1
     """Returns the report text: the landscape table; one run of the full network (the
     minutes configuration, or with ``paper`` the paper's 150k-step settings); one run of
     the two-parameter model; and (not ``quick``) the one-at-a-time sweeps around B = 4,
-    K = 256, ε = 0.1, α = 0 of both models — the network with ``seeds`` seeds per
-    condition, the two-parameter model with five."""
+    K = 256, ε = 0.1, α = 0 of both models — the network over ``SWEEP_GRID`` with
+    ``seeds`` seeds per condition, the two-parameter model over its wider
+    ``TWO_PARAM_GRID`` with five."""
     from dataclasses import replace
 
-    from .induction_two_param import TWO_PARAM, TWO_PARAM_QUICK_CONFIG
+    from .induction_two_param import TWO_PARAM, TWO_PARAM_GRID, TWO_PARAM_QUICK_CONFIG
     say = progress or (lambda message: None)
     out = [format_landscape(reproduce_landscape(steps=5_000 if quick else 100_000, executor=executor))]
     cfg = QUICK_CONFIG if quick else replace(NetworkConfig(), eval_every=2500) if paper else MINUTES_CONFIG
@@ -381,8 +382,8 @@ def reproduce_report(*, quick: bool = False, paper: bool = False, seeds: int = 1
     out += _format_run("Two-parameter model (our reading of Sec. 4)", train_network(tcfg, progress=say, model=TWO_PARAM))
     if not quick:
         base = replace(MINUTES_CONFIG, K=256, eval_every=250)
-        for model, n in ((NETWORK, seeds), (TWO_PARAM, 5)):
-            rows = sweep(base, SWEEP_GRID, seeds=n, model=model, executor=executor, progress=say)
+        for model, grid, n in ((NETWORK, SWEEP_GRID, seeds), (TWO_PARAM, TWO_PARAM_GRID, 5)):
+            rows = sweep(base, grid, seeds=n, model=model, executor=executor, progress=say)
             out.append(f"\nOne-at-a-time sweep of the {model.name} around B = 4, K = 256, ε = 0.1, α = 0 "
                        f"({base.steps} steps each, {n} seed{'s' * (n > 1)}: mean (min-max)):")
             out.append(format_sweep(rows))

@@ -36,7 +36,7 @@ from .induction_network import (Model, NetworkConfig, classifier_backward, class
 
 __all__ = ["previous_token_weights", "init_two_param", "two_param_forward", "two_param_backward",
            "two_param_loss", "TWO_PARAM", "idealised_probability", "check_three_from_two",
-           "TWO_PARAM_QUICK_CONFIG", "quick_icl_shortfall"]
+           "TWO_PARAM_QUICK_CONFIG", "TWO_PARAM_GRID", "quick_icl_shortfall"]
 
 
 def previous_token_weights(beta, T: int) -> np.ndarray:
@@ -170,6 +170,12 @@ def check_three_from_two(rng) -> float:
 # ICL 0.977-1.0).
 TWO_PARAM_QUICK_CONFIG = NetworkConfig(K=512, L=16, N=4, D=15, B=2, lr=0.1, steps=1500, eval_every=50,
                                        n_eval=300)
+
+
+# The one-at-a-time grid of the reproduction (around B = 4, K = 256, ε = 0.1, α = 0): the
+# full network's grid and, since a run takes seconds, the paper's wider ranges of K, ε, α.
+TWO_PARAM_GRID = {"B": [0, 1, 2, 4], "K": [64, 128, 512, 1024], "eps": [0.0, 0.4, 1.6, 6.4],
+                  "alpha": [0.5, 1.0, 1.5]}
 
 
 def quick_icl_shortfall(rng) -> float:
