@@ -110,6 +110,21 @@ def test_minutes_configuration_shows_the_transition():
 
 
 @pytest.mark.slow
+def test_paper_settings():
+    """About 40 min on one core: the paper's settings (the defaults of NetworkConfig:
+    D = 63, 65 positions, K = 256, B = 4, ε = 0.1, lr 0.01, batch 128, 150,000 SGD steps),
+    as `reproduce induction-head --paper` runs them.  Measured (seed 0): only the first
+    stage — ICL 0.025 → 0.36, IWL 0.52, prev-token 0.172 → 0.180, matching label 0.234 →
+    0.270: no induction head within 150k steps (a finding, see README; the author's
+    Q, K, V scale 1/D instead of our 1/width gave no head either).  Held here to what it
+    reached: the network learns in context and in weights, well above 1/L."""
+    from dataclasses import replace
+    r = inet.train_network(replace(inet.NetworkConfig(), eval_every=2500))
+    assert r.steps[-1] == 150_000
+    assert r.icl[-1] > 5 / r.config.L and r.iwl[-1] > 5 / r.config.L
+
+
+@pytest.mark.slow
 def test_sweep_directions():
     """About 6 min: ICL rises and IWL falls with B and with K."""
     from dataclasses import replace

@@ -167,7 +167,7 @@ def check_three_from_two(rng) -> float:
 # A CI-sized configuration (about 2 s on one core): 16 labels, 4 context pairs of 2
 # classes (B = 2), 512 classes of width 15.  ICL on novel classes jumps from ≈ 0.07 to
 # ≈ 0.99 around step 600 (half-way between steps 450 and 1,000 over seeds 0-23; final
-# ICL 0.977-1.0).
+# ICL 0.973-1.0).
 TWO_PARAM_QUICK_CONFIG = NetworkConfig(K=512, L=16, N=4, D=15, B=2, lr=0.1, steps=1500, eval_every=50,
                                        n_eval=300)
 
