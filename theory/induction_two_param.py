@@ -19,11 +19,14 @@ layer exactly one scalar and keep the network's classifier:
   over L labels, :func:`theory.induction_network.classifier_forward`) on ``[x_q ; o]``:
   it can learn in weights (from x_q) and in context (from o).
 
-At β = α = 0 every weight is uniform and o is the mean token, so the model starts where
-the full network starts: able to learn which labels occur in the context but not which
-one matches.  Everything is trained by the same SGD loop, data and evaluation sets as
-the full network (:func:`theory.induction_network.train_network` with
-``model=TWO_PARAM``), so the two can be compared condition by condition.
+At β = α = 0 every weight is uniform and o is the mean token, close to where the full
+network starts (its attention is nearly uniform at initialisation): the classifier can
+learn which labels occur in the context but not which one matches.  Everything is
+trained by the same SGD loop, data and evaluation sets as the full network
+(:func:`theory.induction_network.train_network` with ``model=TWO_PARAM``), so the two
+can be compared condition by condition.  Idealised (orthonormal tokens, B = 1, a
+one-parameter readout ξ), the head has exactly the logits of the three-parameter model:
+:func:`idealised_probability`, ``proofs/induction_head.py`` Step 6.
 """
 from __future__ import annotations
 
