@@ -111,7 +111,7 @@ def test_minutes_configuration_shows_the_transition():
 
 @pytest.mark.slow
 def test_paper_settings():
-    """About 40 min on one core: the paper's settings (the defaults of NetworkConfig:
+    """About 30 min (40 min on one core): the paper's settings (the defaults of NetworkConfig:
     D = 63, 65 positions, K = 256, B = 4, ε = 0.1, lr 0.01, batch 128, 150,000 SGD steps),
     as `reproduce induction-head --paper` runs them.  Measured (seed 0): only the first
     stage — ICL 0.025 → 0.36, IWL 0.52, prev-token 0.172 → 0.180, matching label 0.234 →
@@ -126,7 +126,7 @@ def test_paper_settings():
 
 @pytest.mark.slow
 def test_sweep_directions():
-    """About 6 min: ICL rises and IWL falls with B and with K."""
+    """About 1-3 min: ICL rises and IWL falls with B and with K."""
     from dataclasses import replace
     base = replace(inet.MINUTES_CONFIG, K=256, eval_every=1000)
     rows = {(n, v): runs[0] for n, v, runs in inet.sweep(base, {"B": [0, 4], "K": [64, 1024]})}
