@@ -34,6 +34,7 @@ import numpy as np
 
 from . import nn
 from ._validate import array, as_rng, finite_scalar, positive_int
+from .induction_head import _sizes
 from .induction_network import (Model, NetworkConfig, classifier_backward, classifier_forward,
                                 cross_entropy_loss, init_classifier, train_network)
 
@@ -96,12 +97,12 @@ def two_param_backward(dlogits, cache):
     g, du = classifier_backward(dlogits, cc, params)
     do = du[:, D:]                                          # (S, D); x_q itself is data
     dP2 = (C @ do[:, :, None])[:, :, 0]                     # (S, T)  ∂/∂P2_t = c_t · do
-    ds = P2 * (dP2 - (P2 * dP2).sum(axis=1, keepdims=True))  # softmax backward, ds = ∂/∂(α m)
+    ds = nn._softmax_backward(dP2, P2, axis=1)             # (S, T)  ∂/∂(α m)
     g["alpha"] = np.array([(ds * m).sum()])
     x_q = C[:, -1]
     dprev = alpha * ds[:, :, None] * x_q[:, None, :]        # (S, T, D)
     dP1 = np.tensordot(dprev, C, axes=([0, 2], [0, 2]))     # (T, T)  Σ_b dprev_bt · c_bs
-    dz = P1 * (dP1 - (P1 * dP1).sum(axis=1, keepdims=True))  # masked entries have P1 = 0
+    dz = nn._softmax_backward(dP1, P1, axis=1)             # (T, T)  masked entries: P1 = 0
     g["beta"] = np.array([np.trace(dz, offset=-1)])         # β sits on the sub-diagonal
     return g
 
@@ -139,9 +140,7 @@ def idealised_probability(theta, N: int, L: int) -> float:
     readout: ``logit_l = ξ λ_l · o``.  ``theta = (β, α, ξ)``.
     """
     theta = array("theta", theta, shape=(3,))
-    N, L = positive_int("N", N), positive_int("L", L)
-    if L < N:
-        raise ValueError(f"L (labels) must be >= N (context pairs); got L = {L}, N = {N}")
+    N, L = _sizes(N, L)
     beta, alpha, xi = theta
     E = np.eye(N + L)
     items, labels = E[:N], E[N:]                            # (N, N+L), (L, N+L)

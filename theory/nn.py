@@ -116,7 +116,11 @@ def log_softmax(z, axis: int = -1) -> np.ndarray:
 def softmax_backward(dp, p, axis: int = -1) -> np.ndarray:
     """Vector-Jacobian product of softmax: ``dz = p * (dp - <dp, p>)``."""
     p = np.asarray(p, dtype=np.float64)
-    dp = _check_dy(dp, p, "dp")
+    return _softmax_backward(_check_dy(dp, p, "dp"), p, axis)
+
+
+def _softmax_backward(dp, p, axis: int = -1) -> np.ndarray:
+    """Unchecked kernel of :func:`softmax_backward` (entries with p = 0 get dz = 0)."""
     return p * (dp - np.sum(dp * p, axis=axis, keepdims=True))
 
 
@@ -278,7 +282,7 @@ def _softmax_attention_backward(dout, cache):
     Q, K, V, mask, scale, P = cache
     dV = np.swapaxes(P, -1, -2) @ dout                     # (..., S, d_v)
     dP = dout @ np.swapaxes(V, -1, -2)                     # (..., T, S)
-    dS = P * (dP - np.sum(dP * P, axis=-1, keepdims=True))  # masked entries: P = 0 -> dS = 0
+    dS = _softmax_backward(dP, P)                          # masked entries: P = 0 -> dS = 0
     dQ, dK = _scores_backward(dS, Q, K, scale)
     return dQ, dK, _reduce_to(dV, V.shape)
 
