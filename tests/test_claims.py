@@ -2,6 +2,7 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import theory.claims as claims
@@ -56,9 +57,59 @@ def test_a_false_claim_whose_gap_vanishes_fails(monkeypatch):
     assert not run_check(fake, instances=2).ok
 
 
+def _with_check(claim, check, **kw):
+    return claims.Claim(claim.id, claim.paper, claim.statement, claim.verdict, claim.proof, check,
+                        literal_gap=claim.literal_gap, paper_says=claim.paper_says, **kw)
+
+
+def test_a_check_that_returns_nan_never_holds():
+    """The issue's case: errors 0.0 then nan gave ok=True, worst_error=0.0 (max drops nan)."""
+    values = iter([0.0, float("nan"), 0.0])
+    r = run_check(_with_check(get("dai-icl-split"), lambda rng: next(values)), instances=3)
+    assert not r.ok
+    assert np.isnan(r.worst_error)
+    assert r.failures == ["check instance 1: returned nan"]
+
+
+def test_a_check_that_raises_on_nan_fails_with_the_reason():
+    from theory.gradcheck import rel_error
+    r = run_check(_with_check(get("dai-icl-split"), lambda rng: rel_error([np.nan], [1.0])), instances=2)
+    assert not r.ok and len(r.failures) == 2
+    assert "ValueError" in r.failures[0] and "non-finite" in r.failures[0]
+
+
+def test_a_nan_literal_gap_never_supports_false_as_stated():
+    c = get("dai-momentum")
+    fake = claims.Claim(c.id, c.paper, c.statement, c.verdict, c.proof, c.check,
+                        literal_gap=lambda rng: float("nan"), paper_says=c.paper_says)
+    r = run_check(fake, instances=2)
+    assert not r.ok and r.failures and "literal gap instance 0: returned nan" in r.failures
+
+
+def test_the_cli_reports_a_nan_check_as_failing(monkeypatch, capsys):
+    c = get("dai-icl-split")
+    monkeypatch.setattr(claims, "CLAIMS", [_with_check(c, lambda rng: float("nan")) if x is c else x
+                                           for x in CLAIMS])
+    assert main(["check", "dai-icl-split", "--instances", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILS" in out and "check instance 0: returned nan" in out
+
+
+def test_claim_records_validate_themselves():
+    c = get("dai-icl-split")
+    with pytest.raises(ValueError, match="verdict must be one of"):
+        claims.Claim(c.id, c.paper, c.statement, "roughly", c.proof, c.check)
+    with pytest.raises(ValueError, match="check must be callable"):
+        claims.Claim(c.id, c.paper, c.statement, c.verdict, c.proof, None)
+    with pytest.raises(ValueError, match="tol must be > 0"):
+        claims.Claim(c.id, c.paper, c.statement, c.verdict, c.proof, c.check, tol=0.0)
+    with pytest.raises(ValueError, match="literal_gap and paper_says are required"):
+        claims.Claim(c.id, c.paper, c.statement, FALSE_AS_STATED, c.proof, c.check)
+
+
 def test_unknown_claim_and_bad_options(capsys):
     assert main(["check", "no-such-claim"]) == 2
-    assert "unknown claim 'no-such-claim'" in capsys.readouterr().err
+    assert "got 'no-such-claim' (unknown claim)" in capsys.readouterr().err
     for argv in (["check", "--instances", "0"], ["check", "--seed", "-1"], ["frobnicate"]):
         with pytest.raises(SystemExit) as e:
             main(argv)

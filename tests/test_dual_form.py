@@ -195,9 +195,9 @@ def test_bad_input():
         df.gd_step_linear(W0, X, np.ones((4, 2)), lr=float("nan"))
     with pytest.raises(ValueError, match="loss must be one of"):
         df.gd_step_linear(W0, X, np.ones((4, 2)), lr=0.1, loss="hinge")
-    with pytest.raises(ValueError, match=r"target must have shape \(4, 2\)"):
+    with pytest.raises(ValueError, match=r"targets must have shape \(4, 2\)"):
         df.gd_step_linear(W0, X, np.ones((4, 3)), lr=0.1)
-    with pytest.raises(ValueError, match="input width: x has 2, W has 3"):
+    with pytest.raises(ValueError, match=r"X must have shape \(\*, 3\); got shape \(4, 2\)"):
         df.gd_step_linear(W0, np.ones((4, 2)), np.ones((4, 2)), lr=0.1)
     with pytest.raises(ValueError, match=r"X must have shape \(2, 3\); got shape \(4, 3\)"):
         df.dual_output(W0, np.ones((2, 2)), X, np.ones((1, 3)))
@@ -209,7 +209,7 @@ def test_bad_input():
         df.icl_linear_attention(np.ones((2, 3)), np.ones((2, 3)), X, np.ones((2, 2)), np.ones((1, 2)))
     with pytest.raises(ValueError, match="eta must be < 1.0"):
         df.momentum_sgd(W0, X, np.ones((4, 2)), lr=0.1, eta=1.0)
-    with pytest.raises(ValueError, match="targets must have one row per example"):
+    with pytest.raises(ValueError, match=r"targets must have shape \(4, 2\); got shape \(3, 2\)"):
         df.momentum_sgd(W0, X, np.ones((3, 2)), lr=0.1, eta=0.5)
     with pytest.raises(ValueError, match="X has non-finite"):
         df.dual_output(W0, np.ones((4, 2)), np.full((4, 3), np.inf), np.ones((1, 3)))

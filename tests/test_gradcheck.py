@@ -76,7 +76,49 @@ def test_bad_input():
         check_gradients(quadratic, p, {"a": np.ones(2)})
     with pytest.raises(ValueError, match=r"grads\['a'\].*shape"):
         check_gradients(quadratic, p, {"a": np.ones(3), "A": np.eye(2), "b": np.ones(1)})
-    with pytest.raises(ValueError, match="finite scalar"):
+    with pytest.raises(ValueError, match="f must return a scalar"):
         numerical_gradient(lambda q: np.ones(2), p)
+    with pytest.raises(ValueError, match=r"f must return a finite scalar; got nan at params\['a'\] entry 0"):
+        numerical_gradient(lambda q: np.nan if q["a"][0] > 1 else 0.0, p)
+    with pytest.raises(ValueError, match="f must be callable"):
+        check_gradients(None, p, p)
     with pytest.raises(ValueError, match="non-finite"):
         numerical_gradient(quadratic, {"a": np.array([np.nan, 1.0]), "A": np.eye(2), "b": np.ones(1)})
+
+
+# --------------------------------------------------------------------------- never pass on NaN
+def test_rel_error_refuses_nan_and_inf_saying_where():
+    with pytest.raises(ValueError, match=r"a \(first argument of rel_error\).*index \(1,\): nan"):
+        rel_error([1.0, np.nan], [1.0, 1.0])
+    with pytest.raises(ValueError, match=r"b \(second argument of rel_error\).*inf"):
+        rel_error([1.0, 1.0], [np.inf, 1.0])
+
+
+def test_rel_error_of_huge_values_does_not_overflow():
+    assert rel_error([1e200, 0.0], [1e200, 0.0]) == 0.0
+    assert rel_error([1e200, 0.0], [0.0, 1e200]) == pytest.approx(np.sqrt(2))
+    assert rel_error([3e300], [1.5e300]) == pytest.approx(0.5)
+
+
+def test_rel_error_scale_measures_against_the_operands():
+    """A difference formed from large terms: relative to the operands it is round-off."""
+    a, b = np.array([4e-5]), np.array([4e-5 + 1e-16])
+    assert rel_error(a, b) > 1e-12
+    assert rel_error(a, b, scale=1.9) < 1e-15
+    with pytest.raises(ValueError, match="scale"):
+        rel_error(a, b, scale=np.nan)
+
+
+def test_check_gradients_fails_on_overflowing_or_nan_gradients():
+    """The issue's case: an analytic gradient of 1e200 gave error nan, and nan passed."""
+    w = np.array([1.0, 2.0, 3.0])
+    f = lambda p: float((p["w"] ** 2).sum())
+    with pytest.raises(AssertionError, match="gradient check failed"):
+        check_gradients(f, {"w": w}, {"w": 2 * w * 1e200})
+    with pytest.raises(ValueError, match=r"grads\['w'\] has non-finite values"):
+        check_gradients(f, {"w": w}, {"w": np.array([2.0, np.nan, 6.0])})
+    with pytest.raises(ValueError, match="f must return a finite scalar; got nan at params"):
+        check_gradients(lambda p: np.nan, {"w": w}, {"w": 2 * w})
+    step = lambda p: float(1.7e308 * np.tanh(1e9 * p["w"][0]))   # finite, but f(+ε) - f(-ε) overflows
+    with pytest.raises(ValueError, match="overflows float64"):
+        numerical_gradient(step, {"w": np.zeros(2)}, eps=1e-5)

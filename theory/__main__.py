@@ -37,7 +37,7 @@ def cmd_check(args) -> int:
         return 2
     rows = [["claim", "paper", "verdict", "symbolic", "worst rel. error", "tol",
              "paper's wording: gap", "time", "status"]]
-    notes, all_ok, proofs = [], True, {}
+    notes, failures, all_ok, proofs = [], [], True, {}
     for c in claims:
         r = run_check(c, seed=args.seed, instances=args.instances, proof_cache=proofs)
         gap = "-" if r.gap_range is None else f"{r.gap_range[0]:.2g} .. {r.gap_range[1]:.2g}"
@@ -48,10 +48,14 @@ def cmd_check(args) -> int:
             notes.append(f"  {c.id}: the paper says \"{c.paper_says}\"; verified instead: {c.statement}")
         if r.symbolic_error:
             notes.append(f"  {c.id}: {r.symbolic_error}")
+        failures += [f"  {c.id}: {f}" for f in r.failures]
         all_ok &= r.ok
         print(f"checked {c.id}", file=sys.stderr, flush=True)
     print(_table(rows))
     print(f"\n{args.instances} random float64 instances per claim, seed {args.seed}.")
+    if failures:
+        print("Instances that gave no finite answer (a claim with any such instance fails):\n"
+              + "\n".join(failures))
     if notes:
         print("Not exact as the paper words it:\n" + "\n".join(notes))
     tol_notes = [f"  {c.id}: {c.tol_note}" for c in claims if c.tol_note]

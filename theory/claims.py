@@ -29,11 +29,12 @@ from typing import Callable
 import numpy as np
 
 from . import dual_form, gd_step, induction_head
-from ._validate import positive_int
+from ._validate import choice, finite_scalar, flag, function, nonnegative_int, positive_int
 
 __all__ = ["Claim", "CheckResult", "CLAIMS", "get", "proof_modules", "run_proof", "run_check"]
 
 EXACT, APPROXIMATE, FALSE_AS_STATED, EMPIRICAL = "exact", "approximate", "false as stated", "empirical"
+VERDICTS = (EXACT, APPROXIMATE, FALSE_AS_STATED, EMPIRICAL)
 DAI = "Dai et al. 2023"
 VO = "von Oswald et al. 2023"
 ZFB = "Zhang, Frei & Bartlett 2024"
@@ -54,6 +55,21 @@ class Claim:
     gap_floor: float = 1e-6                         # a "false as stated" gap must exceed this
     tol_note: str = ""                              # why tol is not round-off, where it is not
     max_instances: int | None = None                # cap for expensive checks (training runs)
+
+    def __post_init__(self):
+        for name in ("id", "paper", "statement", "proof"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise ValueError(f"{name} must be a non-empty string; got {getattr(self, name)!r}")
+        choice("verdict", self.verdict, VERDICTS)
+        function("check", self.check)
+        function("literal_gap", self.literal_gap, optional=True)
+        finite_scalar("tol", self.tol, positive=True)
+        finite_scalar("gap_floor", self.gap_floor, nonnegative=True)
+        if self.max_instances is not None:
+            positive_int("max_instances", self.max_instances)
+        if self.verdict in (APPROXIMATE, FALSE_AS_STATED) and (self.literal_gap is None or not self.paper_says):
+            raise ValueError(f"literal_gap and paper_says are required for a claim {self.verdict!r}; "
+                             f"got literal_gap={self.literal_gap!r}, paper_says={self.paper_says!r}")
 
 
 def _both_losses(check):
@@ -149,7 +165,8 @@ def get(claim_id: str) -> Claim:
     for c in CLAIMS:
         if c.id == claim_id:
             return c
-    raise ValueError(f"unknown claim {claim_id!r}; known: {', '.join(c.id for c in CLAIMS)}")
+    raise ValueError(f"claim_id must be a registered claim; got {claim_id!r} (unknown claim). "
+                     f"Known: {', '.join(c.id for c in CLAIMS)}")
 
 
 def proof_modules() -> list[str]:
@@ -160,7 +177,8 @@ def proof_modules() -> list[str]:
 def run_proof(name: str, verbose: bool = False):
     """Import ``proofs.<name>`` and run its derivation (its asserts); return its result.
     The quiet derivation runs once per process and is cached (sympy is slow)."""
-    if verbose:
+    choice("name", name, proof_modules())
+    if flag("verbose", verbose):
         return importlib.import_module(f"proofs.{name}").main()
     return _derived(name)
 
@@ -172,6 +190,9 @@ def _derived(name: str):
 
 @dataclass
 class CheckResult:
+    """The outcome of :func:`run_check`.  ``failures`` lists every instance whose check
+    or gap was not a finite number (or raised), with the instance and the reason: such a
+    claim never holds, whatever the other instances gave."""
     claim: Claim
     symbolic_ok: bool
     worst_error: float
@@ -179,19 +200,46 @@ class CheckResult:
     seconds: float
     errors: list[float] = field(default_factory=list)
     symbolic_error: str = ""
+    failures: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         gap_ok = (self.claim.verdict != FALSE_AS_STATED
                   or (self.gap_range is not None and self.gap_range[0] > self.claim.gap_floor))
-        return self.symbolic_ok and self.worst_error <= self.claim.tol and gap_ok
+        return (self.symbolic_ok and not self.failures and self.worst_error <= self.claim.tol
+                and gap_ok)
+
+
+def _measure(fn, rng, what: str, k: int, failures: list) -> float:
+    """One instance of a check or gap; nan (and a line in ``failures``) when it is not a
+    finite number or raised an arithmetic or value error."""
+    try:
+        v = float(fn(rng))
+    except (ArithmeticError, ValueError) as err:
+        failures.append(f"{what} instance {k}: {type(err).__name__}: {err}")
+        return float("nan")
+    if not np.isfinite(v):
+        failures.append(f"{what} instance {k}: returned {v}")
+    return v
+
+
+def _worst(values: list[float]) -> float:
+    """The largest value, nan if any is nan (``max`` would drop it)."""
+    return float("nan") if any(np.isnan(values)) else max(values)
 
 
 def run_check(claim: Claim, *, seed: int = 0, instances: int = 20,
               proof_cache: dict | None = None) -> CheckResult:
     """Run the symbolic proof (once per module when ``proof_cache`` is shared) and the
-    numeric check on ``instances`` random instances drawn from ``seed``."""
+    numeric check on ``instances`` random instances drawn from ``seed``.  An instance
+    whose check is not finite (or raises ``ValueError``/``ArithmeticError``) fails the
+    claim and is named in ``failures``."""
+    if not isinstance(claim, Claim):
+        raise ValueError(f"claim must be a Claim (see claims.get); got {type(claim).__name__}")
+    seed = nonnegative_int("seed", seed)
     instances = positive_int("instances", instances)
+    if proof_cache is not None and not isinstance(proof_cache, dict):
+        raise ValueError(f"proof_cache must be None or a dict; got {type(proof_cache).__name__}")
     start = time.perf_counter()
     cache = {} if proof_cache is None else proof_cache
     if claim.proof not in cache:
@@ -202,10 +250,11 @@ def run_check(claim: Claim, *, seed: int = 0, instances: int = 20,
             cache[claim.proof] = f"assertion failed in proofs/{claim.proof}.py: {err}"
     rng = np.random.default_rng(seed)
     n = instances if claim.max_instances is None else min(instances, claim.max_instances)
-    errors = [float(claim.check(rng)) for _ in range(n)]
+    failures: list[str] = []
+    errors = [_measure(claim.check, rng, "check", k, failures) for k in range(n)]
     gaps = None
     if claim.literal_gap is not None:
-        g = [float(claim.literal_gap(rng)) for _ in range(n)]
-        gaps = (min(g), max(g))
-    return CheckResult(claim, cache[claim.proof] == "", max(errors), gaps,
-                       time.perf_counter() - start, errors, cache[claim.proof])
+        g = [_measure(claim.literal_gap, rng, "literal gap", k, failures) for k in range(n)]
+        gaps = (float("nan"), float("nan")) if any(np.isnan(g)) else (min(g), max(g))
+    return CheckResult(claim, cache[claim.proof] == "", _worst(errors), gaps,
+                       time.perf_counter() - start, errors, cache[claim.proof], failures)

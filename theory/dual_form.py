@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import nn
-from ._validate import array, finite_scalar
+from ._validate import array, as_rng, choice, finite_result, finite_scalar, integer_array, positive_int
 from .gradcheck import rel_error
 from .optim import Momentum
 
@@ -56,6 +56,7 @@ __all__ = [
     "momentum_sgd", "momentum_weights", "momentum_dual_output", "momentum_attention",
     "momentum_gap",
     "check_dual_form", "check_icl_split", "check_softmax_mixture", "check_momentum_dual",
+    "softmax_split_gap", "momentum_literal_gap",
 ]
 
 LOSSES = ("squared", "cross_entropy")
@@ -70,14 +71,21 @@ class GDStep:
     loss: float
 
 
+def _targets(loss: str, targets, N: int, d_out: int) -> np.ndarray:
+    """Targets of the N examples: (N, d_out) floats for squared error, (N,) integer classes
+    in [0, d_out) for cross-entropy."""
+    if choice("loss", loss, LOSSES) == "squared":
+        return array("targets", targets, shape=(N, d_out))
+    return integer_array("targets", targets, shape=(N,), low=0, high=d_out)
+
+
 def _loss_forward(loss: str, Y, targets):
     if loss == "squared":
         return nn.squared_error_forward(Y, targets), nn.squared_error_backward
-    if loss == "cross_entropy":
-        return nn.cross_entropy_forward(Y, targets), nn.cross_entropy_backward
-    raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
+    return nn.cross_entropy_forward(Y, targets), nn.cross_entropy_backward
 
 
+@finite_result
 def gd_step_linear(W0, X, targets, *, lr: float, loss: str = "squared") -> GDStep:
     """One full-batch GD step on ``L(W) = loss(W x'_i, target_i)`` from ``W0``.
 
@@ -87,7 +95,9 @@ def gd_step_linear(W0, X, targets, *, lr: float, loss: str = "squared") -> GDSte
     linear layer's backward (a separate code path from the dual form below).
     """
     lr = finite_scalar("lr", lr, positive=True)
-    X = array("X", X, ndim=2)
+    W0 = array("W0", W0, ndim=2)
+    X = array("X", X, shape=(None, W0.shape[1]))
+    targets = _targets(loss, targets, X.shape[0], W0.shape[0])
     Y, cache = nn.linear_forward(X, W0)                     # (N, d_out) outputs W0 x'_i
     (value, lcache), backward = _loss_forward(loss, Y, targets)
     dY = backward(1.0, lcache)                             # (N, d_out) = ∂L/∂y_i
@@ -95,13 +105,16 @@ def gd_step_linear(W0, X, targets, *, lr: float, loss: str = "squared") -> GDSte
     return GDStep(E=-lr * dY, delta_W=-lr * grads["W"], loss=value)
 
 
+@finite_result
 def finetuned_output(W0, delta_W, Xq) -> np.ndarray:
     """``(W0 + ΔW) x`` for every query row: Xq (M, d_in) -> (M, d_out)."""
     W0 = array("W0", W0, ndim=2)
     delta_W = array("delta_W", delta_W, shape=W0.shape)
+    Xq = array("Xq", Xq, shape=(None, W0.shape[1]))
     return nn.linear_forward(Xq, W0 + delta_W)[0]
 
 
+@finite_result
 def dual_output(W0, E, X, Xq) -> np.ndarray:
     """``W0 x + LinearAttn(E, X', x)``: values E (N, d_out), keys X (N, d_in), queries Xq.
 
@@ -110,6 +123,7 @@ def dual_output(W0, E, X, Xq) -> np.ndarray:
     W0 = array("W0", W0, ndim=2)
     E = array("E", E, shape=(None, W0.shape[0]))
     X = array("X", X, shape=(E.shape[0], W0.shape[1]))
+    Xq = array("Xq", Xq, shape=(None, W0.shape[1]))
     zero_shot = nn.linear_forward(Xq, W0)[0]               # (M, d_out)  W0 x
     attn = nn.linear_attention_forward(Xq, X, E)[0]        # (M, d_out)  Σ_i e_i x'_i^T x
     return zero_shot + attn
@@ -122,10 +136,12 @@ def _icl_inputs(W_V, W_K, X_demo, X_ctx, Q):
     d = W_V.shape[1]
     X_demo = array("X_demo", X_demo, shape=(None, d))
     X_ctx = array("X_ctx", X_ctx, shape=(None, d))
-    Q = array("Q", Q, shape=(None, W_K.shape[0]))
+    if Q is not None:
+        Q = array("Q", Q, shape=(None, W_K.shape[0]))
     return W_V, W_K, X_demo, X_ctx, Q
 
 
+@finite_result
 def icl_linear_attention(W_V, W_K, X_demo, X_ctx, Q) -> np.ndarray:
     """``W_V [X'; X] (W_K [X'; X])^T q`` for query rows Q (M, d_k): the full attention.
 
@@ -137,25 +153,28 @@ def icl_linear_attention(W_V, W_K, X_demo, X_ctx, Q) -> np.ndarray:
     return nn.linear_attention_forward(Q, X_all @ W_K.T, X_all @ W_V.T)[0]
 
 
+@finite_result
 def icl_split(W_V, W_K, X_demo, X_ctx) -> tuple[np.ndarray, np.ndarray]:
     """``(W_ZSL, ΔW_ICL)``, both (d_v, d_k) (Dai et al. 2023, Eq. (8)).
 
     ``W_ZSL = W_V X (W_K X)^T`` (zero-shot: context only), ``ΔW_ICL = W_V X' (W_K X')^T``
     (the demonstrations' implicit update).  With rows, ``W_V X = (X_rows W_V^T)^T``.
     """
-    W_V, W_K, X_demo, X_ctx, _ = _icl_inputs(W_V, W_K, X_demo, X_ctx, np.zeros((1, W_K.shape[0])))
+    W_V, W_K, X_demo, X_ctx, _ = _icl_inputs(W_V, W_K, X_demo, X_ctx, None)
     W_zsl = (X_ctx @ W_V.T).T @ (X_ctx @ W_K.T)            # (d_v, d_k)
     dW_icl = (X_demo @ W_V.T).T @ (X_demo @ W_K.T)         # (d_v, d_k)
     return W_zsl, dW_icl
 
 
+@finite_result
 def icl_split_output(W_V, W_K, X_demo, X_ctx, Q) -> np.ndarray:
     """``W_ZSL q + ΔW_ICL q`` for query rows Q: (M, d_v)."""
+    W_V, W_K, X_demo, X_ctx, Q = _icl_inputs(W_V, W_K, X_demo, X_ctx, Q)
     W_zsl, dW_icl = icl_split(W_V, W_K, X_demo, X_ctx)
-    Q = array("Q", Q, shape=(None, W_zsl.shape[1]))
     return Q @ W_zsl.T + Q @ dW_icl.T
 
 
+@finite_result
 def softmax_icl_mixture(W_V, W_K, X_demo, X_ctx, Q):
     """Softmax attention over ``[X'; X]`` and its exact convex split.
 
@@ -175,6 +194,7 @@ def softmax_icl_mixture(W_V, W_K, X_demo, X_ctx, Q):
 
 
 # --------------------------------------------------------------------------- 3. momentum
+@finite_result
 def momentum_sgd(W0, X, targets, *, lr: float, eta: float, loss: str = "squared"):
     """Online heavy-ball momentum SGD on a linear layer, one example per step.
 
@@ -189,10 +209,8 @@ def momentum_sgd(W0, X, targets, *, lr: float, eta: float, loss: str = "squared"
     W = array("W0", W0, ndim=2)
     X = array("X", X, shape=(None, W.shape[1]))
     eta = finite_scalar("eta", eta, nonnegative=True, below=1.0)
-    targets = np.asarray(targets)
-    if targets.shape[0] != X.shape[0]:
-        raise ValueError(f"targets must have one row per example: X has {X.shape[0]}, "
-                         f"targets has shape {targets.shape}")
+    lr = finite_scalar("lr", lr, positive=True)
+    targets = _targets(loss, targets, X.shape[0], W.shape[0])
     opt = Momentum(lr=lr, beta=eta)
     E = np.empty((X.shape[0], W.shape[0]))
     for i in range(X.shape[0]):
@@ -209,10 +227,12 @@ def momentum_weights(n: int, eta: float) -> np.ndarray:
     """``s_{n-i} = (1 - η^{n-i+1}) / (1 - η)`` for i = 1..n: the total weight that heavy-ball
     momentum gives the update of step i by the end of step n (as a sum, exact at η = 0)."""
     eta = finite_scalar("eta", eta, nonnegative=True, below=1.0)
+    n = positive_int("n", n)
     age = np.arange(n - 1, -1, -1)                         # n - i for i = 1..n
     return np.cumsum(eta ** np.arange(n))[age]             # s_k = Σ_{j<=k} η^j
 
 
+@finite_result
 def momentum_dual_output(W0, E, X, Xq, eta: float) -> np.ndarray:
     """The exact dual of heavy-ball momentum: ``W0 x + Σ_i s_{N-i} e_i (x_i^T x)``.
 
@@ -224,6 +244,7 @@ def momentum_dual_output(W0, E, X, Xq, eta: float) -> np.ndarray:
     return dual_output(W0, s[:, None] * E, X, Xq)
 
 
+@finite_result
 def momentum_attention(V, K, Q, eta: float) -> np.ndarray:
     """Dai et al. 2023, Sec. 5: ``MoAttn(V, K, q_t) = Attn(V, K, q_t) + Σ_{i<t} η^{t-i} v_i``.
 
@@ -232,13 +253,19 @@ def momentum_attention(V, K, Q, eta: float) -> np.ndarray:
     """
     eta = finite_scalar("eta", eta, nonnegative=True, below=1.0)
     Q = array("Q", Q, min_ndim=2)
+    K = array("K", K, min_ndim=2)
+    V = array("V", V, min_ndim=2)
     T = Q.shape[-2]
+    if K.shape[-2] != T or V.shape[-2] != T:
+        raise ValueError(f"Q, K and V must have the same number of tokens (self-attention); "
+                         f"got shapes {Q.shape}, {K.shape}, {V.shape}")
     attn = nn.linear_attention_forward(Q, K, V, mask=nn.attention_mask(T, causal=True))[0]
     lag = np.arange(T)[:, None] - np.arange(T)[None, :]    # (T, T) t - i
     decay = np.where(lag > 0, eta ** np.maximum(lag, 0), 0.0)  # η^{t-i} for i < t
-    return attn + decay @ np.asarray(V, dtype=np.float64)
+    return attn + decay @ V
 
 
+@finite_result
 def momentum_gap(E, X, Xq, eta: float) -> float:
     """Relative gap between the paper's MoAttn, read as the dual of momentum GD, and the
     exact dual, over the query rows Xq (M, d_in) (several queries, so that the two
@@ -265,6 +292,8 @@ def _sizes(rng, lo=1, hi=6, k=3):
 
 def check_dual_form(rng: np.random.Generator, loss: str = "squared") -> float:
     """Relative error of ``(W0 + ΔW) x = W0 x + LinearAttn(E, X', x)`` on a random instance."""
+    rng = as_rng(rng)
+    loss = choice("loss", loss, LOSSES)
     d_out, d_in, N = _sizes(rng)
     d_out = max(d_out, 2) if loss == "cross_entropy" else d_out
     W0 = rng.standard_normal((d_out, d_in))
@@ -286,18 +315,21 @@ def _icl_instance(rng):
 
 def check_icl_split(rng: np.random.Generator) -> float:
     """Relative error of ``LinearAttn over [X'; X] = W_ZSL q + ΔW_ICL q``."""
+    rng = as_rng(rng)
     args = _icl_instance(rng)
     return rel_error(icl_linear_attention(*args), icl_split_output(*args))
 
 
 def check_softmax_mixture(rng: np.random.Generator) -> float:
     """Relative error of ``SoftAttn([X'; X]) = λ SoftAttn(X) + (1-λ) SoftAttn(X')``."""
+    rng = as_rng(rng)
     full, lam, zero_shot, demo = softmax_icl_mixture(*_icl_instance(rng))
     return rel_error(full, lam * zero_shot + (1 - lam) * demo)
 
 
 def softmax_split_gap(rng: np.random.Generator) -> float:
     """How far the *linear* split ``W_ZSL q + ΔW_ICL q`` is from softmax attention."""
+    rng = as_rng(rng)
     args = _icl_instance(rng)
     full = softmax_icl_mixture(*args)[0]
     return rel_error(full, icl_split_output(*args))
@@ -315,6 +347,8 @@ def _momentum_instance(rng, loss="squared"):
 
 def check_momentum_dual(rng: np.random.Generator, loss: str = "squared") -> float:
     """Relative error of ``W_N x = W0 x + Σ s_{N-i} e_i x_i^T x`` for online momentum SGD."""
+    rng = as_rng(rng)
+    loss = choice("loss", loss, LOSSES)
     W0, X, targets, lr, eta = _momentum_instance(rng, loss)
     W_N, E = momentum_sgd(W0, X, targets, lr=lr, eta=eta, loss=loss)
     Xq = rng.standard_normal((3, X.shape[1]))
@@ -323,6 +357,7 @@ def check_momentum_dual(rng: np.random.Generator, loss: str = "squared") -> floa
 
 def momentum_literal_gap(rng: np.random.Generator) -> float:
     """Gap between the paper's MoAttn and the exact momentum dual (η >= 0.05)."""
+    rng = as_rng(rng)
     W0, X, targets, lr, _ = _momentum_instance(rng)
     eta = float(rng.uniform(0.05, 0.95))
     _, E = momentum_sgd(W0, X, targets, lr=lr, eta=eta)

@@ -23,14 +23,16 @@ from __future__ import annotations
 import numpy as np
 
 from . import nn
-from .gradcheck import rel_error
-from ._validate import array, finite_scalar, positive_int, same_size
+from .gradcheck import norm, rel_error
+from ._validate import (array, as_rng, cache as _cache, finite_result, finite_scalar, flag, nonnegative_int,
+                        params as _params, positive_int, same_size, spd)
 
 __all__ = [
     "LSA_KEYS", "tokens", "readout", "lsa_forward", "lsa_backward",
     "layer_params", "stack_forward", "stack_backward", "lsa_loss",
     "gd_construction", "gdpp_construction", "gd_predict", "gdpp_predict",
-    "optimal_one_step", "zfb_gamma",
+    "optimal_one_step", "zfb_gamma", "monte_carlo_one_step", "random_covariance",
+    "check_gd_step", "check_gdpp", "check_optimal_step", "check_zfb_moment",
 ]
 
 # Training and the comparison with GD live in theory/lsa_training.py.
@@ -39,6 +41,7 @@ LSA_KEYS = ("W_K", "W_Q", "W_V", "P")
 
 
 # --------------------------------------------------------------------------- tokens
+@finite_result
 def tokens(X, Y, xq, W0=None) -> np.ndarray:
     """Stack ``e_i = (x_i, y_i)`` and the query ``(x_q, -W0 x_q)``: (B, N+1, d+d_out).
 
@@ -59,18 +62,21 @@ def tokens(X, Y, xq, W0=None) -> np.ndarray:
 
 
 def readout(E, d: int) -> np.ndarray:
-    """The prediction ``ŷ = -(query's y-slot)``: (B, d_out) from E (B, T, D)."""
+    """The prediction ``ŷ = -(query's y-slot)``: (B, d_out) from E (B, T, D), whose first
+    ``d`` channels are x (``0 < d < D``)."""
+    E = array("E", E, ndim=3)
+    d = positive_int("d", d)
+    if d >= E.shape[2]:
+        raise ValueError(f"d must be < the token width {E.shape[2]} (x and at least one y channel); got {d}")
     return -E[:, -1, d:]
 
 
 # --------------------------------------------------------------------------- LSA layer
 def _check_params(params, D: int):
-    missing = [k for k in LSA_KEYS if k not in params]
-    if missing:
-        raise ValueError(f"params is missing {missing}; got keys {sorted(params)}")
-    return {k: array(k, params[k], shape=(D, D)) for k in LSA_KEYS}
+    return _params("params", params, {k: (D, D) for k in LSA_KEYS})
 
 
+@finite_result(with_cache=True)
 def lsa_forward(E, params, n_context: int, *, include_query: bool = False,
                 query_only: bool = False):
     """One LSA layer: ``e_j ← e_j + P Σ_i (W_V e_i)(W_K e_i)^T (W_Q e_j)``.
@@ -90,7 +96,8 @@ def lsa_forward(E, params, n_context: int, *, include_query: bool = False,
     E = array("E", E, ndim=3)
     B, T, D = E.shape
     N = positive_int("n_context", n_context)
-    if N >= T and not include_query:
+    include_query, query_only = flag("include_query", include_query), flag("query_only", query_only)
+    if N > T or (N == T and not include_query):
         raise ValueError(f"n_context must be < number of tokens {T} (the last is the query); got {N}")
     p = _check_params(params, D)
     S = T if include_query else N
@@ -105,6 +112,7 @@ def lsa_forward(E, params, n_context: int, *, include_query: bool = False,
     return R + U, (E, R, C, G, GA, H, A, Bm, p)
 
 
+@finite_result
 def lsa_backward(dout, cache):
     """Hand-written gradients of :func:`lsa_forward`: ``dE, {"W_K", "W_Q", "W_V", "P"}``.
 
@@ -113,7 +121,7 @@ def lsa_backward(dout, cache):
     dG = dGA A^T, dC = C (dG + dG^T); then dP = dBm W_V^T, dW_V = P^T dBm,
     dW_K = W_Q dA^T, dW_Q = W_K dA.
     """
-    E, R, C, G, GA, H, A, Bm, p = cache
+    E, R, C, G, GA, H, A, Bm, p = _cache("cache", cache, 9, "lsa_forward")
     B, T, D = E.shape
     dU = array("dout", dout, shape=R.shape)
     dU2 = dU.reshape(-1, D)
@@ -136,13 +144,17 @@ def lsa_backward(dout, cache):
 # --------------------------------------------------------------------------- stacks
 def layer_params(params, layer: int, shared: bool) -> dict:
     """The weights of one layer: keys ``W_K`` ... (shared) or ``W_K0``, ``W_K1`` ... ."""
-    suffix = "" if shared else str(layer)
+    layer = nonnegative_int("layer", layer)
+    suffix = "" if flag("shared", shared) else str(layer)
+    if not isinstance(params, dict):
+        raise ValueError(f"params must be a dict of arrays; got {type(params).__name__}")
     missing = [k + suffix for k in LSA_KEYS if k + suffix not in params]
     if missing:
         raise ValueError(f"params is missing {missing} for layer {layer}; got keys {sorted(params)}")
     return {k: params[k + suffix] for k in LSA_KEYS}
 
 
+@finite_result(with_cache=True)
 def stack_forward(E, params, n_layers: int, n_context: int, *, shared: bool = False,
                   query_only: bool = False):
     """``n_layers`` LSA layers in sequence (the same weights each time if ``shared``).
@@ -150,6 +162,7 @@ def stack_forward(E, params, n_layers: int, n_context: int, *, shared: bool = Fa
     With ``query_only`` the last layer returns only the query token (B, 1, D).
     """
     n_layers = positive_int("n_layers", n_layers)
+    shared, query_only = flag("shared", shared), flag("query_only", query_only)
     caches = []
     for layer in range(n_layers):
         E, cache = lsa_forward(E, layer_params(params, layer, shared), n_context,
@@ -158,8 +171,12 @@ def stack_forward(E, params, n_layers: int, n_context: int, *, shared: bool = Fa
     return E, caches
 
 
+@finite_result
 def stack_backward(dout, caches, *, shared: bool = False):
     """Gradients of :func:`stack_forward`; shared weights sum their layers' gradients."""
+    shared = flag("shared", shared)
+    if not isinstance(caches, (list, tuple)) or not caches:
+        raise ValueError(f"caches must be the non-empty list returned by stack_forward; got {type(caches).__name__}")
     grads: dict[str, np.ndarray] = {}
     for layer in reversed(range(len(caches))):
         dout, g = lsa_backward(dout, caches[layer])
@@ -169,6 +186,7 @@ def stack_backward(dout, caches, *, shared: bool = False):
     return dout, grads
 
 
+@finite_result
 def lsa_loss(params, E, y_query, n_layers: int, *, shared: bool = False):
     """``L = 1/(2B) Σ_b ||ŷ_b - y_b||²`` of the stack's readout, and its gradients.
 
@@ -186,6 +204,7 @@ def lsa_loss(params, E, y_query, n_layers: int, *, shared: bool = False):
 
 
 # --------------------------------------------------------------------------- constructions
+@finite_result
 def gd_construction(d: int, d_out: int, n_context: int, eta: float, W0=None) -> dict:
     """von Oswald et al. 2023, Prop. 1: the LSA weights of one GD step with rate η.
 
@@ -203,6 +222,7 @@ def gd_construction(d: int, d_out: int, n_context: int, eta: float, W0=None) -> 
     return {"W_K": WK, "W_Q": WK.copy(), "W_V": WV, "P": (eta / N) * np.eye(D)}
 
 
+@finite_result
 def gdpp_construction(d: int, d_out: int, n_context: int, eta: float, gamma: float) -> dict:
     """GD++ layer (Sec. 4; W0 = 0): value ``W_V = [[I, 0], [0, -I]]`` also copies x,
     projection ``P = [[-γ I, 0], [0, (η/N) I]]``; keys and queries as for GD."""
@@ -221,6 +241,7 @@ def _regression_inputs(X, Y, xq):
     return X, Y, xq
 
 
+@finite_result
 def gd_predict(X, Y, xq, eta, steps: int = 1, W0=None):
     """K steps of GD on ``L(W) = 1/(2N) Σ_i ||W x_i - y_i||²`` from W0, for every task.
 
@@ -230,7 +251,10 @@ def gd_predict(X, Y, xq, eta, steps: int = 1, W0=None):
     X, Y, xq = _regression_inputs(X, Y, xq)
     B, N, d = X.shape
     steps = positive_int("steps", steps)
-    etas = np.broadcast_to(np.asarray(eta, dtype=np.float64), (steps,))
+    etas = array("eta", eta, ndim=(0, 1))
+    if etas.ndim == 1 and etas.shape != (steps,):
+        raise ValueError(f"eta must be a number or one per step, shape ({steps},); got shape {etas.shape}")
+    etas = np.broadcast_to(etas, (steps,))
     W = np.zeros((B, Y.shape[2], d))
     if W0 is not None:
         W = W + array("W0", W0, shape=(Y.shape[2], d))
@@ -240,6 +264,7 @@ def gd_predict(X, Y, xq, eta, steps: int = 1, W0=None):
     return np.einsum("bod,bd->bo", W, xq), W
 
 
+@finite_result
 def gdpp_predict(X, Y, xq, etas, gammas, *, return_state: bool = False):
     """GD++ (von Oswald et al. 2023, Sec. 4), W0 = 0, one entry of (η, γ) per layer.
 
@@ -250,10 +275,11 @@ def gdpp_predict(X, Y, xq, etas, gammas, *, return_state: bool = False):
     tokens of the GD++ layers hold (context ``(x_i, r_i)``, query ``(x_q, -ŷ)``).
     """
     X, R, xq = _regression_inputs(X, Y, xq)
-    etas = np.atleast_1d(np.asarray(etas, dtype=np.float64))
-    gammas = np.atleast_1d(np.asarray(gammas, dtype=np.float64))
-    if etas.shape != gammas.shape or etas.ndim != 1:
-        raise ValueError(f"etas and gammas must be 1-d of equal length; got {etas.shape} and {gammas.shape}")
+    etas = np.atleast_1d(array("etas", etas, ndim=(0, 1)))
+    gammas = np.atleast_1d(array("gammas", gammas, ndim=(0, 1)))
+    if etas.shape != gammas.shape:
+        raise ValueError(f"etas and gammas must have one entry per layer each; got shapes {etas.shape} and {gammas.shape}")
+    return_state = flag("return_state", return_state)
     N, d = X.shape[1], X.shape[2]
     y_hat = np.zeros((X.shape[0], R.shape[2]))
     for eta, gamma in zip(etas, gammas):
@@ -267,6 +293,7 @@ def gdpp_predict(X, Y, xq, etas, gammas, *, return_state: bool = False):
 
 
 # --------------------------------------------------------------------------- closed forms
+@finite_result
 def optimal_one_step(d: int, n_context: int, s2: float, m4: float) -> tuple[float, float]:
     """Best ``b`` for ``ŷ = b (1/N) Σ_i y_i x_i^T x_q`` (one GD step from 0, η = b).
 
@@ -274,19 +301,28 @@ def optimal_one_step(d: int, n_context: int, s2: float, m4: float) -> tuple[floa
     ``w ~ N(0, I)``, noise-free, one output (proofs/gd_step.py derives it):
     ``b* = N s² / (m4 + (d+N-2) s⁴)``, ``L* = ½ d s² (1 - s⁴ / c)``,
     ``c = (m4 + (d+N-2) s⁴) / N``; the loss is ``½ E(ŷ - y)²``.
+
+    A fourth moment below the squared variance is impossible (Jensen: ``m4 >= s2²``) and is
+    refused.  Computed through the kurtosis ``r = m4 / s2²``, ``c / s2² = (r + d + N - 2) / N``,
+    so no power of ``s2`` overflows.
     """
     d, N = positive_int("d", d), positive_int("n_context", n_context)
     s2 = finite_scalar("s2", s2, positive=True)
     m4 = finite_scalar("m4", m4, positive=True)
-    c = (m4 + (d + N - 2) * s2 * s2) / N
-    return s2 / c, 0.5 * d * s2 * (1.0 - s2 * s2 / c)
+    r = (m4 / s2) / s2                                    # kurtosis m4 / s2², >= 1
+    if r < 1.0 - 1e-12:
+        raise ValueError(f"m4 must be >= s2² (a fourth moment is at least the squared variance); "
+                         f"got m4 = {m4:.6g}, s2² = {s2 * s2:.6g}")
+    c_rel = (r + d + N - 2) / N                           # c / s2²
+    return 1.0 / (s2 * c_rel), 0.5 * d * s2 * (1.0 - 1.0 / c_rel)
 
 
+@finite_result
 def zfb_gamma(cov, n_context: int) -> np.ndarray:
     """Zhang, Frei & Bartlett 2024: ``Γ = (1 + 1/N) Λ + (tr Λ / N) I`` for x ~ N(0, Λ);
-    the optimal one-layer LSA predicts ``x_q^T Γ^{-1} (1/N) Σ_i y_i x_i``."""
-    cov = array("cov", cov, ndim=2)
-    same_size("cov sides", rows=cov.shape[0], cols=cov.shape[1])
+    the optimal one-layer LSA predicts ``x_q^T Γ^{-1} (1/N) Σ_i y_i x_i``.  ``cov`` = Λ
+    must be symmetric positive definite."""
+    cov = spd("cov", cov)
     N = positive_int("n_context", n_context)
     return (1 + 1 / N) * cov + (np.trace(cov) / N) * np.eye(cov.shape[0])
 
@@ -303,21 +339,26 @@ def _random_regression(rng, d_out_max=3):
 def check_gd_step(rng: np.random.Generator, steps: int | None = None) -> float:
     """Relative error of "K constructed LSA layers = K GD steps from W0 ≠ 0" on the
     prediction and on every context token's y-slot (``y_i - (W_K - W0) x_i``)."""
+    rng = as_rng(rng)
+    K = None if steps is None else positive_int("steps", steps)
     X, Y, xq = _random_regression(rng)
     d, d_out, N = X.shape[2], Y.shape[2], X.shape[1]
-    K = int(rng.integers(2, 5)) if steps is None else steps
+    K = int(rng.integers(2, 5)) if K is None else K
     W0 = rng.standard_normal((d_out, d))
     eta = float(rng.uniform(0.1, 1.5))
     out, _ = stack_forward(tokens(X, Y, xq, W0), gd_construction(d, d_out, N, eta, W0), K, N,
                            shared=True)
     y_hat, W = gd_predict(X, Y, xq, eta, K, W0)
-    residual = Y - X @ np.swapaxes(W - W0, 1, 2)           # y_i - (W_K - W0) x_i
-    return max(rel_error(readout(out, d), y_hat), rel_error(out[:, :N, d:], residual),
+    moved = X @ np.swapaxes(W - W0, 1, 2)                  # (W_K - W0) x_i
+    residual = Y - moved                                   # y_i - (W_K - W0) x_i: may cancel, so
+    operands = max(norm(Y), norm(moved))                   # measured against its operands
+    return max(rel_error(readout(out, d), y_hat), rel_error(out[:, :N, d:], residual, scale=operands),
                rel_error(out[:, :, :d], np.concatenate([X, xq[:, None]], axis=1)))
 
 
 def check_gdpp(rng: np.random.Generator) -> float:
     """Relative error of an L-layer GD++ construction against :func:`gdpp_predict`."""
+    rng = as_rng(rng)
     X, Y, xq = _random_regression(rng, d_out_max=1)
     d, N = X.shape[2], X.shape[1]
     L = int(rng.integers(1, 4))
@@ -336,7 +377,7 @@ def monte_carlo_one_step(rng, d: int, n_context: int, a: float, n_tasks: int):
     """Monte Carlo of one GD step from 0 on U(-a, a) inputs: returns ``(b_mc, loss_at)``,
     the least-squares best ``b`` and a function ``b -> ½ mean (b h^T x_q - y_q)²``."""
     from .tasks import regression_tasks
-    t = regression_tasks(rng, n_tasks, n_context, d, a=a)
+    t = regression_tasks(rng, positive_int("n_tasks", n_tasks), n_context, d, a=a)
     h = np.einsum("bn,bnd->bd", t.Y[:, :, 0], t.X) / n_context   # (1/N) Σ y_i x_i
     z = np.einsum("bd,bd->b", h, t.xq)                           # h^T x_q
     y = t.yq[:, 0]
@@ -348,6 +389,8 @@ def check_optimal_step(rng: np.random.Generator, n_tasks: int = 300_000) -> floa
     errors of the loss at b* and of the empirically best b.  Statistical: over 60
     instances we measured a median error of 0.2 % and a worst of 0.9 %."""
     from .tasks import uniform_moments
+    rng = as_rng(rng)
+    n_tasks = positive_int("n_tasks", n_tasks)
     d, N = int(rng.integers(2, 11)), int(rng.integers(2, 11))
     a = float(rng.uniform(0.2, 2.0))
     b_star, loss_star = optimal_one_step(d, N, *uniform_moments(a))
@@ -357,12 +400,15 @@ def check_optimal_step(rng: np.random.Generator, n_tasks: int = 300_000) -> floa
 
 def random_covariance(rng, d: int) -> np.ndarray:
     """``Q diag(λ) Q^T`` with Q a random rotation and λ spread over [0.2, 2]."""
+    rng, d = as_rng(rng), positive_int("d", d)
     Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
     return (Q * rng.uniform(0.2, 2.0, d)) @ Q.T
 
 
 def check_zfb_moment(rng: np.random.Generator, n_samples: int = 300_000) -> float:
     """Monte Carlo of ``E[Ŝ²] = Λ Γ`` for x ~ N(0, Λ) (statistical: ~0.5 % noise)."""
+    rng = as_rng(rng)
+    n_samples = positive_int("n_samples", n_samples)
     d, N = int(rng.integers(1, 5)), int(rng.integers(1, 9))
     cov = random_covariance(rng, d)
     X = rng.standard_normal((n_samples, N, d)) @ np.linalg.cholesky(cov).T

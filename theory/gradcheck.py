@@ -21,21 +21,39 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from ._validate import array, as_rng, finite_scalar, positive_int
+from ._validate import array, as_rng, finite_scalar, function, positive_int
 
-__all__ = ["rel_error", "numerical_gradient", "directional_errors", "check_gradients"]
+__all__ = ["norm", "rel_error", "numerical_gradient", "directional_errors", "check_gradients"]
 
 Params = Mapping[str, np.ndarray]
 
 
-def rel_error(a, b) -> float:
-    """Relative error in norm, ``||a - b|| / max(||a||, ||b||)``; 0.0 when both are 0."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+def norm(x) -> float:
+    """Euclidean norm of all entries, computed without overflow (``||x|| = m ||x / m||``,
+    m = max |x|), so that entries of 1e200 give 1e200·√n and not inf."""
+    x = np.asarray(x, dtype=np.float64)
+    m = float(np.abs(x).max()) if x.size else 0.0
+    return 0.0 if m == 0.0 else m * float(np.linalg.norm(x / m))
+
+
+def rel_error(a, b, *, scale: float = 0.0) -> float:
+    """Relative error in norm, ``||a - b|| / max(||a||, ||b||, scale)``; 0.0 when all are 0.
+
+    ``scale`` is the size of the operands that ``a`` and ``b`` were computed from.  Pass it
+    when the compared quantity cancels: ``y - ΔW x`` of size 1e-5 formed from terms of
+    size 2 carries a round-off of 1e-16 · 2, which is tiny against the operands but
+    1e-11 *relative to the result*.  Measured against ``scale`` it is round-off again.
+
+    A nan or inf in ``a`` or ``b`` is never a small error: it raises ``ValueError``
+    saying which argument holds it and where (so a check cannot pass on NaN).
+    """
+    a = array("a (first argument of rel_error)", a, allow_empty=True)
+    b = array("b (second argument of rel_error)", b, allow_empty=True)
     if a.shape != b.shape:
         raise ValueError(f"rel_error needs equal shapes; got {a.shape} and {b.shape}")
-    scale = max(np.linalg.norm(a), np.linalg.norm(b))
-    return 0.0 if scale == 0.0 else float(np.linalg.norm(a - b) / scale)
+    scale = finite_scalar("scale", scale, nonnegative=True)
+    denom = max(norm(a), norm(b), scale)
+    return 0.0 if denom == 0.0 else norm(a / denom - b / denom)   # scaled first: no overflow
 
 
 def _copy_params(params: Params) -> dict[str, np.ndarray]:
@@ -44,18 +62,28 @@ def _copy_params(params: Params) -> dict[str, np.ndarray]:
     return {k: array(f"params[{k!r}]", v).copy() for k, v in params.items()}
 
 
-def _scalar(f: Callable, p: dict) -> float:
+def _scalar(f: Callable, p: dict, at: str) -> float:
+    """``f(p)`` as a float; a non-scalar or non-finite value raises, saying where."""
     v = f(p)
-    if np.ndim(v) != 0 or not np.isfinite(v):
-        raise ValueError(f"the function must return a finite scalar; got {v!r}")
-    return float(v)
+    if np.ndim(v) != 0 or isinstance(v, (str, bytes)):
+        raise ValueError(f"f must return a scalar; got {v!r} {at}")
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"f must return a real scalar; got {v!r} {at}") from None
+    if not np.isfinite(v):
+        raise ValueError(f"f must return a finite scalar; got {v} {at}")
+    return v
 
 
 def numerical_gradient(f: Callable[[dict], float], params: Params, eps: float = 1e-5) -> dict:
     """Central differences ``dL/dθ_j ≈ (L(θ + ε e_j) - L(θ - ε e_j)) / (2ε)`` for every entry.
 
     Costs two evaluations of ``f`` per parameter entry; ``params`` is not modified.
+    A non-finite value of ``f``, or a difference that overflows, raises ``ValueError``
+    naming the entry.
     """
+    f = function("f", f)
     eps = finite_scalar("eps", eps, positive=True)
     p = _copy_params(params)
     grads = {}
@@ -64,12 +92,16 @@ def numerical_gradient(f: Callable[[dict], float], params: Params, eps: float = 
         flat, gflat = theta.reshape(-1), g.reshape(-1)     # views into theta and g
         for j in range(flat.size):
             old = flat[j]
+            at = f"at params[{name!r}] entry {j} {{}} eps"
             flat[j] = old + eps
-            up = _scalar(f, p)
+            up = _scalar(f, p, at.format("+"))
             flat[j] = old - eps
-            down = _scalar(f, p)
+            down = _scalar(f, p, at.format("-"))
             flat[j] = old
             gflat[j] = (up - down) / (2 * eps)
+            if not np.isfinite(gflat[j]):
+                raise ValueError(f"the central difference for params[{name!r}] entry {j} overflows "
+                                 f"float64 (f = {up:.3g} and {down:.3g})")
         grads[name] = g
     return grads
 
@@ -80,31 +112,38 @@ def directional_errors(f: Callable[[dict], float], params: Params, grads: Params
 
     For each ``u`` (over all parameters at once), compares the central difference
     ``(L(θ + εu) - L(θ - εu)) / (2ε)`` with ``<grads, u>``.  The error is relative to
-    ``||grads||``, the largest any directional derivative can be.
+    ``max(||grads||, |numeric|)``, the largest any directional derivative can be.
     """
+    f = function("f", f)
     n_directions = positive_int("n_directions", n_directions)
     eps = finite_scalar("eps", eps, positive=True)
     rng = as_rng(rng)
     p = _copy_params(params)
     g = _matching_grads(p, grads)
-    gnorm = np.sqrt(sum(float(np.sum(v * v)) for v in g.values()))
+    gnorm = norm(np.concatenate([v.ravel() for v in g.values()]))
     errs = np.empty(n_directions)
     for k in range(n_directions):
         u = {name: rng.standard_normal(v.shape) for name, v in p.items()}
-        unorm = np.sqrt(sum(float(np.sum(v * v)) for v in u.values()))
+        unorm = norm(np.concatenate([v.ravel() for v in u.values()]))
         u = {name: v / unorm for name, v in u.items()}
-        up = _scalar(f, {name: p[name] + eps * u[name] for name in p})
-        down = _scalar(f, {name: p[name] - eps * u[name] for name in p})
+        up = _scalar(f, {name: p[name] + eps * u[name] for name in p}, f"along direction {k}, + eps")
+        down = _scalar(f, {name: p[name] - eps * u[name] for name in p}, f"along direction {k}, - eps")
         numeric = (up - down) / (2 * eps)
-        analytic = sum(float(np.sum(g[name] * u[name])) for name in p)
+        if not np.isfinite(numeric):
+            raise ValueError(f"the central difference along direction {k} overflows float64")
         scale = max(gnorm, abs(numeric))
-        errs[k] = 0.0 if scale == 0.0 else abs(numeric - analytic) / scale
+        if scale == 0.0:
+            errs[k] = 0.0
+            continue
+        analytic = sum(float(np.sum((g[name] / scale) * u[name])) for name in p)   # <g, u> / scale
+        errs[k] = abs(numeric / scale - analytic)
     return errs
 
 
 def _matching_grads(p: dict, grads: Params) -> dict:
-    if set(grads) != set(p):
-        raise ValueError(f"grads must have the keys of params {sorted(p)}; got {sorted(grads)}")
+    if not isinstance(grads, Mapping) or set(grads) != set(p):
+        got = sorted(grads) if isinstance(grads, Mapping) else type(grads).__name__
+        raise ValueError(f"grads must be a dict with the keys of params {sorted(p)}; got {got}")
     return {k: array(f"grads[{k!r}]", grads[k], shape=p[k].shape) for k in p}
 
 
@@ -116,7 +155,8 @@ def check_gradients(f: Callable[[dict], float], params: Params, grads: Params, *
     Parameters with at most ``max_entries`` entries are compared entry by entry
     (relative error in norm against :func:`numerical_gradient`); larger ones by
     ``n_directions`` random directional derivatives (worst error).  Raises
-    ``AssertionError`` naming the worst parameter when an error exceeds ``tol``.
+    ``AssertionError`` naming the worst parameter when an error exceeds ``tol``;
+    a non-finite error is a failure too, never a pass.
 
     The error is relative to ``max(||analytic||, ||numeric||, floor / tol)``, where
     ``floor = 4 u |f| sqrt(n) / eps`` (``u`` = 2.2e-16, n entries) estimates the
@@ -124,11 +164,15 @@ def check_gradients(f: Callable[[dict], float], params: Params, grads: Params, *
     cannot be resolved to ``tol`` relative by any finite difference, so a difference at
     the noise floor counts as an error of ``tol``, and anything larger is still caught.
     """
+    f = function("f", f)
     tol = finite_scalar("tol", tol, positive=True)
+    eps = finite_scalar("eps", eps, positive=True)
     max_entries = positive_int("max_entries", max_entries)
+    n_directions = positive_int("n_directions", n_directions)
+    rng = as_rng(rng)
     p = _copy_params(params)
     g = _matching_grads(p, grads)
-    f0 = _scalar(f, p)
+    f0 = _scalar(f, p, "at params")
     errors = {}
     for name in p:
         others = {k: v for k, v in p.items() if k != name}
@@ -139,14 +183,13 @@ def check_gradients(f: Callable[[dict], float], params: Params, grads: Params, *
         if p[name].size <= max_entries:
             num = numerical_gradient(f_one, {name: p[name]}, eps=eps)[name]
             floor = 4 * np.finfo(float).eps * abs(f0) * np.sqrt(num.size) / eps
-            scale = max(np.linalg.norm(g[name]), np.linalg.norm(num), floor / tol)
-            errors[name] = 0.0 if scale == 0.0 else float(np.linalg.norm(g[name] - num) / scale)
+            errors[name] = rel_error(g[name], num, scale=floor / tol)
         else:
             errors[name] = float(directional_errors(f_one, {name: p[name]}, {name: g[name]},
                                                     n_directions=n_directions, eps=eps,
                                                     rng=rng).max())
-    worst = max(errors, key=errors.get)
-    if errors[worst] > tol:
+    worst = max(errors, key=lambda k: np.inf if np.isnan(errors[k]) else errors[k])
+    if not errors[worst] <= tol:                       # also true for nan
         raise AssertionError(f"gradient check failed: relative error {errors[worst]:.3e} for "
                              f"{worst!r} exceeds tol {tol:.1e} (all errors: {errors})")
     return errors

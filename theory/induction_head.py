@@ -24,16 +24,19 @@ The full network of the paper, its data and its training runs are in
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import nn
-from ._validate import array, finite_scalar, positive_int
+from ._validate import (Diverged, array, as_rng, cache as _cache, executor as _executor, finite_result,
+                        finite_scalar, flag, positive_int)
 
 __all__ = ["three_param_forward", "three_param_backward", "three_param_loss",
            "origin_gradient", "Trajectory", "gradient_descent", "plateau_table",
-           "reproduce_landscape", "format_landscape"]
+           "reproduce_landscape", "format_landscape", "symbolic_gradient", "check_gradient_vs_sympy",
+           "check_origin_gradient"]
 
 
 def _sizes(N, L):
@@ -44,6 +47,7 @@ def _sizes(N, L):
     return N, L
 
 
+@finite_result(with_cache=True)
 def three_param_forward(theta, N: int, L: int):
     """Loss of the three-parameter model for theta (..., 3) = (β, α, ξ); returns (loss, cache).
 
@@ -78,6 +82,7 @@ def _forward(theta, N, L):
     return loss, (N, L, y, w, xi, alpha, pi)
 
 
+@finite_result
 def three_param_backward(dloss, cache):
     """Hand-written gradient of :func:`three_param_forward` w.r.t. (β, α, ξ): (..., 3).
 
@@ -86,8 +91,14 @@ def three_param_backward(dloss, cache):
     ``∂w/∂(αy) = w (1-w)``, ``∂ℓ/∂α = ∂ℓ/∂w · w(1-w) · y``,
     ``∂ℓ/∂β = ∂ℓ/∂w · w(1-w) · α · y(1-y)``.
     """
+    N, L, y, w, xi, alpha, pi = _cache("cache", cache, 7, "three_param_forward")
+    dloss = array("dloss", dloss, shape=y.shape) if y.ndim else array("dloss", dloss, ndim=0)
+    return _backward(dloss, cache)
+
+
+def _backward(dloss, cache):
+    """Unchecked kernel of :func:`three_param_backward`."""
     N, L, y, w, xi, alpha, pi = cache
-    dloss = np.asarray(dloss, dtype=np.float64)
     p1 = pi[..., 0]
     p2 = pi[..., 1] if N > 1 else np.zeros_like(p1)
     inv = 1.0 / (N - 1) if N > 1 else 0.0
@@ -96,9 +107,10 @@ def three_param_backward(dloss, cache):
     d_ay = d_w * w * (1.0 - w)                             # through w = σ(αy - log(N-1))
     d_alpha = d_ay * y
     d_beta = d_ay * alpha * y * (1.0 - y)
-    return dloss[..., None] * np.stack([d_beta, d_alpha, d_xi], axis=-1)
+    return np.asarray(dloss)[..., None] * np.stack([d_beta, d_alpha, d_xi], axis=-1)
 
 
+@finite_result
 def three_param_loss(theta, N: int, L: int):
     """``(loss, gradient)`` of the three-parameter model."""
     loss, cache = three_param_forward(theta, N, L)
@@ -126,24 +138,31 @@ def gradient_descent(N: int, L: int, *, lr: float = 0.1, steps: int = 20000,
                      theta0=(0.0, 0.0, 0.0), record_every: int = 10,
                      stop_at_jump: bool = False) -> Trajectory:
     """Plain GD ``θ ← θ - lr ∇loss`` from ``theta0`` (the origin by default); the loop is
-    over time only.  ``stop_at_jump`` ends the run at the jump (see :class:`Trajectory`)."""
+    over time only.  ``stop_at_jump`` ends the run at the jump (see :class:`Trajectory`).
+    A loss or parameter that stops being finite raises :class:`theory._validate.Diverged`
+    naming the step and ``lr``: no trajectory (and no jump) is reported from a divergence."""
     N, L = _sizes(N, L)
     lr = finite_scalar("lr", lr, positive=True)
     steps = positive_int("steps", steps)
     every = positive_int("record_every", record_every)
+    stop_at_jump = flag("stop_at_jump", stop_at_jump)
     theta = array("theta0", theta0, shape=(3,)).copy()
     rec_t, rec_theta, rec_loss = [], [], []
     jump = None
     threshold = 0.5 * (1.0 + 1.0 / N)
-    for t in range(steps + 1):
-        loss, cache = _forward(theta, N, L)
-        if jump is None and np.exp(-loss) >= threshold:
-            jump = t
-        if t % every == 0 or t == steps or (stop_at_jump and jump is not None):
-            rec_t.append(t), rec_theta.append(theta.copy()), rec_loss.append(float(loss))
-        if stop_at_jump and jump is not None:
-            break
-        theta = theta - lr * three_param_backward(1.0, cache)
+    with np.errstate(over="ignore", invalid="ignore"):     # a divergence is reported below, by step
+        for t in range(steps + 1):
+            loss, cache = _forward(theta, N, L)
+            if not (math.isfinite(loss) and math.isfinite(theta.sum())):
+                raise Diverged(f"gradient descent diverged at step {t} (lr = {lr:g}): loss {float(loss)}, "
+                               f"theta {theta.tolist()}; lower the learning rate")
+            if jump is None and np.exp(-loss) >= threshold:
+                jump = t
+            if t % every == 0 or t == steps or (stop_at_jump and jump is not None):
+                rec_t.append(t), rec_theta.append(theta.copy()), rec_loss.append(float(loss))
+            if stop_at_jump and jump is not None:
+                break
+            theta = theta - lr * _backward(1.0, cache)
     loss = np.array(rec_loss)
     return Trajectory(np.array(rec_t), np.array(rec_theta), loss, np.exp(-loss), jump)
 
@@ -151,7 +170,19 @@ def gradient_descent(N: int, L: int, *, lr: float = 0.1, steps: int = 20000,
 def plateau_table(Ns, Ls, *, lr: float = 0.1, steps: int = 200000) -> dict:
     """Jump time (first step with p >= (1 + 1/N)/2, at learning rate ``lr``) for each
     (N, L); None where GD stays on the plateau for the whole run."""
+    Ns, Ls = _int_list("Ns", Ns), _int_list("Ls", Ls)
+    lr, steps = finite_scalar("lr", lr, positive=True), positive_int("steps", steps)
     return {(N, L): _jump_time((N, L), lr, steps) for N in Ns for L in Ls if L >= N}
+
+
+def _int_list(name: str, values) -> list:
+    """A non-empty list of positive integers."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise ValueError(f"{name} must be a non-empty list of positive integers; got {values!r}")
+    values = list(values)
+    if not values:
+        raise ValueError(f"{name} must be a non-empty list of positive integers; got []")
+    return [positive_int(f"{name}[{i}]", v) for i, v in enumerate(values)]
 
 
 # --------------------------------------------------------------------------- random checks
@@ -177,7 +208,7 @@ def _random_point(rng):
 def check_gradient_vs_sympy(rng: np.random.Generator) -> float:
     """Relative error of the hand-written gradient against the sympy-derived one."""
     from .gradcheck import rel_error
-    N, L, theta = _random_point(rng)
+    N, L, theta = _random_point(as_rng(rng))
     N = max(N, 2)                                          # the symbolic form divides by N - 1
     L = max(L, N)
     hand = three_param_loss(theta, N, L)[1]
@@ -187,7 +218,7 @@ def check_gradient_vs_sympy(rng: np.random.Generator) -> float:
 def check_origin_gradient(rng: np.random.Generator) -> float:
     """Absolute error of the gradient at the origin against ``(0, 0, 1/L - 1/N)``
     (absolute: the closed form is exactly 0 when L = N)."""
-    N, L, _ = _random_point(rng)
+    N, L, _ = _random_point(as_rng(rng))
     return float(np.abs(three_param_loss(np.zeros(3), N, L)[1] - origin_gradient(N, L)).max())
 
 
@@ -197,6 +228,9 @@ def reproduce_landscape(Ns=(2, 4, 8, 16), L_factors=(1, 2, 4, 8, 16), *, lr: flo
     """Jump times of GD on the three-parameter model from the origin, per (N, L = f N),
     and the escape times for L = N from (0, 0, δ).  ``executor`` runs the (N, L) pairs
     in parallel (any ``concurrent.futures.Executor``)."""
+    Ns, L_factors = _int_list("Ns", Ns), _int_list("L_factors", L_factors)
+    lr, steps = finite_scalar("lr", lr, positive=True), positive_int("steps", steps)
+    executor = _executor("executor", executor)
     pairs = [(N, f * N) for N in Ns for f in L_factors]
     if executor is not None:
         jumps = list(executor.map(_jump_time, pairs, [lr] * len(pairs), [steps] * len(pairs)))
@@ -213,6 +247,9 @@ def _jump_time(NL, lr, steps):
 
 
 def format_landscape(r: dict) -> str:
+    """The landscape table of :func:`reproduce_landscape`'s result as text."""
+    if not isinstance(r, dict) or not {"jumps", "escape", "lr"} <= set(r):
+        raise ValueError(f"r must be the dict returned by reproduce_landscape (keys jumps, escape, lr); got {r!r:.80}")
     Ns = sorted({N for N, _ in r["jumps"]})
     fs = sorted({L // N for N, L in r["jumps"]})
     lines = [f"Three-parameter model, GD from the origin (lr = {r['lr']}): first step with p >= (1 + 1/N)/2",

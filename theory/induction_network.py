@@ -11,12 +11,14 @@ from typing import Callable
 import numpy as np
 
 from . import nn
-from ._validate import array, as_rng, positive_int
+from ._validate import (array, as_rng, cache as _cache, check_loss, choice, executor as _executor,
+                        finite_result, finite_scalar, flag, function, integer_array, nonnegative_int,
+                        params as _params, positive_int, probability)
 from .induction_head import format_landscape, reproduce_landscape
 from .optim import SGD
-from .tasks import item_label_classes, item_label_sequences
+from .tasks import ItemLabelBatch, check_burstiness, item_label_classes, item_label_sequences
 
-__all__ = ["embed", "init_classifier", "classifier_forward", "classifier_backward", "init_network",
+__all__ = ["embed", "init_classifier", "check_classifier", "check_network", "classifier_forward", "classifier_backward", "init_network",
            "network_forward", "network_backward", "cross_entropy_loss", "network_loss",
            "progress_measures", "attention_measures", "NetworkConfig", "Model", "NETWORK", "NetworkRun",
            "train_network", "sweep", "format_sweep", "MINUTES_CONFIG", "QUICK_CONFIG", "SWEEP_GRID",
@@ -52,6 +54,7 @@ def init_classifier(rng, d_in: int, h: int, L: int) -> dict:
     """The classifier of the target token: W1 (h, d_in), W2, W3 (h, h) ~ N(0, 2/fan-in),
     one scalar bias per layer = 0, readout R (L, h) ~ N(0, 1/h)."""
     rng = as_rng(rng)
+    d_in, h, L = positive_int("d_in", d_in), positive_int("h", h), positive_int("L", L)
     p = {"W1": rng.standard_normal((h, d_in)) * np.sqrt(2.0 / d_in)}
     p.update({k: rng.standard_normal((h, h)) * np.sqrt(2.0 / h) for k in NET_MLP[1:]})
     p.update({f"b{i}": np.zeros(1) for i in (1, 2, 3)})
@@ -59,8 +62,22 @@ def init_classifier(rng, d_in: int, h: int, L: int) -> dict:
     return p
 
 
+def check_classifier(params, d_in: int) -> dict:
+    """The classifier's weights, checked: W1 (h, d_in), W2, W3 (h, h), b1-b3 (1,), R (L, h)."""
+    h = _params("params", params, {"W1": (None, d_in)})["W1"].shape[0]
+    return _params("params", params, {"W1": (h, d_in), "W2": (h, h), "W3": (h, h), "b1": (1,), "b2": (1,),
+                                      "b3": (1,), "R": (None, h)})
+
+
+@finite_result(with_cache=True)
 def classifier_forward(u, params):
-    """``u_l = relu(W_l u_{l-1} + b_l)``, l = 1..3, ``u_0 = u``; ``logits = R u_3``.  (S, L)."""
+    """``u_l = relu(W_l u_{l-1} + b_l)``, l = 1..3, ``u_0 = u`` (S, d_in); ``logits = R u_3``.  (S, L)."""
+    u = array("u", u, ndim=2)
+    return _classifier_forward(u, check_classifier(params, u.shape[1]))
+
+
+def _classifier_forward(u, params):
+    """Unchecked kernel of :func:`classifier_forward`."""
     mlp = []
     for i, name in enumerate(NET_MLP, start=1):
         pre = u @ params[name].T + params[f"b{i}"]          # W_l u + b_l (scalar bias)
@@ -69,8 +86,17 @@ def classifier_forward(u, params):
     return u @ params["R"].T, (mlp, u)
 
 
+@finite_result
 def classifier_backward(dlogits, cache, params):
     """Gradients of :func:`classifier_forward`: ``(grads, du_0)``."""
+    mlp, u = _cache("cache", cache, 2, "classifier_forward")
+    p = check_classifier(params, mlp[0][0].shape[1])
+    dlogits = array("dlogits", dlogits, shape=(u.shape[0], p["R"].shape[0]))
+    return _classifier_backward(dlogits, cache, p)
+
+
+def _classifier_backward(dlogits, cache, params):
+    """Unchecked kernel of :func:`classifier_backward`."""
     mlp, u = cache
     g = {"R": dlogits.T @ u}
     du = dlogits @ params["R"]                              # (S, h)
@@ -93,6 +119,14 @@ def init_network(rng, d: int, L: int) -> dict:
     return p
 
 
+def check_network(params, d: int) -> dict:
+    """The network's weights, checked: six (d, d) attention matrices and the classifier."""
+    p = _params("params", params, {k: (d, d) for k in NET_ATTN})
+    p.update(check_classifier(params, d))
+    return p
+
+
+@finite_result(with_cache=True)
 def network_forward(X, params):
     """Logits (S, L) of the target token, and a cache.
 
@@ -102,6 +136,11 @@ def network_forward(X, params):
     logits = classifier(z)   (:func:`classifier_forward`)
     """
     X = array("X", X, ndim=3)
+    return _network_forward(X, check_network(params, X.shape[2]))
+
+
+def _network_forward(X, params):
+    """Unchecked kernel of :func:`network_forward`."""
     S, T, d = X.shape
     # Layer 1: Q, K, V of every token in one GEMM with the stacked [W_Q1; W_K1; W_V1].
     W_qkv = np.concatenate([params["W_Q1"], params["W_K1"], params["W_V1"]], axis=0)  # (3d, d)
@@ -117,15 +156,23 @@ def network_forward(X, params):
     m, ca = nn._softmax_attention(qk, h1, h1)               # (S, 1, d)  Σ_t P_t h_t
     a2, cv = nn._linear(m, params["W_V2"])                  # (S, 1, d)  W_V2 Σ_t P_t h_t
     u = h1[:, -1] + a2[:, 0]                                # (S, d) target's residual stream
-    logits, cc = classifier_forward(u, params)              # (S, L)
+    logits, cc = _classifier_forward(u, params)             # (S, L)
     return logits, (X, c1, h1, cq, cqk, cv, ca, cc, params)
 
 
+@finite_result
 def network_backward(dlogits, cache):
     """Hand-written gradients of :func:`network_forward` for every parameter (not for
     the input tokens, which are data)."""
+    X, params = _cache("cache", cache, 9, "network_forward")[::8]
+    dlogits = array("dlogits", dlogits, shape=(X.shape[0], params["R"].shape[0]))
+    return _network_backward(dlogits, cache)
+
+
+def _network_backward(dlogits, cache):
+    """Unchecked kernel of :func:`network_backward`."""
     X, c1, h1, cq, cqk, cv, ca, cc, params = cache
-    g, du = classifier_backward(dlogits, cc, params)       # du: (S, d)
+    g, du = _classifier_backward(dlogits, cc, params)      # du: (S, d)
     dm, gv = nn._linear_backward(du[:, None], cv)           # through W_V2
     dqk, dh1_keys, dh1_vals = nn._softmax_attention_backward(dm, ca)
     dq, gkT = nn._linear_backward(dqk, cqk)                 # through W_K2^T
@@ -142,12 +189,22 @@ def network_backward(dlogits, cache):
     return g
 
 
+def _cross_entropy_loss(forward, backward, params, X, target):
+    """Unchecked kernel of :func:`cross_entropy_loss` (for the training loop)."""
+    logits, cache = forward(X, params)
+    loss, lc = nn._cross_entropy(logits, target)
+    return loss, backward(nn._cross_entropy_backward(1.0, lc), cache), logits
+
+
+@finite_result
 def cross_entropy_loss(forward, backward, params, X, target):
     """Mean cross-entropy of the target labels under ``forward`` and its gradients by
-    ``backward``: ``(loss, grads, logits)``."""
+    ``backward``: ``(loss, grads, logits)``.  ``target`` (S,) holds label ids."""
+    forward, backward = function("forward", forward), function("backward", backward)
     logits, cache = forward(X, params)
-    loss, lc = nn.cross_entropy_forward(logits, target)
-    return loss, backward(nn.cross_entropy_backward(1.0, lc), cache), logits
+    target = integer_array("target", target, shape=(logits.shape[0],), low=0, high=logits.shape[1])
+    loss, lc = nn._cross_entropy(logits, target)
+    return loss, backward(nn._cross_entropy_backward(1.0, lc), cache), logits
 
 
 def network_loss(params, X, target):
@@ -155,17 +212,42 @@ def network_loss(params, X, target):
     return cross_entropy_loss(network_forward, network_backward, params, X, target)
 
 
+def _network_loss(params, X, target):
+    return _cross_entropy_loss(_network_forward, _network_backward, params, X, target)
+
+
 def progress_measures(P1, P2, batch) -> dict:
     """Progress measures (Reddy 2024, Sec. 4) from layer-1 weights ``P1`` (S or 1, T, T)
     and the target's layer-2 weights ``P2`` (S, T): layer 1's attention from each label
     token to the item just before it, and layer 2's attention from the target to the
-    labels that follow items of the target's class (summed), averaged over sequences."""
+    labels that follow items of the target's class (summed), averaged over the sequences
+    whose context holds the target's class (there must be at least one)."""
+    if not isinstance(batch, ItemLabelBatch):
+        raise ValueError(f"batch must be an ItemLabelBatch (see tasks.item_label_sequences); got {type(batch).__name__}")
+    S, N = batch.context_labels.shape
+    T = 2 * N + 1
+    P1 = array("P1", P1, ndim=3)
+    if P1.shape[1:] != (T, T) or P1.shape[0] not in (1, S):
+        raise ValueError(f"P1 must have shape ({S} or 1, {T}, {T}) for this batch; got shape {P1.shape}")
+    P2 = array("P2", P2, shape=(S, T))
+    for name, P in (("P1", P1), ("P2", P2)):
+        if P.min() < 0 or P.max() > 1:
+            raise ValueError(f"{name} must hold attention weights in [0, 1]; got range [{P.min():.3g}, {P.max():.3g}]")
+    has = batch.query_in_context
+    if not has.any():
+        raise ValueError("batch has no sequence whose context holds the target's class: "
+                         "the matching-label attention is undefined")
+    return _progress_measures(P1, P2, batch)
+
+
+def _progress_measures(P1, P2, batch) -> dict:
+    """Unchecked kernel of :func:`progress_measures`."""
     N = batch.context_labels.shape[1]
     t = np.arange(1, 2 * N, 2)                              # label positions
     prev = P1[:, t, t - 1].mean()
     match = (P2[:, t] * batch.context_match).sum(axis=1)
-    has = batch.context_match.any(axis=1)
-    return dict(prev_token=float(prev), match_label=float(match[has].mean()) if has.any() else float("nan"))
+    has = batch.query_in_context
+    return dict(prev_token=float(prev), match_label=float(match[has].mean()))
 
 
 def _network_attention(cache):
@@ -199,6 +281,25 @@ class NetworkConfig:
     n_eval: int = 1000
     seed: int = 0
 
+    def __post_init__(self):
+        for name in ("K", "L", "N", "D", "n_positions", "batch", "steps", "eval_every", "n_eval"):
+            positive_int(name, getattr(self, name))
+        nonnegative_int("seed", self.seed)
+        check_burstiness(self.B, self.N)
+        finite_scalar("eps", self.eps, nonnegative=True)
+        finite_scalar("alpha", self.alpha, nonnegative=True)
+        probability("p_bursty", self.p_bursty)
+        probability("p_novel", self.p_novel)
+        finite_scalar("lr", self.lr, positive=True)
+        finite_scalar("weight_decay", self.weight_decay, nonnegative=True, below=1.0)
+        if self.L > self.K or self.K % self.L:
+            raise ValueError(f"K must be a multiple of L (class k has label k mod L); got K = {self.K}, L = {self.L}")
+        if self.B and self.N // self.B > self.L:
+            raise ValueError(f"N/B = {self.N // self.B} distinct labels per bursty context exceed L = {self.L}")
+        if self.n_positions < 2 * self.N + 1:
+            raise ValueError(f"n_positions must be >= the sequence length 2N + 1 = {2 * self.N + 1}; "
+                             f"got {self.n_positions}")
+
 
 @dataclass(frozen=True)
 class Model:
@@ -211,6 +312,12 @@ class Model:
     loss: Callable         # (params, X, target) -> (loss, grads, logits)
     attention: Callable    # cache -> (P1 (S or 1, T, T) layer-1 weights, P2 (S, T) target's layer 2)
 
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"name must be a non-empty string; got {self.name!r}")
+        for field_name in ("init", "inputs", "forward", "loss", "attention"):
+            function(field_name, getattr(self, field_name))
+
 
 def _network_init(rng, cfg):
     return init_network(rng, cfg.n_positions + cfg.D, cfg.L)
@@ -220,7 +327,8 @@ def _network_inputs(content, rng, cfg):
     return embed(content, rng, cfg.n_positions)
 
 
-NETWORK = Model("full network", _network_init, _network_inputs, network_forward, network_loss,
+# The training loop validates its configuration once and then calls the unchecked kernels.
+NETWORK = Model("full network", _network_init, _network_inputs, _network_forward, _network_loss,
                 _network_attention)
 
 
@@ -242,7 +350,7 @@ class NetworkRun:
         """``(iteration, width)`` of the rise of a curve: where it first passes halfway
         from its starting value to its final value, and the iterations from 10 % to 90 %
         of that rise; None if it rose by less than 0.2."""
-        y = getattr(self, curve)
+        y = getattr(self, choice("curve", curve, ("icl", "swapped", "iwl", "prev_token", "match_label")))
         lo, hi = float(y[0]), float(y[-1])
         if hi - lo < 0.2:
             return None
@@ -263,8 +371,15 @@ def _eval_sets(classes, cfg, rng):
 
 def train_network(cfg: NetworkConfig, progress=None, model: Model = NETWORK) -> NetworkRun:
     """Plain SGD with decoupled weight decay on fresh batches (Reddy 2024, Sec. 2);
-    ``model`` is the full network by default."""
+    ``model`` is the full network by default.  ``progress(message)`` is told each
+    evaluation.  A non-finite loss stops the run with :class:`theory._validate.Diverged`
+    naming the step and the learning rate."""
     import time
+    if not isinstance(cfg, NetworkConfig):
+        raise ValueError(f"cfg must be a NetworkConfig; got {type(cfg).__name__}")
+    if not isinstance(model, Model):
+        raise ValueError(f"model must be a Model (e.g. NETWORK); got {type(model).__name__}")
+    progress = function("progress", progress, optional=True)
     rng = np.random.default_rng(cfg.seed)
     classes = item_label_classes(rng, cfg.K, cfg.L, cfg.D)
     evals = {k: (model.inputs(b.content, rng, cfg), b) for k, b in _eval_sets(classes, cfg, rng).items()}
@@ -280,7 +395,7 @@ def train_network(cfg: NetworkConfig, progress=None, model: Model = NETWORK) -> 
                 logits, cache = model.forward(X, params)
                 rec[k].append(float(np.mean(np.argmax(logits, axis=1) == b.target)))
                 if k == "icl":
-                    m = progress_measures(*model.attention(cache), b)
+                    m = _progress_measures(*model.attention(cache), b)
             rec["prev_token"].append(m["prev_token"]), rec["match_label"].append(m["match_label"])
             if progress is not None:
                 progress(f"step {step:7d}  ICL {rec['icl'][-1]:.3f}  swapped {rec['swapped'][-1]:.3f}  "
@@ -291,8 +406,8 @@ def train_network(cfg: NetworkConfig, progress=None, model: Model = NETWORK) -> 
         b = item_label_sequences(rng, classes, cfg.batch, cfg.N, B=cfg.B, eps=cfg.eps, alpha=cfg.alpha,
                                  p_bursty=cfg.p_bursty, p_novel=cfg.p_novel)
         loss, grads, _ = model.loss(params, model.inputs(b.content, rng, cfg), b.target)
+        losses[step] = check_loss(loss, step, cfg.lr)
         params = opt.step(params, grads)
-        losses[step] = loss
     arr = {k: np.array(v) for k, v in rec.items()}
     return NetworkRun(cfg, arr["steps"], arr["icl"], arr["swapped"], arr["iwl"], arr["prev_token"],
                       arr["match_label"], losses, time.perf_counter() - start, model.name)
@@ -309,7 +424,20 @@ def sweep(base: NetworkConfig, grid: dict, *, seeds: int = 1, model: Model = NET
     Returns ``[(name, value, [NetworkRun per seed]), ...]``.  ``executor`` (any
     ``concurrent.futures.Executor``) trains the runs in parallel."""
     from dataclasses import replace
+    if not isinstance(base, NetworkConfig):
+        raise ValueError(f"base must be a NetworkConfig; got {type(base).__name__}")
     seeds = positive_int("seeds", seeds)
+    if not isinstance(model, Model):
+        raise ValueError(f"model must be a Model (e.g. NETWORK); got {type(model).__name__}")
+    executor, progress = _executor("executor", executor), function("progress", progress, optional=True)
+    fields = set(NetworkConfig.__dataclass_fields__) - {"seed"}
+    if not isinstance(grid, dict) or not grid:
+        raise ValueError(f"grid must be a non-empty dict of NetworkConfig field -> list of values; got {grid!r}")
+    for name, values in grid.items():
+        if name not in fields:
+            raise ValueError(f"grid keys must be NetworkConfig fields other than seed; got {name!r}")
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or not len(values):
+            raise ValueError(f"grid[{name!r}] must be a non-empty list of values; got {values!r}")
     conds = [(name, v) for name, values in grid.items() for v in values]
     jobs = [(name, v, replace(base, **{name: v}, seed=base.seed + i)) for name, v in conds for i in range(seeds)]
     cfgs = [cfg for _, _, cfg in jobs]
@@ -334,6 +462,10 @@ def _spread(values) -> str:
 def format_sweep(rows) -> str:
     """One line per condition: final accuracies and attention measures (mean, and the
     range over seeds when there are several), and the ICL rise of each seed."""
+    if not isinstance(rows, list) or not rows or not all(
+            isinstance(r, tuple) and len(r) == 3 and r[2] and all(isinstance(x, NetworkRun) for x in r[2])
+            for r in rows):
+        raise ValueError("rows must be the non-empty list of (name, value, [NetworkRun, ...]) returned by sweep")
     cols = ("ICL", "swapped", "IWL", "prev-token", "match-label")
     lines = ["  varied   value  " + "  ".join(c.ljust(17) for c in cols) + "  ICL rise (iter, width) per seed"]
     lines.append("  " + "-" * (len(lines[0]) - 2))
@@ -374,7 +506,12 @@ def reproduce_report(*, quick: bool = False, paper: bool = False, seeds: int = 1
     from dataclasses import replace
 
     from .induction_two_param import TWO_PARAM, TWO_PARAM_GRID, TWO_PARAM_QUICK_CONFIG
-    say = progress or (lambda message: None)
+    quick, paper = flag("quick", quick), flag("paper", paper)
+    if quick and paper:
+        raise ValueError("quick and paper exclude each other; got quick=True, paper=True")
+    seeds = positive_int("seeds", seeds)
+    executor = _executor("executor", executor)
+    say = function("progress", progress, optional=True) or (lambda message: None)
     out = [format_landscape(reproduce_landscape(steps=5_000 if quick else 100_000, executor=executor))]
     cfg = QUICK_CONFIG if quick else replace(NetworkConfig(), eval_every=2500) if paper else MINUTES_CONFIG
     out += _format_run("Full network", train_network(cfg, progress=say))

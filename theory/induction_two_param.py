@@ -33,10 +33,11 @@ from __future__ import annotations
 import numpy as np
 
 from . import nn
-from ._validate import array, as_rng, finite_scalar, positive_int
+from ._validate import array, as_rng, cache as _cache, finite_result, finite_scalar, params as _params, positive_int
 from .induction_head import _sizes
-from .induction_network import (Model, NetworkConfig, classifier_backward, classifier_forward,
-                                cross_entropy_loss, init_classifier, train_network)
+from .induction_network import (Model, NetworkConfig, _classifier_backward, _classifier_forward,
+                                _cross_entropy_loss, check_classifier, cross_entropy_loss, init_classifier,
+                                train_network)
 
 __all__ = ["previous_token_weights", "init_two_param", "two_param_forward", "two_param_backward",
            "two_param_loss", "TWO_PARAM", "idealised_probability", "check_three_from_two",
@@ -68,6 +69,7 @@ def init_two_param(rng, D: int, L: int, *, hidden: int | None = None) -> dict:
     return p
 
 
+@finite_result(with_cache=True)
 def two_param_forward(C, params):
     """Logits (S, L) for the target (last token) of content ``C`` (S, T, D), and a cache.
 
@@ -77,6 +79,13 @@ def two_param_forward(C, params):
     logits = classifier([x_q ; o])
     """
     C = array("C", C, ndim=3)
+    p = _params("params", params, {"beta": (1,), "alpha": (1,)})
+    p.update(check_classifier(params, 2 * C.shape[2]))
+    return _two_param_forward(C, p)
+
+
+def _two_param_forward(C, params):
+    """Unchecked kernel of :func:`two_param_forward`."""
     S, T, D = C.shape
     beta, alpha = float(params["beta"][0]), float(params["alpha"][0])
     P1 = _previous_token_weights(beta, T)                   # (T, T)
@@ -85,16 +94,24 @@ def two_param_forward(C, params):
     m = (prev @ x_q[:, :, None])[:, :, 0]                   # (S, T)  x_q · prev_t
     P2 = nn._softmax(alpha * m, axis=1)                     # (S, T)
     o = (P2[:, None, :] @ C)[:, 0]                          # (S, D)
-    logits, cc = classifier_forward(np.concatenate([x_q, o], axis=1), params)
+    logits, cc = _classifier_forward(np.concatenate([x_q, o], axis=1), params)
     return logits, (C, P1, m, P2, cc, params)
 
 
+@finite_result
 def two_param_backward(dlogits, cache):
     """Hand-written gradients of :func:`two_param_forward` for β, α and the classifier."""
+    C, params = _cache("cache", cache, 6, "two_param_forward")[::5]
+    dlogits = array("dlogits", dlogits, shape=(C.shape[0], params["R"].shape[0]))
+    return _two_param_backward(dlogits, cache)
+
+
+def _two_param_backward(dlogits, cache):
+    """Unchecked kernel of :func:`two_param_backward`."""
     C, P1, m, P2, cc, params = cache
     D = C.shape[2]
     alpha = float(params["alpha"][0])
-    g, du = classifier_backward(dlogits, cc, params)
+    g, du = _classifier_backward(dlogits, cc, params)
     do = du[:, D:]                                          # (S, D); x_q itself is data
     dP2 = (C @ do[:, :, None])[:, :, 0]                     # (S, T)  ∂/∂P2_t = c_t · do
     ds = nn._softmax_backward(dP2, P2, axis=1)             # (S, T)  ∂/∂(α m)
@@ -112,6 +129,10 @@ def two_param_loss(params, C, target):
     return cross_entropy_loss(two_param_forward, two_param_backward, params, C, target)
 
 
+def _two_param_loss(params, C, target):
+    return _cross_entropy_loss(_two_param_forward, _two_param_backward, params, C, target)
+
+
 def _init(rng, cfg):
     return init_two_param(rng, cfg.D, cfg.L)
 
@@ -124,10 +145,11 @@ def _attention(cache):
     return cache[1][None], cache[3]                         # (1, T, T), (S, T)
 
 
-TWO_PARAM = Model("two-parameter model", _init, _inputs, two_param_forward, two_param_loss, _attention)
+TWO_PARAM = Model("two-parameter model", _init, _inputs, _two_param_forward, _two_param_loss, _attention)
 
 
 # --------------------------------------------------------------------------- the idealised head
+@finite_result
 def idealised_probability(theta, N: int, L: int) -> float:
     """The two-parameter induction head, idealised, computed token by token; its
     probability of the right label equals the three-parameter model's p (Reddy 2024,

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import array, finite_scalar, positive_int, same_size
+from ._validate import array, cache as _cache, finite_result, finite_scalar, flag, integer_array, positive_int, same_size
+from ._validate import choice, params as _params
 
 __all__ = [
     "linear_forward", "linear_backward",
@@ -32,7 +33,15 @@ def _check_dy(dy, like: np.ndarray, name: str = "dy") -> np.ndarray:
     return array(name, dy, shape=like.shape)
 
 
+def _axis(axis, ndim: int) -> int:
+    """An axis of an array with ``ndim`` dimensions (negative counts from the end)."""
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim:
+        raise ValueError(f"axis must be an integer in [-{ndim}, {ndim}); got {axis!r}")
+    return int(axis)
+
+
 # --------------------------------------------------------------------------- linear
+@finite_result(with_cache=True)
 def linear_forward(x, W, b=None):
     """Affine map ``y = W x + b`` applied to every row: ``y = x W^T + b``.
 
@@ -54,12 +63,13 @@ def _linear(x, W, b=None):
     return y, (x, W, b is not None)
 
 
+@finite_result
 def linear_backward(dy, cache):
     """Gradients of ``y = x W^T + b``: dx = dy W, dW = sum_rows dy^T x, db = sum_rows dy.
 
     Returns ``dx, {"W": dW, "b": db}`` (``"b"`` only if the forward had a bias).
     """
-    x, W, _ = cache
+    x, W, _ = _cache("cache", cache, 3, "linear_forward")
     return _linear_backward(array("dy", dy, shape=x.shape[:-1] + (W.shape[0],)), cache)
 
 
@@ -82,12 +92,26 @@ def softmax(z, axis: int = -1) -> np.ndarray:
     ``-inf`` entries (masked logits) get probability 0; a slice that is all ``-inf``
     has no softmax and raises ``ValueError``.
     """
-    z = np.asarray(z, dtype=np.float64)
-    if np.isnan(z).any() or np.isposinf(z).any():
-        raise ValueError(f"softmax logits must be finite or -inf; got nan/+inf in shape {z.shape}")
+    z = _logits("z", z)
+    axis = _axis(axis, z.ndim)
     if np.isneginf(np.max(z, axis=axis)).any():
         raise ValueError(f"softmax over an all -inf (fully masked) slice; logits shape {z.shape}")
     return _softmax(z, axis)
+
+
+def _logits(name: str, z) -> np.ndarray:
+    """Logits: a float64 array of at least one dimension, finite or -inf (masked)."""
+    if z is None or isinstance(z, (str, bytes)):
+        raise ValueError(f"{name} must be a numeric array; got {z!r}")
+    try:
+        z = np.asarray(z, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a numeric array; got {type(z).__name__}: {err}") from None
+    if z.ndim == 0 or 0 in z.shape:
+        raise ValueError(f"{name} must have at least one dimension and no empty axis; got shape {z.shape}")
+    if np.isnan(z).any() or np.isposinf(z).any():
+        raise ValueError(f"{name} must be finite or -inf (masked); got nan/+inf in shape {z.shape}")
+    return z
 
 
 def _softmax(z, axis: int = -1) -> np.ndarray:
@@ -96,9 +120,11 @@ def _softmax(z, axis: int = -1) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
+@finite_result
 def logsumexp(z, axis: int = -1) -> np.ndarray:
     """Stable ``log Σ_j exp(z_j) = m + log Σ_j exp(z_j - m)``, m = max z; the axis is kept (size 1)."""
-    return _logsumexp(array("z", z, min_ndim=1), axis)
+    z = array("z", z, min_ndim=1)
+    return _logsumexp(z, _axis(axis, z.ndim))
 
 
 def _logsumexp(z, axis: int = -1) -> np.ndarray:
@@ -107,16 +133,20 @@ def _logsumexp(z, axis: int = -1) -> np.ndarray:
     return m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
 
 
+@finite_result
 def log_softmax(z, axis: int = -1) -> np.ndarray:
     """Stable ``log softmax(z) = z - logsumexp(z)``."""
     z = array("z", z, min_ndim=1)
-    return z - _logsumexp(z, axis)
+    return z - _logsumexp(z, _axis(axis, z.ndim))
 
 
+@finite_result
 def softmax_backward(dp, p, axis: int = -1) -> np.ndarray:
     """Vector-Jacobian product of softmax: ``dz = p * (dp - <dp, p>)``."""
-    p = np.asarray(p, dtype=np.float64)
-    return _softmax_backward(_check_dy(dp, p, "dp"), p, axis)
+    p = array("p", p, min_ndim=1)
+    if p.min() < 0 or p.max() > 1:
+        raise ValueError(f"p must be softmax probabilities in [0, 1]; got range [{p.min():.3g}, {p.max():.3g}]")
+    return _softmax_backward(_check_dy(dp, p, "dp"), p, _axis(axis, p.ndim))
 
 
 def _softmax_backward(dp, p, axis: int = -1) -> np.ndarray:
@@ -125,6 +155,7 @@ def _softmax_backward(dp, p, axis: int = -1) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- relu
+@finite_result
 def relu_forward(x):
     """``y = max(x, 0)`` elementwise."""
     x = array("x", x)
@@ -134,6 +165,8 @@ def relu_forward(x):
 def relu_backward(dy, cache):
     """``dx = dy * [x > 0]`` (the subgradient 0 is used at x = 0)."""
     mask = cache
+    if not isinstance(mask, np.ndarray) or mask.dtype != bool:
+        raise ValueError(f"cache must be the boolean mask returned by relu_forward; got {type(mask).__name__}")
     return _check_dy(dy, mask) * mask
 
 
@@ -151,6 +184,7 @@ def attention_mask(n_queries: int, n_keys: int | None = None, *, causal: bool = 
     """
     T = positive_int("n_queries", n_queries)
     S = T if n_keys is None else positive_int("n_keys", n_keys)
+    causal, exclude_self = flag("causal", causal), flag("exclude_self", exclude_self)
     t = np.arange(T)[:, None]
     s = np.arange(S)[None, :]
     mask = np.ones((T, S), dtype=bool)
@@ -178,6 +212,8 @@ def _attention_inputs(Q, K, V, mask, scale):
         raise ValueError(f"batch shapes of Q {Q.shape}, K {K.shape}, V {V.shape} do not match") from None
     scale = finite_scalar("scale", scale)
     if mask is not None:
+        if not isinstance(mask, (np.ndarray, list, tuple)):
+            raise ValueError(f"mask must be None or a boolean array; got {type(mask).__name__}")
         mask = np.asarray(mask)
         if mask.dtype != bool:
             raise ValueError(f"mask must be a boolean array; got dtype {mask.dtype}")
@@ -190,6 +226,7 @@ def _attention_inputs(Q, K, V, mask, scale):
     return Q, K, V, mask, scale
 
 
+@finite_result(with_cache=True)
 def linear_attention_forward(Q, K, V, mask=None, scale: float = 1.0):
     """Linear attention ``LinearAttn(V, K, q) = V K^T q`` for every query row.
 
@@ -228,10 +265,11 @@ def _scores_backward(dA, Q, K, scale):
     return _reduce_to(dQ, Q.shape), _reduce_to(dK, K.shape)
 
 
+@finite_result
 def linear_attention_backward(dout, cache):
     """Gradients of ``out = (scale Q K^T ⊙ M) V``:
     dV = A^T dout, dA = (dout V^T) ⊙ M, dQ = scale dA K, dK = scale dA^T Q."""
-    V, A = cache[2], cache[5]
+    V, A = _cache("cache", cache, 6, "linear_attention_forward")[2::3]
     return _linear_attention_backward(array("dout", dout, shape=A.shape[:-1] + (V.shape[-1],)), cache)
 
 
@@ -246,6 +284,7 @@ def _linear_attention_backward(dout, cache):
     return dQ, dK, _reduce_to(dV, V.shape)
 
 
+@finite_result(with_cache=True)
 def softmax_attention_forward(Q, K, V, mask=None, scale: float = 1.0):
     """Softmax attention: ``out = softmax(scale * Q K^T, masked) V``, softmax over keys.
 
@@ -270,10 +309,11 @@ def _softmax_attention(Q, K, V, mask=None, scale=1.0):
     return P @ V, (Q, K, V, mask, scale, P)                # (..., T, d_v)
 
 
+@finite_result
 def softmax_attention_backward(dout, cache):
     """Gradients of ``out = P V``, ``P = softmax(scale Q K^T)``:
     dV = P^T dout, dP = dout V^T, dS = P ⊙ (dP - rowsum(dP ⊙ P)), then as linear attention."""
-    V, P = cache[2], cache[5]
+    V, P = _cache("cache", cache, 6, "softmax_attention_forward")[2::3]
     return _softmax_attention_backward(array("dout", dout, shape=P.shape[:-1] + (V.shape[-1],)), cache)
 
 
@@ -293,6 +333,7 @@ _ATTENTION = {
 }
 
 
+@finite_result(with_cache=True)
 def self_attention_forward(X, params, *, kind: str = "softmax", mask=None, scale: float = 1.0):
     """Single-head self-attention with projections ``q = W_Q x, k = W_K x, v = W_V x``.
 
@@ -300,29 +341,31 @@ def self_attention_forward(X, params, *, kind: str = "softmax", mask=None, scale
     ``kind`` is ``"softmax"`` or ``"linear"``; ``mask`` as from :func:`attention_mask`.
     Returns the attention output (..., T, d_v) (no residual, no output projection).
     """
-    if kind not in _ATTENTION:
-        raise ValueError(f"kind must be 'softmax' or 'linear'; got {kind!r}")
-    missing = {"W_Q", "W_K", "W_V"} - set(params)
-    if missing:
-        raise ValueError(f"params is missing {sorted(missing)}; got keys {sorted(params)}")
-    Q, cq = linear_forward(X, params["W_Q"])               # (..., T, d_k)
-    K, ck = linear_forward(X, params["W_K"])               # (..., T, d_k)
-    V, cv = linear_forward(X, params["W_V"])               # (..., T, d_v)
+    choice("kind", kind, tuple(_ATTENTION))
+    X = array("X", X, min_ndim=2)
+    p = _params("params", params, {"W_Q": (None, X.shape[-1]), "W_K": (None, X.shape[-1]),
+                                   "W_V": (None, X.shape[-1])})
+    same_size("key width", **{"params['W_Q']": p["W_Q"].shape[0], "params['W_K']": p["W_K"].shape[0]})
+    Q, cq = _linear(X, p["W_Q"])                            # (..., T, d_k)
+    K, ck = _linear(X, p["W_K"])                            # (..., T, d_k)
+    V, cv = _linear(X, p["W_V"])                            # (..., T, d_v)
     out, ca = _ATTENTION[kind][0](Q, K, V, mask=mask, scale=scale)
     return out, (kind, cq, ck, cv, ca)
 
 
+@finite_result
 def self_attention_backward(dout, cache):
     """Returns ``dX, {"W_Q": ..., "W_K": ..., "W_V": ...}`` for :func:`self_attention_forward`."""
-    kind, cq, ck, cv, ca = cache
+    kind, cq, ck, cv, ca = _cache("cache", cache, 5, "self_attention_forward")
     dQ, dK, dV = _ATTENTION[kind][1](dout, ca)
-    dXq, gq = linear_backward(dQ, cq)
-    dXk, gk = linear_backward(dK, ck)
-    dXv, gv = linear_backward(dV, cv)
+    dXq, gq = _linear_backward(dQ, cq)
+    dXk, gk = _linear_backward(dK, ck)
+    dXv, gv = _linear_backward(dV, cv)
     return dXq + dXk + dXv, {"W_Q": gq["W"], "W_K": gk["W"], "W_V": gv["W"]}
 
 
 # --------------------------------------------------------------------------- losses
+@finite_result(with_cache=True)
 def squared_error_forward(pred, target):
     """``L = 1/(2n) sum_i ||pred_i - target_i||^2`` over the n rows of (..., D) arrays."""
     pred = array("pred", pred, min_ndim=1)
@@ -332,35 +375,42 @@ def squared_error_forward(pred, target):
     return 0.5 * float(np.sum(r * r)) / n, (r, n)
 
 
+@finite_result
 def squared_error_backward(dloss, cache):
     """``dL/dpred_i = dloss * (pred_i - target_i) / n`` (``dloss`` is 1.0 at the top)."""
-    r, n = cache
+    r, n = _cache("cache", cache, 2, "squared_error_forward")
     return finite_scalar("dloss", dloss) * r / n
 
 
+@finite_result(with_cache=True)
 def cross_entropy_forward(logits, labels):
     """Softmax cross-entropy ``L = -1/n sum_i log softmax(z_i)[y_i]``.
 
     logits: (..., C); labels: integers in [0, C) of shape logits.shape[:-1].
     """
     z = array("logits", logits, min_ndim=1)
-    y = np.asarray(labels)
-    if y.shape != z.shape[:-1]:
-        raise ValueError(f"labels must have shape {z.shape[:-1]} (logits without the class axis); got {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"labels must be integers; got dtype {y.dtype}")
-    C = z.shape[-1]
-    if y.size and (y.min() < 0 or y.max() >= C):
-        raise ValueError(f"labels must lie in [0, {C}); got range [{y.min()}, {y.max()}]")
-    logp = log_softmax(z)                                  # (..., C)
+    y = integer_array("labels", labels, shape=z.shape[:-1], low=0, high=z.shape[-1])
+    return _cross_entropy(z, y)
+
+
+def _cross_entropy(z, y):
+    """Unchecked kernel of :func:`cross_entropy_forward`."""
+    logp = z - _logsumexp(z)                                # (..., C)
     picked = np.take_along_axis(logp, y[..., None], axis=-1)[..., 0]
     n = y.size
     return -float(picked.sum()) / n, (np.exp(logp), y, n)
 
 
+@finite_result
 def cross_entropy_backward(dloss, cache):
     """``dL/dz_i = dloss * (softmax(z_i) - onehot(y_i)) / n`` (``dloss`` is 1.0 at the top)."""
+    _cache("cache", cache, 3, "cross_entropy_forward")
+    return _cross_entropy_backward(finite_scalar("dloss", dloss), cache)
+
+
+def _cross_entropy_backward(dloss: float, cache):
+    """Unchecked kernel of :func:`cross_entropy_backward`."""
     p, y, n = cache
     g = p.copy()
     np.put_along_axis(g, y[..., None], np.take_along_axis(g, y[..., None], axis=-1) - 1.0, axis=-1)
-    return finite_scalar("dloss", dloss) * g / n
+    return dloss * g / n

@@ -2,6 +2,11 @@
 
 Each optimizer keeps its own state and has ``step(params, grads) -> new params``;
 the arrays passed in are never modified.  One optimizer serves every model.
+
+Every step checks its inputs (the same keys and shapes in ``params`` and ``grads``, all
+finite) and its result: an update that leaves float64's range raises
+:class:`theory._validate.Diverged` (a ``FloatingPointError``) naming the optimizer's step
+count and learning rate.
 """
 from __future__ import annotations
 
@@ -9,62 +14,102 @@ from typing import Mapping
 
 import numpy as np
 
-from ._validate import array, finite_scalar
+from ._validate import Diverged, array, finite_scalar, first_nonfinite
+from .gradcheck import norm
 
 __all__ = ["SGD", "Momentum", "Adam", "clip_by_global_norm", "global_norm"]
 
 
+def _arrays(name: str, d) -> dict:
+    if not isinstance(d, Mapping) or not d:
+        raise ValueError(f"{name} must be a non-empty dict of arrays; got {type(d).__name__}")
+    return {k: array(f"{name}[{k!r}]", v) for k, v in d.items()}
+
+
 def _pairs(params: Mapping, grads: Mapping):
-    if set(params) != set(grads):
-        raise ValueError(f"grads must have the keys of params {sorted(params)}; got {sorted(grads)}")
-    for k in params:
-        p = np.asarray(params[k], dtype=np.float64)
-        g = array(f"grads[{k!r}]", grads[k], shape=p.shape)
-        yield k, p, g
+    """``(key, param, grad)`` for every key, after checking keys, shapes and finiteness."""
+    p = _arrays("params", params)
+    if not isinstance(grads, Mapping) or set(grads) != set(p):
+        got = sorted(grads) if isinstance(grads, Mapping) else type(grads).__name__
+        raise ValueError(f"grads must be a dict with the keys of params {sorted(p)}; got {got}")
+    return [(k, p[k], array(f"grads[{k!r}]", grads[k], shape=p[k].shape)) for k in p]
 
 
 def global_norm(grads: Mapping) -> float:
-    """``sqrt(sum_k ||g_k||^2)`` over every array in the dict."""
-    return float(np.sqrt(sum(float(np.sum(np.square(g))) for g in grads.values())))
+    """``sqrt(sum_k ||g_k||^2)`` over every array in the dict (without overflow)."""
+    g = _arrays("grads", grads)
+    return norm(np.array([norm(v) for v in g.values()]))
 
 
 def clip_by_global_norm(grads: Mapping, max_norm: float) -> dict:
-    """Scale all gradients by ``min(1, max_norm / global_norm)`` (as optax does)."""
+    """Scale all gradients by ``min(1, max_norm / global_norm)`` (as optax does).
+
+    A nan or inf gradient raises ``ValueError`` naming it (clipping would spread it to
+    every gradient)."""
     max_norm = finite_scalar("max_norm", max_norm, positive=True)
-    n = global_norm(grads)
+    g = _arrays("grads", grads)
+    n = norm(np.array([norm(v) for v in g.values()]))
     c = 1.0 if n <= max_norm else max_norm / n
-    return {k: c * np.asarray(g, dtype=np.float64) for k, g in grads.items()}
+    return {k: c * v for k, v in g.items()}
 
 
-class SGD:
+class _Optimizer:
+    """Step counting and the finiteness check shared by the optimizers."""
+    lr: float
+    t: int = 0
+
+    def _checked(self, new: dict) -> dict:
+        where = first_nonfinite(new, "params")
+        if where:
+            raise Diverged(f"{type(self).__name__} step {self.t} (learning rate {self.lr:g}) made {where} "
+                           "non-finite: the update left float64's range; lower the learning rate")
+        return new
+
+    def _state(self, store: dict, k: str, p: np.ndarray) -> np.ndarray:
+        """The state kept for ``params[k]`` (zeros at first); a changed shape is an error."""
+        s = store.get(k)
+        if s is None:
+            return np.zeros_like(p)
+        if s.shape != p.shape:
+            raise ValueError(f"params[{k!r}] has shape {p.shape} but had {s.shape} at the previous step")
+        return s
+
+
+class SGD(_Optimizer):
     """``θ ← (1 - weight_decay) θ - lr g`` (decoupled weight decay, as in Reddy 2024's code)."""
 
     def __init__(self, lr: float, weight_decay: float = 0.0):
         self.lr = finite_scalar("lr", lr, positive=True)
         self.weight_decay = finite_scalar("weight_decay", weight_decay, nonnegative=True, below=1.0)
+        self.t = 0
 
     def step(self, params: Mapping, grads: Mapping) -> dict:
-        return {k: (1.0 - self.weight_decay) * p - self.lr * g for k, p, g in _pairs(params, grads)}
+        pairs = _pairs(params, grads)
+        self.t += 1
+        return self._checked({k: (1.0 - self.weight_decay) * p - self.lr * g for k, p, g in pairs})
 
 
-class Momentum:
+class Momentum(_Optimizer):
     """Heavy-ball momentum: ``v ← β v - lr g``, ``θ ← θ + v``, with ``v_0 = 0``."""
 
     def __init__(self, lr: float, beta: float = 0.9):
         self.lr = finite_scalar("lr", lr, positive=True)
         self.beta = finite_scalar("beta", beta, nonnegative=True, below=1.0)
         self.velocity: dict[str, np.ndarray] = {}
+        self.t = 0
 
     def step(self, params: Mapping, grads: Mapping) -> dict:
+        pairs = _pairs(params, grads)
+        self.t += 1
         new = {}
-        for k, p, g in _pairs(params, grads):
-            v = self.beta * self.velocity.get(k, np.zeros_like(p)) - self.lr * g
+        for k, p, g in pairs:
+            v = self.beta * self._state(self.velocity, k, p) - self.lr * g
             self.velocity[k] = v
             new[k] = p + v
-        return new
+        return self._checked(new)
 
 
-class Adam:
+class Adam(_Optimizer):
     """Adam (Kingma & Ba 2015) with bias correction:
     ``m ← β1 m + (1-β1) g``, ``v ← β2 v + (1-β2) g²``,
     ``θ ← θ - lr m̂ / (sqrt(v̂) + eps)`` with ``m̂ = m / (1-β1^t)``, ``v̂ = v / (1-β2^t)``."""
@@ -79,13 +124,17 @@ class Adam:
         self.v: dict[str, np.ndarray] = {}
 
     def step(self, params: Mapping, grads: Mapping) -> dict:
+        pairs = _pairs(params, grads)
         self.t += 1
         c1 = 1.0 - self.beta1 ** self.t
         c2 = 1.0 - self.beta2 ** self.t
         new = {}
-        for k, p, g in _pairs(params, grads):
-            m = self.beta1 * self.m.get(k, 0.0) + (1.0 - self.beta1) * g
-            v = self.beta2 * self.v.get(k, 0.0) + (1.0 - self.beta2) * g * g
+        for k, p, g in pairs:
+            m = self.beta1 * self._state(self.m, k, p) + (1.0 - self.beta1) * g
+            v = self.beta2 * self._state(self.v, k, p) + (1.0 - self.beta2) * g * g
+            if not np.isfinite(v).all():
+                raise ValueError(f"grads[{k!r}] is too large for Adam: its square overflows float64 "
+                                 f"(max |g| = {np.abs(g).max():.3g})")
             self.m[k], self.v[k] = m, v
             new[k] = p - self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
-        return new
+        return self._checked(new)

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import array, as_rng, finite_scalar, positive_int
+from ._validate import (array, as_rng, choice, finite_result, finite_scalar, flag, nonnegative_int, positive_int,
+                        probability, spd)
 
-__all__ = ["RegressionTasks", "regression_tasks", "uniform_moments"]
+__all__ = ["RegressionTasks", "regression_tasks", "uniform_moments", "ItemLabelClasses", "ItemLabelBatch",
+           "item_label_classes", "zipf_probabilities", "check_burstiness", "item_label_sequences"]
 
 
 @dataclass(frozen=True)
@@ -34,12 +36,14 @@ class RegressionTasks:
         return self.X.shape[1]
 
 
+@finite_result
 def uniform_moments(a: float) -> tuple[float, float]:
     """Variance ``s² = a²/3`` and fourth moment ``m4 = a⁴/5`` of U(-a, a)."""
     a = finite_scalar("a", a, positive=True)
     return a * a / 3.0, a ** 4 / 5.0
 
 
+@finite_result
 def regression_tasks(rng, batch: int, n_context: int, d: int, *, d_out: int = 1,
                      inputs: str = "uniform", a: float = 0.5, cov=None,
                      noise: float = 0.0) -> RegressionTasks:
@@ -55,31 +59,20 @@ def regression_tasks(rng, batch: int, n_context: int, d: int, *, d_out: int = 1,
     d = positive_int("d", d)
     d_out = positive_int("d_out", d_out)
     noise = finite_scalar("noise", noise, nonnegative=True)
+    inputs = choice("inputs", inputs, ("uniform", "gaussian"))
+    a = finite_scalar("a", a, positive=True)
     if inputs == "uniform":
-        a = finite_scalar("a", a, positive=True)
         if cov is not None:
-            raise ValueError("cov is only used with inputs='gaussian'")
+            raise ValueError(f"cov is only used with inputs='gaussian'; got cov with inputs={inputs!r}")
         x = rng.uniform(-a, a, size=(B, N + 1, d))                    # (B, N+1, d)
-    elif inputs == "gaussian":
-        L = np.linalg.cholesky(_spd("cov", np.eye(d) if cov is None else cov, d))
-        x = rng.standard_normal((B, N + 1, d)) @ L.T                  # x = L z, Cov = L L^T
     else:
-        raise ValueError(f"inputs must be 'uniform' or 'gaussian'; got {inputs!r}")
+        L = np.linalg.cholesky(spd("cov", np.eye(d) if cov is None else cov, d))
+        x = rng.standard_normal((B, N + 1, d)) @ L.T                  # x = L z, Cov = L L^T
     W = rng.standard_normal((B, d_out, d))                            # (B, d_out, d)
     y = x @ np.swapaxes(W, -1, -2)                                    # (B, N+1, d_out) = W x
     if noise:
         y = y + noise * rng.standard_normal(y.shape)
     return RegressionTasks(X=x[:, :N], Y=y[:, :N], xq=x[:, N], yq=y[:, N], W=W)
-
-
-def _spd(name: str, M, d: int) -> np.ndarray:
-    M = array(name, M, shape=(d, d))
-    if not np.allclose(M, M.T, rtol=0, atol=1e-12 * max(1.0, np.abs(M).max())):
-        raise ValueError(f"{name} must be symmetric; got shape {M.shape}")
-    if np.linalg.eigvalsh(M).min() <= 0:
-        raise ValueError(f"{name} must be positive definite (smallest eigenvalue "
-                         f"{np.linalg.eigvalsh(M).min():.3g})")
-    return M
 
 
 # --------------------------------------------------------------------------- item-label sequences
@@ -89,6 +82,15 @@ class ItemLabelClasses:
     class k has label k mod L."""
     means: np.ndarray            # (K, D)
     labels: np.ndarray           # (L, D)
+
+    def __post_init__(self):
+        means = array("means", self.means, ndim=2)
+        labels = array("labels", self.labels, shape=(None, means.shape[1]))
+        if means.shape[0] % labels.shape[0]:
+            raise ValueError(f"the number of classes K = {means.shape[0]} must be a multiple of the "
+                             f"number of labels L = {labels.shape[0]}")
+        object.__setattr__(self, "means", means)
+        object.__setattr__(self, "labels", labels)
 
     @property
     def K(self) -> int:
@@ -142,6 +144,14 @@ def _top_k_without_replacement(rng, logw: np.ndarray, S: int, k: int) -> np.ndar
     return np.argsort(-keys, axis=1)[:, :k]
 
 
+def check_burstiness(B, N: int) -> int:
+    """B, the copies of each class in a bursty context: 0 (none) or a divisor of N."""
+    B = nonnegative_int("B", B)
+    if B and N % B:
+        raise ValueError(f"B must be 0 or a positive integer dividing N = {N}; got {B}")
+    return B
+
+
 def item_label_sequences(rng, classes: ItemLabelClasses, n_seq: int, N: int, *, B: int,
                          eps: float, alpha: float = 0.0, p_bursty: float = 1.0,
                          p_novel: float = 0.0, shift_labels: bool = False) -> ItemLabelBatch:
@@ -158,14 +168,14 @@ def item_label_sequences(rng, classes: ItemLabelClasses, n_seq: int, N: int, *, 
     for the shifted label of the query (the swapped-labels test).
     """
     rng = as_rng(rng)
+    if not isinstance(classes, ItemLabelClasses):
+        raise ValueError(f"classes must be an ItemLabelClasses (see item_label_classes); got {type(classes).__name__}")
     S, N = positive_int("n_seq", n_seq), positive_int("N", N)
-    if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or B < 0 or (B and N % B):
-        raise ValueError(f"B must be 0 or a positive integer dividing N = {N}; got {B!r}")
+    check_burstiness(B, N)
     eps = finite_scalar("eps", eps, nonnegative=True)
-    for name, v in (("p_bursty", p_bursty), ("p_novel", p_novel)):
-        v = finite_scalar(name, v)
-        if not 0.0 <= v <= 1.0:
-            raise ValueError(f"{name} must lie in [0, 1]; got {v}")
+    alpha = finite_scalar("alpha", alpha, nonnegative=True)
+    p_bursty, p_novel = probability("p_bursty", p_bursty), probability("p_novel", p_novel)
+    shift_labels = flag("shift_labels", shift_labels)
     K, L = classes.K, classes.L
     D = classes.means.shape[1]
     p_class = zipf_probabilities(K, alpha)
@@ -208,7 +218,7 @@ def item_label_sequences(rng, classes: ItemLabelClasses, n_seq: int, N: int, *, 
         ctx[bursty], query[bursty] = ctx_b, query_b
         lab_ctx[bursty], target[bursty] = lab_b, target_b
         mu_ctx[bursty], mu_q[bursty] = mu_b, mu_qb
-    scale = 1.0 / np.sqrt(1.0 + eps * eps)
+    scale = 1.0 / np.hypot(1.0, eps)                                    # 1 / sqrt(1 + ε²), no overflow
     x_ctx = scale * (mu_ctx + eps * rng.standard_normal((S, N, D)) / np.sqrt(D))
     x_q = scale * (mu_q + eps * rng.standard_normal((S, D)) / np.sqrt(D))
     if shift_labels:
