@@ -44,10 +44,10 @@ def array(name: str, x, ndim: int | tuple[int, ...] | None = None, *,
 
     ``ndim`` is an exact rank or a tuple of allowed ranks; ``shape`` is an expected
     shape whose ``None`` entries match anything (its length fixes the rank); empty arrays
-    are refused unless ``allow_empty``.  Lists,
-    integer and boolean arrays are converted; ``None``, strings and objects are refused.
+    are refused unless ``allow_empty``.  Lists and integer arrays are converted; ``None``,
+    booleans, strings and objects are refused.
     """
-    if x is None or isinstance(x, (str, bytes)):
+    if x is None or isinstance(x, (str, bytes, bool, np.bool_)) or getattr(x, "dtype", None) == bool:
         raise ValueError(f"{name} must be a numeric array; got {_got(x)}")
     try:
         a = np.asarray(x, dtype=np.float64)
@@ -218,9 +218,10 @@ def spd(name: str, M, d: int | None = None) -> np.ndarray:
     return M
 
 
-def cache(name: str, c, length: int, made_by: str) -> tuple:
-    """A cache as returned by ``made_by`` (a tuple of ``length`` entries)."""
-    if not isinstance(c, tuple) or len(c) != length:
+def cache(name: str, c, length: int, made_by: str, arrays: tuple = (0,)) -> tuple:
+    """A cache as returned by ``made_by``: a tuple of ``length`` entries whose entries at
+    the indices ``arrays`` are numpy arrays."""
+    if not isinstance(c, tuple) or len(c) != length or not all(isinstance(c[i], np.ndarray) for i in arrays):
         raise ValueError(f"{name} must be the cache returned by {made_by}; got {_got(c)}")
     return c
 

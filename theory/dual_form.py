@@ -130,13 +130,16 @@ def dual_output(W0, E, X, Xq) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- 2. ICL split
+_NO_QUERY = object()                                       # icl_split takes no query
+
+
 def _icl_inputs(W_V, W_K, X_demo, X_ctx, Q):
     W_V = array("W_V", W_V, ndim=2)
     W_K = array("W_K", W_K, shape=(None, W_V.shape[1]))
     d = W_V.shape[1]
     X_demo = array("X_demo", X_demo, shape=(None, d))
     X_ctx = array("X_ctx", X_ctx, shape=(None, d))
-    if Q is not None:
+    if Q is not _NO_QUERY:
         Q = array("Q", Q, shape=(None, W_K.shape[0]))
     return W_V, W_K, X_demo, X_ctx, Q
 
@@ -160,7 +163,7 @@ def icl_split(W_V, W_K, X_demo, X_ctx) -> tuple[np.ndarray, np.ndarray]:
     ``W_ZSL = W_V X (W_K X)^T`` (zero-shot: context only), ``ΔW_ICL = W_V X' (W_K X')^T``
     (the demonstrations' implicit update).  With rows, ``W_V X = (X_rows W_V^T)^T``.
     """
-    W_V, W_K, X_demo, X_ctx, _ = _icl_inputs(W_V, W_K, X_demo, X_ctx, None)
+    W_V, W_K, X_demo, X_ctx, _ = _icl_inputs(W_V, W_K, X_demo, X_ctx, _NO_QUERY)
     W_zsl = (X_ctx @ W_V.T).T @ (X_ctx @ W_K.T)            # (d_v, d_k)
     dW_icl = (X_demo @ W_V.T).T @ (X_demo @ W_K.T)         # (d_v, d_k)
     return W_zsl, dW_icl

@@ -151,7 +151,8 @@ def layer_params(params, layer: int, shared: bool) -> dict:
     missing = [k + suffix for k in LSA_KEYS if k + suffix not in params]
     if missing:
         raise ValueError(f"params is missing {missing} for layer {layer}; got keys {sorted(params)}")
-    return {k: params[k + suffix] for k in LSA_KEYS}
+    p = _params("params", params, {k + suffix: (None, None) for k in LSA_KEYS})
+    return {k: p[k + suffix] for k in LSA_KEYS}
 
 
 @finite_result(with_cache=True)
@@ -251,10 +252,10 @@ def gd_predict(X, Y, xq, eta, steps: int = 1, W0=None):
     X, Y, xq = _regression_inputs(X, Y, xq)
     B, N, d = X.shape
     steps = positive_int("steps", steps)
-    etas = array("eta", eta, ndim=(0, 1))
-    if etas.ndim == 1 and etas.shape != (steps,):
-        raise ValueError(f"eta must be a number or one per step, shape ({steps},); got shape {etas.shape}")
-    etas = np.broadcast_to(etas, (steps,))
+    if np.ndim(eta) == 0:
+        etas = np.full(steps, finite_scalar("eta", eta))
+    else:
+        etas = array("eta", eta, shape=(steps,))           # one per step
     W = np.zeros((B, Y.shape[2], d))
     if W0 is not None:
         W = W + array("W0", W0, shape=(Y.shape[2], d))
@@ -373,9 +374,11 @@ def check_gdpp(rng: np.random.Generator) -> float:
     return rel_error(out, state)                           # the whole token state
 
 
+@finite_result
 def monte_carlo_one_step(rng, d: int, n_context: int, a: float, n_tasks: int):
     """Monte Carlo of one GD step from 0 on U(-a, a) inputs: returns ``(b_mc, loss_at)``,
     the least-squares best ``b`` and a function ``b -> ½ mean (b h^T x_q - y_q)²``."""
+    d, n_context = positive_int("d", d), positive_int("n_context", n_context)
     from .tasks import regression_tasks
     t = regression_tasks(rng, positive_int("n_tasks", n_tasks), n_context, d, a=a)
     h = np.einsum("bn,bnd->bd", t.Y[:, :, 0], t.X) / n_context   # (1/N) Σ y_i x_i

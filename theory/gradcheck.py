@@ -31,7 +31,11 @@ Params = Mapping[str, np.ndarray]
 def norm(x) -> float:
     """Euclidean norm of all entries, computed without overflow (``||x|| = m ||x / m||``,
     m = max |x|), so that entries of 1e200 give 1e200·√n and not inf."""
-    x = np.asarray(x, dtype=np.float64)
+    return _norm(array("x", x, allow_empty=True))
+
+
+def _norm(x: np.ndarray) -> float:
+    """Unchecked kernel of :func:`norm`."""
     m = float(np.abs(x).max()) if x.size else 0.0
     return 0.0 if m == 0.0 else m * float(np.linalg.norm(x / m))
 
@@ -52,8 +56,8 @@ def rel_error(a, b, *, scale: float = 0.0) -> float:
     if a.shape != b.shape:
         raise ValueError(f"rel_error needs equal shapes; got {a.shape} and {b.shape}")
     scale = finite_scalar("scale", scale, nonnegative=True)
-    denom = max(norm(a), norm(b), scale)
-    return 0.0 if denom == 0.0 else norm(a / denom - b / denom)   # scaled first: no overflow
+    denom = max(_norm(a), _norm(b), scale)
+    return 0.0 if denom == 0.0 else _norm(a / denom - b / denom)   # scaled first: no overflow
 
 
 def _copy_params(params: Params) -> dict[str, np.ndarray]:
@@ -120,11 +124,11 @@ def directional_errors(f: Callable[[dict], float], params: Params, grads: Params
     rng = as_rng(rng)
     p = _copy_params(params)
     g = _matching_grads(p, grads)
-    gnorm = norm(np.concatenate([v.ravel() for v in g.values()]))
+    gnorm = _norm(np.concatenate([v.ravel() for v in g.values()]))
     errs = np.empty(n_directions)
     for k in range(n_directions):
         u = {name: rng.standard_normal(v.shape) for name, v in p.items()}
-        unorm = norm(np.concatenate([v.ravel() for v in u.values()]))
+        unorm = _norm(np.concatenate([v.ravel() for v in u.values()]))
         u = {name: v / unorm for name, v in u.items()}
         up = _scalar(f, {name: p[name] + eps * u[name] for name in p}, f"along direction {k}, + eps")
         down = _scalar(f, {name: p[name] - eps * u[name] for name in p}, f"along direction {k}, - eps")

@@ -91,7 +91,7 @@ def three_param_backward(dloss, cache):
     ``∂w/∂(αy) = w (1-w)``, ``∂ℓ/∂α = ∂ℓ/∂w · w(1-w) · y``,
     ``∂ℓ/∂β = ∂ℓ/∂w · w(1-w) · α · y(1-y)``.
     """
-    N, L, y, w, xi, alpha, pi = _cache("cache", cache, 7, "three_param_forward")
+    N, L, y, w, xi, alpha, pi = _cache("cache", cache, 7, "three_param_forward", arrays=(6,))
     dloss = array("dloss", dloss, shape=y.shape) if y.ndim else array("dloss", dloss, ndim=0)
     return _backward(dloss, cache)
 

@@ -64,6 +64,7 @@ def init_classifier(rng, d_in: int, h: int, L: int) -> dict:
 
 def check_classifier(params, d_in: int) -> dict:
     """The classifier's weights, checked: W1 (h, d_in), W2, W3 (h, h), b1-b3 (1,), R (L, h)."""
+    d_in = positive_int("d_in", d_in)
     h = _params("params", params, {"W1": (None, d_in)})["W1"].shape[0]
     return _params("params", params, {"W1": (h, d_in), "W2": (h, h), "W3": (h, h), "b1": (1,), "b2": (1,),
                                       "b3": (1,), "R": (None, h)})
@@ -89,7 +90,9 @@ def _classifier_forward(u, params):
 @finite_result
 def classifier_backward(dlogits, cache, params):
     """Gradients of :func:`classifier_forward`: ``(grads, du_0)``."""
-    mlp, u = _cache("cache", cache, 2, "classifier_forward")
+    mlp, u = _cache("cache", cache, 2, "classifier_forward", arrays=(1,))
+    if not (isinstance(mlp, list) and len(mlp) == len(NET_MLP)):
+        raise ValueError(f"cache must be the cache returned by classifier_forward; got {len(mlp)!r:.40} layers")
     p = check_classifier(params, mlp[0][0].shape[1])
     dlogits = array("dlogits", dlogits, shape=(u.shape[0], p["R"].shape[0]))
     return _classifier_backward(dlogits, cache, p)
@@ -121,6 +124,7 @@ def init_network(rng, d: int, L: int) -> dict:
 
 def check_network(params, d: int) -> dict:
     """The network's weights, checked: six (d, d) attention matrices and the classifier."""
+    d = positive_int("d", d)
     p = _params("params", params, {k: (d, d) for k in NET_ATTN})
     p.update(check_classifier(params, d))
     return p
@@ -439,7 +443,12 @@ def sweep(base: NetworkConfig, grid: dict, *, seeds: int = 1, model: Model = NET
         if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or not len(values):
             raise ValueError(f"grid[{name!r}] must be a non-empty list of values; got {values!r}")
     conds = [(name, v) for name, values in grid.items() for v in values]
-    jobs = [(name, v, replace(base, **{name: v}, seed=base.seed + i)) for name, v in conds for i in range(seeds)]
+    jobs = []
+    for name, v in conds:                                   # every configuration is checked before any run
+        try:
+            jobs += [(name, v, replace(base, **{name: v}, seed=base.seed + i)) for i in range(seeds)]
+        except ValueError as err:
+            raise ValueError(f"grid[{name!r}] holds {v!r}, which makes an invalid configuration: {err}") from None
     cfgs = [cfg for _, _, cfg in jobs]
     if executor is None:
         runs = []

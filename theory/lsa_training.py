@@ -15,13 +15,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import array, as_rng, finite_scalar, positive_int
+from ._validate import (array, as_rng, check_loss, choice, executor as _executor, finite_result, finite_scalar,
+                        flag, function, nonnegative_int, params as _params, positive_int, spd)
 from .gd_step import (LSA_KEYS, gd_construction, gd_predict, gdpp_construction, layer_params,
                       lsa_loss, optimal_one_step, random_covariance, readout, stack_backward,
                       stack_forward, tokens, zfb_gamma)
 from .gradcheck import rel_error
 from .optim import Adam, clip_by_global_norm
 from .tasks import regression_tasks, uniform_moments
+
+__all__ = ["TrainResult", "KINDS", "model_loss", "init_params", "train_lsa", "lsa_predict", "product_matrices",
+           "from_products", "align_scale", "effective_matrix", "GDComparison", "grid_search_eta",
+           "compare_to_gd", "agreement", "GDReproConfig", "GDReproResult", "reproduce", "format_report"]
+
+KINDS = ("lsa", "gd", "gdpp")
 
 
 # --------------------------------------------------------------------------- training
@@ -35,6 +42,14 @@ class TrainResult:
     shared: bool
     task: dict                                  # d, n_context, inputs, a, cov
     seconds: float = 0.0
+
+    def __post_init__(self):
+        choice("kind", self.kind, KINDS)
+        positive_int("n_layers", self.n_layers)
+        flag("shared", self.shared)
+        _check_task(self.task)
+        if not isinstance(self.params, dict) or not self.params:
+            raise ValueError(f"params must be a non-empty dict of arrays; got {type(self.params).__name__}")
 
     def lsa_params(self) -> dict:
         """The LSA weights (for "gd"/"gdpp", the construction with the learned η, γ)."""
@@ -65,11 +80,16 @@ def _chain_to_eta_gamma(grads, n_layers, d, N, with_gamma):
 def model_loss(params, E, y_query, *, kind: str, n_layers: int, shared: bool = False):
     """Loss and hand-written gradients of an LSA stack ("lsa") or of GD / GD++ with
     learnable (η, γ) per layer ("gd", "gdpp"), on tokens E (B, N+1, d+1)."""
-    if kind == "lsa":
+    shared = flag("shared", shared)
+    if choice("kind", kind, KINDS) == "lsa":
         return lsa_loss(params, E, y_query, n_layers, shared=shared)
-    if kind not in ("gd", "gdpp"):
-        raise ValueError(f"kind must be 'lsa', 'gd' or 'gdpp'; got {kind!r}")
+    E = array("E", E, ndim=3)
+    n_layers = positive_int("n_layers", n_layers)
     d, N = E.shape[2] - 1, E.shape[1] - 1
+    if E.shape[2] < 2 or N < 1:
+        raise ValueError(f"E must hold N >= 1 context tokens and a query of width d + 1 >= 2; got shape {E.shape}")
+    shapes = {"eta": (n_layers,)} if kind == "gd" else {"eta": (n_layers,), "gamma": (n_layers,)}
+    params = _params("params", params, shapes)
     loss, grads, y_hat = lsa_loss(_constructed(params, n_layers, d, N), E, y_query, n_layers)
     return loss, _chain_to_eta_gamma(grads, n_layers, d, N, kind == "gdpp"), y_hat
 
@@ -79,6 +99,11 @@ def init_params(rng, kind: str, n_layers: int, d: int, n_context: int, *, shared
     """LSA weights ~ N(0, init_scale²) (default 0.002 / n_layers, as the authors' code);
     for "gd"/"gdpp", η_l = eta0 (default: the closed-form one-step rate / n_layers), γ_l = 0."""
     rng = as_rng(rng)
+    kind = choice("kind", kind, KINDS)
+    n_layers, d = positive_int("n_layers", n_layers), positive_int("d", d)
+    n_context, shared = positive_int("n_context", n_context), flag("shared", shared)
+    if eta0 is not None:
+        eta0 = finite_scalar("eta0", eta0)
     D = d + 1
     if kind == "lsa":
         scale = 0.002 / n_layers if init_scale is None else finite_scalar("init_scale", init_scale, positive=True)
@@ -101,11 +126,17 @@ def train_lsa(n_layers: int = 1, *, kind: str = "lsa", shared: bool = False, d: 
     Defaults follow the authors' notebooks: d = N = 10, x ~ U(-0.5, 0.5), w ~ N(0, I),
     noise-free, Adam(lr 1e-3, β2 = 0.98), batch 2048, 5,000 steps, init N(0, (0.002/L)²).
     ``clip`` is an optional global gradient-norm clip.  ``callback(step, loss)`` is called
-    every step (for progress output).  All gradients are hand-written.
+    every step (for progress output).  All gradients are hand-written.  Everything is
+    validated before the first step; a non-finite loss stops the run with
+    :class:`theory._validate.Diverged` naming the step and the learning rate.
     """
     rng = as_rng(rng)
     n_layers = positive_int("n_layers", n_layers)
-    steps = positive_int("steps", steps)
+    steps, batch = positive_int("steps", steps), positive_int("batch", batch)
+    if clip is not None:
+        clip = finite_scalar("clip", clip, positive=True)
+    callback = function("callback", callback, optional=True)
+    regression_tasks(0, 1, n_context, d, inputs=inputs, a=a, cov=cov)   # checks the task arguments once
     params = init_params(rng, kind, n_layers, d, n_context, shared=shared, init_scale=init_scale)
     opt = Adam(lr=lr, beta2=beta2)
     losses = np.empty(steps)
@@ -114,10 +145,10 @@ def train_lsa(n_layers: int = 1, *, kind: str = "lsa", shared: bool = False, d: 
         t = regression_tasks(rng, batch, n_context, d, inputs=inputs, a=a, cov=cov)
         E = tokens(t.X, t.Y, t.xq)
         loss, grads, _ = model_loss(params, E, t.yq, kind=kind, n_layers=n_layers, shared=shared)
+        losses[step] = check_loss(loss, step, opt.lr)
         if clip is not None:
             grads = clip_by_global_norm(grads, clip)
         params = opt.step(params, grads)
-        losses[step] = loss
         if callback is not None:
             callback(step, loss)
     task = dict(d=d, n_context=n_context, inputs=inputs, a=a, cov=None if cov is None else np.asarray(cov))
@@ -125,12 +156,15 @@ def train_lsa(n_layers: int = 1, *, kind: str = "lsa", shared: bool = False, d: 
 
 
 # --------------------------------------------------------------------------- comparison
+@finite_result
 def lsa_predict(params, E, n_layers: int, *, shared: bool = False):
     """Predictions ŷ (B,) and sensitivities ∂ŷ/∂x_q (B, d) of an LSA stack (one output).
 
     The sensitivities come from the hand-written backward with ``∂L/∂ŷ = 1``.
     """
     E = array("E", E, ndim=3)
+    if E.shape[1] < 2 or E.shape[2] < 2:
+        raise ValueError(f"E must hold >= 1 context token and a query, each of width d + 1 >= 2; got shape {E.shape}")
     d = E.shape[2] - 1
     out, caches = stack_forward(E, params, n_layers, E.shape[1] - 1, shared=shared, query_only=True)
     dout = np.zeros_like(out)
@@ -139,31 +173,47 @@ def lsa_predict(params, E, n_layers: int, *, shared: bool = False):
     return readout(out, d)[:, 0], dE[:, -1, :d]
 
 
+@finite_result
 def product_matrices(params, layer: int = 0, shared: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """``(W_K^T W_Q, P W_V)``: the two products one LSA layer depends on."""
     p = layer_params(params, layer, shared)
+    D = _params("params", p, {"W_K": (None, None)})["W_K"].shape[0]
+    p = _params("params", p, {k: (D, D) for k in LSA_KEYS})
     return p["W_K"].T @ p["W_Q"], p["P"] @ p["W_V"]
 
 
 def from_products(KQ, PV) -> dict:
     """LSA weights with the given products: ``W_Q = KQ``, ``W_K = I``, ``W_V = PV``, ``P = I``."""
+    KQ = array("KQ", KQ, ndim=2)
+    KQ = array("KQ", KQ, shape=(KQ.shape[0], KQ.shape[0]))
+    PV = array("PV", PV, shape=KQ.shape)
     eye = np.eye(KQ.shape[0])
     return {"W_K": eye, "W_Q": KQ, "W_V": PV, "P": eye.copy()}
 
 
+@finite_result
 def align_scale(KQ, PV, d: int):
     """Remove the scale shared by the products (``KQ → KQ/c``, ``PV → c PV``) so that the
     x-block of KQ has mean diagonal 1, as in the construction; returns (KQ, PV, c)."""
+    KQ = array("KQ", KQ, ndim=2)
+    PV = array("PV", PV, shape=KQ.shape)
+    d = positive_int("d", d)
+    if d > min(KQ.shape):
+        raise ValueError(f"d must be <= the size of KQ {KQ.shape}; got {d}")
     c = np.trace(KQ[:d, :d]) / d
     if c == 0.0:
         raise ValueError("W_K^T W_Q has a zero-trace x-block: no scale to align")
     return KQ / c, PV * c, c
 
 
+@finite_result
 def effective_matrix(params, d: int, n_context: int) -> np.ndarray:
     """``A`` in ``ŷ ≈ x_q^T A (1/N) Σ_i y_i x_i`` for a one-layer LSA:
     ``A = -N (P W_V)[y, y] (W_K^T W_Q)[x, x]^T`` (the GD construction gives ``A = η I``)."""
     KQ, PV = product_matrices(params)
+    d, n_context = positive_int("d", d), positive_int("n_context", n_context)
+    if d >= KQ.shape[0]:
+        raise ValueError(f"d must be < the token width {KQ.shape[0]}; got {d}")
     return -n_context * PV[d, d] * KQ[:d, :d].T
 
 
@@ -189,23 +239,43 @@ class GDComparison:
     eta_tf: float | None = None           # 1 layer: -N (aligned P W_V)[y, y], the TF's own η
 
 
+def _check_task(task) -> dict:
+    """A task description as in :attr:`TrainResult.task`, checked by sampling one task."""
+    keys = {"d", "n_context", "inputs", "a", "cov"}
+    if not isinstance(task, dict) or not keys <= set(task):
+        raise ValueError(f"task must be a dict with keys {sorted(keys)} (TrainResult.task); got {task!r:.80}")
+    try:
+        _sample(task, 0, 1)
+    except ValueError as err:
+        raise ValueError(f"task is not a valid task description: {err}") from None
+    return task
+
+
 def _sample(task: dict, rng, n_tasks: int):
     return regression_tasks(rng, n_tasks, task["n_context"], task["d"], inputs=task["inputs"],
                             a=task["a"], cov=task["cov"])
 
 
 def grid_search_eta(task: dict, n_layers: int, rng, *, n_tasks: int = 10000, grid=None) -> float:
-    """The η of ``n_layers`` GD steps with the lowest loss on fresh tasks (a two-stage grid)."""
-    t = _sample(task, as_rng(rng), n_tasks)
+    """The η of ``n_layers`` GD steps with the lowest loss on fresh tasks (a two-stage grid,
+    ``grid`` of positive step sizes, 0.1 to 100 by default)."""
+    task, n_layers = _check_task(task), positive_int("n_layers", n_layers)
+    t = _sample(task, as_rng(rng), positive_int("n_tasks", n_tasks))
+    grid = np.geomspace(0.1, 100.0, 61) if grid is None else array("grid", grid, ndim=1)
+    if grid.min() <= 0:
+        raise ValueError(f"grid must hold positive step sizes; got minimum {grid.min()}")
     loss = lambda eta: 0.5 * float(np.mean((gd_predict(t.X, t.Y, t.xq, eta, n_layers)[0] - t.yq) ** 2))
-    grid = np.geomspace(0.1, 100.0, 61) if grid is None else np.asarray(grid, dtype=np.float64)
     best = grid[np.argmin([loss(e) for e in grid])]
     fine = np.linspace(best / 1.15, best * 1.15, 41)
     return float(fine[np.argmin([loss(e) for e in fine])])
 
 
+@finite_result
 def compare_to_gd(result: TrainResult, *, n_tasks: int = 10000, rng=1) -> GDComparison:
     """Compare a trained LSA stack with GD (as many steps as layers) on held-out tasks."""
+    if not isinstance(result, TrainResult):
+        raise ValueError(f"result must be a TrainResult (from train_lsa); got {type(result).__name__}")
+    n_tasks = positive_int("n_tasks", n_tasks)
     rng = as_rng(rng)
     task, L = result.task, result.n_layers
     d, N = task["d"], task["n_context"]
@@ -242,8 +312,17 @@ def compare_to_gd(result: TrainResult, *, n_tasks: int = 10000, rng=1) -> GDComp
 
 
 # --------------------------------------------------------------------------- reproduction
+@finite_result
 def agreement(y1, s1, y2, s2) -> dict:
-    """Mean |ŷ1 - ŷ2|, mean ||s1 - s2|| and mean cosine of two models' sensitivities."""
+    """Mean |ŷ1 - ŷ2|, mean ||s1 - s2|| and mean cosine of two models' sensitivities:
+    ŷ1, ŷ2 (B,) and s1, s2 (B, d), no sensitivity zero (its cosine is undefined)."""
+    y1 = array("y1", y1, ndim=1)
+    y2 = array("y2", y2, shape=y1.shape)
+    s1 = array("s1", s1, shape=(y1.shape[0], None))
+    s2 = array("s2", s2, shape=s1.shape)
+    for name, sv in (("s1", s1), ("s2", s2)):
+        if not np.linalg.norm(sv, axis=1).all():
+            raise ValueError(f"{name} has a zero row: the cosine of a zero sensitivity is undefined")
     cos = np.sum(s1 * s2, 1) / (np.linalg.norm(s1, axis=1) * np.linalg.norm(s2, axis=1))
     return dict(pred_diff=float(np.mean(np.abs(y1 - y2))),
                 sens_diff=float(np.mean(np.linalg.norm(s1 - s2, axis=1))), sens_cos=float(np.mean(cos)))
@@ -264,6 +343,18 @@ class GDReproConfig:
     n_tasks: int = 10000
     gaussian_steps: int = 5000
     seed: int = 0
+
+    def __post_init__(self):
+        for name in ("steps", "batch", "deep_steps", "d", "n_context", "n_tasks", "gaussian_steps"):
+            positive_int(name, getattr(self, name))
+        nonnegative_int("seed", self.seed)
+        for name in ("lr", "lr_gd", "deep_init_scale"):
+            finite_scalar(name, getattr(self, name), positive=True)
+        if not isinstance(self.depths, tuple):
+            raise ValueError(f"depths must be a tuple of layer counts >= 2; got {self.depths!r}")
+        for i, L in enumerate(self.depths):
+            if positive_int(f"depths[{i}]", L) < 2:
+                raise ValueError(f"depths[{i}] must be >= 2 (one layer is trained anyway); got {L}")
 
     @classmethod
     def full(cls):
@@ -304,7 +395,10 @@ def reproduce(config: GDReproConfig | None = None, *, executor=None, progress=No
     from N(0, 0.05²) (``deep_init_scale``) instead, which the closing note reports.
     """
     cfg = GDReproConfig.full() if config is None else config
-    say = progress or (lambda message: None)
+    if not isinstance(cfg, GDReproConfig):
+        raise ValueError(f"config must be None or a GDReproConfig; got {type(cfg).__name__}")
+    executor = _executor("executor", executor)
+    say = function("progress", progress, optional=True) or (lambda message: None)
     rng = np.random.default_rng(cfg.seed)
     cov = random_covariance(rng, cfg.d)
     base = dict(d=cfg.d, n_context=cfg.n_context, batch=cfg.batch)
@@ -359,6 +453,8 @@ def reproduce(config: GDReproConfig | None = None, *, executor=None, progress=No
 
 def format_report(r: GDReproResult) -> str:
     """The reproduction's numbers as plain-text tables."""
+    if not isinstance(r, GDReproResult):
+        raise ValueError(f"r must be a GDReproResult (from reproduce); got {type(r).__name__}")
     c = r.one_layer
     lines = ["von Oswald et al. 2023: a trained 1-layer LSA vs one step of GD "
              f"(d = N = {r.config.n_context if r.config.d == r.config.n_context else (r.config.d, r.config.n_context)}, "

@@ -356,7 +356,9 @@ def self_attention_forward(X, params, *, kind: str = "softmax", mask=None, scale
 @finite_result
 def self_attention_backward(dout, cache):
     """Returns ``dX, {"W_Q": ..., "W_K": ..., "W_V": ...}`` for :func:`self_attention_forward`."""
-    kind, cq, ck, cv, ca = _cache("cache", cache, 5, "self_attention_forward")
+    kind, cq, ck, cv, ca = _cache("cache", cache, 5, "self_attention_forward", arrays=())
+    if kind not in _ATTENTION:
+        raise ValueError(f"cache must be the cache returned by self_attention_forward; got kind {kind!r}")
     dQ, dK, dV = _ATTENTION[kind][1](dout, ca)
     dXq, gq = _linear_backward(dQ, cq)
     dXk, gk = _linear_backward(dK, ck)

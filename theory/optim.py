@@ -15,7 +15,7 @@ from typing import Mapping
 import numpy as np
 
 from ._validate import Diverged, array, finite_scalar, first_nonfinite
-from .gradcheck import norm
+from .gradcheck import _norm
 
 __all__ = ["SGD", "Momentum", "Adam", "clip_by_global_norm", "global_norm"]
 
@@ -38,7 +38,7 @@ def _pairs(params: Mapping, grads: Mapping):
 def global_norm(grads: Mapping) -> float:
     """``sqrt(sum_k ||g_k||^2)`` over every array in the dict (without overflow)."""
     g = _arrays("grads", grads)
-    return norm(np.array([norm(v) for v in g.values()]))
+    return _norm(np.array([_norm(v) for v in g.values()]))
 
 
 def clip_by_global_norm(grads: Mapping, max_norm: float) -> dict:
@@ -48,7 +48,7 @@ def clip_by_global_norm(grads: Mapping, max_norm: float) -> dict:
     every gradient)."""
     max_norm = finite_scalar("max_norm", max_norm, positive=True)
     g = _arrays("grads", grads)
-    n = norm(np.array([norm(v) for v in g.values()]))
+    n = _norm(np.array([_norm(v) for v in g.values()]))
     c = 1.0 if n <= max_norm else max_norm / n
     return {k: c * v for k, v in g.items()}
 

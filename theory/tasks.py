@@ -40,7 +40,7 @@ class RegressionTasks:
 def uniform_moments(a: float) -> tuple[float, float]:
     """Variance ``s² = a²/3`` and fourth moment ``m4 = a⁴/5`` of U(-a, a)."""
     a = finite_scalar("a", a, positive=True)
-    return a * a / 3.0, a ** 4 / 5.0
+    return a * a / 3.0, (a * a) * (a * a) / 5.0           # inf (refused) rather than OverflowError
 
 
 @finite_result
@@ -146,7 +146,7 @@ def _top_k_without_replacement(rng, logw: np.ndarray, S: int, k: int) -> np.ndar
 
 def check_burstiness(B, N: int) -> int:
     """B, the copies of each class in a bursty context: 0 (none) or a divisor of N."""
-    B = nonnegative_int("B", B)
+    B, N = nonnegative_int("B", B), positive_int("N", N)
     if B and N % B:
         raise ValueError(f"B must be 0 or a positive integer dividing N = {N}; got {B}")
     return B

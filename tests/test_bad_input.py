@@ -1,0 +1,713 @@
+"""Bad input everywhere: every public callable answers bad arguments with a ValueError
+that names the argument — never a TypeError, AttributeError, IndexError or a numpy error
+from deep inside, never a silent NaN — and accepts lists where it accepts arrays.
+
+The table below has one row per public callable (every name in every module's
+``__all__``, plus the optimizers' ``step`` and the result methods), giving a good call
+and the kind of each argument.  From the kind the test derives the bad values to try:
+
+- **must fail** (nan, inf, None, strings, 0 or -1 sizes, wrong rank, empty arrays, ...):
+  ``ValueError`` whose message names the argument;
+- **may** (huge values 1e200, integer arrays, shapes that may broadcast): a finite result,
+  or a ``ValueError``, or — for training — the documented ``FloatingPointError``
+  (:class:`theory._validate.Diverged`); nothing else;
+- **must pass** (lists for arrays, numpy scalars, None where the signature allows it):
+  a finite result.
+
+A new public callable without a row fails :func:`test_every_public_callable_has_a_row`;
+a new argument without a kind fails :func:`test_every_argument_has_a_kind`.
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import re
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import numpy as np
+import pytest
+
+from theory import claims, dual_form, gd_step, gradcheck, induction_head, induction_network as net
+from theory import induction_two_param as two, lsa_training as lt, nn, optim, tasks
+from theory._validate import Diverged, first_nonfinite
+
+MODULES = ["nn", "gradcheck", "optim", "tasks", "dual_form", "gd_step", "lsa_training", "induction_head",
+           "induction_network", "induction_two_param", "claims"]
+FAIL, MAY, PASS = "must fail", "may", "must pass"
+
+# Result records: built by the library and read by the user; no function takes them
+# whole except where a row below checks the type (TrainResult, GDReproResult, ...).
+RESULT_RECORDS = {"tasks.RegressionTasks", "tasks.ItemLabelBatch", "dual_form.GDStep",
+                  "induction_head.Trajectory", "induction_network.NetworkRun", "lsa_training.GDComparison",
+                  "lsa_training.GDReproResult", "claims.CheckResult"}
+
+
+# --------------------------------------------------------------------------- kinds of argument
+@dataclass
+class Kind:
+    optional: bool = False
+
+    def variants(self, good):
+        """(label, value, expectation) triples derived from the good value."""
+        out = list(self._variants(good))
+        out.append(("None", None, PASS if self.optional else FAIL))
+        return out
+
+    def _variants(self, good):
+        return []
+
+
+@dataclass
+class Arr(Kind):
+    """A float array; ``batch``: leading axes are free (rank changes may be valid)."""
+    batch: bool = False
+    empty_ok: bool = False
+
+    def _variants(self, good):
+        good = np.asarray(good, dtype=float)
+        nan, inf = good.copy(), good.copy()
+        nan.flat[-1], inf.flat[0] = np.nan, np.inf
+        rank = MAY if self.batch else FAIL
+        yield from [("nan", nan, FAIL), ("inf", inf, FAIL), ("string", "abc", FAIL), ("dict", {}, FAIL),
+                    ("extra axis", good[None], rank), ("huge 1e200", good * 1e200, MAY),
+                    ("int array", np.round(good).astype(np.int64), MAY), ("list", good.tolist(), PASS),
+                    ("empty", np.empty((0,) + good.shape[1:]), MAY if self.empty_ok else FAIL)]
+        if good.ndim:
+            yield ("one axis less", good[0], rank)
+
+
+@dataclass
+class SPD(Kind):
+    """A symmetric positive definite matrix."""
+    def _variants(self, good):
+        skew = good + np.triu(np.ones_like(good), 1)
+        yield from [("nan", good * np.nan, FAIL), ("not symmetric", skew, FAIL), ("negative definite", -good, FAIL),
+                    ("extra axis", good[None], FAIL), ("string", "abc", FAIL), ("list", good.tolist(), PASS)]
+
+
+@dataclass
+class Labels(Kind):
+    def _variants(self, good):
+        good = np.asarray(good)
+        yield from [("floats", good.astype(float), FAIL), ("too large", good + 1000, FAIL),
+                    ("negative", good - 1000, FAIL), ("extra axis", good[None], FAIL), ("string", "abc", FAIL),
+                    ("list", good.tolist(), PASS)]
+
+
+@dataclass
+class Mask(Kind):
+    def _variants(self, good):
+        yield from [("floats", good.astype(float), FAIL), ("string", "abc", FAIL), ("number", 3, FAIL),
+                    ("wrong shape", good[:, :-1], FAIL), ("list", good.tolist(), PASS)]
+
+
+@dataclass
+class Size(Kind):
+    """An integer >= 1 (``zero_ok``: >= 0)."""
+    zero_ok: bool = False
+
+    def _variants(self, good):
+        yield from [("-1", -1, FAIL), ("2.5", 2.5, FAIL), ("string", "3", FAIL), ("True", True, FAIL),
+                    ("nan", float("nan"), FAIL), ("numpy int", np.int64(good), PASS)]
+        if not self.zero_ok:
+            yield ("0", 0, FAIL)
+
+
+@dataclass
+class Real(Kind):
+    """A finite real number, optionally > 0 (``positive``), >= 0, or in [0, 1) / [0, 1]."""
+    positive: bool = False
+    nonnegative: bool = False
+    unit: bool = False              # [0, 1)
+    prob: bool = False              # [0, 1]
+
+    def _variants(self, good):
+        yield from [("nan", float("nan"), FAIL), ("inf", float("inf"), FAIL), ("-inf", float("-inf"), FAIL),
+                    ("string", "0.1", FAIL), ("True", True, FAIL), ("array", np.ones(2), FAIL),
+                    ("numpy float", np.float64(good), PASS)]
+        if self.positive:
+            yield from [("0", 0.0, FAIL), ("-1", -1.0, FAIL)]
+        if self.nonnegative:
+            yield ("-1", -1.0, FAIL)
+        if self.unit:
+            yield from [("1", 1.0, FAIL), ("-0.5", -0.5, FAIL)]
+        if self.prob:
+            yield from [("1.5", 1.5, FAIL), ("-0.1", -0.1, FAIL)]
+        if not (self.unit or self.prob):
+            yield ("huge 1e200", 1e200, MAY)
+
+
+@dataclass
+class Rng(Kind):
+    def _variants(self, good):
+        yield from [("string", "x", FAIL), ("-1", -1, FAIL), ("1.5", 1.5, FAIL), ("True", True, FAIL),
+                    ("seed", 7, PASS), ("generator", np.random.default_rng(1), PASS)]
+
+
+@dataclass
+class Choice(Kind):
+    def _variants(self, good):
+        yield from [("unknown", "bogus", FAIL), ("number", 3, FAIL)]
+
+
+@dataclass
+class Flag(Kind):
+    def _variants(self, good):
+        yield from [("string", "no", FAIL), ("number", 2, FAIL), ("numpy bool", np.bool_(good), PASS)]
+
+
+@dataclass
+class Func(Kind):
+    def _variants(self, good):
+        yield from [("number", 3, FAIL), ("string", "f", FAIL)]
+
+
+@dataclass
+class Executor(Kind):
+    optional: bool = True
+
+    def _variants(self, good):
+        yield from [("number", 3, FAIL), ("string", "pool", FAIL)]
+
+
+@dataclass
+class Obj(Kind):
+    """An object of a given type (a config, a result, a claim)."""
+    def _variants(self, good):
+        yield from [("string", "abc", FAIL), ("number", 3, FAIL), ("dict", {}, FAIL)]
+
+
+@dataclass
+class Cache(Kind):
+    def _variants(self, good):
+        yield from [("string", "abc", FAIL), ("empty tuple", (), FAIL), ("short tuple", (1, 2), FAIL)]
+
+
+@dataclass
+class Params(Kind):
+    """A dict of arrays; ``shaped``: the function fixes each array's shape."""
+    shaped: bool = True
+
+    def _variants(self, good):
+        k = next(iter(good))
+        v = np.asarray(good[k], dtype=float)
+        nan = v.copy()
+        nan.flat[0] = np.nan
+        yield from [("string", "abc", FAIL), ("list", [1.0], FAIL), ("missing key", {q: w for q, w in good.items() if q != k}, FAIL),
+                    (f"nan in {k!r}", {**good, k: nan}, FAIL), (f"string in {k!r}", {**good, k: "abc"}, FAIL),
+                    (f"extra axis in {k!r}", {**good, k: v[None]}, FAIL if self.shaped else MAY),
+                    ("lists", {q: np.asarray(w).tolist() for q, w in good.items()}, PASS)]
+
+
+@dataclass
+class IntList(Kind):
+    def _variants(self, good):
+        yield from [("empty", [], FAIL), ("zero", [0], FAIL), ("float", [2.5], FAIL), ("string", "abc", FAIL),
+                    ("number", 3, FAIL), ("tuple", tuple(good), PASS)]
+
+
+@dataclass
+class Str(Kind):
+    def _variants(self, good):
+        yield from [("empty", "", FAIL), ("number", 3, FAIL)]
+
+
+@dataclass
+class Custom(Kind):
+    """Listed values only (``with_none``: also None, which must fail unless optional)."""
+    must_fail: tuple = ()
+    must_pass: tuple = ()
+    with_none: bool = True
+
+    def variants(self, good):
+        return super().variants(good) if self.with_none else list(self._variants(good))
+
+    def _variants(self, good):
+        yield from [(repr(v)[:30], v, FAIL) for v in self.must_fail]
+        yield from [(repr(v)[:30], v, PASS) for v in self.must_pass]
+
+
+@dataclass
+class Unchecked(Kind):
+    """An argument the callable does not check, with the reason (result records' data)."""
+    reason: str = ""
+
+    def variants(self, good):
+        return []
+
+
+# --------------------------------------------------------------------------- good data
+def R(*shape, seed=0):
+    return np.random.default_rng(seed + len(shape)).standard_normal(shape)
+
+
+def spd3():
+    return np.diag([1.0, 2.0, 3.0]) + 0.1
+
+
+@functools.lru_cache(maxsize=None)
+def lsa_params(D=4):
+    return gd_step.gd_construction(D - 1, 1, 3, 0.5, W0=R(1, D - 1))
+
+
+def tokens():
+    return gd_step.tokens(R(2, 3, 3), R(2, 3, 1), R(2, 3))
+
+
+TINY_NET = net.NetworkConfig(K=8, L=4, N=2, D=3, n_positions=6, B=1, steps=2, eval_every=1, n_eval=8, batch=4)
+
+
+def net_data():
+    rng = np.random.default_rng(0)
+    classes = tasks.item_label_classes(rng, 8, 4, 3)
+    b = tasks.item_label_sequences(rng, classes, 4, 2, B=1, eps=0.1, p_novel=1.0)
+    return net.embed(b.content, 0, 6), b, net.init_network(0, 9, 4)
+
+
+def two_data():
+    _, b, _ = net_data()
+    return b.content, b, two.init_two_param(0, 3, 4)
+
+
+@functools.lru_cache(maxsize=None)
+def tiny_train():
+    return lt.train_lsa(1, d=2, n_context=3, steps=2, batch=4)
+
+
+TINY_GD = lt.GDReproConfig(steps=2, batch=4, deep_steps=2, depths=(2,), d=2, n_context=3, n_tasks=50,
+                           gaussian_steps=2)
+
+
+@functools.lru_cache(maxsize=None)
+def tiny_repro():
+    return lt.reproduce(TINY_GD)
+
+
+def quadratic(p):
+    return float(0.5 * np.sum(np.asarray(p["a"]) ** 2))
+
+
+# --------------------------------------------------------------------------- the table
+@dataclass
+class Spec:
+    name: str                       # module.attr or module.Class.method
+    call: Callable                  # called with **good()
+    good: Callable[[], dict]
+    kinds: dict = field(default_factory=dict)
+    run_good: bool = True           # False: the good call is a long run (only refusals are tried)
+
+
+A, AB = Arr(), Arr(batch=True)
+POS, NONNEG, REAL, UNIT, PROB = Real(positive=True), Real(nonnegative=True), Real(), Real(unit=True), Real(prob=True)
+SIZE, COUNT = Size(), Size(zero_ok=True)
+
+
+def _lin():
+    x, W, b = R(2, 3, 4), R(5, 4), R(5)
+    return dict(x=x, W=W, b=b)
+
+
+def _attn():
+    return dict(Q=R(2, 3, 4), K=R(2, 5, 4), V=R(2, 5, 2), mask=np.ones((3, 5), bool), scale=0.5)
+
+
+def _self_attn():
+    return dict(X=R(2, 3, 4), params={"W_Q": R(2, 4), "W_K": R(2, 4), "W_V": R(3, 4)}, kind="softmax",
+                mask=nn.attention_mask(3, causal=True), scale=1.0)
+
+
+def _icl():
+    return dict(W_V=R(2, 3), W_K=R(4, 3), X_demo=R(5, 3), X_ctx=R(2, 3), Q=R(3, 4))
+
+
+def _sgd_step(cls):
+    return lambda **kw: cls(0.1).step(**kw)
+
+
+SPECS = [
+    # nn
+    Spec("nn.linear_forward", nn.linear_forward, _lin, dict(x=AB, W=A, b=Arr(optional=True))),
+    Spec("nn.linear_backward", nn.linear_backward,
+         lambda: dict(dy=R(2, 3, 5), cache=nn.linear_forward(**_lin())[1]), dict(dy=A, cache=Cache())),
+    Spec("nn.softmax", nn.softmax, lambda: dict(z=R(2, 3), axis=-1), dict(z=AB, axis=Custom(must_fail=(5, 1.5, "0")))),
+    Spec("nn.softmax_backward", nn.softmax_backward, lambda: dict(dp=R(2, 3), p=nn.softmax(R(2, 3)), axis=-1),
+         dict(dp=A, p=AB, axis=Custom(must_fail=(5, 1.5, "0")))),
+    Spec("nn.logsumexp", nn.logsumexp, lambda: dict(z=R(2, 3), axis=0), dict(z=AB, axis=Custom(must_fail=(5, "0")))),
+    Spec("nn.log_softmax", nn.log_softmax, lambda: dict(z=R(2, 3), axis=1), dict(z=AB, axis=Custom(must_fail=(2, "0")))),
+    Spec("nn.relu_forward", nn.relu_forward, lambda: dict(x=R(2, 3)), dict(x=AB)),
+    Spec("nn.relu_backward", nn.relu_backward, lambda: dict(dy=R(2, 3), cache=nn.relu_forward(R(2, 3))[1]),
+         dict(dy=A, cache=Cache())),
+    Spec("nn.attention_mask", nn.attention_mask,
+         lambda: dict(n_queries=3, n_keys=4, causal=True, exclude_self=False, keys_only_first=2),
+         dict(n_queries=SIZE, n_keys=Size(optional=True), causal=Flag(), exclude_self=Flag(),
+              keys_only_first=Size(optional=True))),
+    Spec("nn.linear_attention_forward", nn.linear_attention_forward, _attn,
+         dict(Q=AB, K=AB, V=AB, mask=Mask(optional=True), scale=REAL)),
+    Spec("nn.linear_attention_backward", nn.linear_attention_backward,
+         lambda: dict(dout=R(2, 3, 2), cache=nn.linear_attention_forward(**_attn())[1]), dict(dout=A, cache=Cache())),
+    Spec("nn.softmax_attention_forward", nn.softmax_attention_forward, _attn,
+         dict(Q=AB, K=AB, V=AB, mask=Mask(optional=True), scale=REAL)),
+    Spec("nn.softmax_attention_backward", nn.softmax_attention_backward,
+         lambda: dict(dout=R(2, 3, 2), cache=nn.softmax_attention_forward(**_attn())[1]), dict(dout=A, cache=Cache())),
+    Spec("nn.self_attention_forward", nn.self_attention_forward, _self_attn,
+         dict(X=AB, params=Params(), kind=Choice(), mask=Mask(optional=True), scale=REAL)),
+    Spec("nn.self_attention_backward", nn.self_attention_backward,
+         lambda: dict(dout=R(2, 3, 3), cache=nn.self_attention_forward(**_self_attn())[1]), dict(dout=A, cache=Cache())),
+    Spec("nn.squared_error_forward", nn.squared_error_forward, lambda: dict(pred=R(4, 2), target=R(4, 2, seed=1)),
+         dict(pred=AB, target=A)),
+    Spec("nn.squared_error_backward", nn.squared_error_backward,
+         lambda: dict(dloss=1.0, cache=nn.squared_error_forward(R(4, 2), R(4, 2, seed=1))[1]), dict(dloss=REAL, cache=Cache())),
+    Spec("nn.cross_entropy_forward", nn.cross_entropy_forward, lambda: dict(logits=R(4, 3), labels=np.array([0, 2, 1, 1])),
+         dict(logits=AB, labels=Labels())),
+    Spec("nn.cross_entropy_backward", nn.cross_entropy_backward,
+         lambda: dict(dloss=1.0, cache=nn.cross_entropy_forward(R(4, 3), np.array([0, 2, 1, 1]))[1]),
+         dict(dloss=REAL, cache=Cache())),
+    # gradcheck
+    Spec("gradcheck.norm", gradcheck.norm, lambda: dict(x=R(3, 2)), dict(x=Arr(batch=True, empty_ok=True))),
+    Spec("gradcheck.rel_error", gradcheck.rel_error, lambda: dict(a=R(3, 2), b=R(3, 2, seed=1), scale=0.5),
+         dict(a=Arr(batch=True, empty_ok=True), b=Arr(batch=True, empty_ok=True), scale=NONNEG)),
+    Spec("gradcheck.numerical_gradient", gradcheck.numerical_gradient,
+         lambda: dict(f=quadratic, params={"a": R(3)}, eps=1e-5), dict(f=Func(), params=Params(shaped=False), eps=POS)),
+    Spec("gradcheck.directional_errors", gradcheck.directional_errors,
+         lambda: dict(f=quadratic, params={"a": R(3)}, grads={"a": R(3)}, n_directions=2, eps=1e-5, rng=0),
+         dict(f=Func(), params=Params(shaped=False), grads=Params(), n_directions=SIZE, eps=POS, rng=Rng())),
+    Spec("gradcheck.check_gradients", gradcheck.check_gradients,
+         lambda: dict(f=quadratic, params={"a": R(3)}, grads={"a": R(3)}, tol=1e-6, eps=1e-5, max_entries=10,
+                      n_directions=2, rng=0),
+         dict(f=Func(), params=Params(shaped=False), grads=Params(), tol=POS, eps=POS, max_entries=SIZE,
+              n_directions=SIZE, rng=Rng())),
+    # optim
+    Spec("optim.SGD", optim.SGD, lambda: dict(lr=0.1, weight_decay=0.01), dict(lr=POS, weight_decay=UNIT)),
+    Spec("optim.Momentum", optim.Momentum, lambda: dict(lr=0.1, beta=0.9), dict(lr=POS, beta=UNIT)),
+    Spec("optim.Adam", optim.Adam, lambda: dict(lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8),
+         dict(lr=POS, beta1=UNIT, beta2=UNIT, eps=POS)),
+    *[Spec(f"optim.{c.__name__}.step", _sgd_step(c), lambda: dict(params={"w": R(3), "b": R(2)}, grads={"w": R(3), "b": R(2)}),
+           dict(params=Params(shaped=False), grads=Params())) for c in (optim.SGD, optim.Momentum, optim.Adam)],
+    Spec("optim.clip_by_global_norm", optim.clip_by_global_norm, lambda: dict(grads={"w": R(3)}, max_norm=0.5),
+         dict(grads=Params(shaped=False), max_norm=POS)),
+    Spec("optim.global_norm", optim.global_norm, lambda: dict(grads={"w": R(3)}), dict(grads=Params(shaped=False))),
+    # tasks
+    Spec("tasks.regression_tasks", tasks.regression_tasks,
+         lambda: dict(rng=0, batch=2, n_context=3, d=3, d_out=1, inputs="gaussian", a=0.5, cov=spd3(), noise=0.1),
+         dict(rng=Rng(), batch=SIZE, n_context=SIZE, d=SIZE, d_out=SIZE, inputs=Choice(), a=POS, cov=SPD(optional=True),
+              noise=NONNEG)),
+    Spec("tasks.uniform_moments", tasks.uniform_moments, lambda: dict(a=0.5), dict(a=POS)),
+    Spec("tasks.ItemLabelClasses", tasks.ItemLabelClasses, lambda: dict(means=R(4, 3), labels=R(2, 3)),
+         dict(means=A, labels=A)),
+    Spec("tasks.item_label_classes", tasks.item_label_classes, lambda: dict(rng=0, K=8, L=4, D=3),
+         dict(rng=Rng(), K=SIZE, L=SIZE, D=SIZE)),
+    Spec("tasks.zipf_probabilities", tasks.zipf_probabilities, lambda: dict(K=5, alpha=1.0), dict(K=SIZE, alpha=NONNEG)),
+    Spec("tasks.check_burstiness", tasks.check_burstiness, lambda: dict(B=2, N=4), dict(B=COUNT, N=SIZE)),
+    Spec("tasks.item_label_sequences", tasks.item_label_sequences,
+         lambda: dict(rng=0, classes=tasks.item_label_classes(0, 8, 4, 3), n_seq=3, N=2, B=1, eps=0.1, alpha=0.5,
+                      p_bursty=0.5, p_novel=0.5, shift_labels=False),
+         dict(rng=Rng(), classes=Obj(), n_seq=SIZE, N=SIZE, B=COUNT, eps=NONNEG, alpha=NONNEG, p_bursty=PROB,
+              p_novel=PROB, shift_labels=Flag())),
+    # dual_form
+    Spec("dual_form.gd_step_linear", dual_form.gd_step_linear,
+         lambda: dict(W0=R(2, 3), X=R(4, 3), targets=R(4, 2), lr=0.1, loss="squared"),
+         dict(W0=A, X=A, targets=A, lr=POS, loss=Choice())),
+    Spec("dual_form.finetuned_output", dual_form.finetuned_output, lambda: dict(W0=R(2, 3), delta_W=R(2, 3, seed=1), Xq=R(4, 3)),
+         dict(W0=A, delta_W=A, Xq=A)),
+    Spec("dual_form.dual_output", dual_form.dual_output, lambda: dict(W0=R(2, 3), E=R(4, 2), X=R(4, 3), Xq=R(5, 3)),
+         dict(W0=A, E=A, X=A, Xq=A)),
+    *[Spec(f"dual_form.{f.__name__}", f, _icl, dict(W_V=A, W_K=A, X_demo=A, X_ctx=A, Q=A))
+      for f in (dual_form.icl_linear_attention, dual_form.icl_split_output, dual_form.softmax_icl_mixture)],
+    Spec("dual_form.icl_split", dual_form.icl_split, lambda: {k: v for k, v in _icl().items() if k != "Q"},
+         dict(W_V=A, W_K=A, X_demo=A, X_ctx=A)),
+    Spec("dual_form.momentum_sgd", dual_form.momentum_sgd,
+         lambda: dict(W0=R(2, 3), X=R(4, 3), targets=np.array([0, 1, 1, 0]), lr=0.1, eta=0.5, loss="cross_entropy"),
+         dict(W0=A, X=A, targets=Labels(), lr=POS, eta=UNIT, loss=Choice())),
+    Spec("dual_form.momentum_weights", dual_form.momentum_weights, lambda: dict(n=4, eta=0.5), dict(n=SIZE, eta=UNIT)),
+    Spec("dual_form.momentum_dual_output", dual_form.momentum_dual_output,
+         lambda: dict(W0=R(2, 3), E=R(4, 2), X=R(4, 3), Xq=R(5, 3), eta=0.5), dict(W0=A, E=A, X=A, Xq=A, eta=UNIT)),
+    Spec("dual_form.momentum_attention", dual_form.momentum_attention,
+         lambda: dict(V=R(4, 2), K=R(4, 3), Q=R(4, 3), eta=0.5), dict(V=AB, K=AB, Q=AB, eta=UNIT)),
+    Spec("dual_form.momentum_gap", dual_form.momentum_gap, lambda: dict(E=R(4, 2), X=R(4, 3), Xq=R(5, 3), eta=0.5),
+         dict(E=A, X=A, Xq=A, eta=UNIT)),
+    *[Spec(f"dual_form.{f.__name__}", f, lambda: dict(rng=0), dict(rng=Rng()))
+      for f in (dual_form.check_icl_split, dual_form.check_softmax_mixture, dual_form.softmax_split_gap,
+                dual_form.momentum_literal_gap)],
+    *[Spec(f"dual_form.{f.__name__}", f, lambda: dict(rng=0, loss="cross_entropy"), dict(rng=Rng(), loss=Choice()))
+      for f in (dual_form.check_dual_form, dual_form.check_momentum_dual)],
+    # gd_step
+    Spec("gd_step.tokens", gd_step.tokens, lambda: dict(X=R(2, 3, 3), Y=R(2, 3, 1), xq=R(2, 3), W0=R(1, 3)),
+         dict(X=A, Y=A, xq=A, W0=Arr(optional=True))),
+    Spec("gd_step.readout", gd_step.readout, lambda: dict(E=tokens(), d=3), dict(E=A, d=SIZE)),
+    Spec("gd_step.lsa_forward", gd_step.lsa_forward,
+         lambda: dict(E=tokens(), params=lsa_params(), n_context=3, include_query=False, query_only=True),
+         dict(E=A, params=Params(), n_context=SIZE, include_query=Flag(), query_only=Flag())),
+    Spec("gd_step.lsa_backward", gd_step.lsa_backward,
+         lambda: dict(dout=R(2, 4, 4), cache=gd_step.lsa_forward(tokens(), lsa_params(), 3)[1]), dict(dout=A, cache=Cache())),
+    Spec("gd_step.layer_params", gd_step.layer_params, lambda: dict(params=lsa_params(), layer=0, shared=True),
+         dict(params=Params(shaped=False), layer=COUNT, shared=Flag())),
+    Spec("gd_step.stack_forward", gd_step.stack_forward,
+         lambda: dict(E=tokens(), params=lsa_params(), n_layers=2, n_context=3, shared=True, query_only=False),
+         dict(E=A, params=Params(), n_layers=SIZE, n_context=SIZE, shared=Flag(), query_only=Flag())),
+    Spec("gd_step.stack_backward", gd_step.stack_backward,
+         lambda: dict(dout=R(2, 4, 4), caches=gd_step.stack_forward(tokens(), lsa_params(), 2, 3, shared=True)[1], shared=True),
+         dict(dout=A, caches=Custom(must_fail=("abc", [], 3)), shared=Flag())),
+    Spec("gd_step.lsa_loss", gd_step.lsa_loss,
+         lambda: dict(params=lsa_params(), E=tokens(), y_query=R(2, 1), n_layers=1, shared=True),
+         dict(params=Params(), E=A, y_query=A, n_layers=SIZE, shared=Flag())),
+    Spec("gd_step.gd_construction", gd_step.gd_construction, lambda: dict(d=3, d_out=1, n_context=3, eta=0.5, W0=R(1, 3)),
+         dict(d=SIZE, d_out=SIZE, n_context=SIZE, eta=REAL, W0=Arr(optional=True))),
+    Spec("gd_step.gdpp_construction", gd_step.gdpp_construction, lambda: dict(d=3, d_out=1, n_context=3, eta=0.5, gamma=0.1),
+         dict(d=SIZE, d_out=SIZE, n_context=SIZE, eta=REAL, gamma=REAL)),
+    Spec("gd_step.gd_predict", gd_step.gd_predict,
+         lambda: dict(X=R(2, 3, 3), Y=R(2, 3, 1), xq=R(2, 3), eta=0.5, steps=2, W0=R(1, 3)),
+         dict(X=A, Y=A, xq=A, steps=SIZE, W0=Arr(optional=True),
+              eta=Custom(must_fail=(np.nan, np.inf, "0.5", True, np.ones(5), np.array([np.nan, 1.0])),
+                         must_pass=(np.array([0.5, 0.3]), [0.5, 0.3], np.float64(0.5))))),
+    Spec("gd_step.gdpp_predict", gd_step.gdpp_predict,
+         lambda: dict(X=R(2, 3, 3), Y=R(2, 3, 1), xq=R(2, 3), etas=np.array([0.5, 0.3]), gammas=np.array([0.1, 0.2]),
+                      return_state=True),
+         dict(X=A, Y=A, xq=A, etas=AB, gammas=AB, return_state=Flag())),
+    Spec("gd_step.optimal_one_step", gd_step.optimal_one_step, lambda: dict(d=3, n_context=4, s2=0.5, m4=0.5),
+         dict(d=SIZE, n_context=SIZE, s2=POS, m4=POS)),
+    Spec("gd_step.zfb_gamma", gd_step.zfb_gamma, lambda: dict(cov=spd3(), n_context=4), dict(cov=SPD(), n_context=SIZE)),
+    Spec("gd_step.monte_carlo_one_step", gd_step.monte_carlo_one_step,
+         lambda: dict(rng=0, d=2, n_context=3, a=0.5, n_tasks=20), dict(rng=Rng(), d=SIZE, n_context=SIZE, a=POS, n_tasks=SIZE)),
+    Spec("gd_step.random_covariance", gd_step.random_covariance, lambda: dict(rng=0, d=3), dict(rng=Rng(), d=SIZE)),
+    Spec("gd_step.check_gd_step", gd_step.check_gd_step, lambda: dict(rng=0, steps=2),
+         dict(rng=Rng(), steps=Size(optional=True))),
+    Spec("gd_step.check_gdpp", gd_step.check_gdpp, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("gd_step.check_optimal_step", gd_step.check_optimal_step, lambda: dict(rng=0, n_tasks=100),
+         dict(rng=Rng(), n_tasks=SIZE)),
+    Spec("gd_step.check_zfb_moment", gd_step.check_zfb_moment, lambda: dict(rng=0, n_samples=100),
+         dict(rng=Rng(), n_samples=SIZE)),
+    # lsa_training
+    Spec("lsa_training.TrainResult", lt.TrainResult,
+         lambda: dict(params=tiny_train().params, losses=np.ones(2), kind="lsa", n_layers=1, shared=False,
+                      task=tiny_train().task, seconds=0.1),
+         dict(params=Custom(must_fail=("abc", {})), kind=Choice(), n_layers=SIZE, shared=Flag(),
+              task=Custom(must_fail=("abc", {}, {**tiny_train().task, "d": 0})),
+              losses=Unchecked(reason="a result: the loss curve the run produced"),
+              seconds=Unchecked(reason="a result: the run's wall time"))),
+    Spec("lsa_training.TrainResult.lsa_params", lambda: tiny_train().lsa_params(), lambda: {}),
+    Spec("lsa_training.model_loss", lt.model_loss,
+         lambda: dict(params={"eta": np.array([0.5]), "gamma": np.array([0.1])}, E=tokens(), y_query=R(2, 1),
+                      kind="gdpp", n_layers=1, shared=False),
+         dict(params=Params(), E=A, y_query=A, kind=Choice(), n_layers=SIZE, shared=Flag())),
+    Spec("lsa_training.init_params", lt.init_params,
+         lambda: dict(rng=0, kind="lsa", n_layers=2, d=2, n_context=3, shared=False, init_scale=0.1, eta0=0.5),
+         dict(rng=Rng(), kind=Choice(), n_layers=SIZE, d=SIZE, n_context=SIZE, shared=Flag(),
+              init_scale=Real(positive=True, optional=True), eta0=Real(optional=True))),
+    Spec("lsa_training.train_lsa", lt.train_lsa,
+         lambda: dict(n_layers=1, kind="lsa", shared=False, d=2, n_context=3, steps=2, batch=4, lr=1e-3, beta2=0.98,
+                      clip=1.0, init_scale=0.01, inputs="uniform", a=0.5, cov=None, rng=0, callback=lambda s, l: None),
+         dict(n_layers=SIZE, kind=Choice(), shared=Flag(), d=SIZE, n_context=SIZE, steps=SIZE, batch=SIZE, lr=POS,
+              beta2=UNIT, clip=Real(positive=True, optional=True), init_scale=Real(positive=True, optional=True),
+              inputs=Choice(), a=POS, cov=Custom(must_fail=("abc", np.eye(2)), must_pass=(None,), with_none=False),
+              rng=Rng(), callback=Func(optional=True))),
+    Spec("lsa_training.lsa_predict", lt.lsa_predict, lambda: dict(params=lsa_params(), E=tokens(), n_layers=1, shared=True),
+         dict(params=Params(), E=A, n_layers=SIZE, shared=Flag())),
+    Spec("lsa_training.product_matrices", lt.product_matrices, lambda: dict(params=lsa_params(), layer=0, shared=True),
+         dict(params=Params(), layer=COUNT, shared=Flag())),
+    Spec("lsa_training.from_products", lt.from_products, lambda: dict(KQ=R(4, 4), PV=R(4, 4, seed=1)), dict(KQ=A, PV=A)),
+    Spec("lsa_training.align_scale", lt.align_scale, lambda: dict(KQ=np.eye(4) + 0.1, PV=R(4, 4), d=3),
+         dict(KQ=A, PV=A, d=SIZE)),
+    Spec("lsa_training.effective_matrix", lt.effective_matrix,
+         lambda: dict(params={k + "0": v for k, v in lsa_params().items()}, d=3, n_context=3),
+         dict(params=Params(), d=SIZE, n_context=SIZE)),
+    Spec("lsa_training.grid_search_eta", lt.grid_search_eta,
+         lambda: dict(task=tiny_train().task, n_layers=1, rng=0, n_tasks=20, grid=np.array([0.5, 1.0, 2.0])),
+         dict(task=Custom(must_fail=("abc", {})), n_layers=SIZE, rng=Rng(), n_tasks=SIZE, grid=Arr(optional=True))),
+    Spec("lsa_training.compare_to_gd", lt.compare_to_gd, lambda: dict(result=tiny_train(), n_tasks=50, rng=1),
+         dict(result=Obj(), n_tasks=SIZE, rng=Rng())),
+    Spec("lsa_training.agreement", lt.agreement, lambda: dict(y1=R(4), s1=R(4, 2), y2=R(4, seed=1), s2=R(4, 2, seed=1)),
+         dict(y1=A, s1=A, y2=A, s2=A)),
+    Spec("lsa_training.GDReproConfig", lt.GDReproConfig,
+         lambda: dict(steps=2, batch=4, lr=1e-3, lr_gd=1e-2, deep_steps=2, deep_init_scale=0.05, depths=(2,), d=2,
+                      n_context=3, n_tasks=50, gaussian_steps=2, seed=0),
+         dict(steps=SIZE, batch=SIZE, lr=POS, lr_gd=POS, deep_steps=SIZE, deep_init_scale=POS,
+              depths=Custom(must_fail=((1,), (0,), "abc", [2])), d=SIZE, n_context=SIZE, n_tasks=SIZE,
+              gaussian_steps=SIZE, seed=COUNT)),
+    Spec("lsa_training.reproduce", lt.reproduce, lambda: dict(config=TINY_GD, executor=None, progress=print),
+         # config=None means the paper's full settings (minutes), so only the refusals are tried here
+         dict(config=Custom(must_fail=("abc", 3, {}), with_none=False), executor=Executor(), progress=Func(optional=True))),
+    Spec("lsa_training.format_report", lt.format_report, lambda: dict(r=tiny_repro()), dict(r=Obj())),
+    # induction_head
+    Spec("induction_head.three_param_forward", induction_head.three_param_forward,
+         lambda: dict(theta=R(2, 3), N=2, L=4), dict(theta=AB, N=SIZE, L=SIZE)),
+    Spec("induction_head.three_param_backward", induction_head.three_param_backward,
+         lambda: dict(dloss=1.0, cache=induction_head.three_param_forward(R(3), 2, 4)[1]), dict(dloss=REAL, cache=Cache())),
+    Spec("induction_head.three_param_loss", induction_head.three_param_loss, lambda: dict(theta=R(3), N=2, L=4),
+         dict(theta=AB, N=SIZE, L=SIZE)),
+    Spec("induction_head.origin_gradient", induction_head.origin_gradient, lambda: dict(N=2, L=4), dict(N=SIZE, L=SIZE)),
+    Spec("induction_head.gradient_descent", induction_head.gradient_descent,
+         lambda: dict(N=2, L=4, lr=0.1, steps=20, theta0=R(3), record_every=5, stop_at_jump=False),
+         dict(N=SIZE, L=SIZE, lr=POS, steps=SIZE, theta0=A, record_every=SIZE, stop_at_jump=Flag())),
+    Spec("induction_head.plateau_table", induction_head.plateau_table, lambda: dict(Ns=[2], Ls=[4], lr=0.1, steps=20),
+         dict(Ns=IntList(), Ls=IntList(), lr=POS, steps=SIZE)),
+    Spec("induction_head.reproduce_landscape", induction_head.reproduce_landscape,
+         lambda: dict(Ns=[2], L_factors=[2], lr=0.1, steps=20, executor=None),
+         dict(Ns=IntList(), L_factors=IntList(), lr=POS, steps=SIZE, executor=Executor())),
+    Spec("induction_head.format_landscape", induction_head.format_landscape,
+         lambda: dict(r=induction_head.reproduce_landscape([2], [2], steps=20)), dict(r=Custom(must_fail=("abc", {})))),
+    Spec("induction_head.symbolic_gradient", induction_head.symbolic_gradient, lambda: {}),
+    Spec("induction_head.check_gradient_vs_sympy", induction_head.check_gradient_vs_sympy, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("induction_head.check_origin_gradient", induction_head.check_origin_gradient, lambda: dict(rng=0), dict(rng=Rng())),
+    # induction_network
+    Spec("induction_network.embed", net.embed, lambda: dict(content=R(2, 5, 3), rng=0, n_positions=6),
+         dict(content=A, rng=Rng(), n_positions=SIZE)),
+    Spec("induction_network.init_classifier", net.init_classifier, lambda: dict(rng=0, d_in=3, h=4, L=2),
+         dict(rng=Rng(), d_in=SIZE, h=SIZE, L=SIZE)),
+    Spec("induction_network.check_classifier", net.check_classifier,
+         lambda: dict(params=net.init_classifier(0, 3, 4, 2), d_in=3), dict(params=Params(), d_in=SIZE)),
+    Spec("induction_network.check_network", net.check_network, lambda: dict(params=net_data()[2], d=9),
+         dict(params=Params(), d=SIZE)),
+    Spec("induction_network.classifier_forward", net.classifier_forward,
+         lambda: dict(u=R(5, 3), params=net.init_classifier(0, 3, 4, 2)), dict(u=A, params=Params())),
+    Spec("induction_network.classifier_backward", net.classifier_backward,
+         lambda: dict(dlogits=R(5, 2), cache=net.classifier_forward(R(5, 3), net.init_classifier(0, 3, 4, 2))[1],
+                      params=net.init_classifier(0, 3, 4, 2)),
+         dict(dlogits=A, cache=Cache(), params=Params())),
+    Spec("induction_network.init_network", net.init_network, lambda: dict(rng=0, d=5, L=2), dict(rng=Rng(), d=SIZE, L=SIZE)),
+    Spec("induction_network.network_forward", net.network_forward, lambda: dict(X=net_data()[0], params=net_data()[2]),
+         dict(X=A, params=Params())),
+    Spec("induction_network.network_backward", net.network_backward,
+         lambda: dict(dlogits=R(4, 4), cache=net.network_forward(net_data()[0], net_data()[2])[1]),
+         dict(dlogits=A, cache=Cache())),
+    Spec("induction_network.cross_entropy_loss", net.cross_entropy_loss,
+         lambda: dict(forward=net.network_forward, backward=net.network_backward, params=net_data()[2], X=net_data()[0],
+                      target=net_data()[1].target),
+         dict(forward=Func(), backward=Func(), params=Params(), X=A, target=Labels())),
+    Spec("induction_network.network_loss", net.network_loss,
+         lambda: dict(params=net_data()[2], X=net_data()[0], target=net_data()[1].target),
+         dict(params=Params(), X=A, target=Labels())),
+    Spec("induction_network.progress_measures", net.progress_measures,
+         lambda: dict(P1=nn.softmax(R(4, 5, 5)), P2=nn.softmax(R(4, 5)), batch=net_data()[1]),
+         dict(P1=A, P2=A, batch=Obj())),
+    Spec("induction_network.attention_measures", net.attention_measures,
+         lambda: dict(X=net_data()[0], params=net_data()[2], batch=net_data()[1]), dict(X=A, params=Params(), batch=Obj())),
+    Spec("induction_network.NetworkConfig", net.NetworkConfig, lambda: {f: getattr(TINY_NET, f) for f in TINY_NET.__dataclass_fields__},
+         dict(K=SIZE, L=SIZE, N=SIZE, D=SIZE, eps=NONNEG, alpha=NONNEG, B=COUNT, p_bursty=PROB, p_novel=PROB,
+              n_positions=SIZE, lr=POS, batch=SIZE, weight_decay=UNIT, steps=SIZE, eval_every=SIZE, n_eval=SIZE,
+              seed=COUNT)),
+    Spec("induction_network.Model", net.Model,
+         lambda: {f: getattr(net.NETWORK, f) for f in net.Model.__dataclass_fields__},
+         dict(name=Str(), init=Func(), inputs=Func(), forward=Func(), loss=Func(), attention=Func())),
+    Spec("induction_network.NetworkRun.jump", lambda curve: net.train_network(TINY_NET).jump(curve),
+         lambda: dict(curve="icl"), dict(curve=Choice())),
+    Spec("induction_network.train_network", net.train_network, lambda: dict(cfg=TINY_NET, progress=print, model=net.NETWORK),
+         dict(cfg=Obj(), progress=Func(optional=True), model=Obj())),
+    Spec("induction_network.sweep", net.sweep,
+         lambda: dict(base=TINY_NET, grid={"B": [0, 1]}, seeds=1, model=two.TWO_PARAM, executor=None, progress=print),
+         dict(base=Obj(), grid=Custom(must_fail=("abc", {}, {"seed": [1]}, {"B": []}, {"B": [3]}, {"K": 5})),
+              seeds=SIZE, model=Obj(), executor=Executor(), progress=Func(optional=True))),
+    Spec("induction_network.format_sweep", net.format_sweep, lambda: dict(rows=net.sweep(TINY_NET, {"B": [1]})),
+         dict(rows=Custom(must_fail=("abc", [], [("B", 1, [])], [("B", 1, [3])])))),
+    Spec("induction_network.reproduce_report", net.reproduce_report,
+         lambda: dict(quick=True, paper=False, seeds=1, executor=None, progress=None),
+         dict(quick=Flag(), paper=Custom(must_fail=(True, "yes")), seeds=SIZE, executor=Executor(),
+              progress=Func(optional=True)), run_good=False),
+    # induction_two_param
+    Spec("induction_two_param.previous_token_weights", two.previous_token_weights, lambda: dict(beta=1.0, T=5),
+         dict(beta=REAL, T=SIZE)),
+    Spec("induction_two_param.init_two_param", two.init_two_param, lambda: dict(rng=0, D=3, L=4, hidden=5),
+         dict(rng=Rng(), D=SIZE, L=SIZE, hidden=Size(optional=True))),
+    Spec("induction_two_param.two_param_forward", two.two_param_forward, lambda: dict(C=two_data()[0], params=two_data()[2]),
+         dict(C=A, params=Params())),
+    Spec("induction_two_param.two_param_backward", two.two_param_backward,
+         lambda: dict(dlogits=R(4, 4), cache=two.two_param_forward(two_data()[0], two_data()[2])[1]),
+         dict(dlogits=A, cache=Cache())),
+    Spec("induction_two_param.two_param_loss", two.two_param_loss,
+         lambda: dict(params=two_data()[2], C=two_data()[0], target=two_data()[1].target),
+         dict(params=Params(), C=A, target=Labels())),
+    Spec("induction_two_param.idealised_probability", two.idealised_probability, lambda: dict(theta=R(3), N=2, L=4),
+         dict(theta=A, N=SIZE, L=SIZE)),
+    Spec("induction_two_param.check_three_from_two", two.check_three_from_two, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("induction_two_param.quick_icl_shortfall", two.quick_icl_shortfall, lambda: dict(rng=0), dict(rng=Rng()),
+         run_good=False),
+    # claims
+    Spec("claims.Claim", claims.Claim,
+         lambda: dict(id="x", paper="p", statement="s", verdict=claims.EXACT, proof="dual_form", check=lambda rng: 0.0,
+                      tol=1e-12, literal_gap=None, paper_says="", gap_floor=1e-6, tol_note="", max_instances=2),
+         dict(id=Str(), paper=Str(), statement=Str(), verdict=Choice(), proof=Str(), check=Func(), tol=POS,
+              literal_gap=Func(optional=True), paper_says=Unchecked(reason="free text"), gap_floor=NONNEG,
+              tol_note=Unchecked(reason="free text"), max_instances=Size(optional=True))),
+    Spec("claims.get", claims.get, lambda: dict(claim_id="dai-icl-split"), dict(claim_id=Custom(must_fail=("nope", 3)))),
+    Spec("claims.proof_modules", claims.proof_modules, lambda: {}),
+    Spec("claims.run_proof", claims.run_proof, lambda: dict(name="dual_form", verbose=False),
+         dict(name=Choice(), verbose=Flag())),
+    Spec("claims.run_check", claims.run_check,
+         lambda: dict(claim=claims.get("dai-icl-split"), seed=0, instances=2, proof_cache={}),
+         dict(claim=Obj(), seed=COUNT, instances=SIZE,
+              proof_cache=Custom(must_fail=("abc", 3), must_pass=(None,), with_none=False))),
+]
+SPEC_BY_NAME = {s.name: s for s in SPECS}
+
+
+# --------------------------------------------------------------------------- the checks
+def _names_arg(arg: str, message: str) -> bool:
+    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(arg)}(?![A-Za-z0-9_])", message) is not None
+
+
+def _outcome(spec: Spec, kwargs: dict):
+    try:
+        with np.errstate(all="ignore"):
+            result = spec.call(**kwargs)
+    except Diverged as err:
+        return "diverged", str(err)
+    except ValueError as err:
+        return "value error", str(err)
+    except Exception as err:                                 # the defect this test is for
+        return "other", f"{type(err).__name__}: {err}"
+    where = first_nonfinite(result)
+    return ("non-finite", where) if where else ("ok", None)
+
+
+def _problems(spec: Spec) -> list[str]:
+    problems = []
+    if spec.run_good:
+        got, detail = _outcome(spec, spec.good())
+        if got != "ok":
+            problems.append(f"the good call gave {got}: {detail}")
+    for arg, kind in spec.kinds.items():
+        for label, value, expect in kind.variants(spec.good()[arg]):
+            if expect != FAIL and not spec.run_good:
+                continue
+            got, detail = _outcome(spec, {**spec.good(), arg: value})
+            if expect == FAIL and not (got == "value error" and _names_arg(arg, detail)):
+                problems.append(f"{arg} = {label}: expected a ValueError naming {arg!r}; got {got}: {detail}")
+            elif expect == MAY and got not in ("ok", "value error", "diverged"):
+                problems.append(f"{arg} = {label}: expected a finite result or a ValueError; got {got}: {detail}")
+            elif expect == PASS and got != "ok":
+                problems.append(f"{arg} = {label}: expected this to work; got {got}: {detail}")
+    return problems
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_bad_input_is_refused_by_name(spec):
+    problems = _problems(spec)
+    assert not problems, f"{spec.name}:\n  " + "\n  ".join(problems)
+
+
+def _public_callables():
+    for m in MODULES:
+        mod = importlib.import_module(f"theory.{m}")
+        assert hasattr(mod, "__all__"), f"theory.{m} has no __all__"
+        defined = {n for n, v in vars(mod).items() if not n.startswith("_") and (inspect.isfunction(v) or inspect.isclass(v))
+                   and v.__module__ == mod.__name__}
+        missing = defined - set(mod.__all__)
+        assert not missing, f"theory.{m} defines public {sorted(missing)} but leaves them out of __all__"
+        for n in mod.__all__:
+            if callable(getattr(mod, n)):
+                yield f"{m}.{n}"
+
+
+def test_every_public_callable_has_a_row():
+    missing = [n for n in _public_callables() if n not in SPEC_BY_NAME and n not in RESULT_RECORDS]
+    assert not missing, f"public callables with no bad-input row: {missing}"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_every_argument_has_a_kind(spec):
+    if spec.name.count(".") == 2:                          # methods: the row lists their arguments
+        return
+    module, name = spec.name.split(".")
+    params = inspect.signature(getattr(importlib.import_module(f"theory.{module}"), name)).parameters
+    assert set(params) == set(spec.kinds), f"{spec.name}: arguments {sorted(params)}, kinds {sorted(spec.kinds)}"
