@@ -93,3 +93,11 @@ def test_bad_input():
         ih.three_param_loss(np.array([np.nan, 0, 0]), 8, 32)
     with pytest.raises(ValueError, match="lr must be > 0"):
         ih.gradient_descent(8, 32, lr=0)
+
+
+def test_gradient_descent_stops_on_divergence_naming_step_and_lr():
+    """lr = 1e200 used to return NaN trajectories and report a jump at step 2."""
+    from theory._validate import Diverged
+    with pytest.raises(Diverged, match=r"diverged at step 2 \(lr = 1e\+200\)") as err:
+        ih.gradient_descent(3, 6, lr=1e200)
+    assert isinstance(err.value, FloatingPointError)

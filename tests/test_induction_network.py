@@ -144,3 +144,19 @@ def test_quick_configuration_shows_the_transition():
     assert r.prev_token[-1] > r.prev_token[0] + 0.3 and r.match_label[-1] > r.match_label[0] + 0.4
     assert r.jump("icl") is not None
     assert r.loss[-50:].mean() < r.loss[:50].mean() - 1.0
+
+
+def test_training_stops_on_divergence_and_configs_refuse_bad_values():
+    from dataclasses import replace
+
+    from theory._validate import Diverged
+    with pytest.raises(Diverged, match=r"at step \d+ \(loss .*learning rate 1e\+08\)"):
+        inet.train_network(replace(inet.QUICK_CONFIG, lr=1e8, steps=50, eval_every=50))
+    for bad, match in ((dict(lr=float("nan")), "lr"), (dict(eval_every=0), "eval_every"), (dict(steps=0), "steps"),
+                       (dict(B=3), "B must be 0 or a positive integer dividing N"), (dict(L=0), "L")):
+        with pytest.raises(ValueError, match=match):
+            replace(inet.QUICK_CONFIG, **bad)
+    with pytest.raises(ValueError, match="seeds"):            # refused at once, not minutes later
+        inet.reproduce_report(seeds=0)
+    with pytest.raises(ValueError, match="quick and paper"):
+        inet.reproduce_report(quick=True, paper=True)

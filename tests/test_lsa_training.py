@@ -122,3 +122,21 @@ def test_full_reproduction():
     assert c.kq_error < 0.1 and c.pv_error < 0.1           # products match up to their scale
     for L, row in r.deep.items():
         assert row["gdpp"] <= row["gd"]
+
+
+def test_training_stops_on_divergence_naming_step_and_lr():
+    from theory._validate import Diverged
+    with pytest.raises(Diverged, match=r"Adam step 1 \(learning rate 0.001\): grads\['\w+'\] is too large"):
+        T.train_lsa(1, d=2, n_context=3, steps=3, batch=8, a=1e40)    # the gradient's square overflows
+    with pytest.raises(Diverged, match=r"the loss is not finite at step 0"):
+        T.train_lsa(1, d=2, n_context=3, steps=3, batch=8, a=1e200)
+
+
+def test_long_runs_refuse_bad_arguments_before_any_work():
+    import time
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="executor"):
+        T.reproduce(executor="pool")
+    with pytest.raises(ValueError, match="depths"):
+        T.GDReproConfig(depths=(1,))
+    assert time.perf_counter() - start < 1.0

@@ -75,3 +75,16 @@ def test_bad_input():
         Momentum(lr=0.1).step({"w": np.ones(2)}, {"w": np.array([np.inf, 0.0])})
     with pytest.raises(ValueError, match="max_norm"):
         clip_by_global_norm({"w": np.ones(2)}, 0.0)
+
+
+def test_optimizers_refuse_nan_and_stop_on_overflow():
+    from theory._validate import Diverged
+    p = {"w": np.ones(3)}
+    with pytest.raises(ValueError, match=r"grads\['w'\] has non-finite"):
+        clip_by_global_norm({"w": np.array([1.0, np.nan, 1.0]), "b": np.ones(2)}, 1.0)
+    for opt in (SGD(0.1), Momentum(0.1), Adam(0.1)):
+        with pytest.raises(ValueError, match=r"params\['w'\] has non-finite"):
+            opt.step({"w": np.array([np.nan, 1.0, 1.0])}, p)
+    with pytest.raises(Diverged, match=r"SGD step 1 \(learning rate 1e\+300\) made params\['w'\] non-finite"):
+        SGD(1e300).step(p, {"w": np.full(3, 1e10)})
+    assert global_norm({"w": np.full(4, 1e200)}) == pytest.approx(2e200)   # no overflow

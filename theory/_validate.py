@@ -27,7 +27,7 @@ import numpy as np
 
 __all__ = ["array", "integer_array", "same_size", "positive_int", "nonnegative_int",
            "finite_scalar", "probability", "choice", "flag", "function", "executor", "as_rng",
-           "params", "spd", "cache", "finite_result", "first_nonfinite", "Diverged", "check_loss"]
+           "params", "spd", "cache", "finite_result", "first_nonfinite", "Diverged", "check_step"]
 
 
 def _got(x) -> str:
@@ -281,9 +281,11 @@ class Diverged(FloatingPointError):
     step and the learning rate.  No trajectory with NaN is returned as a result."""
 
 
-def check_loss(loss: float, step: int, lr: float, what: str = "loss") -> float:
-    """Raise :class:`Diverged` when ``loss`` is not finite at ``step``."""
-    if not math.isfinite(loss):
-        raise Diverged(f"training diverged: the {what} is {loss} at step {step} (learning rate {lr:g}); "
-                       "lower the learning rate")
+def check_step(loss: float, grads: dict, step: int, lr: float) -> float:
+    """Raise :class:`Diverged` when the loss or a gradient of training step ``step`` is
+    not finite (one pass over the gradients: they are the size of the parameters)."""
+    where = "the loss" if not math.isfinite(loss) else first_nonfinite(grads, "grads")
+    if where:
+        raise Diverged(f"training diverged: {where} is not finite at step {step} (loss {loss:.4g}, "
+                       f"learning rate {lr:g}); lower the learning rate or the input scale")
     return loss

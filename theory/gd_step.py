@@ -99,7 +99,12 @@ def lsa_forward(E, params, n_context: int, *, include_query: bool = False,
     include_query, query_only = flag("include_query", include_query), flag("query_only", query_only)
     if N > T or (N == T and not include_query):
         raise ValueError(f"n_context must be < number of tokens {T} (the last is the query); got {N}")
-    p = _check_params(params, D)
+    return _lsa_forward(E, _check_params(params, D), N, include_query, query_only)
+
+
+def _lsa_forward(E, p, N: int, include_query: bool = False, query_only: bool = False):
+    """Unchecked kernel of :func:`lsa_forward` (``p`` holds the four (D, D) weights)."""
+    B, T, D = E.shape
     S = T if include_query else N
     C = np.ascontiguousarray(E[:, :S])                     # (B, S, D) key/value tokens
     G = np.swapaxes(C, 1, 2) @ C                           # (B, D, D)  Σ_i e_i e_i^T
@@ -121,9 +126,14 @@ def lsa_backward(dout, cache):
     dG = dGA A^T, dC = C (dG + dG^T); then dP = dBm W_V^T, dW_V = P^T dBm,
     dW_K = W_Q dA^T, dW_Q = W_K dA.
     """
-    E, R, C, G, GA, H, A, Bm, p = _cache("cache", cache, 9, "lsa_forward")
+    R = _cache("cache", cache, 9, "lsa_forward")[1]
+    return _lsa_backward(array("dout", dout, shape=R.shape), cache)
+
+
+def _lsa_backward(dU, cache):
+    """Unchecked kernel of :func:`lsa_backward`."""
+    E, R, C, G, GA, H, A, Bm, p = cache
     B, T, D = E.shape
-    dU = array("dout", dout, shape=R.shape)
     dU2 = dU.reshape(-1, D)
     dBm = dU2.T @ H.reshape(-1, D)                         # (D, D)
     dH = (dU2 @ Bm).reshape(R.shape)                       # (B, R, D)
@@ -162,12 +172,31 @@ def stack_forward(E, params, n_layers: int, n_context: int, *, shared: bool = Fa
 
     With ``query_only`` the last layer returns only the query token (B, 1, D).
     """
-    n_layers = positive_int("n_layers", n_layers)
-    shared, query_only = flag("shared", shared), flag("query_only", query_only)
+    E, layers, N = _check_stack(E, params, n_layers, n_context, shared)
+    return _stack_forward(E, layers, N, flag("query_only", query_only))
+
+
+def _check_stack(E, params, n_layers, n_context, shared):
+    """Checked tokens, the weights of every layer (a list of dicts) and n_context."""
+    E = array("E", E, ndim=3)
+    n_layers, N = positive_int("n_layers", n_layers), positive_int("n_context", n_context)
+    if N >= E.shape[1]:
+        raise ValueError(f"n_context must be < number of tokens {E.shape[1]} (the last is the query); got {N}")
+    layers = [layer_params(params, layer, shared) for layer in range(n_layers)]
+    D = E.shape[2]
+    return E, [_params("params", p, {k: (D, D) for k in LSA_KEYS}) for p in layers], N
+
+
+def _layers(params, n_layers: int, shared: bool) -> list:
+    """Unchecked: the weights of every layer, from keys ``W_K`` ... or ``W_K0`` ... ."""
+    return [{k: params[k + ("" if shared else str(l))] for k in LSA_KEYS} for l in range(n_layers)]
+
+
+def _stack_forward(E, layers: list, N: int, query_only: bool = False):
+    """Unchecked kernel of :func:`stack_forward`: one dict of weights per layer."""
     caches = []
-    for layer in range(n_layers):
-        E, cache = lsa_forward(E, layer_params(params, layer, shared), n_context,
-                               query_only=query_only and layer == n_layers - 1)
+    for i, p in enumerate(layers):
+        E, cache = _lsa_forward(E, p, N, query_only=query_only and i == len(layers) - 1)
         caches.append(cache)
     return E, caches
 
@@ -178,9 +207,16 @@ def stack_backward(dout, caches, *, shared: bool = False):
     shared = flag("shared", shared)
     if not isinstance(caches, (list, tuple)) or not caches:
         raise ValueError(f"caches must be the non-empty list returned by stack_forward; got {type(caches).__name__}")
+    for i, c in enumerate(caches):
+        _cache(f"caches[{i}]", c, 9, "lsa_forward")
+    return _stack_backward(array("dout", dout, shape=caches[-1][1].shape), caches, shared)
+
+
+def _stack_backward(dout, caches, shared: bool):
+    """Unchecked kernel of :func:`stack_backward`."""
     grads: dict[str, np.ndarray] = {}
     for layer in reversed(range(len(caches))):
-        dout, g = lsa_backward(dout, caches[layer])
+        dout, g = _lsa_backward(dout, caches[layer])
         suffix = "" if shared else str(layer)
         for k, v in g.items():
             grads[k + suffix] = grads[k + suffix] + v if k + suffix in grads else v
@@ -193,14 +229,25 @@ def lsa_loss(params, E, y_query, n_layers: int, *, shared: bool = False):
 
     E: (B, N+1, D) tokens; y_query: (B, d_out).  Returns ``(loss, grads, y_hat)``.
     """
-    E = array("E", E, ndim=3)
-    d = E.shape[2] - array("y_query", y_query, shape=(E.shape[0], None)).shape[1]
-    out, caches = stack_forward(E, params, n_layers, E.shape[1] - 1, shared=shared, query_only=True)
-    y_hat = readout(out, d)                                # (B, d_out)
-    loss, lc = nn.squared_error_forward(y_hat, y_query)
+    shared = flag("shared", shared)
+    E, layers, _ = _check_stack(E, params, n_layers, array("E", E, ndim=3).shape[1] - 1, shared)
+    y_query = array("y_query", y_query, shape=(E.shape[0], None))
+    if y_query.shape[1] >= E.shape[2]:
+        raise ValueError(f"y_query has {y_query.shape[1]} outputs but the tokens are only {E.shape[2]} wide")
+    checked = {k + ("" if shared else str(l)): p[k] for l, p in enumerate(layers) for k in LSA_KEYS}
+    return _lsa_loss(checked, E, y_query, n_layers, shared)
+
+
+def _lsa_loss(params, E, y_query, n_layers: int, shared: bool = False):
+    """Unchecked kernel of :func:`lsa_loss`."""
+    d = E.shape[2] - y_query.shape[1]
+    out, caches = _stack_forward(E, _layers(params, n_layers, shared), E.shape[1] - 1, query_only=True)
+    y_hat = -out[:, -1, d:]                                # (B, d_out) ŷ = -(query's y-slot)
+    r = y_hat - y_query                                    # (B, d_out) residuals
+    loss = 0.5 * float(np.sum(r * r)) / E.shape[0]         # ½ mean ||ŷ - y||²
     dout = np.zeros_like(out)
-    dout[:, -1, d:] = -nn.squared_error_backward(1.0, lc)  # ŷ = -(query's y-slot)
-    _, grads = stack_backward(dout, caches, shared=shared)
+    dout[:, -1, d:] = -r / E.shape[0]                      # ∂L/∂(y-slot) = -∂L/∂ŷ
+    _, grads = _stack_backward(dout, caches, shared)
     return loss, grads, y_hat
 
 

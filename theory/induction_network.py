@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 
 from . import nn
-from ._validate import (array, as_rng, cache as _cache, check_loss, choice, executor as _executor,
+from ._validate import (array, as_rng, cache as _cache, check_step, choice, executor as _executor,
                         finite_result, finite_scalar, flag, function, integer_array, nonnegative_int,
                         params as _params, positive_int, probability)
 from .induction_head import format_landscape, reproduce_landscape
@@ -410,7 +410,7 @@ def train_network(cfg: NetworkConfig, progress=None, model: Model = NETWORK) -> 
         b = item_label_sequences(rng, classes, cfg.batch, cfg.N, B=cfg.B, eps=cfg.eps, alpha=cfg.alpha,
                                  p_bursty=cfg.p_bursty, p_novel=cfg.p_novel)
         loss, grads, _ = model.loss(params, model.inputs(b.content, rng, cfg), b.target)
-        losses[step] = check_loss(loss, step, cfg.lr)
+        losses[step] = check_step(loss, grads, step, cfg.lr)
         params = opt.step(params, grads)
     arr = {k: np.array(v) for k, v in rec.items()}
     return NetworkRun(cfg, arr["steps"], arr["icl"], arr["swapped"], arr["iwl"], arr["prev_token"],

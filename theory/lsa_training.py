@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import (array, as_rng, check_loss, choice, executor as _executor, finite_result, finite_scalar,
+from ._validate import (array, as_rng, check_step, choice, executor as _executor, finite_result, finite_scalar,
                         flag, function, nonnegative_int, params as _params, positive_int, spd)
-from .gd_step import (LSA_KEYS, gd_construction, gd_predict, gdpp_construction, layer_params,
+from .gd_step import (LSA_KEYS, _lsa_loss, gd_construction, gd_predict, gdpp_construction, layer_params,
                       lsa_loss, optimal_one_step, random_covariance, readout, stack_backward,
                       stack_forward, tokens, zfb_gamma)
 from .gradcheck import rel_error
@@ -77,6 +77,7 @@ def _chain_to_eta_gamma(grads, n_layers, d, N, with_gamma):
     return g
 
 
+@finite_result
 def model_loss(params, E, y_query, *, kind: str, n_layers: int, shared: bool = False):
     """Loss and hand-written gradients of an LSA stack ("lsa") or of GD / GD++ with
     learnable (η, γ) per layer ("gd", "gdpp"), on tokens E (B, N+1, d+1)."""
@@ -85,12 +86,19 @@ def model_loss(params, E, y_query, *, kind: str, n_layers: int, shared: bool = F
         return lsa_loss(params, E, y_query, n_layers, shared=shared)
     E = array("E", E, ndim=3)
     n_layers = positive_int("n_layers", n_layers)
-    d, N = E.shape[2] - 1, E.shape[1] - 1
-    if E.shape[2] < 2 or N < 1:
+    if E.shape[2] < 2 or E.shape[1] < 2:
         raise ValueError(f"E must hold N >= 1 context tokens and a query of width d + 1 >= 2; got shape {E.shape}")
+    y_query = array("y_query", y_query, shape=(E.shape[0], 1))
     shapes = {"eta": (n_layers,)} if kind == "gd" else {"eta": (n_layers,), "gamma": (n_layers,)}
-    params = _params("params", params, shapes)
-    loss, grads, y_hat = lsa_loss(_constructed(params, n_layers, d, N), E, y_query, n_layers)
+    return _model_loss(_params("params", params, shapes), E, y_query, kind, n_layers, shared)
+
+
+def _model_loss(params, E, y_query, kind: str, n_layers: int, shared: bool = False):
+    """Unchecked kernel of :func:`model_loss`."""
+    if kind == "lsa":
+        return _lsa_loss(params, E, y_query, n_layers, shared)
+    d, N = E.shape[2] - 1, E.shape[1] - 1
+    loss, grads, y_hat = _lsa_loss(_constructed(params, n_layers, d, N), E, y_query, n_layers)
     return loss, _chain_to_eta_gamma(grads, n_layers, d, N, kind == "gdpp"), y_hat
 
 
@@ -144,8 +152,9 @@ def train_lsa(n_layers: int = 1, *, kind: str = "lsa", shared: bool = False, d: 
     for step in range(steps):
         t = regression_tasks(rng, batch, n_context, d, inputs=inputs, a=a, cov=cov)
         E = tokens(t.X, t.Y, t.xq)
-        loss, grads, _ = model_loss(params, E, t.yq, kind=kind, n_layers=n_layers, shared=shared)
-        losses[step] = check_loss(loss, step, opt.lr)
+        with np.errstate(over="ignore", invalid="ignore"):   # a divergence is reported by check_step
+            loss, grads, _ = _model_loss(params, E, t.yq, kind, n_layers, shared)
+        losses[step] = check_step(loss, grads, step, opt.lr)
         if clip is not None:
             grads = clip_by_global_norm(grads, clip)
         params = opt.step(params, grads)

@@ -133,8 +133,8 @@ class Adam(_Optimizer):
             m = self.beta1 * self._state(self.m, k, p) + (1.0 - self.beta1) * g
             v = self.beta2 * self._state(self.v, k, p) + (1.0 - self.beta2) * g * g
             if not np.isfinite(v).all():
-                raise ValueError(f"grads[{k!r}] is too large for Adam: its square overflows float64 "
-                                 f"(max |g| = {np.abs(g).max():.3g})")
+                raise Diverged(f"Adam step {self.t} (learning rate {self.lr:g}): grads[{k!r}] is too large, "
+                               f"its square overflows float64 (max |g| = {np.abs(g).max():.3g})")
             self.m[k], self.v[k] = m, v
             new[k] = p - self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
         return self._checked(new)
