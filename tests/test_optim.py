@@ -77,6 +77,7 @@ def test_bad_input():
         clip_by_global_norm({"w": np.ones(2)}, 0.0)
 
 
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")    # the overflow is the point
 def test_optimizers_refuse_nan_and_stop_on_overflow():
     from theory._validate import Diverged
     p = {"w": np.ones(3)}
