@@ -37,7 +37,7 @@ def bench_numpy(args, data):
     for i in range(args.warmup + args.steps):
         X, y = data[i % len(data)]
         t0 = time.perf_counter()
-        _, grads, _ = ih.network_loss(params, X, y)
+        _, grads, _ = ih._network_loss(params, X, y)                # the kernel train_network runs
         params = opt.step(params, grads)
         times.append(time.perf_counter() - t0)
     return statistics.median(times[args.warmup:])
@@ -79,7 +79,7 @@ def bench_torch(args, data):
     return statistics.median(times[args.warmup:]), torch.__version__, torch.get_num_threads()
 
 
-def main():
+def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--steps", type=int, default=200)
@@ -91,8 +91,10 @@ def main():
     p.add_argument("--D", type=int, default=63)
     p.add_argument("--positions", type=int, default=65)
     p.add_argument("--torch", action="store_true", help="also time PyTorch autograd (must be installed)")
-    args = p.parse_args()
-    tuned = tune_allocator()
+    p.add_argument("--tune-allocator", action="store_true",
+                   help="raise glibc's malloc thresholds for this process first (as the CLI's reproduce does)")
+    args = p.parse_args(argv)
+    tuned = tune_allocator() if args.tune_allocator else False
     data = batches(args)
     t_np = bench_numpy(args, data)
     print(f"batch={args.batch} N={args.N} width={args.positions + args.D} float64 (allocator tuned: {tuned})")

@@ -1,12 +1,24 @@
-"""Median wall time of one Adam training step of an L-layer LSA stack (von Oswald et al.
-2023): forward, hand-written backward, update; float64; task sampling excluded.
+"""Wall time of one Adam training step of an L-layer LSA stack (von Oswald et al. 2023):
+forward, hand-written backward, update; float64; task sampling excluded.
 
     python benchmarks/bench_lsa.py --layers 1 --batch 2048
     python benchmarks/bench_lsa.py --layers 3 --batch 2048 --torch   # side by side with
                                                                      # PyTorch autograd (if installed)
 
-Both sides run in this process, after the same allocator setting
-(theory._perf.tune_allocator), on the same pre-sampled batches.
+What each side computes (same batches, same weights, same Adam):
+
+- numpy: :func:`theory.gd_step._lsa_loss`, the kernel ``train_lsa`` runs — layers before
+  the last through the context's Gram matrix, the last layer for the query token only
+  in attention order (``a = A e_q``, ``s_i = e_i^T a``, ``h = Σ_i s_i e_i``), no gradient
+  for the input tokens;
+- torch "all tokens": every layer updates every token, projections as written in the paper;
+- torch "query-only": the last layer for the query token only, keys and values projected;
+- torch "same algorithm": the numpy algorithm written in torch (Gram form before the last
+  layer, attention order in the last), so the ratio compares the libraries, not the algebra.
+
+With ``--torch`` the sides run interleaved, in blocks of ``--block`` steps (numpy, then each
+torch line, on the same batches), and the ratio is the median over blocks of the per-block
+time ratio, with its range: a shared machine's slow moments hit both sides alike.
 """
 from __future__ import annotations
 
@@ -16,8 +28,7 @@ import time
 
 import numpy as np
 
-from theory import gd_step
-from theory._perf import tune_allocator
+from theory import gd_step, lsa_training
 from theory.optim import Adam
 from theory.tasks import regression_tasks
 
@@ -31,72 +42,99 @@ def batches(args, n=8):
     return out
 
 
-def bench_numpy(args, data):
-    params = gd_step.init_params(np.random.default_rng(1), "lsa", args.layers, args.d, args.n_context)
+def numpy_stepper(args, data):
+    params = lsa_training.init_params(np.random.default_rng(1), "lsa", args.layers, args.d, args.n_context)
     opt = Adam(lr=1e-3, beta2=0.98)
-    times = []
-    for i in range(args.warmup + args.steps):
-        E, y = data[i % len(data)]
-        t0 = time.perf_counter()
-        _, grads, _ = gd_step.lsa_loss(params, E, y, args.layers)
-        params = opt.step(params, grads)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times[args.warmup:])
+    state = {"params": params, "i": 0}
+
+    def step():
+        E, y = data[state["i"] % len(data)]
+        state["i"] += 1
+        _, grads, _ = gd_step._lsa_loss(state["params"], E, y, args.layers)   # the kernel train_lsa runs
+        state["params"] = opt.step(state["params"], grads)
+    return step
 
 
-def bench_torch(args, data, query_only_last=False):
+def torch_stepper(args, data, mode):
     import torch                                            # optional, for comparison only
     torch.manual_seed(1)
     D, d, N = args.d + 1, args.d, args.n_context
     scale = 0.002 / args.layers
-    params = [torch.nn.Parameter(scale * torch.randn(D, D, dtype=torch.float64))
-              for _ in range(4 * args.layers)]
+    params = [torch.nn.Parameter(scale * torch.randn(D, D, dtype=torch.float64)) for _ in range(4 * args.layers)]
     opt = torch.optim.Adam(params, lr=1e-3, betas=(0.9, 0.98))
     tdata = [(torch.from_numpy(E), torch.from_numpy(y)) for E, y in data]
+    state = {"i": 0}
 
     def loss_fn(E, y):
         for layer in range(args.layers):
             WK, WQ, WV, P = params[4 * layer: 4 * layer + 4]
-            C = E[:, :N]
-            R = E[:, -1:] if query_only_last and layer == args.layers - 1 else E
-            A = (R @ WQ.T) @ (C @ WK.T).transpose(1, 2)
-            E = R + (A @ (C @ WV.T)) @ P.T
+            C, last = E[:, :N], layer == args.layers - 1
+            if mode == "same algorithm":
+                A, Bm = WK.T @ WQ, P @ WV
+                if last:                                    # attention order, query only
+                    q = E[:, -1]
+                    s = (C @ (q @ A.T).unsqueeze(2)).squeeze(2)
+                    h = (s.unsqueeze(1) @ C).squeeze(1)
+                    E = (q + h @ Bm.T).unsqueeze(1)
+                else:                                       # Gram form, every token
+                    G = C.transpose(1, 2) @ C
+                    E = E + (E @ (G @ A).transpose(1, 2)) @ Bm.T
+            else:
+                R = E[:, -1:] if (mode == "query-only" and last) else E
+                scores = (R @ WQ.T) @ (C @ WK.T).transpose(1, 2)
+                E = R + (scores @ (C @ WV.T)) @ P.T
         return 0.5 * ((-E[:, -1, d:] - y) ** 2).sum() / E.shape[0]
 
-    times = []
-    for i in range(args.warmup + args.steps):
-        E, y = tdata[i % len(tdata)]
-        t0 = time.perf_counter()
+    def step():
+        E, y = tdata[state["i"] % len(tdata)]
+        state["i"] += 1
         opt.zero_grad(set_to_none=True)
         loss_fn(E, y).backward()
         opt.step()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times[args.warmup:]), torch.__version__, torch.get_num_threads()
+    return step, torch.__version__, torch.get_num_threads()
 
 
-def main():
+def time_steps(step, n):
+    t0 = time.perf_counter()
+    for _ in range(n):
+        step()
+    return (time.perf_counter() - t0) / n
+
+
+def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--layers", type=int, default=1)
     p.add_argument("--batch", type=int, default=2048)
-    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--steps", type=int, default=300, help="steps per side (default 300)")
+    p.add_argument("--block", type=int, default=20, help="steps per interleaved block (default 20)")
     p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--d", type=int, default=10)
     p.add_argument("--n-context", type=int, default=10)
     p.add_argument("--torch", action="store_true", help="also time PyTorch autograd (must be installed)")
-    args = p.parse_args()
-    tuned = tune_allocator()
+    args = p.parse_args(argv)
     data = batches(args)
-    t_np = bench_numpy(args, data)
-    print(f"layers={args.layers} batch={args.batch} d={args.d} N={args.n_context} float64 "
-          f"(allocator tuned: {tuned})")
-    print(f"numpy (hand-written backward): {1e3 * t_np:8.2f} ms/step (median of {args.steps})")
+    sides = {"numpy": numpy_stepper(args, data)}
     if args.torch:
-        t_th, version, threads = bench_torch(args, data)
-        print(f"torch {version} autograd ({threads} threads): {1e3 * t_th:8.2f} ms/step  "
-              f"-> numpy is {t_th / t_np:.2f}x faster")
-        t_q = bench_torch(args, data, query_only_last=True)[0]
-        print(f"torch, last layer on the query token only:  {1e3 * t_q:8.2f} ms/step  "
-              f"-> numpy is {t_q / t_np:.2f}x faster")
+        for mode in ("all tokens", "query-only", "same algorithm"):
+            step, version, threads = torch_stepper(args, data, mode)
+            sides[f"torch {mode}"] = step
+    for step in sides.values():
+        time_steps(step, args.warmup)
+    blocks = max(1, args.steps // args.block)
+    times = {k: [] for k in sides}
+    for _ in range(blocks):                                 # interleaved: numpy, torch, torch, ...
+        for k, step in sides.items():
+            times[k].append(time_steps(step, min(args.block, args.steps)))
+    print(f"layers={args.layers} batch={args.batch} d={args.d} N={args.n_context} float64, "
+          f"{blocks} interleaved blocks of {min(args.block, args.steps)} steps")
+    t_np = statistics.median(times["numpy"])
+    print(f"numpy (hand-written backward): {1e3 * t_np:8.2f} ms/step (median over blocks)")
+    for k in sides:
+        if k == "numpy":
+            continue
+        ratios = [t / n for t, n in zip(times[k], times["numpy"])]
+        print(f"{k:<21} ({version}, {threads} threads): {1e3 * statistics.median(times[k]):8.2f} ms/step"
+              f"  -> numpy is {statistics.median(ratios):.2f}x faster (blocks {min(ratios):.2f}-{max(ratios):.2f})")
 
 
 if __name__ == "__main__":

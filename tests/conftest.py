@@ -11,6 +11,16 @@ Hypothesis draws sizes and integer seeds; numpy draws the values from
 ``np.random.default_rng(seed)`` (hypothesis' own float arrays are mostly singular).
 """
 import os
+import sys
+
+# Under pytest-xdist (`python -m pytest -n 2`) each worker is a process of its own: one
+# BLAS thread each, so that two workers on two cores do not fight over four threads.
+# This must happen before numpy loads its BLAS, i.e. before the import below.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    if "numpy" in sys.modules:
+        raise RuntimeError("numpy was imported before tests/conftest.py could limit its BLAS threads")
 
 import numpy as np
 from hypothesis import HealthCheck, settings

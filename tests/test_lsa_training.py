@@ -140,3 +140,17 @@ def test_long_runs_refuse_bad_arguments_before_any_work():
     with pytest.raises(ValueError, match="depths"):
         T.GDReproConfig(depths=(1,))
     assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("inputs", ["uniform", "gaussian"])
+def test_training_token_stream_draws_exactly_what_the_sampler_draws(inputs):
+    """train_lsa samples into one reused buffer; the numbers must be the sampler's, so a
+    run does not depend on that optimisation."""
+    from theory.tasks import regression_tasks
+    cov = None if inputs == "uniform" else np.diag([1.0, 2.0, 0.5]) + 0.1
+    stream = T._TokenStream(np.random.default_rng(5), 7, 4, 3, inputs, 0.5, cov)
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        E, yq = stream.draw()
+        t = regression_tasks(rng, 7, 4, 3, inputs=inputs, a=0.5, cov=cov)
+        assert np.array_equal(E, g.tokens(t.X, t.Y, t.xq)) and np.array_equal(yq, t.yq)

@@ -106,6 +106,8 @@ def _lsa_forward(E, p, N: int, include_query: bool = False, query_only: bool = F
     """Unchecked kernel of :func:`lsa_forward` (``p`` holds the four (D, D) weights)."""
     B, T, D = E.shape
     S = T if include_query else N
+    if query_only:
+        return _lsa_query_forward(E, p, S)
     C = np.ascontiguousarray(E[:, :S])                     # (B, S, D) key/value tokens
     G = np.swapaxes(C, 1, 2) @ C                           # (B, D, D)  Σ_i e_i e_i^T
     A = p["W_K"].T @ p["W_Q"]                              # (D, D)     W_K^T W_Q
@@ -114,7 +116,22 @@ def _lsa_forward(E, p, N: int, include_query: bool = False, query_only: bool = F
     R = E[:, -1:] if query_only else E                     # (B, R, D) the tokens updated
     H = R @ np.swapaxes(GA, 1, 2)                          # (B, R, D)  rows (G A e_j)^T
     U = (H.reshape(-1, D) @ Bm.T).reshape(R.shape)         # (B, R, D)  rows (P W_V G A e_j)^T
-    return R + U, (E, R, C, G, GA, H, A, Bm, p)
+    return R + U, ("gram", E, R, C, G, GA, H, A, Bm, p)
+
+
+def _lsa_query_forward(E, p, S: int):
+    """The layer for the query token only, in attention order instead of through G:
+    ``G A e_q = Σ_i e_i (e_i^T A e_q)``, i.e. scores ``s_i = e_i^T a`` with ``a = A e_q``
+    and ``h = Σ_i s_i e_i`` — O(B S D) work instead of the O(B S D²) of forming G."""
+    C = E[:, :S]                                           # (B, S, D) key/value tokens (a view)
+    q = E[:, -1]                                           # (B, D)    e_q
+    A = p["W_K"].T @ p["W_Q"]                              # (D, D)    W_K^T W_Q
+    Bm = p["P"] @ p["W_V"]                                 # (D, D)    P W_V
+    a = q @ A.T                                            # (B, D)    rows (A e_q)^T
+    s = (C @ a[:, :, None])[:, :, 0]                       # (B, S)    s_i = e_i^T A e_q
+    h = (s[:, None, :] @ C)[:, 0]                          # (B, D)    h = Σ_i s_i e_i = G A e_q
+    out = q + h @ Bm.T                                     # (B, D)    e_q + P W_V h
+    return out[:, None], ("query", E, C, q, a, s, h, A, Bm, p)
 
 
 @finite_result
@@ -126,29 +143,53 @@ def lsa_backward(dout, cache):
     dG = dGA A^T, dC = C (dG + dG^T); then dP = dBm W_V^T, dW_V = P^T dBm,
     dW_K = W_Q dA^T, dW_Q = W_K dA.
     """
-    R = _cache("cache", cache, 9, "lsa_forward")[1]
-    return _lsa_backward(array("dout", dout, shape=R.shape), cache)
+    _cache("cache", cache, 10, "lsa_forward", arrays=(1, 2))
+    out_shape = cache[2].shape if cache[0] == "gram" else cache[1].shape[:1] + (1,) + cache[1].shape[2:]
+    return _lsa_backward(array("dout", dout, shape=out_shape), cache)
 
 
-def _lsa_backward(dU, cache):
-    """Unchecked kernel of :func:`lsa_backward`."""
-    E, R, C, G, GA, H, A, Bm, p = cache
+def _lsa_backward(dU, cache, input_grad: bool = True):
+    """Unchecked kernel of :func:`lsa_backward`; without ``input_grad`` dE is None (the
+    first layer of a trained stack: its input tokens are data)."""
+    if cache[0] == "query":
+        return _lsa_query_backward(dU, cache, input_grad)
+    _, E, R, C, G, GA, H, A, Bm, p = cache
     B, T, D = E.shape
     dU2 = dU.reshape(-1, D)
     dBm = dU2.T @ H.reshape(-1, D)                         # (D, D)
     dH = (dU2 @ Bm).reshape(R.shape)                       # (B, R, D)
     dGA = np.swapaxes(dH, 1, 2) @ R                        # (B, D, D)  Σ_j dh_j e_j^T
-    dR = dU + dH @ GA                                      # residual + through the queries
-    if R.shape[1] == T:
-        dE = dR
-    else:                                                  # query_only: other rows get 0
-        dE = np.zeros_like(E)
-        dE[:, -1:] = dR
     dA = G.reshape(B * D, D).T @ dGA.reshape(B * D, D)     # (D, D)     Σ_b G_b dGA_b
-    dG = (dGA.reshape(B * D, D) @ A.T).reshape(B, D, D)    # (B, D, D)
-    dE[:, :C.shape[1]] += C @ (dG + np.swapaxes(dG, 1, 2))  # G = C^T C
-    return dE, {"W_K": p["W_Q"] @ dA.T, "W_Q": p["W_K"] @ dA,
-                "W_V": p["P"].T @ dBm, "P": dBm @ p["W_V"].T}
+    dE = None
+    if input_grad:
+        dE = dU + dH @ GA                                  # residual + through the queries
+        dG = (dGA.reshape(B * D, D) @ A.T).reshape(B, D, D)  # (B, D, D)
+        dE[:, :C.shape[1]] += C @ (dG + np.swapaxes(dG, 1, 2))  # G = C^T C
+    return dE, _weight_grads(p, dA, dBm)
+
+
+def _weight_grads(p, dA, dBm) -> dict:
+    """From dL/dA (A = W_K^T W_Q) and dL/dBm (Bm = P W_V) to the four weights."""
+    return {"W_K": p["W_Q"] @ dA.T, "W_Q": p["W_K"] @ dA, "W_V": p["P"].T @ dBm, "P": dBm @ p["W_V"].T}
+
+
+def _lsa_query_backward(dU, cache, input_grad: bool = True):
+    """Gradients of :func:`_lsa_query_forward`, in the same attention order:
+    du = dout, dBm = Σ_b du h^T, dh = du Bm, ds_i = e_i^T dh, da = Σ_i ds_i e_i,
+    dA = Σ_b da e_q^T; inputs: de_i = s_i dh + ds_i a, de_q = du + A^T da."""
+    _, E, C, q, a, s, h, A, Bm, p = cache
+    du = dU[:, 0]                                          # (B, D)
+    dBm = du.T @ h                                         # (D, D)    Σ_b du_b h_b^T
+    dh = du @ Bm                                           # (B, D)
+    ds = (C @ dh[:, :, None])[:, :, 0]                     # (B, S)    e_i^T dh
+    da = (ds[:, None, :] @ C)[:, 0]                        # (B, D)    Σ_i ds_i e_i
+    dA = da.T @ q                                          # (D, D)    Σ_b da_b e_q^T
+    dE = None
+    if input_grad:
+        dE = np.zeros_like(E)
+        dE[:, :C.shape[1]] = s[:, :, None] * dh[:, None, :] + ds[:, :, None] * a[:, None, :]
+        dE[:, -1] += du + da @ A                           # residual + through a = A e_q
+    return dE, _weight_grads(p, dA, dBm)
 
 
 # --------------------------------------------------------------------------- stacks
@@ -208,15 +249,18 @@ def stack_backward(dout, caches, *, shared: bool = False):
     if not isinstance(caches, (list, tuple)) or not caches:
         raise ValueError(f"caches must be the non-empty list returned by stack_forward; got {type(caches).__name__}")
     for i, c in enumerate(caches):
-        _cache(f"caches[{i}]", c, 9, "lsa_forward")
-    return _stack_backward(array("dout", dout, shape=caches[-1][1].shape), caches, shared)
+        _cache(f"caches[{i}]", c, 10, "lsa_forward", arrays=(1, 2))
+    last = caches[-1]
+    out_shape = last[2].shape if last[0] == "gram" else last[1].shape[:1] + (1,) + last[1].shape[2:]
+    return _stack_backward(array("dout", dout, shape=out_shape), caches, shared)
 
 
-def _stack_backward(dout, caches, shared: bool):
-    """Unchecked kernel of :func:`stack_backward`."""
+def _stack_backward(dout, caches, shared: bool, input_grad: bool = True):
+    """Unchecked kernel of :func:`stack_backward`; without ``input_grad`` the first
+    layer does not form the gradient of its input tokens (returned as None)."""
     grads: dict[str, np.ndarray] = {}
     for layer in reversed(range(len(caches))):
-        dout, g = _lsa_backward(dout, caches[layer])
+        dout, g = _lsa_backward(dout, caches[layer], input_grad or layer > 0)
         suffix = "" if shared else str(layer)
         for k, v in g.items():
             grads[k + suffix] = grads[k + suffix] + v if k + suffix in grads else v
@@ -247,7 +291,7 @@ def _lsa_loss(params, E, y_query, n_layers: int, shared: bool = False):
     loss = 0.5 * float(np.sum(r * r)) / E.shape[0]         # ½ mean ||ŷ - y||²
     dout = np.zeros_like(out)
     dout[:, -1, d:] = -r / E.shape[0]                      # ∂L/∂(y-slot) = -∂L/∂ŷ
-    _, grads = _stack_backward(dout, caches, shared)
+    _, grads = _stack_backward(dout, caches, shared, input_grad=False)   # tokens are data
     return loss, grads, y_hat
 
 

@@ -124,6 +124,43 @@ def init_params(rng, kind: str, n_layers: int, d: int, n_context: int, *, shared
     return p
 
 
+class _TokenStream:
+    """Fresh regression tasks every step, drawn straight into one reused token buffer.
+
+    Draws the same numbers in the same order as :func:`theory.tasks.regression_tasks`
+    followed by :func:`theory.gd_step.tokens` (one output, no noise), so a run is the same
+    either way, but allocates nothing per step: the sampler fills ``x`` in place, and
+    ``E`` (B, N+1, d+1) and ``y`` are overwritten.  (Fresh multi-megabyte arrays every
+    step cost page faults when the allocator hands them back to the system.)
+    """
+
+    def __init__(self, rng, batch: int, n_context: int, d: int, inputs: str, a: float, cov):
+        self.rng, self.N, self.d, self.a = rng, n_context, d, a
+        self.L = None if inputs == "uniform" else np.linalg.cholesky(np.eye(d) if cov is None else cov).T
+        self.x = np.empty((batch, n_context + 1, d))       # inputs x_i and x_q
+        self.z = None if self.L is None else np.empty_like(self.x)
+        self.W = np.empty((batch, 1, d))                   # task weights, w ~ N(0, I)
+        self.y = np.empty((batch, n_context + 1, 1))       # y = W x
+        self.E = np.empty((batch, n_context + 1, d + 1))   # tokens (x_i, y_i), query (x_q, 0)
+
+    def draw(self):
+        """``(E, y_q)``: tokens (B, N+1, d+1) and query targets (B, 1), valid until the next draw."""
+        rng, x, N, d = self.rng, self.x, self.N, self.d
+        if self.L is None:
+            rng.random(out=x)                              # x ~ U(-a, a): -a + 2a u, as rng.uniform
+            x *= 2 * self.a
+            x += -self.a
+        else:
+            rng.standard_normal(out=self.z)                # x = L z, Cov = L L^T
+            np.matmul(self.z, self.L, out=x)
+        rng.standard_normal(out=self.W)
+        np.matmul(x, np.swapaxes(self.W, 1, 2), out=self.y)  # (B, N+1, 1) y = W x
+        self.E[:, :, :d] = x
+        self.E[:, :N, d:] = self.y[:, :N]
+        self.E[:, N, d:] = 0.0                             # the query's y-slot (W0 = 0)
+        return self.E, self.y[:, N]
+
+
 def train_lsa(n_layers: int = 1, *, kind: str = "lsa", shared: bool = False, d: int = 10,
               n_context: int = 10, steps: int = 5000, batch: int = 2048, lr: float = 1e-3,
               beta2: float = 0.98, clip: float | None = None, init_scale: float | None = None,
@@ -148,12 +185,12 @@ def train_lsa(n_layers: int = 1, *, kind: str = "lsa", shared: bool = False, d: 
     params = init_params(rng, kind, n_layers, d, n_context, shared=shared, init_scale=init_scale)
     opt = Adam(lr=lr, beta2=beta2)
     losses = np.empty(steps)
+    stream = _TokenStream(rng, batch, n_context, d, inputs, a, cov)
     start = time.perf_counter()
     for step in range(steps):
-        t = regression_tasks(rng, batch, n_context, d, inputs=inputs, a=a, cov=cov)
-        E = tokens(t.X, t.Y, t.xq)
+        E, yq = stream.draw()
         with np.errstate(over="ignore", invalid="ignore"):   # a divergence is reported by check_step
-            loss, grads, _ = _model_loss(params, E, t.yq, kind, n_layers, shared)
+            loss, grads, _ = _model_loss(params, E, yq, kind, n_layers, shared)
         losses[step] = check_step(loss, grads, step, opt.lr)
         if clip is not None:
             grads = clip_by_global_norm(grads, clip)

@@ -1,0 +1,37 @@
+"""Every benchmark runs: its main path with tiny sizes and few steps, so a renamed
+function breaks CI rather than a user.  The torch side runs only where torch is
+installed (it is not a dependency)."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = sorted((Path(__file__).resolve().parents[1] / "benchmarks").glob("bench_*.py"))
+TINY = {"bench_lsa": ["--batch", "8", "--steps", "4", "--block", "2", "--warmup", "1", "--layers", "2", "--d", "3",
+                      "--n-context", "4"],
+        "bench_induction": ["--batch", "4", "--steps", "2", "--warmup", "1", "--K", "8", "--L", "4", "--N", "2",
+                            "--B", "1", "--D", "3", "--positions", "6"]}
+
+
+def _load(path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_benchmark_has_tiny_settings():
+    assert {p.stem for p in BENCHMARKS} == set(TINY)
+
+
+@pytest.mark.parametrize("path", BENCHMARKS, ids=lambda p: p.stem)
+def test_benchmark_runs(path, capsys):
+    _load(path).main(TINY[path.stem])
+    assert "ms/step" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("path", BENCHMARKS, ids=lambda p: p.stem)
+def test_benchmark_runs_beside_torch(path, capsys):
+    pytest.importorskip("torch")
+    _load(path).main(TINY[path.stem] + ["--torch"])
+    assert "torch" in capsys.readouterr().out
