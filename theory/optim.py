@@ -86,7 +86,8 @@ class SGD(_Optimizer):
     def step(self, params: Mapping, grads: Mapping) -> dict:
         pairs = _pairs(params, grads)
         self.t += 1
-        return self._checked({k: (1.0 - self.weight_decay) * p - self.lr * g for k, p, g in pairs})
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by _checked
+            return self._checked({k: (1.0 - self.weight_decay) * p - self.lr * g for k, p, g in pairs})
 
 
 class Momentum(_Optimizer):
@@ -131,7 +132,8 @@ class Adam(_Optimizer):
         new = {}
         for k, p, g in pairs:
             m = self.beta1 * self._state(self.m, k, p) + (1.0 - self.beta1) * g
-            v = self.beta2 * self._state(self.v, k, p) + (1.0 - self.beta2) * g * g
+            with np.errstate(over="ignore"):                # an overflow is reported just below
+                v = self.beta2 * self._state(self.v, k, p) + (1.0 - self.beta2) * g * g
             if not np.isfinite(v).all():
                 raise Diverged(f"Adam step {self.t} (learning rate {self.lr:g}): grads[{k!r}] is too large, "
                                f"its square overflows float64 (max |g| = {np.abs(g).max():.3g})")
