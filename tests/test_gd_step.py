@@ -240,3 +240,21 @@ def test_bad_input():
         g.optimal_one_step(4, 3, 0.0, 1.0)
     with pytest.raises(ValueError, match="cov must be square"):
         g.zfb_gamma(np.ones((2, 3)), 3)
+
+
+@pytest.mark.parametrize("L,shared", [(1, False), (2, False), (3, True)])
+def test_reused_buffers_give_the_same_loss_and_gradients(L, shared):
+    """Training reuses one workspace per layer from step to step; over consecutive steps
+    with different tokens it must give exactly what fresh arrays give."""
+    rng = rng_from(L)
+    D, N = 4, 5
+    names = [""] if shared else [str(l) for l in range(L)]
+    params = {k + s: rng.standard_normal((D, D)) / D for s in names for k in g.LSA_KEYS}
+    ws = [{} for _ in range(L)]
+    for _ in range(3):
+        E, y = rng.standard_normal((6, N + 1, D)), rng.standard_normal((6, 1))
+        fresh = g._lsa_loss(params, E, y, L, shared)
+        reused = g._lsa_loss(params, E, y, L, shared, ws)
+        assert fresh[0] == reused[0] and np.array_equal(fresh[2], reused[2])
+        assert all(np.array_equal(fresh[1][k], reused[1][k]) for k in params)
+    assert all(ws)                                          # the buffers were used

@@ -102,24 +102,38 @@ def lsa_forward(E, params, n_context: int, *, include_query: bool = False,
     return _lsa_forward(E, _check_params(params, D), N, include_query, query_only)
 
 
-def _lsa_forward(E, p, N: int, include_query: bool = False, query_only: bool = False):
-    """Unchecked kernel of :func:`lsa_forward` (``p`` holds the four (D, D) weights)."""
+def _buffer(ws: dict | None, key: str, shape: tuple) -> np.ndarray:
+    """An array to write a result into: a fresh one, or, given a workspace ``ws`` (a dict
+    kept by a training loop, one per layer), the one it held for ``key`` at the previous
+    step.  Reusing the same memory every step saves the page faults of handing
+    multi-megabyte blocks back to the system and back again (2x the step time here)."""
+    if ws is None:
+        return np.empty(shape)
+    b = ws.get(key)
+    if b is None or b.shape != shape:
+        b = ws[key] = np.empty(shape)
+    return b
+
+
+def _lsa_forward(E, p, N: int, include_query: bool = False, query_only: bool = False, ws=None):
+    """Unchecked kernel of :func:`lsa_forward` (``p`` holds the four (D, D) weights;
+    ``ws``: see :func:`_buffer`)."""
     B, T, D = E.shape
     S = T if include_query else N
     if query_only:
-        return _lsa_query_forward(E, p, S)
-    C = np.ascontiguousarray(E[:, :S])                     # (B, S, D) key/value tokens
-    G = np.swapaxes(C, 1, 2) @ C                           # (B, D, D)  Σ_i e_i e_i^T
+        return _lsa_query_forward(E, p, S, ws)
+    C = _buffer(ws, "C", (B, S, D))
+    np.copyto(C, E[:, :S])                                 # (B, S, D) key/value tokens
+    G = np.matmul(np.swapaxes(C, 1, 2), C, out=_buffer(ws, "G", (B, D, D)))   # Σ_i e_i e_i^T
     A = p["W_K"].T @ p["W_Q"]                              # (D, D)     W_K^T W_Q
     Bm = p["P"] @ p["W_V"]                                 # (D, D)     P W_V
-    GA = (G.reshape(B * D, D) @ A).reshape(B, D, D)        # (B, D, D)  G A
-    R = E[:, -1:] if query_only else E                     # (B, R, D) the tokens updated
-    H = R @ np.swapaxes(GA, 1, 2)                          # (B, R, D)  rows (G A e_j)^T
-    U = (H.reshape(-1, D) @ Bm.T).reshape(R.shape)         # (B, R, D)  rows (P W_V G A e_j)^T
-    return R + U, ("gram", E, R, C, G, GA, H, A, Bm, p)
+    GA = np.matmul(G.reshape(B * D, D), A, out=_buffer(ws, "GA", (B * D, D))).reshape(B, D, D)  # G A
+    H = np.matmul(E, np.swapaxes(GA, 1, 2), out=_buffer(ws, "H", E.shape))   # (B, T, D) rows (G A e_j)^T
+    U = np.matmul(H.reshape(-1, D), Bm.T, out=_buffer(ws, "U", (B * T, D))).reshape(E.shape)  # P W_V G A e_j
+    return np.add(E, U, out=_buffer(ws, "out", E.shape)), ("gram", E, E, C, G, GA, H, A, Bm, p, ws)
 
 
-def _lsa_query_forward(E, p, S: int):
+def _lsa_query_forward(E, p, S: int, ws=None):
     """The layer for the query token only, in attention order instead of through G:
     ``G A e_q = Σ_i e_i (e_i^T A e_q)``, i.e. scores ``s_i = e_i^T a`` with ``a = A e_q``
     and ``h = Σ_i s_i e_i`` — O(B S D) work instead of the O(B S D²) of forming G."""
@@ -127,11 +141,13 @@ def _lsa_query_forward(E, p, S: int):
     q = E[:, -1]                                           # (B, D)    e_q
     A = p["W_K"].T @ p["W_Q"]                              # (D, D)    W_K^T W_Q
     Bm = p["P"] @ p["W_V"]                                 # (D, D)    P W_V
-    a = q @ A.T                                            # (B, D)    rows (A e_q)^T
-    s = (C @ a[:, :, None])[:, :, 0]                       # (B, S)    s_i = e_i^T A e_q
-    h = (s[:, None, :] @ C)[:, 0]                          # (B, D)    h = Σ_i s_i e_i = G A e_q
-    out = q + h @ Bm.T                                     # (B, D)    e_q + P W_V h
-    return out[:, None], ("query", E, C, q, a, s, h, A, Bm, p)
+    B, D = q.shape
+    a = np.matmul(q, A.T, out=_buffer(ws, "a", (B, D)))    # (B, D)    rows (A e_q)^T
+    s = np.matmul(C, a[:, :, None], out=_buffer(ws, "s", (B, S, 1)))[:, :, 0]   # (B, S)  e_i^T A e_q
+    h = np.matmul(s[:, None, :], C, out=_buffer(ws, "h", (B, 1, D)))[:, 0]     # (B, D)  Σ_i s_i e_i
+    out = np.matmul(h, Bm.T, out=_buffer(ws, "out", (B, D)))
+    out += q                                               # (B, D)    e_q + P W_V h
+    return out[:, None], ("query", E, C, q, a, s, h, A, Bm, p, ws)
 
 
 @finite_result
@@ -143,7 +159,7 @@ def lsa_backward(dout, cache):
     dG = dGA A^T, dC = C (dG + dG^T); then dP = dBm W_V^T, dW_V = P^T dBm,
     dW_K = W_Q dA^T, dW_Q = W_K dA.
     """
-    _cache("cache", cache, 10, "lsa_forward", arrays=(1, 2))
+    _cache("cache", cache, 11, "lsa_forward", arrays=(1, 2))
     out_shape = cache[2].shape if cache[0] == "gram" else cache[1].shape[:1] + (1,) + cache[1].shape[2:]
     return _lsa_backward(array("dout", dout, shape=out_shape), cache)
 
@@ -153,18 +169,20 @@ def _lsa_backward(dU, cache, input_grad: bool = True):
     first layer of a trained stack: its input tokens are data)."""
     if cache[0] == "query":
         return _lsa_query_backward(dU, cache, input_grad)
-    _, E, R, C, G, GA, H, A, Bm, p = cache
+    _, E, R, C, G, GA, H, A, Bm, p, ws = cache
     B, T, D = E.shape
     dU2 = dU.reshape(-1, D)
     dBm = dU2.T @ H.reshape(-1, D)                         # (D, D)
-    dH = (dU2 @ Bm).reshape(R.shape)                       # (B, R, D)
-    dGA = np.swapaxes(dH, 1, 2) @ R                        # (B, D, D)  Σ_j dh_j e_j^T
+    dH = np.matmul(dU2, Bm, out=_buffer(ws, "dH", (B * T, D))).reshape(R.shape)   # (B, T, D)
+    dGA = np.matmul(np.swapaxes(dH, 1, 2), R, out=_buffer(ws, "dGA", (B, D, D)))  # Σ_j dh_j e_j^T
     dA = G.reshape(B * D, D).T @ dGA.reshape(B * D, D)     # (D, D)     Σ_b G_b dGA_b
     dE = None
     if input_grad:
-        dE = dU + dH @ GA                                  # residual + through the queries
-        dG = (dGA.reshape(B * D, D) @ A.T).reshape(B, D, D)  # (B, D, D)
-        dE[:, :C.shape[1]] += C @ (dG + np.swapaxes(dG, 1, 2))  # G = C^T C
+        dE = np.matmul(dH, GA, out=_buffer(ws, "dE", R.shape))
+        dE += dU                                           # residual + through the queries
+        dG = np.matmul(dGA.reshape(B * D, D), A.T, out=_buffer(ws, "dG", (B * D, D))).reshape(B, D, D)
+        sym = np.add(dG, np.swapaxes(dG, 1, 2), out=_buffer(ws, "dGs", (B, D, D)))
+        dE[:, :C.shape[1]] += np.matmul(C, sym, out=_buffer(ws, "dC", C.shape))   # G = C^T C
     return dE, _weight_grads(p, dA, dBm)
 
 
@@ -177,17 +195,20 @@ def _lsa_query_backward(dU, cache, input_grad: bool = True):
     """Gradients of :func:`_lsa_query_forward`, in the same attention order:
     du = dout, dBm = Σ_b du h^T, dh = du Bm, ds_i = e_i^T dh, da = Σ_i ds_i e_i,
     dA = Σ_b da e_q^T; inputs: de_i = s_i dh + ds_i a, de_q = du + A^T da."""
-    _, E, C, q, a, s, h, A, Bm, p = cache
+    _, E, C, q, a, s, h, A, Bm, p, ws = cache
     du = dU[:, 0]                                          # (B, D)
+    B, S, D = C.shape
     dBm = du.T @ h                                         # (D, D)    Σ_b du_b h_b^T
-    dh = du @ Bm                                           # (B, D)
-    ds = (C @ dh[:, :, None])[:, :, 0]                     # (B, S)    e_i^T dh
-    da = (ds[:, None, :] @ C)[:, 0]                        # (B, D)    Σ_i ds_i e_i
+    dh = np.matmul(du, Bm, out=_buffer(ws, "dh", (B, D)))  # (B, D)
+    ds = np.matmul(C, dh[:, :, None], out=_buffer(ws, "ds", (B, S, 1)))[:, :, 0]  # (B, S) e_i^T dh
+    da = np.matmul(ds[:, None, :], C, out=_buffer(ws, "da", (B, 1, D)))[:, 0]     # (B, D) Σ_i ds_i e_i
     dA = da.T @ q                                          # (D, D)    Σ_b da_b e_q^T
     dE = None
     if input_grad:
-        dE = np.zeros_like(E)
-        dE[:, :C.shape[1]] = s[:, :, None] * dh[:, None, :] + ds[:, :, None] * a[:, None, :]
+        dE = _buffer(ws, "dE", E.shape)
+        dE[:, S:] = 0.0
+        np.multiply(s[:, :, None], dh[:, None, :], out=dE[:, :S])
+        dE[:, :S] += np.multiply(ds[:, :, None], a[:, None, :], out=_buffer(ws, "dEa", (B, S, D)))
         dE[:, -1] += du + da @ A                           # residual + through a = A e_q
     return dE, _weight_grads(p, dA, dBm)
 
@@ -233,11 +254,13 @@ def _layers(params, n_layers: int, shared: bool) -> list:
     return [{k: params[k + ("" if shared else str(l))] for k in LSA_KEYS} for l in range(n_layers)]
 
 
-def _stack_forward(E, layers: list, N: int, query_only: bool = False):
-    """Unchecked kernel of :func:`stack_forward`: one dict of weights per layer."""
+def _stack_forward(E, layers: list, N: int, query_only: bool = False, ws: list | None = None):
+    """Unchecked kernel of :func:`stack_forward`: one dict of weights per layer
+    (``ws``: one workspace dict per layer, see :func:`_buffer`)."""
     caches = []
     for i, p in enumerate(layers):
-        E, cache = _lsa_forward(E, p, N, query_only=query_only and i == len(layers) - 1)
+        E, cache = _lsa_forward(E, p, N, query_only=query_only and i == len(layers) - 1,
+                                ws=None if ws is None else ws[i])
         caches.append(cache)
     return E, caches
 
@@ -249,7 +272,7 @@ def stack_backward(dout, caches, *, shared: bool = False):
     if not isinstance(caches, (list, tuple)) or not caches:
         raise ValueError(f"caches must be the non-empty list returned by stack_forward; got {type(caches).__name__}")
     for i, c in enumerate(caches):
-        _cache(f"caches[{i}]", c, 10, "lsa_forward", arrays=(1, 2))
+        _cache(f"caches[{i}]", c, 11, "lsa_forward", arrays=(1, 2))
     last = caches[-1]
     out_shape = last[2].shape if last[0] == "gram" else last[1].shape[:1] + (1,) + last[1].shape[2:]
     return _stack_backward(array("dout", dout, shape=out_shape), caches, shared)
@@ -282,10 +305,11 @@ def lsa_loss(params, E, y_query, n_layers: int, *, shared: bool = False):
     return _lsa_loss(checked, E, y_query, n_layers, shared)
 
 
-def _lsa_loss(params, E, y_query, n_layers: int, shared: bool = False):
-    """Unchecked kernel of :func:`lsa_loss`."""
+def _lsa_loss(params, E, y_query, n_layers: int, shared: bool = False, ws: list | None = None):
+    """Unchecked kernel of :func:`lsa_loss` (``ws``: one workspace dict per layer, kept by
+    a training loop from step to step, see :func:`_buffer`)."""
     d = E.shape[2] - y_query.shape[1]
-    out, caches = _stack_forward(E, _layers(params, n_layers, shared), E.shape[1] - 1, query_only=True)
+    out, caches = _stack_forward(E, _layers(params, n_layers, shared), E.shape[1] - 1, query_only=True, ws=ws)
     y_hat = -out[:, -1, d:]                                # (B, d_out) ŷ = -(query's y-slot)
     r = y_hat - y_query                                    # (B, d_out) residuals
     loss = 0.5 * float(np.sum(r * r)) / E.shape[0]         # ½ mean ||ŷ - y||²

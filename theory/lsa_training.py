@@ -93,12 +93,13 @@ def model_loss(params, E, y_query, *, kind: str, n_layers: int, shared: bool = F
     return _model_loss(_params("params", params, shapes), E, y_query, kind, n_layers, shared)
 
 
-def _model_loss(params, E, y_query, kind: str, n_layers: int, shared: bool = False):
-    """Unchecked kernel of :func:`model_loss`."""
+def _model_loss(params, E, y_query, kind: str, n_layers: int, shared: bool = False, ws: list | None = None):
+    """Unchecked kernel of :func:`model_loss` (``ws``: per-layer workspaces, see
+    :func:`theory.gd_step._buffer`)."""
     if kind == "lsa":
-        return _lsa_loss(params, E, y_query, n_layers, shared)
+        return _lsa_loss(params, E, y_query, n_layers, shared, ws)
     d, N = E.shape[2] - 1, E.shape[1] - 1
-    loss, grads, y_hat = _lsa_loss(_constructed(params, n_layers, d, N), E, y_query, n_layers)
+    loss, grads, y_hat = _lsa_loss(_constructed(params, n_layers, d, N), E, y_query, n_layers, ws=ws)
     return loss, _chain_to_eta_gamma(grads, n_layers, d, N, kind == "gdpp"), y_hat
 
 
@@ -186,11 +187,12 @@ def train_lsa(n_layers: int = 1, *, kind: str = "lsa", shared: bool = False, d: 
     opt = Adam(lr=lr, beta2=beta2)
     losses = np.empty(steps)
     stream = _TokenStream(rng, batch, n_context, d, inputs, a, cov)
+    ws = [{} for _ in range(n_layers)]                     # reused buffers, one dict per layer
     start = time.perf_counter()
     for step in range(steps):
         E, yq = stream.draw()
         with np.errstate(over="ignore", invalid="ignore"):   # a divergence is reported by check_step
-            loss, grads, _ = _model_loss(params, E, yq, kind, n_layers, shared)
+            loss, grads, _ = _model_loss(params, E, yq, kind, n_layers, shared, ws)
         losses[step] = check_step(loss, grads, step, opt.lr)
         if clip is not None:
             grads = clip_by_global_norm(grads, clip)
