@@ -23,7 +23,7 @@ import functools
 import importlib
 import inspect
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -555,9 +555,9 @@ SPECS = [
          dict(content=A, rng=Rng(), n_positions=SIZE)),
     Spec("induction_network.init_classifier", net.init_classifier, lambda: dict(rng=0, d_in=3, h=4, L=2),
          dict(rng=Rng(), d_in=SIZE, h=SIZE, L=SIZE)),
-    Spec("induction_network.check_classifier", net.check_classifier,
+    Spec("induction_network.classifier_weights", net.classifier_weights,
          lambda: dict(params=net.init_classifier(0, 3, 4, 2), d_in=3), dict(params=Params(), d_in=SIZE)),
-    Spec("induction_network.check_network", net.check_network, lambda: dict(params=net_data()[2], d=9),
+    Spec("induction_network.network_weights", net.network_weights, lambda: dict(params=net_data()[2], d=9),
          dict(params=Params(), d=SIZE)),
     Spec("induction_network.classifier_forward", net.classifier_forward,
          lambda: dict(u=R(5, 3), params=net.init_classifier(0, 3, 4, 2)), dict(u=A, params=Params())),

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import nn
 from .gradcheck import norm, rel_error
 from ._validate import (array, as_rng, cache as _cache, finite_result, finite_scalar, flag, nonnegative_int,
-                        params as _params, positive_int, same_size, spd)
+                        params as _params, positive_int, spd)
 
 __all__ = [
     "LSA_KEYS", "tokens", "readout", "lsa_forward", "lsa_backward",

@@ -18,7 +18,7 @@ from .induction_head import format_landscape, reproduce_landscape
 from .optim import SGD
 from .tasks import ItemLabelBatch, check_burstiness, item_label_classes, item_label_sequences
 
-__all__ = ["embed", "init_classifier", "check_classifier", "check_network", "classifier_forward", "classifier_backward", "init_network",
+__all__ = ["embed", "init_classifier", "classifier_weights", "network_weights", "classifier_forward", "classifier_backward", "init_network",
            "network_forward", "network_backward", "cross_entropy_loss", "network_loss",
            "progress_measures", "attention_measures", "NetworkConfig", "Model", "NETWORK", "NetworkRun",
            "train_network", "sweep", "format_sweep", "MINUTES_CONFIG", "QUICK_CONFIG", "SWEEP_GRID",
@@ -62,7 +62,7 @@ def init_classifier(rng, d_in: int, h: int, L: int) -> dict:
     return p
 
 
-def check_classifier(params, d_in: int) -> dict:
+def classifier_weights(params, d_in: int) -> dict:
     """The classifier's weights, checked: W1 (h, d_in), W2, W3 (h, h), b1-b3 (1,), R (L, h)."""
     d_in = positive_int("d_in", d_in)
     h = _params("params", params, {"W1": (None, d_in)})["W1"].shape[0]
@@ -74,7 +74,7 @@ def check_classifier(params, d_in: int) -> dict:
 def classifier_forward(u, params):
     """``u_l = relu(W_l u_{l-1} + b_l)``, l = 1..3, ``u_0 = u`` (S, d_in); ``logits = R u_3``.  (S, L)."""
     u = array("u", u, ndim=2)
-    return _classifier_forward(u, check_classifier(params, u.shape[1]))
+    return _classifier_forward(u, classifier_weights(params, u.shape[1]))
 
 
 def _classifier_forward(u, params):
@@ -93,7 +93,7 @@ def classifier_backward(dlogits, cache, params):
     mlp, u = _cache("cache", cache, 2, "classifier_forward", arrays=(1,))
     if not (isinstance(mlp, list) and len(mlp) == len(NET_MLP)):
         raise ValueError(f"cache must be the cache returned by classifier_forward; got {len(mlp)!r:.40} layers")
-    p = check_classifier(params, mlp[0][0].shape[1])
+    p = classifier_weights(params, mlp[0][0].shape[1])
     dlogits = array("dlogits", dlogits, shape=(u.shape[0], p["R"].shape[0]))
     return _classifier_backward(dlogits, cache, p)
 
@@ -122,11 +122,11 @@ def init_network(rng, d: int, L: int) -> dict:
     return p
 
 
-def check_network(params, d: int) -> dict:
+def network_weights(params, d: int) -> dict:
     """The network's weights, checked: six (d, d) attention matrices and the classifier."""
     d = positive_int("d", d)
     p = _params("params", params, {k: (d, d) for k in NET_ATTN})
-    p.update(check_classifier(params, d))
+    p.update(classifier_weights(params, d))
     return p
 
 
@@ -140,7 +140,7 @@ def network_forward(X, params):
     logits = classifier(z)   (:func:`classifier_forward`)
     """
     X = array("X", X, ndim=3)
-    return _network_forward(X, check_network(params, X.shape[2]))
+    return _network_forward(X, network_weights(params, X.shape[2]))
 
 
 def _network_forward(X, params):

@@ -36,7 +36,7 @@ from . import nn
 from ._validate import array, as_rng, cache as _cache, finite_result, finite_scalar, params as _params, positive_int
 from .induction_head import _sizes
 from .induction_network import (Model, NetworkConfig, _classifier_backward, _classifier_forward,
-                                _cross_entropy_loss, check_classifier, cross_entropy_loss, init_classifier,
+                                _cross_entropy_loss, classifier_weights, cross_entropy_loss, init_classifier,
                                 train_network)
 
 __all__ = ["previous_token_weights", "init_two_param", "two_param_forward", "two_param_backward",
@@ -80,7 +80,7 @@ def two_param_forward(C, params):
     """
     C = array("C", C, ndim=3)
     p = _params("params", params, {"beta": (1,), "alpha": (1,)})
-    p.update(check_classifier(params, 2 * C.shape[2]))
+    p.update(classifier_weights(params, 2 * C.shape[2]))
     return _two_param_forward(C, p)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validate import (array, as_rng, check_step, choice, executor as _executor, finite_result, finite_scalar,
-                        flag, function, nonnegative_int, params as _params, positive_int, spd)
+                        flag, function, nonnegative_int, params as _params, positive_int)
 from .gd_step import (LSA_KEYS, _lsa_loss, gd_construction, gd_predict, gdpp_construction, layer_params,
                       lsa_loss, optimal_one_step, random_covariance, readout, stack_backward,
                       stack_forward, tokens, zfb_gamma)
