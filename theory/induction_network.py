@@ -193,9 +193,11 @@ def _network_backward(dlogits, cache):
     return g
 
 
-def _cross_entropy_loss(forward, backward, params, X, target):
-    """Unchecked kernel of :func:`cross_entropy_loss` (for the training loop)."""
+def _cross_entropy_loss(forward, backward, params, X, target, check_target: bool = False):
+    """Kernel of :func:`cross_entropy_loss` (the training loop passes checked targets)."""
     logits, cache = forward(X, params)
+    if check_target:
+        target = integer_array("target", target, shape=(logits.shape[0],), low=0, high=logits.shape[1])
     loss, lc = nn._cross_entropy(logits, target)
     return loss, backward(nn._cross_entropy_backward(1.0, lc), cache), logits
 
@@ -205,10 +207,7 @@ def cross_entropy_loss(forward, backward, params, X, target):
     """Mean cross-entropy of the target labels under ``forward`` and its gradients by
     ``backward``: ``(loss, grads, logits)``.  ``target`` (S,) holds label ids."""
     forward, backward = function("forward", forward), function("backward", backward)
-    logits, cache = forward(X, params)
-    target = integer_array("target", target, shape=(logits.shape[0],), low=0, high=logits.shape[1])
-    loss, lc = nn._cross_entropy(logits, target)
-    return loss, backward(nn._cross_entropy_backward(1.0, lc), cache), logits
+    return _cross_entropy_loss(forward, backward, params, X, target, check_target=True)
 
 
 def network_loss(params, X, target):
