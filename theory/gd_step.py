@@ -90,7 +90,9 @@ def lsa_forward(E, params, n_context: int, *, include_query: bool = False,
     Computed through the context's second-moment matrix ``G = Σ_i e_i e_i^T``:
     ``Σ_i (W_V e_i)(W_K e_i)^T W_Q e_j = W_V G W_K^T W_Q e_j``, so the update of every
     token is ``P W_V G A e_j`` with ``A = W_K^T W_Q`` — the layer sees its context only
-    through G (two batched matmuls instead of one per score and value).
+    through G (two batched matmuls instead of one per score and value).  With
+    ``query_only`` the one token is computed in attention order instead,
+    ``G A e_q = Σ_i e_i (e_i^T A e_q)``, which never forms G (:func:`_lsa_query_forward`).
     """
     E = array("E", E, ndim=3)
     B, T, D = E.shape
