@@ -89,13 +89,46 @@ def test_executor_gives_the_same_numbers():
 
 
 def test_cli_reproduce(monkeypatch, capsys):
+    """In this process and in two worker processes: the same report, times aside."""
     tiny = T.GDReproConfig(steps=3, batch=16, deep_steps=3, depths=(2,), n_tasks=200, gaussian_steps=3)
     monkeypatch.setattr(T.GDReproConfig, "quick", classmethod(lambda cls: tiny))
-    assert main(["reproduce", "gd-step", "--quick"]) == 0
-    out = capsys.readouterr()
-    assert "trained 1-layer LSA vs one step of GD" in out.out and "trained lsa-1" in out.err
+    reports = []
+    for workers in ("1", "2"):
+        assert main(["reproduce", "gd-step", "--quick", "--workers", workers]) == 0
+        out = capsys.readouterr()
+        assert "trained 1-layer LSA vs one step of GD" in out.out and "trained lsa-1" in out.err
+        assert f"with {workers} worker process" in out.err and "done in" in out.err
+        reports.append([line for line in out.out.splitlines() if "time of each" not in line])
+    assert reports[0] == reports[1]
     with pytest.raises(SystemExit):
         main(["reproduce", "no-such-paper"])
+
+
+def test_worker_pool_gives_each_worker_one_blas_thread(monkeypatch):
+    from theory import _perf
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    with _perf.worker_pool(2) as pool:
+        assert set(pool.map(_perf.thread_settings, range(4))) == {("1", "1", "1")}
+    assert _perf.thread_settings()[:2] == ("2", None)        # the parent's environment is back
+    for bad in (0, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="n_workers"):
+            _perf.worker_pool(bad)
+
+
+def test_direct_gd_is_the_construction():
+    """GD computed on the tokens (K = X X^T) equals the LSA stack of the GD construction,
+    loss, η-gradients and prediction, to round-off (a non-zero query y-slot included)."""
+    rng = np.random.default_rng(5)
+    for L in (1, 2, 3, 5):
+        X, Y, xq = rng.standard_normal((6, 7, 3)), rng.standard_normal((6, 7, 1)), rng.standard_normal((6, 3))
+        E, y = g.tokens(X, Y, xq), rng.standard_normal((6, 1))
+        E[:, -1, -1] = rng.standard_normal(6)
+        p = {"eta": rng.uniform(0.2, 1.0, L)}
+        direct = T.model_loss(p, E, y, kind="gd", n_layers=L)
+        built = T._constructed_loss(p, E, y, "gd", L)
+        assert rel_error(direct[0], built[0]) < 1e-12 and rel_error(direct[2], built[2]) < 1e-12
+        assert rel_error(direct[1]["eta"], built[1]["eta"]) < 1e-12
 
 
 def test_bad_input():

@@ -95,12 +95,59 @@ def model_loss(params, E, y_query, *, kind: str, n_layers: int, shared: bool = F
 
 def _model_loss(params, E, y_query, kind: str, n_layers: int, shared: bool = False, ws: list | None = None):
     """Unchecked kernel of :func:`model_loss` (``ws``: per-layer workspaces, see
-    :func:`theory.gd_step._buffer`)."""
+    :func:`theory.gd_step._buffer`).  "gd" runs the GD steps directly
+    (:func:`_gd_loss`); "gdpp" runs the LSA construction (:func:`_constructed_loss`)."""
     if kind == "lsa":
         return _lsa_loss(params, E, y_query, n_layers, shared, ws)
+    if kind == "gd":
+        return _gd_loss(params["eta"], E, y_query)
+    return _constructed_loss(params, E, y_query, kind, n_layers, ws)
+
+
+def _constructed_loss(params, E, y_query, kind: str, n_layers: int, ws: list | None = None):
+    """GD / GD++ as the LSA stack of their construction (Prop. 1, Sec. 4), with the
+    gradients of the LSA weights chained to (η, γ)."""
     d, N = E.shape[2] - 1, E.shape[1] - 1
     loss, grads, y_hat = _lsa_loss(_constructed(params, n_layers, d, N), E, y_query, n_layers, ws=ws)
     return loss, _chain_to_eta_gamma(grads, n_layers, d, N, kind == "gdpp"), y_hat
+
+
+def _gd_loss(eta, E, y_query):
+    """L steps of GD with rates η_l, computed on the tokens without the LSA weights.
+
+    The GD construction moves only the y-slots, with keys and queries the x's, which it
+    never changes; so with ``K = X X^T`` (B, N, N) and ``k_q = X x_q`` (B, N), layer l is
+
+        r ← r - (η_l/N) K r        (context y-slots: the residuals of the current W)
+        s ← s - (η_l/N) r·k_q      (query y-slot; ŷ = -s)
+
+    — the same numbers as the (D, D) construction, at O(N²) per layer instead of O(N D²).
+    Backward (g = ∂L/∂ŷ, so ∂L/∂s = -g at every layer; g_r = ∂L/∂r after the layer):
+    ∂L/∂η_l = (1/N) Σ_b [g (r·k_q) - g_r·(K r)],  g_r ← g_r - (η_l/N) (K g_r - g k_q).
+    """
+    B, T, D = E.shape
+    N, d = T - 1, D - 1
+    X, xq = E[:, :N, :d], E[:, N, :d]                      # (B, N, d), (B, d)
+    K = np.matmul(X, np.swapaxes(X, 1, 2))                 # (B, N, N)  x_i^T x_j
+    kq = np.matmul(X, xq[:, :, None])[:, :, 0]             # (B, N)     x_i^T x_q
+    r, s = E[:, :N, d], E[:, N, d]                         # (B, N), (B,) y-slots
+    rs, Krs = [], []
+    for eta_l in eta:                                      # forward, keeping r and K r
+        Kr = np.matmul(K, r[:, :, None])[:, :, 0]          # (B, N)
+        rs.append(r)
+        Krs.append(Kr)
+        s = s - (eta_l / N) * np.einsum("bi,bi->b", r, kq)
+        r = r - (eta_l / N) * Kr
+    y_hat = -s[:, None]                                    # (B, 1)
+    res = y_hat - y_query                                  # (B, 1)
+    loss = 0.5 * float(np.sum(res * res)) / B              # ½ mean (ŷ - y)²
+    g = res[:, 0] / B                                      # (B,) ∂L/∂ŷ
+    g_r = np.zeros_like(r)
+    d_eta = np.empty(len(eta))
+    for l in reversed(range(len(eta))):                    # backward
+        d_eta[l] = (g @ np.einsum("bi,bi->b", rs[l], kq) - np.sum(g_r * Krs[l])) / N
+        g_r = g_r - (eta[l] / N) * (np.matmul(K, g_r[:, :, None])[:, :, 0] - g[:, None] * kq)
+    return loss, {"eta": d_eta}, y_hat
 
 
 def init_params(rng, kind: str, n_layers: int, d: int, n_context: int, *, shared=False,
@@ -421,8 +468,9 @@ class GDReproResult:
     deep: dict                      # L -> {"lsa": loss, "gd": loss, "gdpp": loss, "eta_gd", "eta_gdpp",
                                     #       "gamma_gdpp", "vs_gd": agreement, "vs_gdpp": agreement}
     gaussian: dict                  # cov, Gamma^{-1}, effective matrix, rel. error, losses
-    seconds: dict                   # job -> training seconds
+    seconds: dict                   # job -> training seconds (in the process that ran it)
     curves: dict                    # job -> loss curve
+    parts: dict                     # part -> wall-clock seconds: training, each evaluation
 
 
 def _train_job(name, kwargs):
@@ -459,20 +507,29 @@ def reproduce(config: GDReproConfig | None = None, *, executor=None, progress=No
         for kind in ("gd", "gdpp"):
             jobs[f"{kind}-{L}"] = dict(base, n_layers=L, kind=kind, steps=cfg.deep_steps, lr=cfg.lr_gd,
                                        rng=cfg.seed + L)
-    results = {}
+    results, parts = {}, {}
     start = time.perf_counter()
     if executor is None:
         for name, kw in jobs.items():
             results[name] = _train_job(name, kw)[1]
             say(f"trained {name:12s} in {results[name].seconds:6.1f} s, final loss {results[name].losses[-1]:.4f}")
     else:
-        futures = [executor.submit(_train_job, name, kw) for name, kw in jobs.items()]
+        # the costliest first (an LSA or GD++ step grows with depth; GD's is cheap), so
+        # that the workers finish together
+        order = sorted(jobs, key=lambda n: -jobs[n]["steps"] * (1 if jobs[n].get("kind") == "gd"
+                                                                  else 4 * jobs[n]["n_layers"]))
+        futures = [executor.submit(_train_job, name, jobs[name]) for name in order]
         for f in futures:
             name, r = f.result()
             results[name] = r
             say(f"trained {name:12s} in {r.seconds:6.1f} s, final loss {r.losses[-1]:.4f} "
                 f"({time.perf_counter() - start:.0f} s elapsed)")
+        results = {name: results[name] for name in jobs}
+    parts["training"] = time.perf_counter() - start
+    start = time.perf_counter()
     one = compare_to_gd(results["lsa-1"], n_tasks=cfg.n_tasks, rng=cfg.seed + 100)
+    parts["1-layer comparison"] = time.perf_counter() - start
+    start = time.perf_counter()
     deep = {}
     for L in cfg.depths:
         t = _sample(results[f"lsa-{L}"].task, np.random.default_rng(cfg.seed + 200 + L), cfg.n_tasks)
@@ -485,6 +542,8 @@ def reproduce(config: GDReproConfig | None = None, *, executor=None, progress=No
                    vs_gd=agreement(*preds["lsa"], *preds["gd"]),
                    vs_gdpp=agreement(*preds["lsa"], *preds["gdpp"]))
         deep[L] = row
+    parts["deeper stacks"] = time.perf_counter() - start
+    start = time.perf_counter()
     g = results["gaussian-1"]
     target = np.linalg.inv(zfb_gamma(cov, cfg.n_context))
     A = effective_matrix(g.params, cfg.d, cfg.n_context)
@@ -495,8 +554,9 @@ def reproduce(config: GDReproConfig | None = None, *, executor=None, progress=No
     gaussian = dict(cov=cov, gamma_inv=target, effective=A, rel_error=rel_error(A, target),
                     tf_loss=0.5 * float(np.mean((y_tf - t.yq[:, 0]) ** 2)),
                     zfb_loss=0.5 * float(np.mean((y_zfb - t.yq[:, 0]) ** 2)))
+    parts["gaussian comparison"] = time.perf_counter() - start
     return GDReproResult(cfg, one, deep, gaussian, {k: r.seconds for k, r in results.items()},
-                         {k: r.losses for k, r in results.items()})
+                         {k: r.losses for k, r in results.items()}, parts)
 
 
 def format_report(r: GDReproResult) -> str:
@@ -531,5 +591,6 @@ def format_report(r: GDReproResult) -> str:
     lines.append(f"Gaussian inputs x ~ N(0, Λ), Λ eigenvalues {np.round(np.linalg.eigvalsh(g['cov']), 3).tolist()}:")
     lines.append(f"  trained 1-layer LSA's matrix A vs Γ^-1 (Zhang, Frei & Bartlett 2024): rel. error "
                  f"{g['rel_error']:.4f}; loss LSA {g['tf_loss']:.4f} vs x_q^T Γ^-1 (1/N) Σ y_i x_i: {g['zfb_loss']:.4f}")
-    lines.append("Training time (s): " + ", ".join(f"{k} {v:.1f}" for k, v in r.seconds.items()))
+    lines.append("Training time of each job (s): " + ", ".join(f"{k} {v:.1f}" for k, v in r.seconds.items()))
+    lines.append("Wall-clock time of each part (s): " + ", ".join(f"{k} {v:.1f}" for k, v in r.parts.items()))
     return "\n".join(lines)
