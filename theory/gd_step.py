@@ -208,8 +208,11 @@ def _lsa_query_backward(dU, cache, input_grad: bool = True):
     if input_grad:
         dE = _buffer(ws, "dE", E.shape)
         dE[:, S:] = 0.0
-        np.multiply(s[:, :, None], dh[:, None, :], out=dE[:, :S])
-        dE[:, :S] += np.multiply(ds[:, :, None], a[:, None, :], out=_buffer(ws, "dEa", (B, S, D)))
+        sds = _buffer(ws, "sds", (B, S, 2))                # columns (s_i, ds_i)
+        sds[:, :, 0], sds[:, :, 1] = s, ds
+        dha = _buffer(ws, "dha", (B, 2, D))                # rows dh^T, a^T
+        dha[:, 0], dha[:, 1] = dh, a
+        np.matmul(sds, dha, out=dE[:, :S])                 # (B, S, D) rows s_i dh + ds_i a
         dE[:, -1] += du + da @ A                           # residual + through a = A e_q
     return dE, _weight_grads(p, dA, dBm)
 
