@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 from .claims import CLAIMS, get, run_check
 
@@ -73,18 +74,18 @@ REPRODUCTIONS = {
 
 
 def cmd_reproduce(args) -> int:
-    from concurrent.futures import ProcessPoolExecutor
-
-    from ._perf import tune_allocator
+    from ._perf import tune_allocator, usable_cpus, worker_pool
     if args.quick and args.paper:
         print("error: --quick and --paper exclude each other", file=sys.stderr)
         return 2
     if args.name != "induction-head" and (args.paper or args.seeds != 1):
         print(f"error: --paper and --seeds belong to induction-head, not {args.name}", file=sys.stderr)
         return 2
-    tune_allocator()
+    workers = usable_cpus() if args.workers is None else args.workers
+    tune_allocator()                         # see theory/_perf.py: helps the induction network
     say = lambda message: print(message, file=sys.stderr, flush=True)
-    say(f"reproducing {REPRODUCTIONS[args.name]}" + (" [quick settings]" if args.quick else ""))
+    say(f"reproducing {REPRODUCTIONS[args.name]}" + (" [quick settings]" if args.quick else "")
+        + f" with {workers} worker process{'es' if workers > 1 else ''}")
     if args.name == "gd-step":
         from .lsa_training import GDReproConfig, format_report, reproduce
         run = lambda executor: format_report(reproduce(
@@ -93,11 +94,14 @@ def cmd_reproduce(args) -> int:
         from .induction_network import reproduce_report
         run = lambda executor: reproduce_report(quick=args.quick, paper=args.paper, seeds=args.seeds,
                                                 executor=executor, progress=say)
-    if args.workers > 1:
-        with ProcessPoolExecutor(args.workers) as pool:
-            print(run(pool))
+    start = time.perf_counter()
+    if workers > 1:
+        with worker_pool(workers, initializer=tune_allocator) as pool:
+            report = run(pool)
     else:
-        print(run(None))
+        report = run(None)
+    print(report)
+    say(f"done in {time.perf_counter() - start:.1f} s (wall clock)")
     return 0
 
 
@@ -129,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="\n".join(f"{k}: {v}" for k, v in REPRODUCTIONS.items()))
     r.add_argument("name", choices=sorted(REPRODUCTIONS))
     r.add_argument("--quick", action="store_true", help="the quick settings that CI runs")
-    r.add_argument("--workers", type=_pos_int, default=1, help="train jobs in K processes")
+    r.add_argument("--workers", type=_pos_int, default=None,
+                   help="train jobs in K processes with one BLAS thread each (default: one per usable CPU; "
+                        "1 trains them one after the other in this process)")
     r.add_argument("--seeds", type=_pos_int, default=1,
                    help="induction-head: seeds per condition of the full network's sweep (default 1)")
     r.add_argument("--paper", action="store_true",

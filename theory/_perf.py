@@ -1,23 +1,38 @@
-"""Process-level performance settings for long runs (benchmarks, reproductions).
+"""Process-level settings for the long command-line runs (``python -m theory
+reproduce``, benchmarks).  Nothing here runs on import.
 
-Every step of training allocates and frees arrays of a few MB.  glibc's malloc hands
-such blocks back to the operating system and page-faults them in again on the next
-step, which on some machines (virtual machines especially) costs more than the
-arithmetic: we measured 32 ms vs 14 ms per 1-layer LSA training step at batch 2048
-on the 2-core CI machine.  ``tune_allocator`` raises glibc's mmap and trim
-thresholds so freed blocks are reused.  It changes only this process, does nothing
-off glibc, and is called by the command-line runs and benchmarks, never on import.
+**Worker processes.**  A reproduction is a handful of independent training jobs, each a
+long loop of small batched matrix products that keeps one core busy.  Two such jobs in
+two processes run at nearly the speed of one alone — if each process keeps to one BLAS
+thread.  With the BLAS default (one thread per core in every process) two processes
+oversubscribe the cores: a 3-layer LSA step took 50 ms in each of two processes against
+18 ms with one thread each (16–17 ms for one process alone) on the 2-core CI machine.
+OpenBLAS reads its thread count when numpy is imported, so the setting has to be in a
+worker's environment when it starts: :func:`worker_pool` sets it, starts every worker,
+and puts the parent's environment back.  The parent's own BLAS is untouched.
+
+**The allocator.**  A training step that allocates and frees arrays of a few MB makes
+glibc hand the blocks back to the system and page-fault them in again on the next step.
+The LSA training loop reuses its buffers instead (so ``train_lsa`` runs as fast from a
+notebook as from the command line), but the induction network's loop does not yet:
+at its benchmark width (128) one step takes 21.5 ms, 16.8 ms after
+:func:`tune_allocator`, which raises glibc's mmap and trim thresholds for this process.
+The command line calls it (in the parent and in every worker); a library call does not.
 """
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 
 
 def tune_allocator(threshold_bytes: int = 1 << 28) -> bool:
-    """Keep freed blocks up to ``threshold_bytes`` in the heap; True if applied."""
+    """Keep freed blocks up to ``threshold_bytes`` in the heap; True if applied (glibc only)."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         mallopt = libc.mallopt
@@ -25,3 +40,43 @@ def tune_allocator(threshold_bytes: int = 1 << 28) -> bool:
         return False
     return bool(mallopt(_M_TRIM_THRESHOLD, threshold_bytes)) and \
         bool(mallopt(_M_MMAP_THRESHOLD, min(threshold_bytes, 1 << 25)))
+
+
+def usable_cpus() -> int:
+    """The number of CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:                     # not on Linux
+        return os.cpu_count() or 1
+
+
+def worker_pool(n_workers: int, initializer=None) -> ProcessPoolExecutor:
+    """A pool of ``n_workers`` fresh ("spawn") processes with one BLAS thread each.
+
+    The workers are started here, under the one-thread environment, so tasks submitted
+    later run in them; each runs ``initializer()`` first.  The caller shuts the pool down
+    (``with worker_pool(2) as pool:``).
+    """
+    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+        raise ValueError(f"n_workers must be an int >= 1; got {n_workers!r}")
+    saved = {k: os.environ.get(k) for k in THREAD_VARIABLES}
+    os.environ.update({k: "1" for k in THREAD_VARIABLES})
+    try:
+        pool = ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=initializer)
+        # a spawn pool starts a worker per submit while none is idle: start them all now
+        started = [pool.submit(os.getpid) for _ in range(n_workers)]
+        for f in started:
+            f.result()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return pool
+
+
+def thread_settings(_=None) -> tuple:
+    """This process's BLAS thread variables (run in a worker to see what it started with)."""
+    return tuple(os.environ.get(k) for k in THREAD_VARIABLES)
