@@ -16,6 +16,18 @@ What each side computes (same batches, same weights, same Adam):
 - torch "same algorithm": the numpy algorithm written in torch (Gram form before the last
   layer, attention order in the last), so the ratio compares the libraries, not the algebra.
 
+``--bound`` says what bounds the numpy step: it lists the step's array operations (the
+products and elementwise passes of ``gd_step``'s kernels, by shape), times each one alone
+on this machine, and prints their FLOPs, bytes and summed time beside the measured step.
+Measured on the 2-core CI machine (batch 2048, d = N = 10, 3 layers, 13.0 ms/step):
+13 batched products of 11×11 matrices take 5.6 ms (43%) at 8 GFLOP/s — each is B
+separate small BLAS calls; 17 skinny products over all tasks (inner size 11) take
+3.6 ms (27%) at 18 GFLOP/s; 9 elementwise passes take 0.7 ms at 53 GB/s; the rest is
+Adam, the loss and Python.  (1 layer: 0.59 of 1.10 ms in 4 batched matrix-vector
+products at 3 GFLOP/s.)  So the step is bound by per-call and small-shape overheads of
+BLAS, not by arithmetic or memory bandwidth: fewer, larger products would help; fewer
+FLOPs alone would not.
+
 With ``--torch`` the sides run interleaved, in blocks of ``--block`` steps (numpy, then each
 torch line, on the same batches), and the ratio is the median over blocks of the per-block
 time ratio, with its range: a shared machine's slow moments hit both sides alike.
@@ -95,6 +107,76 @@ def torch_stepper(args, data, mode):
     return step, torch.__version__, torch.get_num_threads()
 
 
+def step_operations(L, B, N, d):
+    """The array operations of one numpy training step, as ``gd_step``'s kernels run them:
+    ``(what, kind, dims)`` with kind "batched" (B products (m×k)·(k×n): dims (B, m, k, n)),
+    "large" (one (m×k)·(k×n) product over all tasks: dims (1, m, k, n)) or "stream"
+    (an elementwise pass: dims (elements, arrays touched))."""
+    T, S, D = N + 1, N, d + 1
+    ops = []
+    for layer in range(L - 1):                              # Gram layers, every token
+        ops += [("C = context tokens", "stream", (B * S * D, 2)), ("G = C^T C", "batched", (B, D, S, D)),
+                ("G A", "large", (1, B * D, D, D)), ("H = E (G A)^T", "batched", (B, T, D, D)),
+                ("U = H Bm^T", "large", (1, B * T, D, D)), ("E + U", "stream", (B * T * D, 3)),
+                ("dBm = dU^T H", "large", (1, D, B * T, D)), ("dH = dU Bm", "large", (1, B * T, D, D)),
+                ("dGA = dH^T E", "batched", (B, D, T, D)), ("dA = Σ G dGA", "large", (1, D, B * D, D))]
+        if layer > 0:                                       # the first layer's inputs are data
+            ops += [("dE = dH GA", "batched", (B, T, D, D)), ("dE += dU", "stream", (B * T * D, 3)),
+                    ("dG = dGA A^T", "large", (1, B * D, D, D)), ("dG + dG^T", "stream", (B * D * D, 3)),
+                    ("C (dG + dG^T)", "batched", (B, S, D, D)), ("dE += ...", "stream", (B * S * D, 3))]
+    ops += [("a = A e_q", "large", (1, B, D, D)), ("s = C a", "batched", (B, S, D, 1)),
+            ("h = s^T C", "batched", (B, 1, S, D)), ("u = Bm h", "large", (1, B, D, D)),
+            ("dBm = du^T h", "large", (1, D, B, D)), ("dh = du Bm", "large", (1, B, D, D)),
+            ("ds = C dh", "batched", (B, S, D, 1)), ("da = ds^T C", "batched", (B, 1, S, D)),
+            ("dA = da^T e_q", "large", (1, D, B, D))]
+    if L > 1:                                               # the query layer's input gradient
+        ops += [("[s ds]", "stream", (B * S * 2, 2)), ("[dh; a]", "stream", (B * D * 2, 2)),
+                ("dE = [s ds][dh; a]", "batched", (B, S, 2, D)), ("dE[q] += du + A^T da", "large", (1, B, D, D))]
+    return ops
+
+
+def _time_operation(kind, dims, repeat=20):
+    rng = np.random.default_rng(0)
+    if kind == "stream":
+        n, arrays = dims
+        x, y, z = rng.random(n), rng.random(n), np.empty(n)
+        run = (lambda: np.add(x, y, out=z)) if arrays == 3 else (lambda: np.copyto(z, x))
+    else:
+        b, m, k, n = dims
+        x, y, z = rng.random((b, m, k)), rng.random((b, k, n)), np.empty((b, m, n))
+        if b == 1:
+            x, y, z = x[0], y[0], z[0]
+        run = lambda: np.matmul(x, y, out=z)
+    run()
+    t0 = time.perf_counter()
+    for _ in range(repeat):
+        run()
+    return (time.perf_counter() - t0) / repeat
+
+
+def bound(args, t_step):
+    """Print the step's FLOPs and bytes by kind of operation, each operation timed alone."""
+    ops = step_operations(args.layers, args.batch, args.n_context, args.d)
+    rows = {}
+    for what, kind, dims in ops:
+        flops = 0 if kind == "stream" else 2 * dims[0] * dims[1] * dims[2] * dims[3]
+        nbytes = 8 * (dims[0] * dims[1] if kind == "stream" else
+                      dims[0] * (dims[1] * dims[2] + dims[2] * dims[3] + dims[1] * dims[3]))
+        r = rows.setdefault(kind, [0, 0, 0, 0.0])
+        r[0] += 1
+        r[1] += flops
+        r[2] += nbytes
+        r[3] += _time_operation(kind, dims)
+    total = sum(r[3] for r in rows.values())
+    print(f"what bounds the numpy step ({len(ops)} array operations, each timed alone; "
+          f"Adam, the loss and Python overhead are the rest):")
+    for kind, (n, flops, nbytes, t) in rows.items():
+        print(f"  {kind:<8} {n:3d} ops  {flops / 1e6:8.1f} MFLOP  {nbytes / 1e6:7.1f} MB  {1e3 * t:6.2f} ms"
+              f"  ({flops / t / 1e9 if flops else 0:5.1f} GFLOP/s, {nbytes / t / 1e9:5.1f} GB/s)")
+    print(f"  sum {1e3 * total:.2f} ms of the measured {1e3 * t_step:.2f} ms step "
+          f"({100 * rows.get('batched', [0, 0, 0, 0])[3] / t_step:.0f}% in batched small products)")
+
+
 def time_steps(step, n):
     t0 = time.perf_counter()
     for _ in range(n):
@@ -112,6 +194,7 @@ def main(argv=None):
     p.add_argument("--d", type=int, default=10)
     p.add_argument("--n-context", type=int, default=10)
     p.add_argument("--torch", action="store_true", help="also time PyTorch autograd (must be installed)")
+    p.add_argument("--bound", action="store_true", help="time the step's operations alone: what bounds it")
     args = p.parse_args(argv)
     data = batches(args)
     sides = {"numpy": numpy_stepper(args, data)}
@@ -130,6 +213,8 @@ def main(argv=None):
           f"{blocks} interleaved blocks of {min(args.block, args.steps)} steps")
     t_np = statistics.median(times["numpy"])
     print(f"numpy (hand-written backward): {1e3 * t_np:8.2f} ms/step (median over blocks)")
+    if args.bound:
+        bound(args, t_np)
     for k in sides:
         if k == "numpy":
             continue

@@ -8,7 +8,7 @@ import pytest
 
 BENCHMARKS = sorted((Path(__file__).resolve().parents[1] / "benchmarks").glob("bench_*.py"))
 TINY = {"bench_lsa": ["--batch", "8", "--steps", "4", "--block", "2", "--warmup", "1", "--layers", "2", "--d", "3",
-                      "--n-context", "4"],
+                      "--n-context", "4", "--bound"],
         "bench_induction": ["--batch", "4", "--steps", "2", "--warmup", "1", "--K", "8", "--L", "4", "--N", "2",
                             "--B", "1", "--D", "3", "--positions", "6"]}
 
