@@ -7,6 +7,7 @@ from hypothesis import assume, given, settings
 
 from conftest import rng_from, seeds
 from theory import induction_network as inet
+from theory import induction_training as itr
 from theory.gradcheck import check_gradients, rel_error
 from theory.tasks import item_label_classes, item_label_sequences
 
@@ -59,8 +60,8 @@ def test_embed_positions():
 
 
 def test_a_short_training_run_records_everything():
-    cfg = inet.NetworkConfig(K=16, L=8, N=4, D=7, n_positions=12, batch=16, steps=6, eval_every=3, n_eval=20)
-    r = inet.train_network(cfg)
+    cfg = itr.NetworkConfig(K=16, L=8, N=4, D=7, n_positions=12, batch=16, steps=6, eval_every=3, n_eval=20)
+    r = itr.train_network(cfg)
     assert list(r.steps) == [0, 3, 6] and r.loss.shape == (6,) and np.isfinite(r.loss).all()
     for curve in (r.icl, r.swapped, r.iwl, r.prev_token, r.match_label):
         assert curve.shape == (3,) and ((0 <= curve) & (curve <= 1)).all()
@@ -70,12 +71,11 @@ def test_cli_reproduce_induction_head_quick(capsys, monkeypatch):
     """The command's plumbing (the landscape and the models are tested elsewhere)."""
     from dataclasses import replace
 
-    from theory import induction_two_param as tp
     from theory.__main__ import main
-    landscape = inet.reproduce_landscape
-    monkeypatch.setattr(inet, "reproduce_landscape", lambda **kw: landscape(**dict(kw, steps=1000)))
-    monkeypatch.setattr(tp, "TWO_PARAM_QUICK_CONFIG", replace(tp.TWO_PARAM_QUICK_CONFIG, steps=20, eval_every=10))
-    monkeypatch.setattr(inet, "QUICK_CONFIG", replace(inet.QUICK_CONFIG, steps=20, eval_every=10))
+    landscape = itr.reproduce_landscape
+    monkeypatch.setattr(itr, "reproduce_landscape", lambda **kw: landscape(**dict(kw, steps=1000)))
+    monkeypatch.setattr(itr, "TWO_PARAM_QUICK_CONFIG", replace(itr.TWO_PARAM_QUICK_CONFIG, steps=20, eval_every=10))
+    monkeypatch.setattr(itr, "QUICK_CONFIG", replace(itr.QUICK_CONFIG, steps=20, eval_every=10))
     assert main(["reproduce", "induction-head", "--quick", "--workers", "1"]) == 0   # patched in this process
     out = capsys.readouterr().out
     assert "Three-parameter model" in out and "Full network" in out and "never" in out
@@ -87,23 +87,23 @@ def test_cli_reproduce_induction_head_quick(capsys, monkeypatch):
 
 def test_sweep_with_seeds():
     """One run per (condition, seed), the seeds consecutive, the table shows the range."""
-    from theory.induction_two_param import TWO_PARAM
-    base = inet.NetworkConfig(K=16, L=8, N=4, D=5, batch=8, steps=4, eval_every=2, n_eval=10, seed=7)
-    rows = inet.sweep(base, {"B": [0, 2], "eps": [0.5]}, seeds=2, model=TWO_PARAM)
+    from theory.induction_training import TWO_PARAM
+    base = itr.NetworkConfig(K=16, L=8, N=4, D=5, batch=8, steps=4, eval_every=2, n_eval=10, seed=7)
+    rows = itr.sweep(base, {"B": [0, 2], "eps": [0.5]}, seeds=2, model=TWO_PARAM)
     assert [(n, v, len(runs)) for n, v, runs in rows] == [("B", 0, 2), ("B", 2, 2), ("eps", 0.5, 2)]
     assert [r.config.seed for r in rows[1][2]] == [7, 8] and rows[1][2][0].config.B == 2
     assert all(r.model == "two-parameter model" for _, _, runs in rows for r in runs)
-    table = inet.format_sweep(rows)
+    table = itr.format_sweep(rows)
     assert table.count("\n") == 4 and table.splitlines()[2].split()[3].startswith("(")   # mean (min-max)
     with pytest.raises(ValueError, match="seeds"):
-        inet.sweep(base, {"B": [0]}, seeds=0)
+        itr.sweep(base, {"B": [0]}, seeds=0)
 
 
 @pytest.mark.slow
 def test_minutes_configuration_shows_the_transition():
     """About 50 s: ICL goes from chance to > 0.9 while layer-1 previous-token and layer-2
     matching-label attention grow (Reddy 2024, Sec. 3-4)."""
-    r = inet.train_network(inet.MINUTES_CONFIG)
+    r = itr.train_network(itr.MINUTES_CONFIG)
     assert r.icl[0] < 0.1 and r.icl[-1] > 0.9 and r.swapped[-1] > 0.9
     assert r.prev_token[-1] > r.prev_token[0] + 0.2 and r.match_label[-1] > r.match_label[0] + 0.3
     assert r.jump("icl") is not None
@@ -119,7 +119,7 @@ def test_paper_settings():
     Q, K, V scale 1/D instead of our 1/width gave no head either).  Held here to what it
     reached: the network learns in context and in weights, well above 1/L."""
     from dataclasses import replace
-    r = inet.train_network(replace(inet.NetworkConfig(), eval_every=2500))
+    r = itr.train_network(replace(itr.NetworkConfig(), eval_every=2500))
     assert r.steps[-1] == 150_000
     assert r.icl[-1] > 5 / r.config.L and r.iwl[-1] > 5 / r.config.L
 
@@ -128,8 +128,8 @@ def test_paper_settings():
 def test_sweep_directions():
     """About 1-3 min: ICL rises and IWL falls with B and with K."""
     from dataclasses import replace
-    base = replace(inet.MINUTES_CONFIG, K=256, eval_every=1000)
-    rows = {(n, v): runs[0] for n, v, runs in inet.sweep(base, {"B": [0, 4], "K": [64, 1024]})}
+    base = replace(itr.MINUTES_CONFIG, K=256, eval_every=1000)
+    rows = {(n, v): runs[0] for n, v, runs in itr.sweep(base, {"B": [0, 4], "K": [64, 1024]})}
     assert rows[("B", 4)].icl[-1] > rows[("B", 0)].icl[-1] + 0.3
     assert rows[("B", 4)].iwl[-1] < rows[("B", 0)].iwl[-1] - 0.3
     assert rows[("K", 1024)].icl[-1] > rows[("K", 64)].icl[-1] + 0.3
@@ -139,7 +139,7 @@ def test_quick_configuration_shows_the_transition():
     """CI-sized (1,500 steps, K = 512, N = 4, B = 2): ICL on novel classes goes from
     chance to > 0.9 while layer-1 previous-token and layer-2 matching-label attention
     grow (Reddy 2024, Sec. 3-4) — the induction head forms."""
-    r = inet.train_network(inet.QUICK_CONFIG)
+    r = itr.train_network(itr.QUICK_CONFIG)
     assert r.icl[0] < 0.15 and r.icl[-1] > 0.9 and r.swapped[-1] > 0.9
     assert r.prev_token[-1] > r.prev_token[0] + 0.3 and r.match_label[-1] > r.match_label[0] + 0.4
     assert r.jump("icl") is not None
@@ -152,12 +152,12 @@ def test_training_stops_on_divergence_and_configs_refuse_bad_values():
 
     from theory._validate import Diverged
     with pytest.raises(Diverged, match=r"at step \d+ \(loss .*learning rate 1e\+08\)"):
-        inet.train_network(replace(inet.QUICK_CONFIG, lr=1e8, steps=50, eval_every=50))
+        itr.train_network(replace(itr.QUICK_CONFIG, lr=1e8, steps=50, eval_every=50))
     for bad, match in ((dict(lr=float("nan")), "lr"), (dict(eval_every=0), "eval_every"), (dict(steps=0), "steps"),
                        (dict(B=3), "B must be 0 or a positive integer dividing N"), (dict(L=0), "L")):
         with pytest.raises(ValueError, match=match):
-            replace(inet.QUICK_CONFIG, **bad)
+            replace(itr.QUICK_CONFIG, **bad)
     with pytest.raises(ValueError, match="seeds"):            # refused at once, not minutes later
-        inet.reproduce_report(seeds=0)
+        itr.reproduce_report(seeds=0)
     with pytest.raises(ValueError, match="quick and paper"):
-        inet.reproduce_report(quick=True, paper=True)
+        itr.reproduce_report(quick=True, paper=True)

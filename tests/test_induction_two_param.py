@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from conftest import rng_from, seeds
 from theory import induction_two_param as tp
 from theory.gradcheck import check_gradients, rel_error
-from theory.induction_network import progress_measures, train_network
+from theory.induction_network import progress_measures
+from theory.induction_training import TWO_PARAM, TWO_PARAM_QUICK_CONFIG, train_network
 from theory.tasks import item_label_classes, item_label_sequences
 
 
@@ -99,13 +100,13 @@ def test_quick_run_jumps_to_in_context_learning_only_with_bursty_data():
     """About 2 s each.  B = 2: ICL on novel classes goes from chance to > 0.9 while the
     previous-token and matching-label attention grow; B = 0 (no bursty sequences): ICL
     stays near chance 1/L and the model learns in weights instead (Reddy 2024, Fig. 2)."""
-    cfg = tp.TWO_PARAM_QUICK_CONFIG
-    r = train_network(cfg, model=tp.TWO_PARAM)
+    cfg = TWO_PARAM_QUICK_CONFIG
+    r = train_network(cfg, model=TWO_PARAM)
     assert r.icl[0] < 0.15 and r.icl[-1] > 0.9 and r.swapped[-1] > 0.9
     assert r.prev_token[-1] > r.prev_token[0] + 0.4 and r.match_label[-1] > r.match_label[0] + 0.3
     it, width = r.jump("icl")
     assert 0 < it < cfg.steps and width <= 500                  # an abrupt rise, not a drift
-    r0 = train_network(replace(cfg, B=0), model=tp.TWO_PARAM)
+    r0 = train_network(replace(cfg, B=0), model=TWO_PARAM)
     assert r0.icl[-1] < 0.15 and r0.iwl[-1] > r.iwl[-1] + 0.05
     assert abs(r0.prev_token[-1] - r0.prev_token[0]) < 0.01      # no induction head forms
 
@@ -146,11 +147,11 @@ def test_two_param_sweep_directions():
     """About 3 min: the data dependencies of the full network (Reddy 2024, Fig. 2), three
     seeds each — ICL rises and IWL falls with B, K and ε; ICL vanishes at B = 0; Zipf
     α = 1 gives both."""
-    from theory.induction_network import MINUTES_CONFIG, sweep
+    from theory.induction_training import MINUTES_CONFIG, sweep
     base = replace(MINUTES_CONFIG, K=256, eval_every=500)
     grid = {"B": [0, 4], "K": [64, 1024], "eps": [0.0, 0.4], "alpha": [1.0]}
     final = {(n, v): (np.mean([r.icl[-1] for r in runs]), np.mean([r.iwl[-1] for r in runs]))
-             for n, v, runs in sweep(base, grid, seeds=3, model=tp.TWO_PARAM)}
+             for n, v, runs in sweep(base, grid, seeds=3, model=TWO_PARAM)}
     icl, iwl = {k: v[0] for k, v in final.items()}, {k: v[1] for k, v in final.items()}
     assert icl[("B", 0)] < 0.1 and iwl[("B", 0)] > 0.9
     assert icl[("B", 4)] > icl[("B", 0)] + 0.5 and iwl[("B", 4)] < iwl[("B", 0)] - 0.5

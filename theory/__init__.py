@@ -12,13 +12,29 @@ Modules (each small, each citing its paper beside the code):
 - :mod:`theory.induction_head`  Reddy 2024: the three-parameter landscape
 - :mod:`theory.induction_network`  Reddy 2024: the full network, its training and sweeps
 - :mod:`theory.induction_two_param`  Reddy 2024: the two-parameter induction head (our reading)
+- :mod:`theory.induction_training`  Reddy 2024: training runs, sweeps, the reproduction report
+- :mod:`theory.records`    run records: what a reproduction measured, as JSON
+- :mod:`theory.figures`    the papers' figures, drawn from run records (needs matplotlib)
 - :mod:`theory.claims`     the claim ledger read by ``python -m theory``
+
+The modules are layered (``LAYERS``): primitives, then one module per model or identity,
+then the experiments (training runs, sweeps, reports), then the claim ledger and the CLI.
+Each imports only from its own layer or the ones below, with no import circle
+(``tests/test_layers.py`` enforces both).
+A new paper adds its model module to the second layer and its experiments to the third.
 """
-from . import (claims, dual_form, gd_step, gradcheck, induction_head, induction_network,
-               induction_two_param, lsa_training, nn, optim, tasks)
+LAYERS = {
+    "primitives": ("_validate", "_perf", "gradcheck", "nn", "optim", "tasks"),
+    "models": ("dual_form", "gd_step", "induction_head", "induction_network", "induction_two_param"),
+    "experiments": ("records", "lsa_training", "induction_training", "figures"),
+    "ledger and command line": ("claims", "__main__"),
+}
+
+from . import (claims, dual_form, gd_step, gradcheck, induction_head, induction_network,  # noqa: E402
+               induction_training, induction_two_param, lsa_training, nn, optim, tasks)
 from .gradcheck import check_gradients, numerical_gradient, rel_error
 
-__all__ = ["claims", "dual_form", "gd_step", "gradcheck", "induction_head", "induction_network",
-           "induction_two_param", "lsa_training", "nn", "optim", "tasks",
+__all__ = ["LAYERS", "claims", "dual_form", "gd_step", "gradcheck", "induction_head", "induction_network",
+           "induction_training", "induction_two_param", "lsa_training", "nn", "optim", "tasks",
            "check_gradients", "numerical_gradient", "rel_error"]
 __version__ = "0.1.0"

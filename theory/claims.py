@@ -28,10 +28,10 @@ from typing import Callable
 
 import numpy as np
 
-from . import dual_form, gd_step, induction_head
-from ._validate import choice, finite_scalar, flag, function, nonnegative_int, positive_int
+from . import dual_form, gd_step, induction_head, induction_training, induction_two_param, lsa_training
+from ._validate import as_rng, choice, finite_scalar, flag, function, nonnegative_int, positive_int
 
-__all__ = ["Claim", "CheckResult", "CLAIMS", "get", "proof_modules", "run_proof", "run_check"]
+__all__ = ["Claim", "CheckResult", "CLAIMS", "get", "proof_modules", "run_proof", "run_check", "symbolic_gradient"]
 
 EXACT, APPROXIMATE, FALSE_AS_STATED, EMPIRICAL = "exact", "approximate", "false as stated", "empirical"
 VERDICTS = (EXACT, APPROXIMATE, FALSE_AS_STATED, EMPIRICAL)
@@ -123,41 +123,49 @@ CLAIMS: list[Claim] = [
                    "GD at η*; `python -m theory reproduce gd-step` gives the full figures"),
     Claim("reddy-gradient", REDDY,
           "three-parameter loss: hand-written gradient = gradient derived in sympy",
-          EXACT, "induction_head", induction_head.check_gradient_vs_sympy),
+          EXACT, "induction_head", lambda rng: _gradient_vs_sympy(rng)),
     Claim("reddy-origin", REDDY,
           "at the origin only ξ has a gradient: ∇loss = (0, 0, 1/L - 1/N), zero when L = N",
           EXACT, "induction_head", induction_head.check_origin_gradient),
     Claim("reddy-three-from-two", REDDY,
           "the three-parameter p = the right-label probability of the idealised two-parameter "
           "induction head (orthonormal tokens, B = 1, readout ξ)",
-          EXACT, "induction_head", lambda rng: _three_from_two(rng)),
+          EXACT, "induction_head", induction_two_param.check_three_from_two),
     Claim("reddy-two-param-icl", REDDY,
           "two-parameter induction head (our reading, Sec. 4) trained on bursty data learns ICL "
           "of novel classes (quick run)",
-          EMPIRICAL, "induction_head", lambda rng: _two_param_icl_shortfall(rng), tol=0.1, max_instances=1,
+          EMPIRICAL, "induction_head", induction_training.quick_icl_shortfall, tol=0.1, max_instances=1,
           tol_note="quick run (1,500 SGD steps, K = 512, L = 16, N = 4, B = 2): 1 - ICL accuracy on 300 "
                    "novel-class sequences; seeds 0-23 reach 0.973-1.0 (chance 1/16); "
                    "`python -m theory reproduce induction-head` gives the sweeps"),
 ]
 
 
-def _three_from_two(rng) -> float:
-    from .induction_two_param import check_three_from_two
-    return check_three_from_two(rng)
-
-
-def _two_param_icl_shortfall(rng) -> float:
-    from .induction_two_param import quick_icl_shortfall
-    return quick_icl_shortfall(rng)
-
-
 def _trained_lsa_excess(rng) -> float:
     """Relative excess loss of a quickly trained 1-layer LSA over GD at the closed-form η*."""
-    from .lsa_training import compare_to_gd, train_lsa
     seed = int(rng.integers(2**31))
-    r = train_lsa(1, steps=400, batch=512, lr=3e-3, rng=seed)
-    c = compare_to_gd(r, n_tasks=4000, rng=seed + 1)
+    r = lsa_training.train_lsa(1, steps=400, batch=512, lr=3e-3, rng=seed)
+    c = lsa_training.compare_to_gd(r, n_tasks=4000, rng=seed + 1)
     return (c.tf_loss - c.gd_loss) / c.gd_loss
+
+
+@functools.lru_cache(maxsize=1)
+def symbolic_gradient():
+    """The three-parameter gradient derived in ``proofs/induction_head.py``, lambdified."""
+    import sympy as sp
+    r = run_proof("induction_head")
+    return sp.lambdify(r["symbols"], r["grad"], "numpy")
+
+
+def _gradient_vs_sympy(rng) -> float:
+    """Relative error of the hand-written three-parameter gradient against the sympy one."""
+    from .gradcheck import rel_error
+    rng = as_rng(rng)
+    N = int(rng.integers(2, 17))                           # the symbolic form divides by N - 1
+    L = N + int(rng.integers(0, 40))
+    theta = rng.uniform(-3, 3, size=3)
+    hand = induction_head.three_param_loss(theta, N, L)[1]
+    return rel_error(hand, np.array(symbolic_gradient()(*theta, N, L), dtype=float))
 
 
 def get(claim_id: str) -> Claim:

@@ -19,8 +19,9 @@ when L > N; zero when L = N, so GD never leaves the origin); while ξ grows, p �
 and the loss falls off a cliff.
 
 Everything is vectorised over leading axes: ``theta`` has shape (..., 3) = (β, α, ξ).
-The full network of the paper, its data and its training runs are in
-:mod:`theory.induction_network`.
+The full network of the paper is in :mod:`theory.induction_network`; the training runs,
+sweeps and the landscape table in :mod:`theory.induction_training`; the check of the
+gradient against the sympy derivation in :mod:`theory.claims`.
 """
 from __future__ import annotations
 
@@ -30,12 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import nn
-from ._validate import (Diverged, array, as_rng, cache as _cache, executor as _executor, finite_result,
+from ._validate import (Diverged, array, as_rng, cache as _cache, finite_result,
                         finite_scalar, flag, positive_int)
 
 __all__ = ["three_param_forward", "three_param_backward", "three_param_loss",
            "origin_gradient", "Trajectory", "gradient_descent", "plateau_table",
-           "reproduce_landscape", "format_landscape", "symbolic_gradient", "check_gradient_vs_sympy",
            "check_origin_gradient"]
 
 
@@ -175,6 +175,10 @@ def plateau_table(Ns, Ls, *, lr: float = 0.1, steps: int = 200000) -> dict:
     return {(N, L): _jump_time((N, L), lr, steps) for N in Ns for L in Ls if L >= N}
 
 
+def _jump_time(NL, lr, steps):
+    return gradient_descent(NL[0], NL[1], lr=lr, steps=steps, record_every=steps, stop_at_jump=True).jump_step
+
+
 def _int_list(name: str, values) -> list:
     """A non-empty list of positive integers."""
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
@@ -186,33 +190,10 @@ def _int_list(name: str, values) -> list:
 
 
 # --------------------------------------------------------------------------- random checks
-_SYMBOLIC = {}
-
-
-def symbolic_gradient():
-    """The gradient derived in ``proofs/induction_head.py``, lambdified (cached)."""
-    if "grad" not in _SYMBOLIC:
-        import sympy as sp
-        from .claims import run_proof
-        r = run_proof("induction_head")
-        _SYMBOLIC["grad"] = sp.lambdify(r["symbols"], r["grad"], "numpy")
-    return _SYMBOLIC["grad"]
-
-
 def _random_point(rng):
     N = int(rng.integers(1, 17))
     L = N + int(rng.integers(0, 40))
     return N, L, rng.uniform(-3, 3, size=3)
-
-
-def check_gradient_vs_sympy(rng: np.random.Generator) -> float:
-    """Relative error of the hand-written gradient against the sympy-derived one."""
-    from .gradcheck import rel_error
-    N, L, theta = _random_point(as_rng(rng))
-    N = max(N, 2)                                          # the symbolic form divides by N - 1
-    L = max(L, N)
-    hand = three_param_loss(theta, N, L)[1]
-    return rel_error(hand, np.array(symbolic_gradient()(*theta, N, L), dtype=float))
 
 
 def check_origin_gradient(rng: np.random.Generator) -> float:
@@ -220,43 +201,3 @@ def check_origin_gradient(rng: np.random.Generator) -> float:
     (absolute: the closed form is exactly 0 when L = N)."""
     N, L, _ = _random_point(as_rng(rng))
     return float(np.abs(three_param_loss(np.zeros(3), N, L)[1] - origin_gradient(N, L)).max())
-
-
-# --------------------------------------------------------------------------- reproduction
-def reproduce_landscape(Ns=(2, 4, 8, 16), L_factors=(1, 2, 4, 8, 16), *, lr: float = 0.1,
-                        steps: int = 100_000, executor=None) -> dict:
-    """Jump times of GD on the three-parameter model from the origin, per (N, L = f N),
-    and the escape times for L = N from (0, 0, δ).  ``executor`` runs the (N, L) pairs
-    in parallel (any ``concurrent.futures.Executor``)."""
-    Ns, L_factors = _int_list("Ns", Ns), _int_list("L_factors", L_factors)
-    lr, steps = finite_scalar("lr", lr, positive=True), positive_int("steps", steps)
-    executor = _executor("executor", executor)
-    pairs = [(N, f * N) for N in Ns for f in L_factors]
-    if executor is not None:
-        jumps = list(executor.map(_jump_time, pairs, [lr] * len(pairs), [steps] * len(pairs)))
-    else:
-        jumps = [_jump_time(p, lr, steps) for p in pairs]
-    escape = {delta: gradient_descent(8, 8, lr=lr, steps=steps, theta0=(0.0, 0.0, delta),
-                                      record_every=steps, stop_at_jump=True).jump_step
-              for delta in (1e-2, 1e-6, 1e-10)}
-    return dict(jumps=dict(zip(pairs, jumps)), escape=escape, lr=lr)
-
-
-def _jump_time(NL, lr, steps):
-    return gradient_descent(NL[0], NL[1], lr=lr, steps=steps, record_every=steps, stop_at_jump=True).jump_step
-
-
-def format_landscape(r: dict) -> str:
-    """The landscape table of :func:`reproduce_landscape`'s result as text."""
-    if not isinstance(r, dict) or not {"jumps", "escape", "lr"} <= set(r):
-        raise ValueError(f"r must be the dict returned by reproduce_landscape (keys jumps, escape, lr); got {r!r:.80}")
-    Ns = sorted({N for N, _ in r["jumps"]})
-    fs = sorted({L // N for N, L in r["jumps"]})
-    lines = [f"Three-parameter model, GD from the origin (lr = {r['lr']}): first step with p >= (1 + 1/N)/2",
-             "  N \\ L   " + "  ".join(f"{'L=' + str(f) + 'N':>8}" for f in fs)]
-    for N in Ns:
-        cells = [r["jumps"][(N, f * N)] for f in fs]
-        lines.append(f"  {N:>5}   " + "  ".join(f"{'never' if c is None else c:>8}" for c in cells))
-    lines.append("  L = N: the origin is a saddle with zero gradient; from (0, 0, δ) GD escapes after "
-                 + ", ".join(f"{v} steps (δ = {k:g})" for k, v in r["escape"].items()))
-    return "\n".join(lines)

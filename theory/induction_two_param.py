@@ -23,7 +23,7 @@ At β = α = 0 every weight is uniform and o is the mean token, close to where t
 network starts (its attention is nearly uniform at initialisation): the classifier can
 learn which labels occur in the context but not which one matches.  Everything is
 trained by the same SGD loop, data and evaluation sets as the full network
-(:func:`theory.induction_network.train_network` with ``model=TWO_PARAM``), so the two
+(:func:`theory.induction_training.train_network` with ``model=TWO_PARAM``), so the two
 can be compared condition by condition.  Idealised (orthonormal tokens, B = 1, a
 one-parameter readout ξ), the head has exactly the logits of the three-parameter model:
 :func:`idealised_probability`, ``proofs/induction_head.py`` Step 6.
@@ -35,13 +35,11 @@ import numpy as np
 from . import nn
 from ._validate import array, as_rng, cache as _cache, finite_result, finite_scalar, params as _params, positive_int
 from .induction_head import _sizes
-from .induction_network import (Model, NetworkConfig, _classifier_backward, _classifier_forward,
-                                _cross_entropy_loss, classifier_weights, cross_entropy_loss, init_classifier,
-                                train_network)
+from .induction_network import (_classifier_backward, _classifier_forward, _cross_entropy_loss,
+                                classifier_weights, cross_entropy_loss, init_classifier)
 
 __all__ = ["previous_token_weights", "init_two_param", "two_param_forward", "two_param_backward",
-           "two_param_loss", "TWO_PARAM", "idealised_probability", "check_three_from_two",
-           "TWO_PARAM_QUICK_CONFIG", "TWO_PARAM_GRID", "quick_icl_shortfall"]
+           "two_param_loss", "idealised_probability", "check_three_from_two"]
 
 
 def previous_token_weights(beta, T: int) -> np.ndarray:
@@ -133,21 +131,6 @@ def _two_param_loss(params, C, target):
     return _cross_entropy_loss(_two_param_forward, _two_param_backward, params, C, target)
 
 
-def _init(rng, cfg):
-    return init_two_param(rng, cfg.D, cfg.L)
-
-
-def _inputs(content, rng, cfg):
-    return content                                          # no positions: layer 1 is fixed-form
-
-
-def _attention(cache):
-    return cache[1][None], cache[3]                         # (1, T, T), (S, T)
-
-
-TWO_PARAM = Model("two-parameter model", _init, _inputs, _two_param_forward, _two_param_loss, _attention)
-
-
 # --------------------------------------------------------------------------- the idealised head
 @finite_result
 def idealised_probability(theta, N: int, L: int) -> float:
@@ -186,24 +169,3 @@ def check_three_from_two(rng) -> float:
     theta = rng.uniform(-4, 4, size=3)
     p3 = np.exp(-three_param_forward(theta, N, L)[0])
     return abs(idealised_probability(theta, N, L) - p3) / p3
-
-
-# A CI-sized configuration (about 2 s on one core): 16 labels, 4 context pairs of 2
-# classes (B = 2), 512 classes of width 15.  ICL on novel classes jumps from ≈ 0.07 to
-# ≈ 0.99 around step 600 (half-way between steps 450 and 1,000 over seeds 0-23; final
-# ICL 0.973-1.0).
-TWO_PARAM_QUICK_CONFIG = NetworkConfig(K=512, L=16, N=4, D=15, B=2, lr=0.1, steps=1500, eval_every=50,
-                                       n_eval=300)
-
-
-# The one-at-a-time grid of the reproduction (around B = 4, K = 256, ε = 0.1, α = 0): the
-# full network's grid and, since a run takes seconds, the paper's wider ranges of K, ε, α.
-TWO_PARAM_GRID = {"B": [0, 1, 2, 4], "K": [64, 128, 512, 1024], "eps": [0.0, 0.4, 1.6, 6.4],
-                  "alpha": [0.5, 1.0, 1.5]}
-
-
-def quick_icl_shortfall(rng) -> float:
-    """``1 - ICL accuracy`` of the two-parameter model after the quick run, seeded from ``rng``."""
-    from dataclasses import replace
-    cfg = replace(TWO_PARAM_QUICK_CONFIG, seed=int(as_rng(rng).integers(2**31)))
-    return 1.0 - float(train_network(cfg, model=TWO_PARAM).icl[-1])

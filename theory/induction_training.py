@@ -1,0 +1,374 @@
+"""Reddy 2024 (ICLR), arXiv 2312.03002: the experiments — training the full network and
+the two-parameter model on bursty item-label sequences with one SGD loop, sweeps over
+the data parameters, the three-parameter landscape table, and the reproduction report.
+
+The models are one layer down: the three-parameter model in
+:mod:`theory.induction_head`, the full network in :mod:`theory.induction_network`, the
+two-parameter head in :mod:`theory.induction_two_param`; the data sampler in
+:mod:`theory.tasks`.  Every model reaches the loop as a :class:`Model` record of its
+unchecked kernels.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import numpy as np
+
+from ._validate import (as_rng, check_step, choice, executor as _executor, finite_scalar, flag, function,
+                        nonnegative_int, positive_int, probability)
+from .induction_head import _int_list, _jump_time, gradient_descent
+from .induction_network import _network_attention, _network_forward, _network_loss, _progress_measures, embed, \
+    init_network
+from .induction_two_param import _two_param_forward, _two_param_loss, init_two_param
+from .optim import SGD
+from .tasks import check_burstiness, item_label_classes, item_label_sequences
+
+__all__ = ["NetworkConfig", "Model", "NETWORK", "TWO_PARAM", "NetworkRun", "train_network", "sweep",
+           "format_sweep", "MINUTES_CONFIG", "QUICK_CONFIG", "SWEEP_GRID", "TWO_PARAM_QUICK_CONFIG",
+           "TWO_PARAM_GRID", "quick_icl_shortfall", "reproduce_landscape", "format_landscape",
+           "reproduce_report"]
+
+
+# --------------------------------------------------------------------------- one loop for every model
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Data and training settings (defaults: Reddy 2024 / the author's code, see PAPERS.md)."""
+    K: int = 256
+    L: int = 32
+    N: int = 8
+    D: int = 63
+    eps: float = 0.1
+    alpha: float = 0.0
+    B: int = 4
+    p_bursty: float = 1.0
+    p_novel: float = 0.0
+    n_positions: int = 65
+    lr: float = 0.01
+    batch: int = 128
+    weight_decay: float = 1e-6
+    steps: int = 150_000
+    eval_every: int = 500
+    n_eval: int = 1000
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("K", "L", "N", "D", "n_positions", "batch", "steps", "eval_every", "n_eval"):
+            positive_int(name, getattr(self, name))
+        nonnegative_int("seed", self.seed)
+        check_burstiness(self.B, self.N)
+        finite_scalar("eps", self.eps, nonnegative=True)
+        finite_scalar("alpha", self.alpha, nonnegative=True)
+        probability("p_bursty", self.p_bursty)
+        probability("p_novel", self.p_novel)
+        finite_scalar("lr", self.lr, positive=True)
+        finite_scalar("weight_decay", self.weight_decay, nonnegative=True, below=1.0)
+        if self.L > self.K or self.K % self.L:
+            raise ValueError(f"K must be a multiple of L (class k has label k mod L); got K = {self.K}, L = {self.L}")
+        if self.B and self.N // self.B > self.L:
+            raise ValueError(f"N/B = {self.N // self.B} distinct labels per bursty context exceed L = {self.L}")
+        if self.n_positions < 2 * self.N + 1:
+            raise ValueError(f"n_positions must be >= the sequence length 2N + 1 = {2 * self.N + 1}; "
+                             f"got {self.n_positions}")
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model of Reddy's task as the training loop needs it.  Every field is a
+    module-level function, so that a model can be sent to worker processes."""
+    name: str
+    init: Callable         # (rng, cfg) -> params
+    inputs: Callable       # (content (S, T, D), rng, cfg) -> the model's input X
+    forward: Callable      # (X, params) -> (logits (S, L), cache)
+    loss: Callable         # (params, X, target) -> (loss, grads, logits)
+    attention: Callable    # cache -> (P1 (S or 1, T, T) layer-1 weights, P2 (S, T) target's layer 2)
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"name must be a non-empty string; got {self.name!r}")
+        for field_name in ("init", "inputs", "forward", "loss", "attention"):
+            function(field_name, getattr(self, field_name))
+
+
+def _network_init(rng, cfg):
+    return init_network(rng, cfg.n_positions + cfg.D, cfg.L)
+
+
+def _network_inputs(content, rng, cfg):
+    return embed(content, rng, cfg.n_positions)
+
+
+# The training loop validates its configuration once and then calls the unchecked kernels.
+NETWORK = Model("full network", _network_init, _network_inputs, _network_forward, _network_loss,
+                _network_attention)
+
+
+@dataclass
+class NetworkRun:
+    """Accuracies and progress measures at every evaluation."""
+    config: NetworkConfig
+    steps: np.ndarray              # (E,) iterations evaluated
+    icl: np.ndarray                # (E,) accuracy on novel-class bursty sequences
+    swapped: np.ndarray            # (E,) accuracy with every context label shifted by one
+    iwl: np.ndarray                # (E,) accuracy on i.i.d. sequences of trained classes
+    prev_token: np.ndarray         # (E,) layer-1 label → previous item attention
+    match_label: np.ndarray        # (E,) layer-2 target → matching labels attention
+    loss: np.ndarray               # (steps,) training loss
+    seconds: float
+    model: str = NETWORK.name
+
+    def jump(self, curve: str = "icl"):
+        """``(iteration, width)`` of the rise of a curve: where it first passes halfway
+        from its starting value to its final value, and the iterations from 10 % to 90 %
+        of that rise; None if it rose by less than 0.2."""
+        y = getattr(self, choice("curve", curve, ("icl", "swapped", "iwl", "prev_token", "match_label")))
+        lo, hi = float(y[0]), float(y[-1])
+        if hi - lo < 0.2:
+            return None
+        at = lambda f: int(self.steps[np.argmax(y >= lo + f * (hi - lo))])
+        return at(0.5), at(0.9) - at(0.1)
+
+
+def _eval_sets(classes, cfg, rng):
+    B_eval = cfg.B if cfg.B else 1
+    common = dict(eps=cfg.eps)
+    return {
+        "icl": item_label_sequences(rng, classes, cfg.n_eval, cfg.N, B=B_eval, p_bursty=1.0, p_novel=1.0, **common),
+        "swapped": item_label_sequences(rng, classes, cfg.n_eval, cfg.N, B=B_eval, p_bursty=1.0,
+                                        shift_labels=True, alpha=cfg.alpha, **common),
+        "iwl": item_label_sequences(rng, classes, cfg.n_eval, cfg.N, B=0, alpha=cfg.alpha, **common),
+    }
+
+
+def train_network(cfg: NetworkConfig, progress=None, model: Model = NETWORK) -> NetworkRun:
+    """Plain SGD with decoupled weight decay on fresh batches (Reddy 2024, Sec. 2);
+    ``model`` is the full network by default.  ``progress(message)`` is told each
+    evaluation.  A non-finite loss stops the run with :class:`theory._validate.Diverged`
+    naming the step and the learning rate."""
+    if not isinstance(cfg, NetworkConfig):
+        raise ValueError(f"cfg must be a NetworkConfig; got {type(cfg).__name__}")
+    if not isinstance(model, Model):
+        raise ValueError(f"model must be a Model (e.g. NETWORK); got {type(model).__name__}")
+    progress = function("progress", progress, optional=True)
+    rng = np.random.default_rng(cfg.seed)
+    classes = item_label_classes(rng, cfg.K, cfg.L, cfg.D)
+    evals = {k: (model.inputs(b.content, rng, cfg), b) for k, b in _eval_sets(classes, cfg, rng).items()}
+    params = model.init(rng, cfg)
+    opt = SGD(lr=cfg.lr, weight_decay=cfg.weight_decay)
+    rec = {k: [] for k in ("steps", "icl", "swapped", "iwl", "prev_token", "match_label")}
+    losses = np.empty(cfg.steps)
+    start = time.perf_counter()
+    for step in range(cfg.steps + 1):
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            rec["steps"].append(step)
+            for k, (X, b) in evals.items():
+                logits, cache = model.forward(X, params)
+                rec[k].append(float(np.mean(np.argmax(logits, axis=1) == b.target)))
+                if k == "icl":
+                    m = _progress_measures(*model.attention(cache), b)
+            rec["prev_token"].append(m["prev_token"]), rec["match_label"].append(m["match_label"])
+            if progress is not None:
+                progress(f"step {step:7d}  ICL {rec['icl'][-1]:.3f}  swapped {rec['swapped'][-1]:.3f}  "
+                         f"IWL {rec['iwl'][-1]:.3f}  prev-token {m['prev_token']:.3f}  "
+                         f"match-label {m['match_label']:.3f}  ({time.perf_counter() - start:.0f} s)")
+        if step == cfg.steps:
+            break
+        b = item_label_sequences(rng, classes, cfg.batch, cfg.N, B=cfg.B, eps=cfg.eps, alpha=cfg.alpha,
+                                 p_bursty=cfg.p_bursty, p_novel=cfg.p_novel)
+        loss, grads, _ = model.loss(params, model.inputs(b.content, rng, cfg), b.target)
+        losses[step] = check_step(loss, grads, step, cfg.lr)
+        params = opt.step(params, grads)
+    arr = {k: np.array(v) for k, v in rec.items()}
+    return NetworkRun(cfg, arr["steps"], arr["icl"], arr["swapped"], arr["iwl"], arr["prev_token"],
+                      arr["match_label"], losses, time.perf_counter() - start, model.name)
+
+
+def _train_quietly(cfg: NetworkConfig, model: Model) -> NetworkRun:
+    return train_network(cfg, model=model)
+
+
+def sweep(base: NetworkConfig, grid: dict, *, seeds: int = 1, model: Model = NETWORK,
+          executor=None, progress=None) -> list:
+    """One-at-a-time sweep: for each ``name -> values`` in ``grid``, train ``base`` with
+    that one field changed, with seeds ``base.seed, ..., base.seed + seeds - 1``.
+    Returns ``[(name, value, [NetworkRun per seed]), ...]``.  ``executor`` (any
+    ``concurrent.futures.Executor``) trains the runs in parallel."""
+    if not isinstance(base, NetworkConfig):
+        raise ValueError(f"base must be a NetworkConfig; got {type(base).__name__}")
+    seeds = positive_int("seeds", seeds)
+    if not isinstance(model, Model):
+        raise ValueError(f"model must be a Model (e.g. NETWORK); got {type(model).__name__}")
+    executor, progress = _executor("executor", executor), function("progress", progress, optional=True)
+    fields = set(NetworkConfig.__dataclass_fields__) - {"seed"}
+    if not isinstance(grid, dict) or not grid:
+        raise ValueError(f"grid must be a non-empty dict of NetworkConfig field -> list of values; got {grid!r}")
+    for name, values in grid.items():
+        if name not in fields:
+            raise ValueError(f"grid keys must be NetworkConfig fields other than seed; got {name!r}")
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or not len(values):
+            raise ValueError(f"grid[{name!r}] must be a non-empty list of values; got {values!r}")
+    conds = [(name, v) for name, values in grid.items() for v in values]
+    jobs = []
+    for name, v in conds:                                   # every configuration is checked before any run
+        try:
+            jobs += [(name, v, replace(base, **{name: v}, seed=base.seed + i)) for i in range(seeds)]
+        except ValueError as err:
+            raise ValueError(f"grid[{name!r}] holds {v!r}, which makes an invalid configuration: {err}") from None
+    cfgs = [cfg for _, _, cfg in jobs]
+    if executor is None:
+        runs = []
+        for name, v, cfg in jobs:
+            runs.append(train_network(cfg, model=model))
+            if progress:
+                progress(f"trained the {model.name}, {name} = {v}, seed {cfg.seed}: "
+                         f"ICL {runs[-1].icl[-1]:.3f}, IWL {runs[-1].iwl[-1]:.3f}")
+    else:
+        runs = list(executor.map(_train_quietly, cfgs, [model] * len(cfgs)))
+    return [(name, v, runs[j * seeds:(j + 1) * seeds]) for j, (name, v) in enumerate(conds)]
+
+
+def _spread(values) -> str:
+    """``mean`` of one run, ``mean (min-max)`` of several."""
+    v = np.asarray(values, dtype=float)
+    return f"{v.mean():.3f}" if v.size == 1 else f"{v.mean():.3f} ({v.min():.2f}-{v.max():.2f})"
+
+
+def format_sweep(rows) -> str:
+    """One line per condition: final accuracies and attention measures (mean, and the
+    range over seeds when there are several), and the ICL rise of each seed."""
+    if not isinstance(rows, list) or not rows or not all(
+            isinstance(r, tuple) and len(r) == 3 and r[2] and all(isinstance(x, NetworkRun) for x in r[2])
+            for r in rows):
+        raise ValueError("rows must be the non-empty list of (name, value, [NetworkRun, ...]) returned by sweep")
+    cols = ("ICL", "swapped", "IWL", "prev-token", "match-label")
+    lines = ["  varied   value  " + "  ".join(c.ljust(17) for c in cols) + "  ICL rise (iter, width) per seed"]
+    lines.append("  " + "-" * (len(lines[0]) - 2))
+    for name, v, runs in rows:
+        cells = [_spread([getattr(r, c)[-1] for r in runs]).ljust(17)
+                 for c in ("icl", "swapped", "iwl", "prev_token", "match_label")]
+        lines.append(f"  {name:<7}  {v:>5}  " + "  ".join(cells) + "  " + ", ".join(str(r.jump("icl")) for r in runs))
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- the two-parameter model in the loop
+def _two_param_init(rng, cfg):
+    return init_two_param(rng, cfg.D, cfg.L)
+
+
+def _two_param_inputs(content, rng, cfg):
+    return content                                          # no positions: layer 1 is fixed-form
+
+
+def _two_param_attention(cache):
+    return cache[1][None], cache[3]                         # (1, T, T), (S, T)
+
+
+TWO_PARAM = Model("two-parameter model", _two_param_init, _two_param_inputs, _two_param_forward, _two_param_loss,
+                  _two_param_attention)
+
+
+# A CI-sized configuration (about 2 s on one core): 16 labels, 4 context pairs of 2
+# classes (B = 2), 512 classes of width 15.  ICL on novel classes jumps from ≈ 0.07 to
+# ≈ 0.99 around step 600 (half-way between steps 450 and 1,000 over seeds 0-23; final
+# ICL 0.973-1.0).
+TWO_PARAM_QUICK_CONFIG = NetworkConfig(K=512, L=16, N=4, D=15, B=2, lr=0.1, steps=1500, eval_every=50,
+                                       n_eval=300)
+
+
+# The one-at-a-time grid of the reproduction (around B = 4, K = 256, ε = 0.1, α = 0): the
+# full network's grid and, since a run takes seconds, the paper's wider ranges of K, ε, α.
+TWO_PARAM_GRID = {"B": [0, 1, 2, 4], "K": [64, 128, 512, 1024], "eps": [0.0, 0.4, 1.6, 6.4],
+                  "alpha": [0.5, 1.0, 1.5]}
+
+
+def quick_icl_shortfall(rng) -> float:
+    """``1 - ICL accuracy`` of the two-parameter model after the quick run, seeded from ``rng``."""
+    cfg = replace(TWO_PARAM_QUICK_CONFIG, seed=int(as_rng(rng).integers(2**31)))
+    return 1.0 - float(train_network(cfg, model=TWO_PARAM).icl[-1])
+
+
+# --------------------------------------------------------------------------- reproduction
+def reproduce_landscape(Ns=(2, 4, 8, 16), L_factors=(1, 2, 4, 8, 16), *, lr: float = 0.1,
+                        steps: int = 100_000, executor=None) -> dict:
+    """Jump times of GD on the three-parameter model from the origin, per (N, L = f N),
+    and the escape times for L = N from (0, 0, δ).  ``executor`` runs the (N, L) pairs
+    in parallel (any ``concurrent.futures.Executor``)."""
+    Ns, L_factors = _int_list("Ns", Ns), _int_list("L_factors", L_factors)
+    lr, steps = finite_scalar("lr", lr, positive=True), positive_int("steps", steps)
+    executor = _executor("executor", executor)
+    pairs = [(N, f * N) for N in Ns for f in L_factors]
+    if executor is not None:
+        jumps = list(executor.map(_jump_time, pairs, [lr] * len(pairs), [steps] * len(pairs)))
+    else:
+        jumps = [_jump_time(p, lr, steps) for p in pairs]
+    escape = {delta: gradient_descent(8, 8, lr=lr, steps=steps, theta0=(0.0, 0.0, delta),
+                                      record_every=steps, stop_at_jump=True).jump_step
+              for delta in (1e-2, 1e-6, 1e-10)}
+    return dict(jumps=dict(zip(pairs, jumps)), escape=escape, lr=lr)
+
+
+def format_landscape(r: dict) -> str:
+    """The landscape table of :func:`reproduce_landscape`'s result as text."""
+    if not isinstance(r, dict) or not {"jumps", "escape", "lr"} <= set(r):
+        raise ValueError(f"r must be the dict returned by reproduce_landscape (keys jumps, escape, lr); got {r!r:.80}")
+    Ns = sorted({N for N, _ in r["jumps"]})
+    fs = sorted({L // N for N, L in r["jumps"]})
+    lines = [f"Three-parameter model, GD from the origin (lr = {r['lr']}): first step with p >= (1 + 1/N)/2",
+             "  N \\ L   " + "  ".join(f"{'L=' + str(f) + 'N':>8}" for f in fs)]
+    for N in Ns:
+        cells = [r["jumps"][(N, f * N)] for f in fs]
+        lines.append(f"  {N:>5}   " + "  ".join(f"{'never' if c is None else c:>8}" for c in cells))
+    lines.append("  L = N: the origin is a saddle with zero gradient; from (0, 0, δ) GD escapes after "
+                 + ", ".join(f"{v} steps (δ = {k:g})" for k, v in r["escape"].items()))
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- the report
+# Reddy 2024's data and network at smaller widths (content D = 31, 25 positions) and lr
+# 0.05, with K = 1024 classes: ICL rises from chance to 0.97 within 4,000 SGD steps (48 s).
+MINUTES_CONFIG = NetworkConfig(K=1024, D=31, n_positions=25, lr=0.05, steps=4000, eval_every=100, n_eval=500)
+# CI-sized (about 2-4 s): 16 labels, N = 4 pairs of 2 classes (B = 2), K = 512, width 27.
+# ICL 0.03-0.08 -> 0.94-0.99 in 1,500 steps over seeds 0-4, half-way at steps 700-900.
+QUICK_CONFIG = NetworkConfig(K=512, L=16, N=4, D=15, n_positions=12, B=2, lr=0.1, steps=1500,
+                             eval_every=100, n_eval=300)
+SWEEP_GRID = {"B": [0, 1, 2, 4], "K": [64, 1024], "eps": [0.0, 0.4], "alpha": [1.0]}
+
+
+def _format_run(title: str, run: NetworkRun) -> list:
+    out = [f"\n{title} ({run.config}):"]
+    for i, step in enumerate(run.steps):
+        out.append(f"  step {step:7d}  ICL {run.icl[i]:.3f}  swapped {run.swapped[i]:.3f}  IWL {run.iwl[i]:.3f}"
+                   f"  layer-1 previous-token {run.prev_token[i]:.3f}  layer-2 matching-label {run.match_label[i]:.3f}")
+    out.append(f"  ICL rise (iteration at half-way, 10-90 % width): {run.jump('icl')}; {run.seconds:.0f} s")
+    return out
+
+
+def reproduce_report(*, quick: bool = False, paper: bool = False, seeds: int = 1, executor=None,
+                     progress=None) -> str:
+    """Returns the report text: the landscape table; one run of the full network (the
+    minutes configuration, or with ``paper`` the paper's 150k-step settings); one run of
+    the two-parameter model; and (not ``quick``) the one-at-a-time sweeps around B = 4,
+    K = 256, ε = 0.1, α = 0 of both models — the network over ``SWEEP_GRID`` with
+    ``seeds`` seeds per condition, the two-parameter model over its wider
+    ``TWO_PARAM_GRID`` with five."""
+
+    quick, paper = flag("quick", quick), flag("paper", paper)
+    if quick and paper:
+        raise ValueError("quick and paper exclude each other; got quick=True, paper=True")
+    seeds = positive_int("seeds", seeds)
+    executor = _executor("executor", executor)
+    say = function("progress", progress, optional=True) or (lambda message: None)
+    out = [format_landscape(reproduce_landscape(steps=5_000 if quick else 100_000, executor=executor))]
+    cfg = QUICK_CONFIG if quick else replace(NetworkConfig(), eval_every=2500) if paper else MINUTES_CONFIG
+    out += _format_run("Full network", train_network(cfg, progress=say))
+    tcfg = TWO_PARAM_QUICK_CONFIG if quick else replace(MINUTES_CONFIG, eval_every=250)
+    out += _format_run("Two-parameter model (our reading of Sec. 4)", train_network(tcfg, progress=say, model=TWO_PARAM))
+    if not quick:
+        base = replace(MINUTES_CONFIG, K=256, eval_every=250)
+        for model, grid, n in ((NETWORK, SWEEP_GRID, seeds), (TWO_PARAM, TWO_PARAM_GRID, 5)):
+            rows = sweep(base, grid, seeds=n, model=model, executor=executor, progress=say)
+            out.append(f"\nOne-at-a-time sweep of the {model.name} around B = 4, K = 256, ε = 0.1, α = 0 "
+                       f"({base.steps} steps each, {n} seed{'s' * (n > 1)}: mean (min-max)):")
+            out.append(format_sweep(rows))
+    return "\n".join(out)
