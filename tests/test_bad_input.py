@@ -23,6 +23,7 @@ import functools
 import importlib
 import inspect
 import re
+import tempfile
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -30,17 +31,18 @@ import numpy as np
 import pytest
 
 from theory import claims, dual_form, gd_step, gradcheck, induction_head, induction_network as net
-from theory import induction_two_param as two, lsa_training as lt, nn, optim, tasks
+from theory import figures, induction_training as itr, induction_two_param as two, lsa_training as lt, nn, optim
+from theory import records, tasks
 from theory._validate import Diverged, first_nonfinite
 
 MODULES = ["nn", "gradcheck", "optim", "tasks", "dual_form", "gd_step", "lsa_training", "induction_head",
-           "induction_network", "induction_two_param", "claims"]
+           "induction_network", "induction_two_param", "induction_training", "records", "figures", "claims"]
 FAIL, MAY, PASS = "must fail", "may", "must pass"
 
 # Result records: built by the library and read by the user; no function takes them
 # whole except where a row below checks the type (TrainResult, GDReproResult, ...).
 RESULT_RECORDS = {"tasks.RegressionTasks", "tasks.ItemLabelBatch", "dual_form.GDStep",
-                  "induction_head.Trajectory", "induction_network.NetworkRun", "lsa_training.GDComparison",
+                  "induction_head.Trajectory", "induction_training.NetworkRun", "lsa_training.GDComparison",
                   "lsa_training.GDReproResult", "claims.CheckResult"}
 
 
@@ -256,7 +258,7 @@ def tokens():
     return gd_step.tokens(R(2, 3, 3), R(2, 3, 1), R(2, 3))
 
 
-TINY_NET = net.NetworkConfig(K=8, L=4, N=2, D=3, n_positions=6, B=1, steps=2, eval_every=1, n_eval=8, batch=4)
+TINY_NET = itr.NetworkConfig(K=8, L=4, N=2, D=3, n_positions=6, B=1, steps=2, eval_every=1, n_eval=8, batch=4)
 
 
 def net_data():
@@ -283,6 +285,14 @@ TINY_GD = lt.GDReproConfig(steps=2, batch=4, deep_steps=2, depths=(2,), d=2, n_c
 @functools.lru_cache(maxsize=None)
 def tiny_repro():
     return lt.reproduce(TINY_GD)
+
+
+def demo_record():
+    return records.make_record("demo", settings={}, parts={}, results={"x": 1.0}, curves={})
+
+
+def demo_record_file():
+    return str(records.write_record(demo_record(), tempfile.mkdtemp()))
 
 
 def quadratic(p):
@@ -542,13 +552,11 @@ SPECS = [
          dict(N=SIZE, L=SIZE, lr=POS, steps=SIZE, theta0=A, record_every=SIZE, stop_at_jump=Flag())),
     Spec("induction_head.plateau_table", induction_head.plateau_table, lambda: dict(Ns=[2], Ls=[4], lr=0.1, steps=20),
          dict(Ns=IntList(), Ls=IntList(), lr=POS, steps=SIZE)),
-    Spec("induction_head.reproduce_landscape", induction_head.reproduce_landscape,
+    Spec("induction_training.reproduce_landscape", itr.reproduce_landscape,
          lambda: dict(Ns=[2], L_factors=[2], lr=0.1, steps=20, executor=None),
          dict(Ns=IntList(), L_factors=IntList(), lr=POS, steps=SIZE, executor=Executor())),
-    Spec("induction_head.format_landscape", induction_head.format_landscape,
-         lambda: dict(r=induction_head.reproduce_landscape([2], [2], steps=20)), dict(r=Custom(must_fail=("abc", {})))),
-    Spec("induction_head.symbolic_gradient", induction_head.symbolic_gradient, lambda: {}),
-    Spec("induction_head.check_gradient_vs_sympy", induction_head.check_gradient_vs_sympy, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("induction_training.format_landscape", itr.format_landscape,
+         lambda: dict(r=itr.reproduce_landscape([2], [2], steps=20)), dict(r=Custom(must_fail=("abc", {})))),
     Spec("induction_head.check_origin_gradient", induction_head.check_origin_gradient, lambda: dict(rng=0), dict(rng=Rng())),
     # induction_network
     Spec("induction_network.embed", net.embed, lambda: dict(content=R(2, 5, 3), rng=0, n_positions=6),
@@ -583,24 +591,24 @@ SPECS = [
          dict(P1=A, P2=A, batch=Obj())),
     Spec("induction_network.attention_measures", net.attention_measures,
          lambda: dict(X=net_data()[0], params=net_data()[2], batch=net_data()[1]), dict(X=A, params=Params(), batch=Obj())),
-    Spec("induction_network.NetworkConfig", net.NetworkConfig, lambda: {f: getattr(TINY_NET, f) for f in TINY_NET.__dataclass_fields__},
+    Spec("induction_training.NetworkConfig", itr.NetworkConfig, lambda: {f: getattr(TINY_NET, f) for f in TINY_NET.__dataclass_fields__},
          dict(K=SIZE, L=SIZE, N=SIZE, D=SIZE, eps=NONNEG, alpha=NONNEG, B=COUNT, p_bursty=PROB, p_novel=PROB,
               n_positions=SIZE, lr=POS, batch=SIZE, weight_decay=UNIT, steps=SIZE, eval_every=SIZE, n_eval=SIZE,
               seed=COUNT)),
-    Spec("induction_network.Model", net.Model,
-         lambda: {f: getattr(net.NETWORK, f) for f in net.Model.__dataclass_fields__},
+    Spec("induction_training.Model", itr.Model,
+         lambda: {f: getattr(itr.NETWORK, f) for f in itr.Model.__dataclass_fields__},
          dict(name=Str(), init=Func(), inputs=Func(), forward=Func(), loss=Func(), attention=Func())),
-    Spec("induction_network.NetworkRun.jump", lambda curve: net.train_network(TINY_NET).jump(curve),
+    Spec("induction_training.NetworkRun.jump", lambda curve: itr.train_network(TINY_NET).jump(curve),
          lambda: dict(curve="icl"), dict(curve=Choice())),
-    Spec("induction_network.train_network", net.train_network, lambda: dict(cfg=TINY_NET, progress=print, model=net.NETWORK),
+    Spec("induction_training.train_network", itr.train_network, lambda: dict(cfg=TINY_NET, progress=print, model=itr.NETWORK),
          dict(cfg=Obj(), progress=Func(optional=True), model=Obj())),
-    Spec("induction_network.sweep", net.sweep,
-         lambda: dict(base=TINY_NET, grid={"B": [0, 1]}, seeds=1, model=two.TWO_PARAM, executor=None, progress=print),
+    Spec("induction_training.sweep", itr.sweep,
+         lambda: dict(base=TINY_NET, grid={"B": [0, 1]}, seeds=1, model=itr.TWO_PARAM, executor=None, progress=print),
          dict(base=Obj(), grid=Custom(must_fail=("abc", {}, {"seed": [1]}, {"B": []}, {"B": [3]}, {"K": 5})),
               seeds=SIZE, model=Obj(), executor=Executor(), progress=Func(optional=True))),
-    Spec("induction_network.format_sweep", net.format_sweep, lambda: dict(rows=net.sweep(TINY_NET, {"B": [1]})),
+    Spec("induction_training.format_sweep", itr.format_sweep, lambda: dict(rows=itr.sweep(TINY_NET, {"B": [1]})),
          dict(rows=Custom(must_fail=("abc", [], [("B", 1, [])], [("B", 1, [3])])))),
-    Spec("induction_network.reproduce_report", net.reproduce_report,
+    Spec("induction_training.reproduce_report", itr.reproduce_report,
          lambda: dict(quick=True, paper=False, seeds=1, executor=None, progress=None),
          dict(quick=Flag(), paper=Custom(must_fail=(True, "yes")), seeds=SIZE, executor=Executor(),
               progress=Func(optional=True)), run_good=False),
@@ -620,8 +628,36 @@ SPECS = [
     Spec("induction_two_param.idealised_probability", two.idealised_probability, lambda: dict(theta=R(3), N=2, L=4),
          dict(theta=A, N=SIZE, L=SIZE)),
     Spec("induction_two_param.check_three_from_two", two.check_three_from_two, lambda: dict(rng=0), dict(rng=Rng())),
-    Spec("induction_two_param.quick_icl_shortfall", two.quick_icl_shortfall, lambda: dict(rng=0), dict(rng=Rng()),
+    Spec("induction_training.quick_icl_shortfall", itr.quick_icl_shortfall, lambda: dict(rng=0), dict(rng=Rng()),
          run_good=False),
+    # records
+    Spec("records.jsonable", records.jsonable, lambda: dict(obj={"a": R(2)}, where="obj"),
+         dict(obj=Custom(must_fail=(float("nan"), {"a": object()}, [np.inf]), must_pass=(None, 3), with_none=False),
+              where=Unchecked(reason="a label for messages"))),
+    Spec("records.make_record", records.make_record,
+         lambda: dict(name="demo", settings={}, parts={}, results={"x": 1.0}, curves={}),
+         dict(name=Str(), settings=Custom(must_fail=("abc", [])), parts=Custom(must_fail=("abc",)),
+              results=Custom(must_fail=("abc", {"x": float("nan")})), curves=Custom(must_fail=(3,)))),
+    Spec("records.write_record", records.write_record, lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp()),
+         dict(record=Custom(must_fail=({}, "abc", dict(demo_record(), version=99))),
+              out_dir=Unchecked(reason="any path; the file system answers"))),
+    Spec("records.read_record", records.read_record, lambda: dict(path=demo_record_file()),
+         dict(path=Custom(must_fail=(__file__,)))),
+    Spec("records.check_record", records.check_record, lambda: dict(record=demo_record(), name="demo", where="r"),
+         dict(record=Custom(must_fail=({}, "abc")), name=Custom(must_fail=("gd-step",)),
+              where=Unchecked(reason="a label for messages"))),
+    Spec("records.round_trip", records.round_trip, lambda: dict(record=demo_record()),
+         dict(record=Custom(must_fail=({}, "abc")))),
+    Spec("lsa_training.GDReproResult.from_record", lt.GDReproResult.from_record,
+         lambda: dict(record=tiny_repro().to_record()), dict(record=Custom(must_fail=({}, demo_record())))),
+    # figures
+    Spec("figures.have_matplotlib", figures.have_matplotlib, lambda: {}),
+    Spec("figures.draw_all", figures.draw_all, lambda: dict(records_dir=tempfile.mkdtemp(), pdf=False),
+         dict(records_dir=Custom(must_fail=("/nonexistent/dir",)), pdf=Unchecked(reason="truthiness")), run_good=False),
+    Spec("figures.gd_step_figures", figures.gd_step_figures,
+         lambda: dict(record=tiny_repro().to_record(), out_dir=tempfile.mkdtemp(), pdf=False),
+         dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
+              pdf=Unchecked(reason="truthiness")), run_good=False),
     # claims
     Spec("claims.Claim", claims.Claim,
          lambda: dict(id="x", paper="p", statement="s", verdict=claims.EXACT, proof="dual_form", check=lambda rng: 0.0,
@@ -631,6 +667,7 @@ SPECS = [
               tol_note=Unchecked(reason="free text"), max_instances=Size(optional=True))),
     Spec("claims.get", claims.get, lambda: dict(claim_id="dai-icl-split"), dict(claim_id=Custom(must_fail=("nope", 3)))),
     Spec("claims.proof_modules", claims.proof_modules, lambda: {}),
+    Spec("claims.symbolic_gradient", claims.symbolic_gradient, lambda: {}),
     Spec("claims.run_proof", claims.run_proof, lambda: dict(name="dual_form", verbose=False),
          dict(name=Choice(), verbose=Flag())),
     Spec("claims.run_check", claims.run_check,

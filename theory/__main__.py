@@ -2,7 +2,8 @@
 
     python -m theory list
     python -m theory check [ID ...] [--seed S] [--instances N]
-    python -m theory reproduce NAME [--quick] [--workers K] [--seeds S] [--paper]
+    python -m theory reproduce NAME [--quick] [--workers K] [--seeds S] [--paper] [--out DIR]
+    python -m theory figures DIR [--pdf]
 
 ``check`` runs, for each claim, its sympy proof and its numeric check on random
 float64 instances, prints one row per claim, and exits 0 only if every claim holds.
@@ -88,10 +89,17 @@ def cmd_reproduce(args) -> int:
         + f" with {workers} worker process{'es' if workers > 1 else ''}")
     if args.name == "gd-step":
         from .lsa_training import GDReproConfig, format_report, reproduce
-        run = lambda executor: format_report(reproduce(
-            GDReproConfig.quick() if args.quick else GDReproConfig.full(), executor=executor, progress=say))
+        from .records import round_trip, write_record
+
+        def run(executor):
+            record = reproduce(GDReproConfig.quick() if args.quick else GDReproConfig.full(), executor=executor,
+                               progress=say).to_record()
+            if args.out is not None:
+                say(f"wrote {write_record(record, args.out)}")
+                _draw(args.out, say)
+            return format_report(round_trip(record))     # the report is what the record holds
     else:
-        from .induction_network import reproduce_report
+        from .induction_training import reproduce_report
         run = lambda executor: reproduce_report(quick=args.quick, paper=args.paper, seeds=args.seeds,
                                                 executor=executor, progress=say)
     start = time.perf_counter()
@@ -102,6 +110,30 @@ def cmd_reproduce(args) -> int:
         report = run(None)
     print(report)
     say(f"done in {time.perf_counter() - start:.1f} s (wall clock)")
+    return 0
+
+
+def _draw(out_dir, say, pdf: bool = False) -> None:
+    """Draw the figures of the records in ``out_dir``, or say how to get matplotlib."""
+    from .figures import draw_all, have_matplotlib
+    if not have_matplotlib():
+        say("figures: matplotlib is not installed; pip install 'icl-theory[plot]' and run "
+            f"`python -m theory figures {out_dir}`")
+        return
+    for path in draw_all(out_dir, pdf=pdf):
+        say(f"drew {path}")
+
+
+def cmd_figures(args) -> int:
+    from .figures import have_matplotlib
+    if not have_matplotlib():
+        print("error: drawing needs matplotlib: pip install 'icl-theory[plot]'", file=sys.stderr)
+        return 2
+    try:
+        _draw(args.dir, print, pdf=args.pdf)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -141,7 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--paper", action="store_true",
                    help="induction-head: train the full network with the paper's settings "
                         "(150,000 SGD steps, about 40 min on one core) instead of the minutes configuration")
+    r.add_argument("--out", metavar="DIR", default=None,
+                   help="write the run record DIR/NAME.json (and its figures, if matplotlib is installed)")
     r.set_defaults(func=cmd_reproduce)
+    f = sub.add_parser("figures", help="draw the figures of the run records in DIR (needs matplotlib)")
+    f.add_argument("dir", metavar="DIR")
+    f.add_argument("--pdf", action="store_true", help="also write PDF files")
+    f.set_defaults(func=cmd_figures)
     return p
 
 

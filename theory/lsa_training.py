@@ -22,6 +22,7 @@ from .gd_step import (LSA_KEYS, _lsa_loss, gd_construction, gd_predict, gdpp_con
                       stack_forward, tokens, zfb_gamma)
 from .gradcheck import rel_error
 from .optim import Adam, clip_by_global_norm
+from .records import check_record as _records_check, make_record
 from .tasks import regression_tasks, uniform_moments
 
 __all__ = ["TrainResult", "KINDS", "model_loss", "init_params", "train_lsa", "lsa_predict", "product_matrices",
@@ -471,6 +472,29 @@ class GDReproResult:
     seconds: dict                   # job -> training seconds (in the process that ran it)
     curves: dict                    # job -> loss curve
     parts: dict                     # part -> wall-clock seconds: training, each evaluation
+    products: dict = None           # the 1-layer LSA's W_K^T W_Q and P W_V (shared scale removed)
+                                    # and the GD construction's at η*: "KQ", "PV", "KQ_gd", "PV_gd"
+
+    def to_record(self) -> dict:
+        """The run record (:mod:`theory.records`): every number the report prints, the
+        loss curves and the product matrices behind the figures."""
+        from dataclasses import asdict
+        return make_record("gd-step", settings=asdict(self.config), parts=self.parts,
+                           results={"one_layer": asdict(self.one_layer), "deep": self.deep,
+                                    "gaussian": self.gaussian, "seconds": self.seconds},
+                           curves={"loss": self.curves, "products": self.products or {}})
+
+    @classmethod
+    def from_record(cls, record: dict) -> "GDReproResult":
+        """The result a record holds (no training); ``format_report`` renders it."""
+        record = _records_check(record, "gd-step")
+        res, cur = record["results"], record["curves"]
+        settings = dict(record["settings"], depths=tuple(record["settings"]["depths"]))
+        gauss = {k: np.array(v) if isinstance(v, list) else v for k, v in res["gaussian"].items()}
+        return cls(GDReproConfig(**settings), GDComparison(**res["one_layer"]),
+                   {int(L): row for L, row in res["deep"].items()}, gauss, res["seconds"],
+                   {k: np.array(v) for k, v in cur["loss"].items()}, record["parts"],
+                   {k: np.array(v) for k, v in cur["products"].items()})
 
 
 def _train_job(name, kwargs):
@@ -555,14 +579,20 @@ def reproduce(config: GDReproConfig | None = None, *, executor=None, progress=No
                     tf_loss=0.5 * float(np.mean((y_tf - t.yq[:, 0]) ** 2)),
                     zfb_loss=0.5 * float(np.mean((y_zfb - t.yq[:, 0]) ** 2)))
     parts["gaussian comparison"] = time.perf_counter() - start
+    KQ, PV, _ = align_scale(*product_matrices(results["lsa-1"].params), cfg.d)
+    KQ_gd, PV_gd = product_matrices(gd_construction(cfg.d, 1, cfg.n_context, one.eta), shared=True)
     return GDReproResult(cfg, one, deep, gaussian, {k: r.seconds for k, r in results.items()},
-                         {k: r.losses for k, r in results.items()}, parts)
+                         {k: r.losses for k, r in results.items()}, parts,
+                         dict(KQ=KQ, PV=PV, KQ_gd=KQ_gd, PV_gd=PV_gd))
 
 
-def format_report(r: GDReproResult) -> str:
-    """The reproduction's numbers as plain-text tables."""
+def format_report(r) -> str:
+    """The reproduction's numbers as plain-text tables, from a :class:`GDReproResult` or
+    its run record (the command line prints what it renders from the record)."""
+    if isinstance(r, dict):
+        r = GDReproResult.from_record(_records_check(r, "gd-step", "r"))
     if not isinstance(r, GDReproResult):
-        raise ValueError(f"r must be a GDReproResult (from reproduce); got {type(r).__name__}")
+        raise ValueError(f"r must be a GDReproResult (from reproduce) or its record; got {type(r).__name__}")
     c = r.one_layer
     lines = ["von Oswald et al. 2023: a trained 1-layer LSA vs one step of GD "
              f"(d = N = {r.config.n_context if r.config.d == r.config.n_context else (r.config.d, r.config.n_context)}, "
