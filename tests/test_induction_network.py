@@ -67,19 +67,39 @@ def test_a_short_training_run_records_everything():
         assert curve.shape == (3,) and ((0 <= curve) & (curve <= 1)).all()
 
 
-def test_cli_reproduce_induction_head_quick(capsys, monkeypatch):
+def test_cli_reproduce_induction_head_quick(capsys, monkeypatch, tmp_path):
     """The command's plumbing (the landscape and the models are tested elsewhere)."""
     from dataclasses import replace
 
     from theory.__main__ import main
+    from theory.records import read_record
     landscape = itr.reproduce_landscape
     monkeypatch.setattr(itr, "reproduce_landscape", lambda **kw: landscape(**dict(kw, steps=1000)))
     monkeypatch.setattr(itr, "TWO_PARAM_QUICK_CONFIG", replace(itr.TWO_PARAM_QUICK_CONFIG, steps=20, eval_every=10))
     monkeypatch.setattr(itr, "QUICK_CONFIG", replace(itr.QUICK_CONFIG, steps=20, eval_every=10))
-    assert main(["reproduce", "induction-head", "--quick", "--workers", "1"]) == 0   # patched in this process
-    out = capsys.readouterr().out
+    monkeypatch.setitem(itr.LANDSCAPE, "Ns", (2, 4))
+    out_dir = tmp_path / "records"
+    assert main(["reproduce", "induction-head", "--quick", "--workers", "1", "--out", str(out_dir)]) == 0
+    out = capsys.readouterr().out                                # patched in this process: --workers 1
     assert "Three-parameter model" in out and "Full network" in out and "never" in out
     assert "Two-parameter model" in out and "step      20" in out
+    record = read_record(out_dir / "induction-head.json")       # the printed report is the record's
+    assert out.rstrip("\n") == itr.format_report(record)
+    assert record["settings"]["network"]["steps"] == 20 and len(record["curves"]["network_loss"]) == 20
+    assert set(record["curves"]["trajectories"]) == {f"8,{8 * f}" for f in itr.LANDSCAPE["L_factors"]}
+    run = itr.NetworkRun.from_dict(record["results"]["two_param"])
+    assert run.model == itr.TWO_PARAM.name and run.config.steps == 20
+    assert run.icl.tolist() == record["results"]["two_param"]["icl"] and run.loss.size == 0   # loss: in curves
+    from theory.figures import have_matplotlib, induction_head_figures
+    if have_matplotlib():
+        assert (out_dir / "induction-head-training.png").stat().st_size > 0
+        # the sweep figure, from a record with a tiny sweep added
+        base = itr.NetworkConfig(K=16, L=8, N=4, D=5, batch=8, steps=4, eval_every=2, n_eval=10)
+        rows = itr.sweep(base, {"B": [0, 2], "eps": [0.5]}, seeds=2)
+        record["results"]["sweeps"] = [dict(model="full network", seeds=2, grid={}, rows=[
+            dict(name=k, value=v, runs=[r.to_dict(with_loss=False) for r in runs]) for k, v, runs in rows])]
+        paths = induction_head_figures(record, tmp_path)
+        assert [p.name for p in paths][-1] == "induction-head-sweep-network.png"
     assert main(["reproduce", "induction-head", "--quick", "--paper"]) == 2
     assert main(["reproduce", "gd-step", "--seeds", "3"]) == 2
     assert "belong to induction-head" in capsys.readouterr().err

@@ -68,6 +68,7 @@ def cmd_check(args) -> int:
 
 
 REPRODUCTIONS = {
+    "dual-form": "Dai et al. 2023: softmax vs linear attention over the logit scale, momentum weights (seconds)",
     "gd-step": "von Oswald et al. 2023: trained LSA stacks vs GD and GD++ (about 3 min on two cores, 6 on one)",
     "induction-head": "Reddy 2024: three-parameter landscape, training runs of the full network and "
                       "of the two-parameter model, and their sweeps over (B, K, ε, α) (about 11 min on one core)",
@@ -82,26 +83,35 @@ def cmd_reproduce(args) -> int:
     if args.name != "induction-head" and (args.paper or args.seeds != 1):
         print(f"error: --paper and --seeds belong to induction-head, not {args.name}", file=sys.stderr)
         return 2
-    workers = usable_cpus() if args.workers is None else args.workers
+    if args.name == "dual-form" and args.workers is not None:
+        print("error: --workers belongs to gd-step and induction-head (dual-form takes seconds in this process)",
+              file=sys.stderr)
+        return 2
+    workers = 1 if args.name == "dual-form" else usable_cpus() if args.workers is None else args.workers
     tune_allocator()                         # see theory/_perf.py: helps the induction network
     say = lambda message: print(message, file=sys.stderr, flush=True)
     say(f"reproducing {REPRODUCTIONS[args.name]}" + (" [quick settings]" if args.quick else "")
         + f" with {workers} worker process{'es' if workers > 1 else ''}")
+    from .records import round_trip, write_record
     if args.name == "gd-step":
         from .lsa_training import GDReproConfig, format_report, reproduce
-        from .records import round_trip, write_record
-
-        def run(executor):
-            record = reproduce(GDReproConfig.quick() if args.quick else GDReproConfig.full(), executor=executor,
-                               progress=say).to_record()
-            if args.out is not None:
-                say(f"wrote {write_record(record, args.out)}")
-                _draw(args.out, say)
-            return format_report(round_trip(record))     # the report is what the record holds
+        make = lambda executor: reproduce(GDReproConfig.quick() if args.quick else GDReproConfig.full(),
+                                          executor=executor, progress=say).to_record()
+    elif args.name == "dual-form":
+        from .dual_form_runs import format_report, reproduce
+        make = lambda executor: reproduce(quick=args.quick)
     else:
-        from .induction_training import reproduce_report
-        run = lambda executor: reproduce_report(quick=args.quick, paper=args.paper, seeds=args.seeds,
-                                                executor=executor, progress=say)
+        from .induction_training import format_report, reproduce
+        make = lambda executor: reproduce(quick=args.quick, paper=args.paper, seeds=args.seeds,
+                                          executor=executor, progress=say)
+
+    def run(executor):
+        record = make(executor)
+        if args.out is not None:
+            say(f"wrote {write_record(record, args.out)}")
+            _draw(args.out, say)
+        return format_report(round_trip(record))         # the report is what the record holds
+
     start = time.perf_counter()
     if workers > 1:
         with worker_pool(workers, initializer=tune_allocator) as pool:

@@ -28,7 +28,7 @@ from .tasks import check_burstiness, item_label_classes, item_label_sequences
 __all__ = ["NetworkConfig", "Model", "NETWORK", "TWO_PARAM", "NetworkRun", "train_network", "sweep",
            "format_sweep", "MINUTES_CONFIG", "QUICK_CONFIG", "SWEEP_GRID", "TWO_PARAM_QUICK_CONFIG",
            "TWO_PARAM_GRID", "quick_icl_shortfall", "reproduce_landscape", "format_landscape",
-           "reproduce_report"]
+           "LANDSCAPE", "reproduce", "format_report", "reproduce_report"]
 
 
 # --------------------------------------------------------------------------- one loop for every model
@@ -117,6 +117,22 @@ class NetworkRun:
     loss: np.ndarray               # (steps,) training loss
     seconds: float
     model: str = NETWORK.name
+
+    def to_dict(self, with_loss: bool = True) -> dict:
+        """Plain values for a run record (``with_loss``: keep the per-step training loss)."""
+        from dataclasses import asdict
+        out = {k: getattr(self, k) for k in ("steps", "icl", "swapped", "iwl", "prev_token", "match_label",
+                                             "seconds", "model")}
+        return dict(out, config=asdict(self.config), loss=self.loss if with_loss else [])
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "NetworkRun":
+        """The run a record holds (the inverse of :meth:`to_dict`)."""
+        if not isinstance(d, dict) or "config" not in d:
+            raise ValueError(f"d must be a dict made by NetworkRun.to_dict; got {type(d).__name__}")
+        arr = {k: np.asarray(d[k], dtype=float) for k in ("icl", "swapped", "iwl", "prev_token", "match_label", "loss")}
+        return cls(NetworkConfig(**d["config"]), np.asarray(d["steps"], dtype=int), arr["icl"], arr["swapped"],
+                   arr["iwl"], arr["prev_token"], arr["match_label"], arr["loss"], float(d["seconds"]), d["model"])
 
     def jump(self, curve: str = "icl"):
         """``(iteration, width)`` of the rise of a curve: where it first passes halfway
@@ -344,31 +360,85 @@ def _format_run(title: str, run: NetworkRun) -> list:
     return out
 
 
-def reproduce_report(*, quick: bool = False, paper: bool = False, seeds: int = 1, executor=None,
-                     progress=None) -> str:
-    """Returns the report text: the landscape table; one run of the full network (the
-    minutes configuration, or with ``paper`` the paper's 150k-step settings); one run of
-    the two-parameter model; and (not ``quick``) the one-at-a-time sweeps around B = 4,
-    K = 256, ε = 0.1, α = 0 of both models — the network over ``SWEEP_GRID`` with
-    ``seeds`` seeds per condition, the two-parameter model over its wider
-    ``TWO_PARAM_GRID`` with five."""
+LANDSCAPE = dict(Ns=(2, 4, 8, 16), L_factors=(1, 2, 4, 8, 16), lr=0.1)
+TRAJECTORY_N = 8                           # the landscape figure's GD runs: N = 8, every L = f N
 
+
+def reproduce(*, quick: bool = False, paper: bool = False, seeds: int = 1, executor=None, progress=None) -> dict:
+    """Run the reproduction and return its run record (:mod:`theory.records`): the
+    landscape table and GD trajectories of the three-parameter model; one run of the full
+    network (the minutes configuration, or with ``paper`` the paper's 150k-step settings);
+    one run of the two-parameter model; and (not ``quick``) the one-at-a-time sweeps around
+    B = 4, K = 256, ε = 0.1, α = 0 of both models — the network over ``SWEEP_GRID`` with
+    ``seeds`` seeds per condition, the two-parameter model over its wider
+    ``TWO_PARAM_GRID`` with five.  :func:`format_report` renders it."""
+    from .records import make_record
     quick, paper = flag("quick", quick), flag("paper", paper)
     if quick and paper:
         raise ValueError("quick and paper exclude each other; got quick=True, paper=True")
     seeds = positive_int("seeds", seeds)
     executor = _executor("executor", executor)
     say = function("progress", progress, optional=True) or (lambda message: None)
-    out = [format_landscape(reproduce_landscape(steps=5_000 if quick else 100_000, executor=executor))]
+    parts, start = {}, time.perf_counter()
+    steps = 5_000 if quick else 100_000
+    land = reproduce_landscape(steps=steps, executor=executor, **LANDSCAPE)
+    every = max(1, steps // 1000)
+    trajectories = {f"{TRAJECTORY_N},{f * TRAJECTORY_N}": gradient_descent(
+        TRAJECTORY_N, f * TRAJECTORY_N, lr=LANDSCAPE["lr"], steps=steps, record_every=every)
+        for f in LANDSCAPE["L_factors"]}
+    parts["three-parameter landscape"] = time.perf_counter() - start
+    start = time.perf_counter()
     cfg = QUICK_CONFIG if quick else replace(NetworkConfig(), eval_every=2500) if paper else MINUTES_CONFIG
-    out += _format_run("Full network", train_network(cfg, progress=say))
+    network = train_network(cfg, progress=say)
+    parts["full network run"] = time.perf_counter() - start
+    start = time.perf_counter()
     tcfg = TWO_PARAM_QUICK_CONFIG if quick else replace(MINUTES_CONFIG, eval_every=250)
-    out += _format_run("Two-parameter model (our reading of Sec. 4)", train_network(tcfg, progress=say, model=TWO_PARAM))
+    two = train_network(tcfg, progress=say, model=TWO_PARAM)
+    parts["two-parameter run"] = time.perf_counter() - start
+    base = replace(MINUTES_CONFIG, K=256, eval_every=250)
+    sweeps = []
     if not quick:
-        base = replace(MINUTES_CONFIG, K=256, eval_every=250)
         for model, grid, n in ((NETWORK, SWEEP_GRID, seeds), (TWO_PARAM, TWO_PARAM_GRID, 5)):
+            start = time.perf_counter()
             rows = sweep(base, grid, seeds=n, model=model, executor=executor, progress=say)
-            out.append(f"\nOne-at-a-time sweep of the {model.name} around B = 4, K = 256, ε = 0.1, α = 0 "
-                       f"({base.steps} steps each, {n} seed{'s' * (n > 1)}: mean (min-max)):")
-            out.append(format_sweep(rows))
+            sweeps.append(dict(model=model.name, seeds=n, grid=grid,
+                               rows=[dict(name=k, value=v, runs=[r.to_dict(with_loss=False) for r in runs])
+                                     for k, v, runs in rows]))
+            parts[f"{model.name} sweep"] = time.perf_counter() - start
+    from dataclasses import asdict
+    settings = dict(quick=quick, paper=paper, seeds=seeds, landscape=dict(LANDSCAPE, steps=steps),
+                    network=asdict(cfg), two_param=asdict(tcfg), sweep_base=None if quick else asdict(base))
+    results = dict(landscape=dict(jumps=[[N, L, j] for (N, L), j in land["jumps"].items()],
+                                  escape=[[delta, j] for delta, j in land["escape"].items()], lr=land["lr"]),
+                   network=network.to_dict(with_loss=False), two_param=two.to_dict(with_loss=False), sweeps=sweeps)
+    curves = dict(network_loss=network.loss, two_param_loss=two.loss,
+                  trajectories={k: dict(steps=tr.steps, theta=tr.theta, loss=tr.loss, jump=tr.jump_step)
+                                for k, tr in trajectories.items()})
+    return make_record("induction-head", settings=settings, parts=parts, results=results, curves=curves)
+
+
+def format_report(record: dict) -> str:
+    """The report text, rendered from a run record of :func:`reproduce` only."""
+    from .records import check_record
+    res = check_record(record, "induction-head")["results"]
+    land = res["landscape"]
+    out = [format_landscape(dict(jumps={(N, L): j for N, L, j in land["jumps"]},
+                                 escape={delta: j for delta, j in land["escape"]}, lr=land["lr"]))]
+    out += _format_run("Full network", NetworkRun.from_dict(res["network"]))
+    out += _format_run("Two-parameter model (our reading of Sec. 4)", NetworkRun.from_dict(res["two_param"]))
+    base = record["settings"]["sweep_base"]
+    for sw in res["sweeps"]:
+        n = sw["seeds"]
+        out.append(f"\nOne-at-a-time sweep of the {sw['model']} around B = 4, K = 256, ε = 0.1, α = 0 "
+                   f"({base['steps']} steps each, {n} seed{'s' * (n > 1)}: mean (min-max)):")
+        out.append(format_sweep([(row["name"], row["value"], [NetworkRun.from_dict(r) for r in row["runs"]])
+                                 for row in sw["rows"]]))
     return "\n".join(out)
+
+
+def reproduce_report(*, quick: bool = False, paper: bool = False, seeds: int = 1, executor=None,
+                     progress=None) -> str:
+    """The report text of :func:`reproduce` (rendered from its record after a JSON round trip)."""
+    from .records import round_trip
+    return format_report(round_trip(reproduce(quick=quick, paper=paper, seeds=seeds, executor=executor,
+                                              progress=progress)))
