@@ -32,11 +32,11 @@ import pytest
 
 from theory import claims, dual_form, gd_step, gradcheck, induction_head, induction_network as net
 from theory import figures, induction_training as itr, induction_two_param as two, lsa_training as lt, nn, optim
-from theory import records, tasks
+from theory import dual_form_runs, records, tasks
 from theory._validate import Diverged, first_nonfinite
 
 MODULES = ["nn", "gradcheck", "optim", "tasks", "dual_form", "gd_step", "lsa_training", "induction_head",
-           "induction_network", "induction_two_param", "induction_training", "records", "figures", "claims"]
+           "induction_network", "induction_two_param", "induction_training", "records", "dual_form_runs", "figures", "claims"]
 FAIL, MAY, PASS = "must fail", "may", "must pass"
 
 # Result records: built by the library and read by the user; no function takes them
@@ -650,7 +650,28 @@ SPECS = [
          dict(record=Custom(must_fail=({}, "abc")))),
     Spec("lsa_training.GDReproResult.from_record", lt.GDReproResult.from_record,
          lambda: dict(record=tiny_repro().to_record()), dict(record=Custom(must_fail=({}, demo_record())))),
+    Spec("induction_training.reproduce", itr.reproduce,
+         lambda: dict(quick=True, paper=False, seeds=1, executor=None, progress=None),
+         dict(quick=Flag(), paper=Custom(must_fail=(True, "yes")), seeds=SIZE, executor=Executor(),
+              progress=Func(optional=True)), run_good=False),
+    Spec("induction_training.format_report", itr.format_report, lambda: dict(record=demo_record()),
+         dict(record=Custom(must_fail=({}, demo_record(), tiny_repro().to_record()))), run_good=False),
+    Spec("induction_training.NetworkRun.from_dict", itr.NetworkRun.from_dict,
+         lambda: dict(d=itr.train_network(TINY_NET).to_dict()), dict(d=Custom(must_fail=({}, "abc", [])))),
+    Spec("dual_form_runs.reproduce", dual_form_runs.reproduce, lambda: dict(quick=True, seed=0, instances=2),
+         dict(quick=Flag(), seed=COUNT, instances=Size(optional=True))),
+    Spec("dual_form_runs.format_report", dual_form_runs.format_report,
+         lambda: dict(record=dual_form_runs.reproduce(quick=True, instances=2)),
+         dict(record=Custom(must_fail=({}, demo_record())))),
     # figures
+    Spec("figures.induction_head_figures", figures.induction_head_figures,
+         lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp(), pdf=False),
+         dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
+              pdf=Unchecked(reason="truthiness")), run_good=False),
+    Spec("figures.dual_form_figures", figures.dual_form_figures,
+         lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp(), pdf=False),
+         dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
+              pdf=Unchecked(reason="truthiness")), run_good=False),
     Spec("figures.have_matplotlib", figures.have_matplotlib, lambda: {}),
     Spec("figures.draw_all", figures.draw_all, lambda: dict(records_dir=tempfile.mkdtemp(), pdf=False),
          dict(records_dir=Custom(must_fail=("/nonexistent/dir",)), pdf=Unchecked(reason="truthiness")), run_good=False),

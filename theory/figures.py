@@ -1,6 +1,8 @@
 """The papers' figures, drawn from run records (:mod:`theory.records`) — nothing is trained.
 
     python -m theory reproduce gd-step --out out/     # trains, writes out/gd-step.json, draws
+    python -m theory reproduce induction-head --out out/
+    python -m theory reproduce dual-form --out out/   # random instances, seconds
     python -m theory figures out/ [--pdf]             # redraws from the records
 
 Needs matplotlib (``pip install 'icl-theory[plot]'``); it is imported only here, and only
@@ -18,7 +20,7 @@ import numpy as np
 
 from .records import check_record, read_record
 
-__all__ = ["have_matplotlib", "draw_all", "gd_step_figures"]
+__all__ = ["have_matplotlib", "draw_all", "gd_step_figures", "induction_head_figures", "dual_form_figures"]
 
 _STYLES = [dict(ls="-", marker=None), dict(ls="--", marker=None), dict(ls=":", marker=None),
            dict(ls="-.", marker=None)]
@@ -105,7 +107,138 @@ def gd_step_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
     return paths
 
 
-DRAWERS = {"gd-step": gd_step_figures}
+def _legend(ax):
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+
+
+_CURVES = (("icl", "ICL: novel classes, bursty", "black", "-"), ("swapped", "ICL: swapped labels", "0.45", "--"),
+           ("iwl", "IWL: trained classes, i.i.d.", "tab:blue", ":"),
+           ("prev_token", "layer 1: label → previous item", "tab:orange", "-."),
+           ("match_label", "layer 2: target → matching label", "tab:green", (0, (5, 1, 1, 1, 1, 1))))
+
+
+def induction_head_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
+    """Reddy 2024: (1) the three-parameter model's loss cliff — GD trajectories for N = 8
+    and several L, the three logits of one run, and the plateau length against N (Sec. 5);
+    (2) accuracies and both progress measures over training for the full network and the
+    two-parameter model (Figs. 2-4); (3) the one-at-a-time sweeps as small multiples."""
+    record = check_record(record, "induction-head")
+    out_dir = Path(out_dir)
+    res, cur = record["results"], record["curves"]
+    fig = _figure(13.5, 3.8)
+    a, b, c = fig.subplots(1, 3)
+    trajectories = sorted(cur["trajectories"].items(), key=lambda kv: int(kv[0].split(",")[1]))
+    for style, (key, tr) in zip(_STYLES * 2, trajectories):
+        N, L = key.split(",")
+        a.plot(np.asarray(tr["steps"]) + 1, tr["loss"], ls=style["ls"], label=f"N = {N}, L = {L}")
+    a.set_xscale("log")
+    a.set_xlabel("GD step + 1 (lr = 0.1)")
+    a.set_ylabel("loss −log p (nats)")
+    a.set_title("GD from the origin: plateau, then a cliff")
+    _legend(a)
+    key, tr = trajectories[len(trajectories) // 2]
+    theta = np.asarray(tr["theta"])
+    for i, (name, style) in enumerate(zip(("β (layer-1 attention)", "α (layer-2 attention)", "ξ (readout)"),
+                                          _STYLES)):
+        b.plot(np.asarray(tr["steps"]) + 1, theta[:, i], ls=style["ls"], color="black", label=name)
+    b.set_xscale("log")
+    b.set_xlabel("GD step + 1")
+    b.set_ylabel("logit value")
+    b.set_title(f"the three logits take off in turn (N, L = {key.replace(',', ', ')})")
+    _legend(b)
+    jumps = res["landscape"]["jumps"]
+    factors = sorted({L // N for N, L, _ in jumps})
+    for style, f in zip(_STYLES * 2, factors):
+        pts = sorted((N, j) for N, L, j in jumps if L == f * N and j is not None)
+        if pts:
+            c.plot(*zip(*pts), ls=style["ls"], marker="os^vD"[factors.index(f) % 5], label=f"L = {f} N")
+    c.set_xscale("log", base=2)
+    c.set_yscale("log")
+    c.set_xlabel("N (context pairs)")
+    c.set_ylabel("GD steps until p ≥ (1 + 1/N)/2")
+    c.set_title("plateau length before the cliff")
+    _legend(c)
+    fig.suptitle("Reddy 2024, Sec. 5: the three-parameter model of the induction head")
+    paths = _save(fig, out_dir, "induction-head-landscape", pdf)
+
+    fig = _figure(12, 4.2)
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, (key, title) in zip(axes, (("network", "full network (two attention layers + MLP)"),
+                                       ("two_param", "two-parameter model (our reading of Sec. 4)"))):
+        run = res[key]
+        for name, label, color, ls in _CURVES:
+            ax.plot(run["steps"], run[name], color=color, ls=ls, label=label)
+        ax.set_xlabel("SGD step")
+        ax.set_title(title, fontsize=10)
+        _legend(ax)
+    axes[0].set_ylabel("accuracy / attention weight")
+    fig.suptitle("Reddy 2024, Figs. 2-4: in-context learning arrives abruptly, with the induction head's attention")
+    paths += _save(fig, out_dir, "induction-head-training", pdf)
+
+    for sw in res["sweeps"]:
+        names = list(dict.fromkeys(row["name"] for row in sw["rows"]))
+        fig = _figure(3.2 * len(names), 3.4)
+        axes = fig.subplots(1, len(names), sharey=True, squeeze=False)[0]
+        for ax, name in zip(axes, names):
+            rows = [r for r in sw["rows"] if r["name"] == name]
+            x = np.arange(len(rows))
+            for curve, label, color, ls in _CURVES[:3:2]:
+                final = np.array([[run[curve][-1] for run in r["runs"]] for r in rows])
+                mean = final.mean(axis=1)
+                ax.errorbar(x, mean, yerr=[mean - final.min(axis=1), final.max(axis=1) - mean], color=color, ls=ls,
+                            marker="o" if curve == "icl" else "s", capsize=3, label=label)
+            ax.set_xticks(x, [str(r["value"]) for r in rows])
+            ax.set_xlabel(name)
+            _legend(ax)
+        axes[0].set_ylabel(f"final accuracy (mean, min-max over {sw['seeds']} seeds)")
+        fig.suptitle(f"Reddy 2024, Fig. 2: data parameters, one at a time — {sw['model']}")
+        stem = "induction-head-sweep-" + ("network" if sw["model"] == "full network" else "two-param")
+        paths += _save(fig, out_dir, stem, pdf)
+    return paths
+
+
+def dual_form_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
+    """Dai et al. 2023: (1) softmax attention against the linear split ``W_ZSL q + ΔW_ICL q``
+    the paper reads ICL through, over the logit scale, beside the exact convex split;
+    (2) the exact momentum weights s_k against the paper's η^k; (3) the gap between the
+    paper's momentum attention and the exact dual, over η."""
+    record = check_record(record, "dual-form")
+    out_dir = Path(out_dir)
+    s, r, cur = record["settings"], record["results"], record["curves"]
+    fig = _figure(13.5, 3.9)
+    a, b, c = fig.subplots(1, 3)
+    qs = np.asarray(r["softmax_gap_quartiles"])
+    a.fill_between(s["scales"], qs[:, 0], qs[:, 2], color="0.8", label="25-75 % of instances")
+    a.plot(s["scales"], qs[:, 1], color="black", marker="o", label="softmax vs linear split (median)")
+    a.axhline(r["exact_split_worst"], color="tab:blue", ls="--", label="exact convex split λ (worst)")
+    a.set_xscale("log")
+    a.set_yscale("log")
+    a.set_xlabel("query scale c (attention logits ∝ c)")
+    a.set_ylabel("relative error to softmax attention")
+    a.set_title("the linear relaxation is not close at any scale", fontsize=10)
+    _legend(a)
+    ages = np.asarray(cur["ages"])
+    for style, (eta, w) in zip(_STYLES, cur["momentum_weights"].items()):
+        b.plot(ages, w["exact"], color="black", ls=style["ls"], marker="o", ms=3, label=f"exact s_k, η = {eta}")
+        b.plot(ages, w["paper"], color="tab:orange", ls=style["ls"], marker="s", ms=3, label=f"paper η^k, η = {eta}")
+    b.set_xlabel("age k of the example's update (steps ago)")
+    b.set_ylabel("weight of that update in the output")
+    b.set_title("momentum weights: exact dual vs the paper's", fontsize=10)
+    _legend(b)
+    qm = np.asarray(r["momentum_gap_quartiles"])
+    c.fill_between(s["etas"], qm[:, 0], qm[:, 2], color="0.8", label="25-75 % of instances")
+    c.plot(s["etas"], qm[:, 1], color="black", marker="o", label="MoAttn vs exact dual (median)")
+    c.set_xlabel("momentum η")
+    c.set_ylabel("relative gap")
+    c.set_title("the paper's momentum attention vs the exact dual", fontsize=10)
+    _legend(c)
+    fig.suptitle(f"Dai et al. 2023, Secs. 3 and 5: where the dual form is exact and where it is not "
+                 f"({s['instances']} random instances per point)")
+    return _save(fig, out_dir, "dual-form", pdf)
+
+
+DRAWERS = {"gd-step": gd_step_figures, "induction-head": induction_head_figures, "dual-form": dual_form_figures}
 
 
 def draw_all(records_dir, *, pdf: bool = False) -> list:

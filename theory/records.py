@@ -96,8 +96,9 @@ def write_record(record: dict, out_dir) -> Path:
     path = out / f"{record['name']}.json"
     fd, tmp = tempfile.mkstemp(prefix=f".{record['name']}.", suffix=".tmp", dir=out)
     try:
+        os.chmod(tmp, 0o644)                           # mkstemp makes it owner-only
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(record, f, indent=1, allow_nan=False)
+            json.dump(record, f, separators=(",", ":"), allow_nan=False)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
