@@ -4,8 +4,8 @@
 #
 # This script stands on its own (it needs only sympy).  Run it with
 # `python -m proofs.dual_form`; it prints the derivation and ends in `assert`s.
-# `derive()` returns the symbolic results so the tests can compare them with the
-# numpy code in `theory/dual_form.py` (via `sympy.lambdify`).
+# It also opens as a notebook (`jupytext --to ipynb proofs/dual_form.py`); the last
+# cell's `RESULTS` are what the tests compare with `theory/dual_form.py`.
 #
 # Columns are examples here, as in the paper: `X = [x'_1 ... x'_N]` is `n x N`,
 # `E = [e_1 ... e_N]` is `m x N`.
@@ -21,133 +21,134 @@
 import sympy as sp
 
 
-def _quiet(*args):
-    pass
-
-
-def _say(*args):
-    for a in args:
-        if isinstance(a, str):
-            print(a)
+def show(*parts):
+    """Print text and pretty-print formulas, in a terminal or a notebook."""
+    for part in parts:
+        if isinstance(part, str):
+            print(part)
         else:
-            sp.pprint(a, use_unicode=True)
+            sp.pprint(part, use_unicode=True)
 
 
-def derive(say=_quiet):
-    """Run the derivation; return the symbolic objects the tests lambdify."""
-    # %% [markdown]
-    # ## Step 1: the gradient of a linear layer is a sum of outer products
-    # For `y_i = W x_i` and any loss `L(y_1, ..., y_N)`, the chain rule gives
-    # `∂L/∂W = Σ_i g_i x_i^T` with `g_i = ∂L/∂y_i`.  So one GD step with learning rate
-    # `lr` moves `W` by `ΔW = Σ_i e_i x_i^T`, `e_i = -lr g_i` (the error signals).
-    # We check this entry by entry for squared error and for softmax cross-entropy.
-    say("## Step 1: ∂L/∂W = Σ_i (∂L/∂y_i) x_i^T, entry by entry (m = 2 or 3, n = 3 or 2, N = 2)")
-    results = {}
-    lr = sp.Symbol("lr", positive=True)
-    for loss in ("squared", "cross_entropy"):
-        m, n, N = (2, 3, 2) if loss == "squared" else (3, 2, 2)
-        W = sp.Matrix(m, n, lambda r, c: sp.Symbol(f"w_{r}{c}"))
-        X = sp.Matrix(n, N, lambda r, c: sp.Symbol(f"x_{r}{c}"))          # columns x_i
-        Y = sp.Matrix(m, N, lambda r, c: sp.Symbol(f"y_{r}{c}"))          # free outputs
-        if loss == "squared":
-            T = sp.Matrix(m, N, lambda r, c: sp.Symbol(f"t_{r}{c}"))
-            L_of_y = sum((Y[:, i] - T[:, i]).dot(Y[:, i] - T[:, i]) for i in range(N)) / (2 * N)
-            targets = T
-        else:
-            labels = [0, 2]                                                # fixed classes
-            L_of_y = -sum(Y[labels[i], i] - sp.log(sum(sp.exp(Y[k, i]) for k in range(m)))
-                          for i in range(N)) / N
-            targets = labels
-        at_WX = dict(zip(Y, W * X))                                        # y_i = W x_i
-        L = L_of_y.subs(at_WX)
-        grad_direct = sp.Matrix(m, n, lambda r, c: sp.diff(L, W[r, c]))
-        G = sp.Matrix(m, N, lambda r, c: sp.diff(L_of_y, Y[r, c])).subs(at_WX)  # g_i columns
-        grad_chain = sum((G[:, i] * X[:, i].T for i in range(N)), sp.zeros(m, n))
-        diff = (grad_direct - grad_chain).applyfunc(lambda e: sp.cancel(sp.expand(e)))
-        assert diff == sp.zeros(m, n), f"chain rule failed for {loss}"
-        say(f"  {loss}: ∂L/∂W - Σ g_i x_i^T simplifies to the zero matrix ✓")
-        results[loss] = dict(W=W, X=X, targets=targets, lr=lr,
-                             E=-lr * G, delta_W=-lr * grad_direct)
-
-    # %% [markdown]
-    # ## Step 2: the dual form, for matrices of any size
-    # `(W0 + ΔW) q = W0 q + E X^T q`, and `E X^T q = Σ_i e_i (x_i^T q)` is linear
-    # attention with values `E`, keys `X` and query `q`: `LinearAttn(E, X, q) = E X^T q`.
-    say("## Step 2: (W0 + E X^T) q = W0 q + LinearAttn(E, X, q), generic sizes")
-    m, n, N = sp.symbols("m n N", integer=True, positive=True)
-    W0 = sp.MatrixSymbol("W_0", m, n)
-    E = sp.MatrixSymbol("E", m, N)
-    X = sp.MatrixSymbol("X", n, N)
-    q = sp.MatrixSymbol("q", n, 1)
-    finetuned = (W0 + E * X.T) * q
-    dual = W0 * q + E * (X.T * q)
-    residual = (finetuned - dual).expand()
-    say(finetuned, "  =", dual, f"  residual: {residual}")
-    assert residual.is_ZeroMatrix
-    # E X^T is the sum of outer products Σ e_i x_i^T (explicit N = 3 columns):
-    Ee = sp.Matrix(2, 3, lambda r, c: sp.Symbol(f"e_{r}{c}"))
-    Xe = sp.Matrix(2, 3, lambda r, c: sp.Symbol(f"x_{r}{c}"))
-    outer_sum = sum((Ee[:, i] * Xe[:, i].T for i in range(3)), sp.zeros(2, 2))
-    assert (Ee * Xe.T - outer_sum).expand() == sp.zeros(2, 2)
-    say("  and E X^T = Σ_i e_i x_i^T (explicit 2x3 check) ✓")
-
-    # %% [markdown]
-    # ## Step 3: in-context learning as implicit finetuning (Dai et al. 2023, Sec. 3.2)
-    # Relax attention to linear attention.  The query `q` attends over the
-    # demonstrations `X'` and its own context `X`, concatenated as `[X' X]`:
-    # `W_V [X' X] (W_K [X' X])^T q`.  Block multiplication gives
-    # `[X' X][X' X]^T = X' X'^T + X X^T`, hence the exact split
-    # `W_ZSL q + ΔW_ICL q` with `W_ZSL = W_V X (W_K X)^T`, `ΔW_ICL = W_V X' (W_K X')^T`.
-    say("## Step 3: W_V [X' X] (W_K [X' X])^T q = W_ZSL q + ΔW_ICL q, generic sizes")
-    d, dk, dv, Nd, Nc = sp.symbols("d d_k d_v N' N", integer=True, positive=True)
-    W_V = sp.MatrixSymbol("W_V", dv, d)
-    W_K = sp.MatrixSymbol("W_K", dk, d)
-    Xd = sp.MatrixSymbol("X'", d, Nd)
-    Xc = sp.MatrixSymbol("X", d, Nc)
-    qk = sp.MatrixSymbol("q", dk, 1)
-    B = sp.BlockMatrix([[Xd, Xc]])
-    gram = sp.block_collapse(B * B.T)
-    say("  [X' X][X' X]^T =", gram)
-    W_zsl = W_V * Xc * (W_K * Xc).T
-    dW_icl = W_V * Xd * (W_K * Xd).T
-    residual = (W_V * gram * W_K.T * qk - (W_zsl * qk + dW_icl * qk)).expand()
-    assert residual.is_ZeroMatrix
-    say("  residual: 0 ✓")
-
-    # %% [markdown]
-    # ## Step 4: with softmax the split is a convex mixture, not a sum
-    # Softmax attention normalises by `Z = Σ exp(s_i)` over *all* keys, so it does not
-    # split into two additive terms.  Splitting the sums over demonstration keys (D) and
-    # context keys (C) gives the exact identity
-    # `SoftAttn = λ SoftAttn_C + (1 - λ) SoftAttn_D`, `λ = Z_C / (Z_C + Z_D)`.
-    # We prove it for two keys of each kind and scalar values (the algebra is the same
-    # for any number of keys and per value coordinate).
-    say("## Step 4: softmax over [X' X] = λ·(softmax over X) + (1-λ)·(softmax over X')")
-    s = sp.symbols("s_1:5", real=True)              # scores k_i^T q: s_1, s_2 demos; s_3, s_4 context
-    v = sp.symbols("v_1:5", real=True)              # values
-    w = [sp.exp(si) for si in s]
-    Z_D, Z_C = w[0] + w[1], w[2] + w[3]
-    full = sum(wi * vi for wi, vi in zip(w, v)) / (Z_D + Z_C)
-    attn_D = (w[0] * v[0] + w[1] * v[1]) / Z_D
-    attn_C = (w[2] * v[2] + w[3] * v[3]) / Z_C
-    lam = Z_C / (Z_C + Z_D)
-    assert sp.cancel(full - (lam * attn_C + (1 - lam) * attn_D)) == 0
-    say("  exact ✓   (λ = Z_C / (Z_C + Z_D))")
-    linear_split = sum(si * vi for si, vi in zip(s, v))
-    gap = sp.cancel(full - linear_split)
-    assert gap != 0
-    say("  but softmax - (linear split) is not identically 0: the linear split is a relaxation")
-
-    return dict(gradients=results, finetuned=finetuned, dual=dual,
-                softmax=dict(scores=s, values=v, full=full, lam=lam,
-                             attn_demo=attn_D, attn_ctx=attn_C))
-
-
-def main():
-    derive(say=_say)
-    print("\nAll assertions hold.")
-
+# %% [markdown]
+# ## Step 1: the gradient of a linear layer is a sum of outer products
+# For `y_i = W x_i` and any loss `L(y_1, ..., y_N)`, the chain rule gives
+# `∂L/∂W = Σ_i g_i x_i^T` with `g_i = ∂L/∂y_i`.  So one GD step with learning rate
+# `lr` moves `W` by `ΔW = Σ_i e_i x_i^T`, `e_i = -lr g_i` (the error signals).
+# We check this entry by entry for squared error and for softmax cross-entropy.
 
 # %%
-if __name__ == "__main__":
-    main()
+show("## Step 1: ∂L/∂W = Σ_i (∂L/∂y_i) x_i^T, entry by entry (m = 2 or 3, n = 3 or 2, N = 2)")
+results = {}
+lr = sp.Symbol("lr", positive=True)
+for loss in ("squared", "cross_entropy"):
+    m, n, N = (2, 3, 2) if loss == "squared" else (3, 2, 2)
+    W = sp.Matrix(m, n, lambda r, c: sp.Symbol(f"w_{r}{c}"))
+    X = sp.Matrix(n, N, lambda r, c: sp.Symbol(f"x_{r}{c}"))          # columns x_i
+    Y = sp.Matrix(m, N, lambda r, c: sp.Symbol(f"y_{r}{c}"))          # free outputs
+    if loss == "squared":
+        T = sp.Matrix(m, N, lambda r, c: sp.Symbol(f"t_{r}{c}"))
+        L_of_y = sum((Y[:, i] - T[:, i]).dot(Y[:, i] - T[:, i]) for i in range(N)) / (2 * N)
+        targets = T
+    else:
+        labels = [0, 2]                                                # fixed classes
+        L_of_y = -sum(Y[labels[i], i] - sp.log(sum(sp.exp(Y[k, i]) for k in range(m)))
+                      for i in range(N)) / N
+        targets = labels
+    at_WX = dict(zip(Y, W * X))                                        # y_i = W x_i
+    L = L_of_y.subs(at_WX)
+    grad_direct = sp.Matrix(m, n, lambda r, c: sp.diff(L, W[r, c]))
+    G = sp.Matrix(m, N, lambda r, c: sp.diff(L_of_y, Y[r, c])).subs(at_WX)  # g_i columns
+    grad_chain = sum((G[:, i] * X[:, i].T for i in range(N)), sp.zeros(m, n))
+    diff = (grad_direct - grad_chain).applyfunc(lambda e: sp.cancel(sp.expand(e)))
+    assert diff == sp.zeros(m, n), f"chain rule failed for {loss}"
+    show(f"  {loss}: ∂L/∂W - Σ g_i x_i^T simplifies to the zero matrix ✓")
+    results[loss] = dict(W=W, X=X, targets=targets, lr=lr,
+                         E=-lr * G, delta_W=-lr * grad_direct)
+
+# %% [markdown]
+# ## Step 2: the dual form, for matrices of any size
+# `(W0 + ΔW) q = W0 q + E X^T q`, and `E X^T q = Σ_i e_i (x_i^T q)` is linear
+# attention with values `E`, keys `X` and query `q`: `LinearAttn(E, X, q) = E X^T q`.
+
+# %%
+show("## Step 2: (W0 + E X^T) q = W0 q + LinearAttn(E, X, q), generic sizes")
+m, n, N = sp.symbols("m n N", integer=True, positive=True)
+W0 = sp.MatrixSymbol("W_0", m, n)
+E = sp.MatrixSymbol("E", m, N)
+X = sp.MatrixSymbol("X", n, N)
+q = sp.MatrixSymbol("q", n, 1)
+finetuned = (W0 + E * X.T) * q
+dual = W0 * q + E * (X.T * q)
+residual = (finetuned - dual).expand()
+show(finetuned, "  =", dual, f"  residual: {residual}")
+assert residual.is_ZeroMatrix
+# E X^T is the sum of outer products Σ e_i x_i^T (explicit N = 3 columns):
+Ee = sp.Matrix(2, 3, lambda r, c: sp.Symbol(f"e_{r}{c}"))
+Xe = sp.Matrix(2, 3, lambda r, c: sp.Symbol(f"x_{r}{c}"))
+outer_sum = sum((Ee[:, i] * Xe[:, i].T for i in range(3)), sp.zeros(2, 2))
+assert (Ee * Xe.T - outer_sum).expand() == sp.zeros(2, 2)
+show("  and E X^T = Σ_i e_i x_i^T (explicit 2x3 check) ✓")
+
+# %% [markdown]
+# ## Step 3: in-context learning as implicit finetuning (Dai et al. 2023, Sec. 3.2)
+# Relax attention to linear attention.  The query `q` attends over the
+# demonstrations `X'` and its own context `X`, concatenated as `[X' X]`:
+# `W_V [X' X] (W_K [X' X])^T q`.  Block multiplication gives
+# `[X' X][X' X]^T = X' X'^T + X X^T`, hence the exact split
+# `W_ZSL q + ΔW_ICL q` with `W_ZSL = W_V X (W_K X)^T`, `ΔW_ICL = W_V X' (W_K X')^T`.
+
+# %%
+show("## Step 3: W_V [X' X] (W_K [X' X])^T q = W_ZSL q + ΔW_ICL q, generic sizes")
+d, dk, dv, Nd, Nc = sp.symbols("d d_k d_v N' N", integer=True, positive=True)
+W_V = sp.MatrixSymbol("W_V", dv, d)
+W_K = sp.MatrixSymbol("W_K", dk, d)
+Xd = sp.MatrixSymbol("X'", d, Nd)
+Xc = sp.MatrixSymbol("X", d, Nc)
+qk = sp.MatrixSymbol("q", dk, 1)
+B = sp.BlockMatrix([[Xd, Xc]])
+gram = sp.block_collapse(B * B.T)
+show("  [X' X][X' X]^T =", gram)
+W_zsl = W_V * Xc * (W_K * Xc).T
+dW_icl = W_V * Xd * (W_K * Xd).T
+residual = (W_V * gram * W_K.T * qk - (W_zsl * qk + dW_icl * qk)).expand()
+assert residual.is_ZeroMatrix
+show("  residual: 0 ✓")
+
+# %% [markdown]
+# ## Step 4: with softmax the split is a convex mixture, not a sum
+# Softmax attention normalises by `Z = Σ exp(s_i)` over *all* keys, so it does not
+# split into two additive terms.  Splitting the sums over demonstration keys (D) and
+# context keys (C) gives the exact identity
+# `SoftAttn = λ SoftAttn_C + (1 - λ) SoftAttn_D`, `λ = Z_C / (Z_C + Z_D)`.
+# We prove it for two keys of each kind and scalar values (the algebra is the same
+# for any number of keys and per value coordinate).
+
+# %%
+show("## Step 4: softmax over [X' X] = λ·(softmax over X) + (1-λ)·(softmax over X')")
+s = sp.symbols("s_1:5", real=True)              # scores k_i^T q: s_1, s_2 demos; s_3, s_4 context
+v = sp.symbols("v_1:5", real=True)              # values
+w = [sp.exp(si) for si in s]
+Z_D, Z_C = w[0] + w[1], w[2] + w[3]
+full = sum(wi * vi for wi, vi in zip(w, v)) / (Z_D + Z_C)
+attn_D = (w[0] * v[0] + w[1] * v[1]) / Z_D
+attn_C = (w[2] * v[2] + w[3] * v[3]) / Z_C
+lam = Z_C / (Z_C + Z_D)
+assert sp.cancel(full - (lam * attn_C + (1 - lam) * attn_D)) == 0
+show("  exact ✓   (λ = Z_C / (Z_C + Z_D))")
+linear_split = sum(si * vi for si, vi in zip(s, v))
+gap = sp.cancel(full - linear_split)
+assert gap != 0
+show("  but softmax - (linear split) is not identically 0: the linear split is a relaxation")
+
+# %% [markdown]
+# ## What the tests read
+# `RESULTS` holds the symbolic objects that `tests/` compare with the numpy
+# code in `theory/` (through `sympy.lambdify`).
+
+# %%
+RESULTS = dict(gradients=results, finetuned=finetuned, dual=dual,
+            softmax=dict(scores=s, values=v, full=full, lam=lam,
+                         attn_demo=attn_D, attn_ctx=attn_C))
+
+print("\nAll assertions hold.")

@@ -3,9 +3,9 @@
 # von Oswald et al. 2023 (ICML), "Transformers learn in-context by gradient descent",
 # Prop. 1 and Sec. 4; the closed-form optimal step size; and Zhang, Frei & Bartlett 2024.
 #
-# Run `python -m proofs.gd_step`.  Stands on its own: needs only sympy.  `derive()`
-# returns the symbolic results (the constructed layer's output, the optimal step size
-# and loss, the Gaussian moment identity) so the tests can compare them with
+# Run `python -m proofs.gd_step`, or open it as a notebook.  Stands on its own: needs
+# only sympy.  The last cell's `RESULTS` (the constructed layer's output, the optimal
+# step size and loss, the Gaussian moment identity) are what the tests compare with
 # `theory/gd_step.py` through `sympy.lambdify`.
 #
 # Tokens are columns `e_i = (x_i, y_i)`, query `e_q = (x_q, -W0 x_q)`; the LSA layer is
@@ -24,16 +24,13 @@
 import sympy as sp
 
 
-def _quiet(*args):
-    pass
-
-
-def _say(*args):
-    for a in args:
-        if isinstance(a, str):
-            print(a)
+def show(*parts):
+    """Print text and pretty-print formulas, in a terminal or a notebook."""
+    for part in parts:
+        if isinstance(part, str):
+            print(part)
         else:
-            sp.pprint(a, use_unicode=True)
+            sp.pprint(part, use_unicode=True)
 
 
 def _mat(name, rows, cols):
@@ -72,158 +69,164 @@ def moment(poly_expr, variables, moments):
     return sp.expand(total)
 
 
-def derive(say=_quiet):
-    """Run the derivation; return the symbolic objects the tests lambdify."""
-    eta, gamma = sp.symbols("eta gamma", real=True)
-    d, d_out, N = 2, 2, 2
-    X = _mat("x", d, N)                                    # columns x_i
-    Y = _mat("y", d_out, N)                                # columns y_i
-    xq = _mat("xq", d, 1)
-    W0 = _mat("w", d_out, d)
+eta, gamma = sp.symbols("eta gamma", real=True)
+d, d_out, N = 2, 2, 2
+X = _mat("x", d, N)                                    # columns x_i
+Y = _mat("y", d_out, N)                                # columns y_i
+xq = _mat("xq", d, 1)
+W0 = _mat("w", d_out, d)
 
-    # %% [markdown]
-    # ## Step 1: the constructed layer takes one GD step (Prop. 1)
-    # With `L(W) = 1/(2N) Σ_i ||W x_i - y_i||²`, one step from `W0` is
-    # `ΔW = -η ∇L(W0) = -(η/N) Σ_i (W0 x_i - y_i) x_i^T`.  The layer's value of token i is
-    # `W_V e_i = (0, W0 x_i - y_i)` and its key/query products are `x_i^T x_j`, so every
-    # y-slot gains `(η/N) Σ_i (W0 x_i - y_i) x_i^T x_j = -ΔW x_j`.
-    say("## Step 1: one constructed LSA layer = one GD step (d = 2, d_out = 2, N = 2)")
-    toks = [sp.Matrix.vstack(X[:, i], Y[:, i]) for i in range(N)] + [sp.Matrix.vstack(xq, -W0 * xq)]
-    out = lsa_layer(toks, *gd_weights(d, d_out, N, eta, W0), n_keys=N)
-    dW = -(eta / N) * sum(((W0 * X[:, i] - Y[:, i]) * X[:, i].T for i in range(N)), sp.zeros(d_out, d))
-    for i in range(N):
-        assert (out[i][d:, :] - (Y[:, i] - dW * X[:, i])).expand() == sp.zeros(d_out, 1)
-        assert (out[i][:d, :] - X[:, i]).expand() == sp.zeros(d, 1)
-    prediction = -out[N][d:, :]
-    assert (prediction - (W0 + dW) * xq).expand() == sp.zeros(d_out, 1)
-    say("  context y-slots: y_i - ΔW x_i ✓   x-slots unchanged ✓   -(query y-slot) = (W0 + ΔW) x_q ✓")
-    # The query must not be a key/value: its value is W0 x_q - (-W0 x_q) = 2 W0 x_q.
-    with_query = lsa_layer(toks, *gd_weights(d, d_out, N, eta, W0), n_keys=N + 1)
-    extra = (-with_query[N][d:, :] - prediction).expand()
-    assert extra != sp.zeros(d_out, 1)
-    assert extra.subs({w: 0 for w in W0}) == sp.zeros(d_out, 1)
-    say("  with the query among the keys the prediction gains a term (2η/N) W0 x_q x_q^T x_q,",
-        "  which vanishes only when W0 = 0 ✓")
-
-    # %% [markdown]
-    # ## Step 2: K layers = K GD steps (induction)
-    # Suppose after k layers the tokens are `(x_i, y_i - (W_k - W0) x_i)` and
-    # `(x_q, -W_k x_q)` for some `W_k`.  The value of token i is then
-    # `W0 x_i - y_i + (W_k - W0) x_i = W_k x_i - y_i`: the residual at `W_k`.  So one more
-    # layer moves to `W_{k+1} = W_k - (η/N) Σ_i (W_k x_i - y_i) x_i^T` and keeps the form.
-    say("## Step 2: the invariant is kept by one more layer, so K layers = K GD steps")
-    Wk = _mat("v", d_out, d)
-    toks_k = [sp.Matrix.vstack(X[:, i], Y[:, i] - (Wk - W0) * X[:, i]) for i in range(N)] \
-        + [sp.Matrix.vstack(xq, -Wk * xq)]
-    out_k = lsa_layer(toks_k, *gd_weights(d, d_out, N, eta, W0), n_keys=N)
-    Wk1 = Wk - (eta / N) * sum(((Wk * X[:, i] - Y[:, i]) * X[:, i].T for i in range(N)), sp.zeros(d_out, d))
-    for i in range(N):
-        assert (out_k[i][d:, :] - (Y[:, i] - (Wk1 - W0) * X[:, i])).expand() == sp.zeros(d_out, 1)
-    assert (out_k[N][d:, :] + Wk1 * xq).expand() == sp.zeros(d_out, 1)
-    say("  ✓  (W_{k+1} = W_k - η ∇L(W_k))")
-
-    # %% [markdown]
-    # ## Step 3: GD++ (Sec. 4)
-    # The value also copies x and the projection's x-block is `-γ I` (W0 = 0):
-    # `W_V = [[I, 0], [0, -I]]`, `P = [[-γ I, 0], [0, (η/N) I]]`.  Every token's x becomes
-    # `(I - γ Σ_i x_i x_i^T) x` and its y-slot takes the GD step computed with the x it
-    # received; the next layer runs GD on the transformed inputs.
-    say("## Step 3: a GD++ layer transforms x ← (I - γ Σ x_i x_i^T) x, and steps with the old x")
-    d_out1 = 1
-    Y1 = _mat("y", d_out1, N)
-    W_K, W_Q, W_V, P = gd_weights(d, d_out1, N, eta, sp.zeros(d_out1, d))
-    W_V[:d, :d] = sp.eye(d)
-    P[:d, :d] = -gamma * sp.eye(d)
-    toks1 = [sp.Matrix.vstack(X[:, i], Y1[:, i]) for i in range(N)] + [sp.Matrix.vstack(xq, sp.zeros(1, 1))]
-    out_pp = lsa_layer(toks1, W_K, W_Q, W_V, P, n_keys=N)
-    S = X * X.T                                            # Σ_i x_i x_i^T
-    dW1 = (eta / N) * Y1 * X.T                             # one GD step from 0
-    for j, e in enumerate(out_pp):
-        x_old = X[:, j] if j < N else xq
-        y_old = Y1[:, j] if j < N else sp.zeros(1, 1)
-        assert (e[:d, :] - (sp.eye(d) - gamma * S) * x_old).expand() == sp.zeros(d, 1)
-        assert (e[d:, :] - (y_old - dW1 * x_old)).expand() == sp.zeros(1, 1)
-    say("  ✓")
-
-    # %% [markdown]
-    # ## Step 4: the best one-step learning rate
-    # One output, `w ~ N(0, I)`, inputs with i.i.d. zero-mean coordinates of variance `s²`
-    # and fourth moment `m4`.  One GD step from 0 predicts `ŷ = b (1/N) Σ_i y_i x_i^T x_q`
-    # (`b = η`).  We compute `E(ŷ - y_q)²` *exactly* for small d and N by expanding the
-    # polynomial and replacing each monomial by its moments, and compare it with
-    # `d s² (b² c - 2 b s² + 1)`, `c = (m4 + (d+N-2) s⁴)/N`.
-    say("## Step 4: E(ŷ - y)² = d s² (b² c - 2 b s² + 1), exactly, for (d, N) = (1,1), (2,1), (1,2), (2,2)")
-    b, s2, m4 = sp.symbols("b s2 m4", positive=True)
-    dd, NN = sp.symbols("d N", positive=True, integer=True)
-    c = (m4 + (dd + NN - 2) * s2 ** 2) / NN
-    general = dd * s2 * (b ** 2 * c - 2 * b * s2 + 1)
-    for dv, Nv in [(1, 1), (2, 1), (1, 2), (2, 2)]:
-        w = sp.symbols(f"w0:{dv}", real=True)
-        xs = [sp.symbols(f"x{i}_0:{dv}", real=True) for i in range(Nv + 1)]   # last one is x_q
-        y = [sum(wk * xk for wk, xk in zip(w, x)) for x in xs]
-        h = [sum(y[i] * xs[i][k] for i in range(Nv)) / Nv for k in range(dv)]  # (1/N) Σ y_i x_i
-        err = b * sum(hk * xq_k for hk, xq_k in zip(h, xs[Nv])) - y[Nv]
-        moments = {v: {2: 1, 4: 3} for v in w}                                 # N(0, 1)
-        moments.update({v: {2: s2, 4: m4} for x in xs for v in x})
-        exact = moment(err ** 2, list(w) + [v for x in xs for v in x], moments)
-        assert sp.expand(exact - general.subs({dd: dv, NN: Nv})) == 0, (dv, Nv)
-    loss = general / 2                                     # L(b) = ½ E(ŷ - y)²
-    b_star = sp.solve(sp.diff(loss, b), b)[0]
-    loss_star = sp.factor(loss.subs(b, b_star))
-    assert sp.cancel(b_star - NN * s2 / (m4 + (dd + NN - 2) * s2 ** 2)) == 0
-    assert sp.cancel(loss_star - dd * s2 * (1 - s2 ** 2 / c) / 2) == 0
-    assert sp.cancel(sp.diff(loss, b, 2)) != 0             # a strict minimum (c > 0)
-    say("  b* =", b_star, "  L* =", loss_star)
-    a = sp.Rational(1, 2)                                  # U(-a, a): s² = a²/3, m4 = a⁴/5
-    at_uniform = {s2: a ** 2 / 3, m4: a ** 4 / 5, dd: 10, NN: 10}
-    say(f"  d = N = 10, x ~ U(-1/2, 1/2): b* = {b_star.subs(at_uniform)} ≈ "
-        f"{float(b_star.subs(at_uniform)):.4f}, L* = {loss_star.subs(at_uniform)} ≈ "
-        f"{float(loss_star.subs(at_uniform)):.4f}; predicting 0 scores d s²/2 = "
-        f"{(dd * s2 / 2).subs(at_uniform)} ≈ {float((dd * s2 / 2).subs(at_uniform)):.4f}")
-
-    # %% [markdown]
-    # ## Step 5: Gaussian inputs (Zhang, Frei & Bartlett 2024)
-    # For `x ~ N(0, Λ)`, fourth moments come from the moment generating function
-    # `M(t) = exp(½ t^T Λ t)`: `E[x_a x_b x_c x_e] = ∂⁴M/∂t_a∂t_b∂t_c∂t_e` at 0 (Isserlis).
-    # Then `E[x x^T x x^T] = 2Λ² + tr(Λ) Λ`, and for `Ŝ = (1/N) Σ_i x_i x_i^T`
-    # (i ≠ j independent) `E[Ŝ²] = (1/N) E[x x^T x x^T] + (1 - 1/N) Λ² = Λ Γ` with
-    # `Γ = (1 + 1/N) Λ + (tr Λ / N) I`.  The best `ŷ = x_q^T M (1/N) Σ_i y_i x_i` solves
-    # `M E[Ŝ²] = E[Ŝ] = Λ` (normal equations of `½ E tr(Λ (MŜ - I)(MŜ - I)^T)`), and
-    # `M = Γ^{-1}` does, since Λ and Γ commute.
-    say("## Step 5: E[x x^T x x^T] = 2Λ² + tr(Λ)Λ and E[Ŝ²] = ΛΓ, Λ a symbolic 2x2 covariance")
-    l11, l12, l22 = sp.symbols("lambda11 lambda12 lambda22", real=True)
-    Lam = sp.Matrix([[l11, l12], [l12, l22]])
-    t = sp.symbols("t0:2", real=True)
-    mgf = sp.exp((sp.Matrix([t]) * Lam * sp.Matrix(t))[0] / 2)
-    at0 = {ti: 0 for ti in t}
-
-    def fourth(a_, b_, c_, e_):
-        return sp.diff(mgf, t[a_], t[b_], t[c_], t[e_]).subs(at0)
-
-    E4 = sp.Matrix(2, 2, lambda a_, e_: sum(fourth(a_, k, k, e_) for k in range(2)))  # Σ_k E[x_a x_k x_k x_e]
-    assert (E4 - (2 * Lam ** 2 + Lam.trace() * Lam)).expand() == sp.zeros(2, 2)
-    Nsym = sp.Symbol("N", positive=True)
-    Gamma = (1 + 1 / Nsym) * Lam + Lam.trace() / Nsym * sp.eye(2)
-    ES2 = E4 / Nsym + (1 - 1 / Nsym) * Lam ** 2
-    assert (ES2 - Lam * Gamma).applyfunc(sp.cancel) == sp.zeros(2, 2)
-    assert (Lam * Gamma - Gamma * Lam).expand() == sp.zeros(2, 2)
-    M_opt = Gamma.inv()
-    assert (M_opt * ES2 - Lam).applyfunc(sp.cancel) == sp.zeros(2, 2)
-    say("  ✓  and M = Γ^{-1} solves the normal equations M E[Ŝ²] = Λ ✓")
-
-    return dict(
-        layer=dict(X=X, Y=Y, xq=xq, W0=W0, eta=eta, out=out, out_with_query=with_query),
-        gdpp=dict(X=X, Y=Y1, xq=xq, eta=eta, gamma=gamma, out=out_pp),
-        one_step=dict(b=b, s2=s2, m4=m4, d=dd, N=NN, b_star=b_star, loss_star=loss_star, loss=loss),
-        gaussian=dict(Lam=(l11, l12, l22), N=Nsym, ES2=ES2, Gamma=Gamma),
-    )
-
-
-def main():
-    derive(say=_say)
-    print("\nAll assertions hold.")
-
+# %% [markdown]
+# ## Step 1: the constructed layer takes one GD step (Prop. 1)
+# With `L(W) = 1/(2N) Σ_i ||W x_i - y_i||²`, one step from `W0` is
+# `ΔW = -η ∇L(W0) = -(η/N) Σ_i (W0 x_i - y_i) x_i^T`.  The layer's value of token i is
+# `W_V e_i = (0, W0 x_i - y_i)` and its key/query products are `x_i^T x_j`, so every
+# y-slot gains `(η/N) Σ_i (W0 x_i - y_i) x_i^T x_j = -ΔW x_j`.
 
 # %%
-if __name__ == "__main__":
-    main()
+show("## Step 1: one constructed LSA layer = one GD step (d = 2, d_out = 2, N = 2)")
+toks = [sp.Matrix.vstack(X[:, i], Y[:, i]) for i in range(N)] + [sp.Matrix.vstack(xq, -W0 * xq)]
+out = lsa_layer(toks, *gd_weights(d, d_out, N, eta, W0), n_keys=N)
+dW = -(eta / N) * sum(((W0 * X[:, i] - Y[:, i]) * X[:, i].T for i in range(N)), sp.zeros(d_out, d))
+for i in range(N):
+    assert (out[i][d:, :] - (Y[:, i] - dW * X[:, i])).expand() == sp.zeros(d_out, 1)
+    assert (out[i][:d, :] - X[:, i]).expand() == sp.zeros(d, 1)
+prediction = -out[N][d:, :]
+assert (prediction - (W0 + dW) * xq).expand() == sp.zeros(d_out, 1)
+show("  context y-slots: y_i - ΔW x_i ✓   x-slots unchanged ✓   -(query y-slot) = (W0 + ΔW) x_q ✓")
+# The query must not be a key/value: its value is W0 x_q - (-W0 x_q) = 2 W0 x_q.
+with_query = lsa_layer(toks, *gd_weights(d, d_out, N, eta, W0), n_keys=N + 1)
+extra = (-with_query[N][d:, :] - prediction).expand()
+assert extra != sp.zeros(d_out, 1)
+assert extra.subs({w: 0 for w in W0}) == sp.zeros(d_out, 1)
+show("  with the query among the keys the prediction gains a term (2η/N) W0 x_q x_q^T x_q,",
+    "  which vanishes only when W0 = 0 ✓")
+
+# %% [markdown]
+# ## Step 2: K layers = K GD steps (induction)
+# Suppose after k layers the tokens are `(x_i, y_i - (W_k - W0) x_i)` and
+# `(x_q, -W_k x_q)` for some `W_k`.  The value of token i is then
+# `W0 x_i - y_i + (W_k - W0) x_i = W_k x_i - y_i`: the residual at `W_k`.  So one more
+# layer moves to `W_{k+1} = W_k - (η/N) Σ_i (W_k x_i - y_i) x_i^T` and keeps the form.
+
+# %%
+show("## Step 2: the invariant is kept by one more layer, so K layers = K GD steps")
+Wk = _mat("v", d_out, d)
+toks_k = [sp.Matrix.vstack(X[:, i], Y[:, i] - (Wk - W0) * X[:, i]) for i in range(N)] \
+    + [sp.Matrix.vstack(xq, -Wk * xq)]
+out_k = lsa_layer(toks_k, *gd_weights(d, d_out, N, eta, W0), n_keys=N)
+Wk1 = Wk - (eta / N) * sum(((Wk * X[:, i] - Y[:, i]) * X[:, i].T for i in range(N)), sp.zeros(d_out, d))
+for i in range(N):
+    assert (out_k[i][d:, :] - (Y[:, i] - (Wk1 - W0) * X[:, i])).expand() == sp.zeros(d_out, 1)
+assert (out_k[N][d:, :] + Wk1 * xq).expand() == sp.zeros(d_out, 1)
+show("  ✓  (W_{k+1} = W_k - η ∇L(W_k))")
+
+# %% [markdown]
+# ## Step 3: GD++ (Sec. 4)
+# The value also copies x and the projection's x-block is `-γ I` (W0 = 0):
+# `W_V = [[I, 0], [0, -I]]`, `P = [[-γ I, 0], [0, (η/N) I]]`.  Every token's x becomes
+# `(I - γ Σ_i x_i x_i^T) x` and its y-slot takes the GD step computed with the x it
+# received; the next layer runs GD on the transformed inputs.
+
+# %%
+show("## Step 3: a GD++ layer transforms x ← (I - γ Σ x_i x_i^T) x, and steps with the old x")
+d_out1 = 1
+Y1 = _mat("y", d_out1, N)
+W_K, W_Q, W_V, P = gd_weights(d, d_out1, N, eta, sp.zeros(d_out1, d))
+W_V[:d, :d] = sp.eye(d)
+P[:d, :d] = -gamma * sp.eye(d)
+toks1 = [sp.Matrix.vstack(X[:, i], Y1[:, i]) for i in range(N)] + [sp.Matrix.vstack(xq, sp.zeros(1, 1))]
+out_pp = lsa_layer(toks1, W_K, W_Q, W_V, P, n_keys=N)
+S = X * X.T                                            # Σ_i x_i x_i^T
+dW1 = (eta / N) * Y1 * X.T                             # one GD step from 0
+for j, e in enumerate(out_pp):
+    x_old = X[:, j] if j < N else xq
+    y_old = Y1[:, j] if j < N else sp.zeros(1, 1)
+    assert (e[:d, :] - (sp.eye(d) - gamma * S) * x_old).expand() == sp.zeros(d, 1)
+    assert (e[d:, :] - (y_old - dW1 * x_old)).expand() == sp.zeros(1, 1)
+show("  ✓")
+
+# %% [markdown]
+# ## Step 4: the best one-step learning rate
+# One output, `w ~ N(0, I)`, inputs with i.i.d. zero-mean coordinates of variance `s²`
+# and fourth moment `m4`.  One GD step from 0 predicts `ŷ = b (1/N) Σ_i y_i x_i^T x_q`
+# (`b = η`).  We compute `E(ŷ - y_q)²` *exactly* for small d and N by expanding the
+# polynomial and replacing each monomial by its moments, and compare it with
+# `d s² (b² c - 2 b s² + 1)`, `c = (m4 + (d+N-2) s⁴)/N`.
+
+# %%
+show("## Step 4: E(ŷ - y)² = d s² (b² c - 2 b s² + 1), exactly, for (d, N) = (1,1), (2,1), (1,2), (2,2)")
+b, s2, m4 = sp.symbols("b s2 m4", positive=True)
+dd, NN = sp.symbols("d N", positive=True, integer=True)
+c = (m4 + (dd + NN - 2) * s2 ** 2) / NN
+general = dd * s2 * (b ** 2 * c - 2 * b * s2 + 1)
+for dv, Nv in [(1, 1), (2, 1), (1, 2), (2, 2)]:
+    w = sp.symbols(f"w0:{dv}", real=True)
+    xs = [sp.symbols(f"x{i}_0:{dv}", real=True) for i in range(Nv + 1)]   # last one is x_q
+    y = [sum(wk * xk for wk, xk in zip(w, x)) for x in xs]
+    h = [sum(y[i] * xs[i][k] for i in range(Nv)) / Nv for k in range(dv)]  # (1/N) Σ y_i x_i
+    err = b * sum(hk * xq_k for hk, xq_k in zip(h, xs[Nv])) - y[Nv]
+    moments = {v: {2: 1, 4: 3} for v in w}                                 # N(0, 1)
+    moments.update({v: {2: s2, 4: m4} for x in xs for v in x})
+    exact = moment(err ** 2, list(w) + [v for x in xs for v in x], moments)
+    assert sp.expand(exact - general.subs({dd: dv, NN: Nv})) == 0, (dv, Nv)
+loss = general / 2                                     # L(b) = ½ E(ŷ - y)²
+b_star = sp.solve(sp.diff(loss, b), b)[0]
+loss_star = sp.factor(loss.subs(b, b_star))
+assert sp.cancel(b_star - NN * s2 / (m4 + (dd + NN - 2) * s2 ** 2)) == 0
+assert sp.cancel(loss_star - dd * s2 * (1 - s2 ** 2 / c) / 2) == 0
+assert sp.cancel(sp.diff(loss, b, 2)) != 0             # a strict minimum (c > 0)
+show("  b* =", b_star, "  L* =", loss_star)
+a = sp.Rational(1, 2)                                  # U(-a, a): s² = a²/3, m4 = a⁴/5
+at_uniform = {s2: a ** 2 / 3, m4: a ** 4 / 5, dd: 10, NN: 10}
+show(f"  d = N = 10, x ~ U(-1/2, 1/2): b* = {b_star.subs(at_uniform)} ≈ "
+    f"{float(b_star.subs(at_uniform)):.4f}, L* = {loss_star.subs(at_uniform)} ≈ "
+    f"{float(loss_star.subs(at_uniform)):.4f}; predicting 0 scores d s²/2 = "
+    f"{(dd * s2 / 2).subs(at_uniform)} ≈ {float((dd * s2 / 2).subs(at_uniform)):.4f}")
+
+# %% [markdown]
+# ## Step 5: Gaussian inputs (Zhang, Frei & Bartlett 2024)
+# For `x ~ N(0, Λ)`, fourth moments come from the moment generating function
+# `M(t) = exp(½ t^T Λ t)`: `E[x_a x_b x_c x_e] = ∂⁴M/∂t_a∂t_b∂t_c∂t_e` at 0 (Isserlis).
+# Then `E[x x^T x x^T] = 2Λ² + tr(Λ) Λ`, and for `Ŝ = (1/N) Σ_i x_i x_i^T`
+# (i ≠ j independent) `E[Ŝ²] = (1/N) E[x x^T x x^T] + (1 - 1/N) Λ² = Λ Γ` with
+# `Γ = (1 + 1/N) Λ + (tr Λ / N) I`.  The best `ŷ = x_q^T M (1/N) Σ_i y_i x_i` solves
+# `M E[Ŝ²] = E[Ŝ] = Λ` (normal equations of `½ E tr(Λ (MŜ - I)(MŜ - I)^T)`), and
+# `M = Γ^{-1}` does, since Λ and Γ commute.
+
+# %%
+show("## Step 5: E[x x^T x x^T] = 2Λ² + tr(Λ)Λ and E[Ŝ²] = ΛΓ, Λ a symbolic 2x2 covariance")
+l11, l12, l22 = sp.symbols("lambda11 lambda12 lambda22", real=True)
+Lam = sp.Matrix([[l11, l12], [l12, l22]])
+t = sp.symbols("t0:2", real=True)
+mgf = sp.exp((sp.Matrix([t]) * Lam * sp.Matrix(t))[0] / 2)
+at0 = {ti: 0 for ti in t}
+
+def fourth(a_, b_, c_, e_):
+    return sp.diff(mgf, t[a_], t[b_], t[c_], t[e_]).subs(at0)
+
+E4 = sp.Matrix(2, 2, lambda a_, e_: sum(fourth(a_, k, k, e_) for k in range(2)))  # Σ_k E[x_a x_k x_k x_e]
+assert (E4 - (2 * Lam ** 2 + Lam.trace() * Lam)).expand() == sp.zeros(2, 2)
+Nsym = sp.Symbol("N", positive=True)
+Gamma = (1 + 1 / Nsym) * Lam + Lam.trace() / Nsym * sp.eye(2)
+ES2 = E4 / Nsym + (1 - 1 / Nsym) * Lam ** 2
+assert (ES2 - Lam * Gamma).applyfunc(sp.cancel) == sp.zeros(2, 2)
+assert (Lam * Gamma - Gamma * Lam).expand() == sp.zeros(2, 2)
+M_opt = Gamma.inv()
+assert (M_opt * ES2 - Lam).applyfunc(sp.cancel) == sp.zeros(2, 2)
+show("  ✓  and M = Γ^{-1} solves the normal equations M E[Ŝ²] = Λ ✓")
+
+# %% [markdown]
+# ## What the tests read
+# `RESULTS` holds the symbolic objects that `tests/` compare with the numpy
+# code in `theory/` (through `sympy.lambdify`).
+
+# %%
+RESULTS = dict(
+    layer=dict(X=X, Y=Y, xq=xq, W0=W0, eta=eta, out=out, out_with_query=with_query),
+    gdpp=dict(X=X, Y=Y1, xq=xq, eta=eta, gamma=gamma, out=out_pp),
+    one_step=dict(b=b, s2=s2, m4=m4, d=dd, N=NN, b_star=b_star, loss_star=loss_star, loss=loss),
+    gaussian=dict(Lam=(l11, l12, l22), N=Nsym, ES2=ES2, Gamma=Gamma),
+)
+
+print("\nAll assertions hold.")

@@ -7,8 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import rng_from, seeds, sizes, small
-from proofs import dual_form as dual_proof
-from proofs import momentum as momentum_proof
+from theory.claims import run_proof
 from theory import dual_form as df
 from theory import nn
 from theory.gradcheck import numerical_gradient, rel_error
@@ -52,7 +51,7 @@ def test_gd_step_is_minus_lr_times_the_finite_difference_gradient(seed, d_out, d
 
 @pytest.fixture(scope="module")
 def dual_symbolic():
-    return dual_proof.derive()
+    return run_proof("dual_form")
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +148,7 @@ def test_momentum_weights():
 
 @pytest.fixture(scope="module")
 def momentum_symbolic():
-    r = momentum_proof.derive()
+    r = run_proof("momentum")
     syms = [r["eta"], *r["W0"], *r["E"], *r["X"], *r["q"]]
     return r, sp.lambdify(syms, r["output"], "numpy")
 

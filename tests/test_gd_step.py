@@ -7,7 +7,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conftest import rng_from, seeds, sizes, small, well_scaled
-from proofs import gd_step as proof
+from theory.claims import run_proof
 from theory import gd_step as g
 from theory import nn
 from theory.gradcheck import check_gradients, norm, rel_error
@@ -151,7 +151,7 @@ def test_optimal_step_by_monte_carlo_and_a_wrong_moment_is_caught(seed):
 
 @pytest.fixture(scope="module")
 def symbolic():
-    return proof.derive()
+    return run_proof("gd_step")
 
 
 @settings(max_examples=20)                                 # sympy substitution per example

@@ -44,3 +44,24 @@ def test_python_m_proofs_runs_and_narrates_every_proof():
 def test_a_single_proof_runs_as_a_module():
     done = subprocess.run([sys.executable, "-m", "proofs.dual_form"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "All assertions hold." in done.stdout
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("name", proof_modules())
+def test_proof_runs_as_a_notebook(name):
+    """jupytext opens the script as a notebook whose code cells are top-level code (no
+    cell marker inside a function), and a real kernel runs them top to bottom: every
+    step's ✓ shows in the outputs, and the last cell reports that all assertions hold."""
+    jupytext = pytest.importorskip("jupytext")
+    nbclient = pytest.importorskip("nbclient")
+    source = (PROOFS / f"{name}.py").read_text()
+    assert not [line for line in source.splitlines() if line.startswith(" ") and line.lstrip().startswith("# %%")]
+    nb = jupytext.reads(source, fmt="py:percent")
+    kinds = [c.cell_type for c in nb.cells]
+    assert kinds[0] == "markdown" and kinds.count("code") >= 3
+    steps = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## Step")]
+    assert steps, "the notebook shows its steps as markdown headings"
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert text.count("## Step") == len(steps) and "All assertions hold." in text
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]

@@ -20,8 +20,11 @@ by the sampling noise, also said in ``tol_note``.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
+import io
+import runpy
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -183,17 +186,21 @@ def proof_modules() -> list[str]:
 
 
 def run_proof(name: str, verbose: bool = False):
-    """Import ``proofs.<name>`` and run its derivation (its asserts); return its result.
-    The quiet derivation runs once per process and is cached (sympy is slow)."""
+    """Run ``proofs/<name>.py`` (its cells, top to bottom, and their asserts) and return
+    the ``RESULTS`` it defines.  Quiet by default: the script runs once per process, as
+    an import with its printing captured, and is cached (sympy is slow); ``verbose``
+    runs it afresh as ``python -m proofs.<name>`` does, printing the derivation."""
     choice("name", name, proof_modules())
     if flag("verbose", verbose):
-        return importlib.import_module(f"proofs.{name}").main()
+        return runpy.run_module(f"proofs.{name}", run_name="__main__")["RESULTS"]
     return _derived(name)
 
 
 @functools.lru_cache(maxsize=None)
 def _derived(name: str):
-    return importlib.import_module(f"proofs.{name}").derive()
+    with contextlib.redirect_stdout(io.StringIO()):
+        module = importlib.import_module(f"proofs.{name}")
+    return module.RESULTS
 
 
 @dataclass
