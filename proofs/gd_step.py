@@ -97,10 +97,9 @@ show("  context y-slots: y_i - ΔW x_i ✓   x-slots unchanged ✓   -(query y-s
 # The query must not be a key/value: its value is W0 x_q - (-W0 x_q) = 2 W0 x_q.
 with_query = lsa_layer(toks, *gd_weights(d, d_out, N, eta, W0), n_keys=N + 1)
 extra = (-with_query[N][d:, :] - prediction).expand()
-assert extra != sp.zeros(d_out, 1)
-assert extra.subs({w: 0 for w in W0}) == sp.zeros(d_out, 1)
-show("  with the query among the keys the prediction gains a term (2η/N) W0 x_q x_q^T x_q,",
-    "  which vanishes only when W0 = 0 ✓")
+assert (extra + (2 * eta / N) * W0 * xq * (xq.T * xq)).expand() == sp.zeros(d_out, 1)
+show("  with the query among the keys the prediction gains -(2η/N) W0 x_q (x_q^T x_q) ✓,",
+     "  which is zero for every x_q only if W0 = 0")
 
 # %% [markdown]
 # ## Step 2: K layers = K GD steps (induction)

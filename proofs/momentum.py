@@ -74,7 +74,8 @@ general = s_k.args[-1][0]                              # the η ≠ 1 branch
 assert sp.cancel(general - closed) == 0
 for kk in range(6):                                    # and the finite sums, exactly
     assert sp.cancel(weight(kk, eta) - closed.subs(k, kk)) == 0
-show("  ✓  (η ≠ 1; at η = 0 every s_k = 1 and plain GD is recovered)")
+assert closed.subs(eta, 0) == 1
+show("  ✓  (η ≠ 1; at η = 0 every s_k = 1 ✓ and plain GD is recovered)")
 
 # %% [markdown]
 # ## Step 3: the exact dual
