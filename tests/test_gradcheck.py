@@ -129,3 +129,33 @@ def test_check_gradients_fails_on_overflowing_or_nan_gradients():
     step = lambda p: float(1.7e308 * np.tanh(1e9 * p["w"][0]))   # finite, but f(+ε) - f(-ε) overflows
     with pytest.raises(ValueError, match="overflows float64"):
         numerical_gradient(step, {"w": np.zeros(2)}, eps=1e-5)
+
+
+def test_check_layer_checks_forward_backward_pairs():
+    from theory import nn
+    from theory.gradcheck import check_layer
+    rng = np.random.default_rng(3)
+    QKV = dict(Q=rng.standard_normal((2, 3, 4)), K=rng.standard_normal((2, 5, 4)), V=rng.standard_normal((2, 5, 3)))
+    errors = check_layer(nn.softmax_attention_forward, nn.softmax_attention_backward, QKV)
+    assert set(errors) == {"Q", "K", "V"} and max(errors.values()) < 1e-8
+    assert check_layer(nn.relu_forward, nn.relu_backward, {"x": rng.standard_normal((4, 3))})["x"] < 1e-8
+
+    def wrong_dK(dout, cache):                          # a 1 % error in one gradient
+        dQ, dK, dV = nn.softmax_attention_backward(dout, cache)
+        return dQ, 1.01 * dK, dV
+    with pytest.raises(AssertionError, match="for 'K' exceeds tol"):
+        check_layer(nn.softmax_attention_forward, wrong_dK, QKV)
+    with pytest.raises(ValueError, match="inputs\\['Q'\\] is float32: check_layer needs float64"):
+        check_layer(nn.softmax_attention_forward, nn.softmax_attention_backward, dict(QKV, Q=QKV["Q"].astype(np.float32)))
+    with pytest.raises(ValueError, match="a tuple of 3 gradients"):
+        check_layer(nn.softmax_attention_forward, lambda d, c: nn.softmax_attention_backward(d, c)[:2], QKV)
+
+
+def test_a_float32_gradient_fails_with_a_hint():
+    w = np.random.default_rng(0).standard_normal(6)
+    grads = {"w": (np.cos(w) * (1 + 3e-7)).astype(np.float32)}   # a float32 answer, round-off-sized off
+    with pytest.raises(AssertionError, match="grads\\['w'\\] is float32: its round-off alone"):
+        check_gradients(lambda p: float(np.sum(np.sin(p["w"]))), {"w": w}, grads)
+    with pytest.raises(AssertionError) as err:                   # a float64 error gets no such hint
+        check_gradients(lambda p: float(np.sum(np.sin(p["w"]))), {"w": w}, {"w": 1.01 * np.cos(w)})
+    assert "Hint" not in str(err.value)

@@ -1,9 +1,15 @@
 """Finite-difference gradient checks for hand-written backward passes.
 
-A teacher checks a student's backward pass with one call::
+A teacher checks a student's backward pass with one call, for a loss::
 
     from theory.gradcheck import check_gradients
     errors = check_gradients(loss_fn, params, grads)     # raises if any error > tol
+
+or for a layer — a ``forward``/``backward`` pair, with no loss to write::
+
+    from theory.gradcheck import check_layer
+    errors = check_layer(softmax_attention_forward, softmax_attention_backward,
+                         {"Q": Q, "K": K, "V": V})
 
 ``loss_fn(params) -> float`` is a scalar function of a dict of float64 arrays and
 ``grads`` the dict of analytic gradients to test.  Small parameters are checked
@@ -23,7 +29,7 @@ import numpy as np
 
 from ._validate import array, as_rng, finite_scalar, function, positive_int
 
-__all__ = ["norm", "rel_error", "numerical_gradient", "directional_errors", "check_gradients"]
+__all__ = ["norm", "rel_error", "numerical_gradient", "directional_errors", "check_gradients", "check_layer"]
 
 Params = Mapping[str, np.ndarray]
 
@@ -195,5 +201,67 @@ def check_gradients(f: Callable[[dict], float], params: Params, grads: Params, *
     worst = max(errors, key=lambda k: np.inf if np.isnan(errors[k]) else errors[k])
     if not errors[worst] <= tol:                       # also true for nan
         raise AssertionError(f"gradient check failed: relative error {errors[worst]:.3e} for "
-                             f"{worst!r} exceeds tol {tol:.1e} (all errors: {errors})")
+                             f"{worst!r} exceeds tol {tol:.1e} (all errors: {errors})"
+                             + _precision_hint(params, grads))
     return errors
+
+
+def _precision_hint(*dicts) -> str:
+    """A hint when an array is of lower precision than float64 (its round-off alone is
+    about 1e-7 relative in float32, so a correct answer cannot pass a float64 tolerance)."""
+    low = [f"{label}[{k!r}] is {np.asarray(v).dtype}" for label, d in zip(("params", "grads"), dicts)
+           for k, v in d.items() if np.issubdtype(np.asarray(v).dtype, np.floating)
+           and np.finfo(np.asarray(v).dtype).eps > np.finfo(np.float64).eps]
+    if not low:
+        return ""
+    return (f". Hint: {', '.join(low)}: its round-off alone is about "
+            f"{np.finfo(np.float32).eps:.1e} relative, so even a correct gradient misses a float64 "
+            "tolerance; compute in float64 (x.astype(np.float64)) to check the formula")
+
+
+def check_layer(forward: Callable, backward: Callable, inputs: Params, *, tol: float = 1e-7, eps: float = 1e-5,
+                rng=0) -> dict[str, float]:
+    """Check a layer's hand-written ``backward`` against finite differences of ``forward``.
+
+    ``forward(**inputs) -> (out, cache)``; ``backward(dout, cache)`` returns the gradient
+    of every input: a dict keyed like ``inputs``, or (several inputs) a tuple in the
+    order of ``inputs``, or (one input) an array.  The check builds the scalar
+    ``L = Σ R ⊙ out`` with a fixed random ``R`` of out's shape — so ``dL/dout = R`` and the
+    gradients ``backward(R, cache)`` must equal the finite differences of ``L`` — and hands
+    it to :func:`check_gradients` (same ``tol``, ``eps``, report and ``AssertionError``).
+    Returns the relative error per input.
+
+    Inputs must be float64: a central difference of a float32 forward resolves a
+    gradient to about 1e-3 at best, so a float32 check could not tell a right answer from
+    a slightly wrong one; ``ValueError`` says so (cast with ``x.astype(np.float64)``).
+    """
+    forward, backward = function("forward", forward), function("backward", backward)
+    if not isinstance(inputs, Mapping) or not inputs:
+        raise ValueError(f"inputs must be a non-empty dict of the forward's arrays; got {type(inputs).__name__}")
+    for k, v in inputs.items():
+        dtype = getattr(v, "dtype", None)
+        if dtype is not None and np.issubdtype(dtype, np.floating) and dtype != np.float64:
+            raise ValueError(f"inputs[{k!r}] is {dtype}: check_layer needs float64 inputs. Central differences "
+                             f"of a {dtype} forward resolve a gradient only to about 1e-3, too coarse to tell a "
+                             "right backward from a wrong one; pass x.astype(np.float64)")
+    x = _copy_params(inputs)
+    out, cache = forward(**x)
+    out = array("forward(...)[0]", out)
+    R = as_rng(rng).standard_normal(out.shape)            # dL/dout for L = Σ R ⊙ out
+
+    def loss(p):
+        return float(np.sum(R * array("forward(...)[0]", forward(**p)[0], shape=out.shape)))
+
+    grads = backward(R, cache)
+    names = list(x)
+    if isinstance(grads, Mapping):
+        got = dict(grads)
+    elif isinstance(grads, (tuple, list)) and len(grads) == len(names):
+        got = dict(zip(names, grads))
+    elif len(names) == 1 and not isinstance(grads, (tuple, list, Mapping)):
+        got = {names[0]: grads}
+    else:
+        raise ValueError(f"backward must return a dict keyed like inputs {names}, a tuple of {len(names)} "
+                         f"gradients in that order, or one array for one input; got {type(grads).__name__}"
+                         + (f" of length {len(grads)}" if isinstance(grads, (tuple, list)) else ""))
+    return check_gradients(loss, x, got, tol=tol, eps=eps, rng=rng)
