@@ -28,10 +28,17 @@ def test_every_claim_holds(claim):
 
 
 def test_list(capsys):
+    """Every claim and its whole statement (wrapped), in 100 columns; `list ID` gives the rest."""
     assert main(["list"]) == 0
     out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    flat = " ".join(out.split())
     for c in CLAIMS:
-        assert c.id in out and c.statement in out
+        assert c.id in out and " ".join(c.statement.split()) in flat
+    assert main(["list", "dai-momentum"]) == 0
+    out = capsys.readouterr().out
+    assert "the paper says: MoAttn" in out and "proofs/momentum.py" in out and max(map(len, out.splitlines())) <= 100
+    assert main(["list", "nope"]) == 2
 
 
 def test_check_selected_claims(capsys):
@@ -39,6 +46,11 @@ def test_check_selected_claims(capsys):
     out = capsys.readouterr().out
     assert "dai-icl-split" in out and "dai-dual-xent" not in out
     assert "ALL CLAIMS HOLD" in out and "seed 3" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    assert "wording gap: for non-exact claims" in " ".join(out.split())      # every column is explained
+    assert main(["check", "vo-optimal-eta", "--instances", "1", "-v"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "calibration run of 60 instances" in out and "checked on 1 instance" in out
 
 
 def test_a_broken_claim_fails_the_check(monkeypatch, capsys):

@@ -84,7 +84,7 @@ def test_cli_reproduce_induction_head_quick(capsys, monkeypatch, tmp_path):
     assert "Three-parameter model" in out and "Full network" in out and "never" in out
     assert "Two-parameter model" in out and "step      20" in out
     record = read_record(out_dir / "induction-head.json")       # the printed report is the record's
-    assert out.rstrip("\n") == itr.format_report(record)
+    assert out.startswith("[--quick: a smoke test") and out.split("]\n\n", 1)[1].rstrip("\n") == itr.format_report(record)
     assert record["settings"]["network"]["steps"] == 20 and len(record["curves"]["network_loss"]) == 20
     assert set(record["curves"]["trajectories"]) == {f"8,{8 * f}" for f in itr.LANDSCAPE["L_factors"]}
     run = itr.NetworkRun.from_dict(record["results"]["two_param"])

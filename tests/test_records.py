@@ -87,7 +87,7 @@ def test_cli_writes_the_record_it_prints(monkeypatch, capsys, tmp_path):
     assert main(["reproduce", "gd-step", "--quick", "--workers", "1", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr()
     record = R.read_record(tmp_path / "gd-step.json")
-    assert out.out.rstrip("\n") == T.format_report(record)
+    assert out.out.split("]\n\n", 1)[1].rstrip("\n") == T.format_report(record)   # after the --quick banner
     assert record["settings"]["steps"] == 3 and set(record["parts"]) >= {"training", "1-layer comparison"}
     from theory.figures import have_matplotlib
     if have_matplotlib():
@@ -126,7 +126,7 @@ def test_dual_form_record_and_cli(capsys, tmp_path):
     assert w["exact"][0] == w["paper"][0] == 1.0 and w["exact"][5] > 2 > w["paper"][1]
     assert main(["reproduce", "dual-form", "--quick", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert out.rstrip("\n") == D.format_report(R.read_record(tmp_path / "dual-form.json"))
+    assert out.split("]\n\n", 1)[1].rstrip("\n") == D.format_report(R.read_record(tmp_path / "dual-form.json"))
     assert main(["reproduce", "dual-form", "--workers", "2"]) == 2
     from theory.figures import have_matplotlib
     if have_matplotlib():                                   # `figures DIR --pdf` redraws from the file

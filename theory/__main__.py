@@ -1,7 +1,7 @@
 """``python -m theory`` (also installed as ``icl-theory``): list and check the claims.
 
-    python -m theory list
-    python -m theory check [ID ...] [--seed S] [--instances N]
+    python -m theory list [ID ...]
+    python -m theory check [ID ...] [-v] [--seed S] [--instances N]
     python -m theory reproduce NAME [--quick] [--workers K] [--seeds S] [--paper] [--out DIR]
     python -m theory figures DIR [--pdf]
 
@@ -13,22 +13,68 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 import time
 
 from .claims import CLAIMS, get, run_check
 
 
-def _table(rows: list[list[str]]) -> str:
+WIDTH = 100                                    # every line fits a projector / 100-column terminal
+
+
+def _table(rows: list[list[str]], wrap_last: bool = False) -> str:
+    """Columns padded to their widest cell; with ``wrap_last`` the last column is wrapped
+    so that no line is longer than WIDTH."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
-    return "\n".join([line(rows[0]), line(["-" * w for w in widths])] + [line(r) for r in rows[1:]])
+    if wrap_last:
+        widths[-1] = max(20, WIDTH - sum(w + 2 for w in widths[:-1]))
+    indent = sum(w + 2 for w in widths[:-1])
+    out = []
+    for k, r in enumerate([rows[0], ["-" * w for w in widths]] + rows[1:]):
+        last = textwrap.wrap(r[-1], widths[-1]) if wrap_last and k != 1 else [r[-1]]
+        out.append("  ".join(c.ljust(w) for c, w in zip(r[:-1] + [last[0] if last else ""], widths)).rstrip())
+        out += [" " * indent + more for more in last[1:]]
+    return "\n".join(out)
 
 
-def cmd_list(_args) -> int:
-    rows = [["claim", "paper", "verdict", "statement"]]
-    rows += [[c.id, c.paper, c.verdict, c.statement] for c in CLAIMS]
-    print(_table(rows))
+def _wrapped(text: str, indent: str = "  ") -> str:
+    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
+
+
+def _describe(c) -> str:
+    """Everything the ledger holds about one claim, wrapped to WIDTH."""
+    lines = [f"{c.id} — {c.paper} — verdict: {c.verdict}", _wrapped(f"verified: {c.statement}")]
+    if c.paper_says:
+        lines.append(_wrapped(f"the paper says: {c.paper_says}"))
+    lines.append(_wrapped(f"proof: proofs/{c.proof}.py; tolerance {c.tol:.0e} (relative)"
+                          + (f" — {c.tol_note}" if c.tol_note else " — float64 round-off")))
+    return "\n".join(lines)
+
+
+def cmd_list(args) -> int:
+    try:
+        chosen = [get(i) for i in args.ids]
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if chosen:
+        print("\n\n".join(_describe(c) for c in chosen))
+        return 0
+    rows = [["claim", "verdict", "statement (`list ID` for everything)"]]
+    rows += [[c.id, c.verdict, c.statement] for c in CLAIMS]
+    print(_table(rows, wrap_last=True))
+    papers = dict.fromkeys((c.id.split("-")[0], c.paper) for c in CLAIMS)
+    print("\n" + _wrapped("claim prefixes: " + "; ".join(f"{k} = {v}" for k, v in papers), ""))
     return 0
+
+
+COLUMNS = ("claim: see `python -m theory list ID`; verdict: exact / approximate (the paper's wording is an "
+           "approximation; the exact statement is checked) / false as stated (the corrected statement is checked) "
+           "/ empirical (a quick training run); proof: the sympy proof ran and its asserts hold; "
+           "error: worst relative error of the numeric check over the instances; tol: the error allowed; "
+           "wording gap: for non-exact claims, the range over the instances of the relative distance between "
+           "the paper's wording and the truth (it must be clearly above 0 for 'false as stated'); "
+           "time: seconds for this claim.")
 
 
 def cmd_check(args) -> int:
@@ -37,32 +83,33 @@ def cmd_check(args) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    rows = [["claim", "paper", "verdict", "symbolic", "worst rel. error", "tol",
-             "paper's wording: gap", "time", "status"]]
+    rows = [["claim", "verdict", "proof", "error", "tol", "wording gap", "time", "status"]]
     notes, failures, all_ok, proofs = [], [], True, {}
     for c in claims:
         r = run_check(c, seed=args.seed, instances=args.instances, proof_cache=proofs)
-        gap = "-" if r.gap_range is None else f"{r.gap_range[0]:.2g} .. {r.gap_range[1]:.2g}"
-        rows.append([c.id, c.paper, c.verdict, "ok" if r.symbolic_ok else "FAIL",
-                     f"{r.worst_error:.2e}", f"{c.tol:.0e}", gap, f"{r.seconds:.2f}s",
-                     "holds" if r.ok else "FAILS"])
-        if c.paper_says:
-            notes.append(f"  {c.id}: the paper says \"{c.paper_says}\"; verified instead: {c.statement}")
+        gap = "-" if r.gap_range is None else f"{r.gap_range[0]:.2g}..{r.gap_range[1]:.2g}"
+        rows.append([c.id, c.verdict, "ok" if r.symbolic_ok else "FAIL", f"{r.worst_error:.1e}",
+                     f"{c.tol:.0e}", gap, f"{r.seconds:.1f}s", "holds" if r.ok else "FAILS"])
+        n = min(args.instances, c.max_instances or args.instances)
+        if args.verbose:
+            notes.append(_describe(c) + f"\n  checked on {n} instance{'s' * (n > 1)}")
         if r.symbolic_error:
-            notes.append(f"  {c.id}: {r.symbolic_error}")
-        failures += [f"  {c.id}: {f}" for f in r.failures]
+            notes.append(_wrapped(f"{c.id}: {r.symbolic_error}"))
+        failures += [_wrapped(f"{c.id}: {f}") for f in r.failures]
         all_ok &= r.ok
         print(f"checked {c.id}", file=sys.stderr, flush=True)
     print(_table(rows))
-    print(f"\n{args.instances} random float64 instances per claim, seed {args.seed}.")
+    capped = [c.id for c in claims if c.max_instances and c.max_instances < args.instances]
+    print("\n" + _wrapped(f"{args.instances} random float64 instances per claim, seed {args.seed}"
+                          + (f" ({', '.join(capped)}: one quick training run each)" if capped else "") + ".", ""))
+    print(_wrapped(COLUMNS, ""))
     if failures:
-        print("Instances that gave no finite answer (a claim with any such instance fails):\n"
-              + "\n".join(failures))
+        print("Instances that gave no finite answer (a claim with any such instance fails):\n" + "\n".join(failures))
     if notes:
-        print("Not exact as the paper words it:\n" + "\n".join(notes))
-    tol_notes = [f"  {c.id}: {c.tol_note}" for c in claims if c.tol_note]
-    if tol_notes:
-        print("Tolerances that are not round-off:\n" + "\n".join(tol_notes))
+        print("\n" + "\n\n".join(notes))
+    elif not args.ids or len(claims) > 1:
+        print(_wrapped("`python -m theory check ID -v` prints a claim's full statement, the paper's wording "
+                       "and why its tolerance is what it is.", ""))
     print("\nALL CLAIMS HOLD" if all_ok else "\nSOME CLAIMS FAIL")
     return 0 if all_ok else 1
 
@@ -71,7 +118,7 @@ REPRODUCTIONS = {
     "dual-form": "Dai et al. 2023: softmax vs linear attention over the logit scale, momentum weights (seconds)",
     "gd-step": "von Oswald et al. 2023: trained LSA stacks vs GD and GD++ (about 3 min on two cores, 6 on one)",
     "induction-head": "Reddy 2024: three-parameter landscape, training runs of the full network and "
-                      "of the two-parameter model, and their sweeps over (B, K, ε, α) (about 11 min on one core)",
+                      "of the two-parameter model, and their sweeps over (B, K, ε, α) (10-15 min)",
 }
 
 
@@ -118,6 +165,10 @@ def cmd_reproduce(args) -> int:
             report = run(pool)
     else:
         report = run(None)
+    if args.quick:
+        print(textwrap.fill("[--quick: a smoke test of the pipeline with CI-sized settings. Its numbers are not "
+                            "the paper's and can even order the models differently; run without --quick for "
+                            "the reproduction.]", WIDTH) + "\n")
     print(report)
     say(f"done in {time.perf_counter() - start:.1f} s (wall clock)")
     return 0
@@ -164,17 +215,24 @@ def _pos_int(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m theory", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="print every registered claim").set_defaults(func=cmd_list)
+    li = sub.add_parser("list", help="print every registered claim (or everything about the given ones)")
+    li.add_argument("ids", nargs="*", metavar="ID", help="claim ids: print each one's full record")
+    li.set_defaults(func=cmd_list)
     c = sub.add_parser("check", help="prove and numerically check claims (all by default)")
     c.add_argument("ids", nargs="*", metavar="ID", help="claim ids (see `list`)")
+    c.add_argument("-v", "--verbose", action="store_true",
+                   help="also print each claim's full statement, the paper's wording and its tolerance note")
     c.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default 0)")
     c.add_argument("--instances", type=_pos_int, default=20,
                    help="random instances per claim (default 20)")
     c.set_defaults(func=cmd_check)
     r = sub.add_parser("reproduce", help="train the models of a paper and print its figures",
-                       description="\n".join(f"{k}: {v}" for k, v in REPRODUCTIONS.items()))
+                       description="\n".join(textwrap.fill(f"{k}: {v}", 78, subsequent_indent="    ")
+                                             for k, v in sorted(REPRODUCTIONS.items())),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("name", choices=sorted(REPRODUCTIONS))
-    r.add_argument("--quick", action="store_true", help="the quick settings that CI runs")
+    r.add_argument("--quick", action="store_true",
+                   help="the quick settings that CI runs: a smoke test of the pipeline, not the paper's numbers")
     r.add_argument("--workers", type=_pos_int, default=None,
                    help="train jobs in K processes with one BLAS thread each (default: one per usable CPU; "
                         "1 trains them one after the other in this process)")

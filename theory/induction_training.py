@@ -423,7 +423,8 @@ def format_report(record: dict) -> str:
     res = check_record(record, "induction-head")["results"]
     land = res["landscape"]
     out = [format_landscape(dict(jumps={(N, L): j for N, L, j in land["jumps"]},
-                                 escape={delta: j for delta, j in land["escape"]}, lr=land["lr"]))]
+                                 escape={delta: j for delta, j in land["escape"]}, lr=land["lr"]))
+           + f"\n  (\"never\": no jump within the run's {record['settings']['landscape']['steps']:,} GD steps)"]
     out += _format_run("Full network", NetworkRun.from_dict(res["network"]))
     out += _format_run("Two-parameter model (our reading of Sec. 4)", NetworkRun.from_dict(res["two_param"]))
     base = record["settings"]["sweep_base"]
