@@ -32,18 +32,18 @@ import pytest
 
 from theory import claims, dual_form, gd_step, gradcheck, induction_head, induction_network as net
 from theory import figures, induction_training as itr, induction_two_param as two, lsa_training as lt, nn, optim
-from theory import dual_form_runs, records, tasks
+from theory import dual_form_runs, grading, records, tasks
 from theory._validate import Diverged, first_nonfinite
 
 MODULES = ["nn", "gradcheck", "optim", "tasks", "dual_form", "gd_step", "lsa_training", "induction_head",
-           "induction_network", "induction_two_param", "induction_training", "records", "dual_form_runs", "figures", "claims"]
+           "induction_network", "induction_two_param", "induction_training", "records", "dual_form_runs", "figures", "grading", "claims"]
 FAIL, MAY, PASS = "must fail", "may", "must pass"
 
 # Result records: built by the library and read by the user; no function takes them
 # whole except where a row below checks the type (TrainResult, GDReproResult, ...).
 RESULT_RECORDS = {"tasks.RegressionTasks", "tasks.ItemLabelBatch", "dual_form.GDStep",
                   "induction_head.Trajectory", "induction_training.NetworkRun", "lsa_training.GDComparison",
-                  "lsa_training.GDReproResult", "claims.CheckResult"}
+                  "lsa_training.GDReproResult", "claims.CheckResult", "grading.Verdict"}
 
 
 # --------------------------------------------------------------------------- kinds of argument
@@ -684,6 +684,17 @@ SPECS = [
          lambda: dict(record=tiny_repro().to_record(), out_dir=tempfile.mkdtemp(), pdf=False),
          dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
               pdf=Unchecked(reason="truthiness")), run_good=False),
+    # grading
+    Spec("grading.student_version", grading.student_version, lambda: dict(source="a\n### BEGIN SOLUTION\nb\n### END SOLUTION\n"),
+         dict(source=Custom(must_fail=("### BEGIN SOLUTION\n", "### END SOLUTION\n")))),
+    Spec("grading.write_exercises", grading.write_exercises, lambda: dict(out_dir=tempfile.mkdtemp(), solutions=False),
+         dict(out_dir=Unchecked(reason="any path; the file system answers"), solutions=Unchecked(reason="truthiness"))),
+    Spec("grading.grade", grading.grade,
+         lambda: dict(path=str(grading.SOURCES / "three_param_gradient.py"), seed=0, cases=1),
+         dict(path=Custom(must_fail=("/nonexistent.py", __file__)), seed=COUNT, cases=SIZE)),
+    Spec("grading.format_grades", grading.format_grades,
+         lambda: dict(path="x.py", verdicts=[grading.Verdict("f", True)]),
+         dict(path=Unchecked(reason="a label"), verdicts=Unchecked(reason="grade's result"))),
     # claims
     Spec("claims.Claim", claims.Claim,
          lambda: dict(id="x", paper="p", statement="s", verdict=claims.EXACT, proof="dual_form", check=lambda rng: 0.0,

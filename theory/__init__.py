@@ -29,7 +29,7 @@ LAYERS = {
     "primitives": ("_validate", "_perf", "gradcheck", "nn", "optim", "tasks"),
     "models": ("dual_form", "gd_step", "induction_head", "induction_network", "induction_two_param"),
     "experiments": ("records", "dual_form_runs", "lsa_training", "induction_training", "figures"),
-    "ledger and command line": ("claims", "__main__"),
+    "ledger and command line": ("claims", "grading", "__main__"),
 }
 
 from . import (claims, dual_form, dual_form_runs, figures, gd_step, gradcheck, induction_head,  # noqa: E402

@@ -4,6 +4,8 @@
     python -m theory check [ID ...] [-v] [--seed S] [--instances N]
     python -m theory reproduce NAME [--quick] [--workers K] [--seeds S] [--paper] [--out DIR]
     python -m theory figures DIR [--pdf]
+    python -m theory exercises --out DIR [--solutions]
+    python -m theory grade FILE [FILE ...]
 
 ``check`` runs, for each claim, its sympy proof and its numeric check on random
 float64 instances, prints one row per claim, and exits 0 only if every claim holds.
@@ -198,6 +200,28 @@ def cmd_figures(args) -> int:
     return 0
 
 
+def cmd_exercises(args) -> int:
+    from .grading import write_exercises
+    for path in write_exercises(args.out, solutions=args.solutions):
+        print(f"wrote {path}")
+    print("Open one as a notebook with `jupytext --to ipynb FILE`; grade it with `python -m theory grade FILE`.")
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from .grading import format_grades, grade
+    ok = True
+    for f in args.files:
+        try:
+            verdicts = grade(f)
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        print(format_grades(f, verdicts))
+        ok &= all(v.passed for v in verdicts)
+    return 0 if ok else 1
+
+
 def _nonneg_int(text: str) -> int:
     v = int(text)
     if v < 0:
@@ -244,6 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", metavar="DIR", default=None,
                    help="write the run record DIR/NAME.json (and its figures, if matplotlib is installed)")
     r.set_defaults(func=cmd_reproduce)
+    e = sub.add_parser("exercises", help="write the coursework exercises (student versions) to DIR")
+    e.add_argument("--out", metavar="DIR", required=True)
+    e.add_argument("--solutions", action="store_true", help="write the versions with their solutions")
+    e.set_defaults(func=cmd_exercises)
+    g = sub.add_parser("grade", help="grade exercise files function by function (exit 0 only if all pass)")
+    g.add_argument("files", nargs="+", metavar="FILE")
+    g.set_defaults(func=cmd_grade)
     f = sub.add_parser("figures", help="draw the figures of the run records in DIR (needs matplotlib)")
     f.add_argument("dir", metavar="DIR")
     f.add_argument("--pdf", action="store_true", help="also write PDF files")
