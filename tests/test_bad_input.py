@@ -32,10 +32,10 @@ import pytest
 
 from theory import claims, dual_form, gd_step, gradcheck, induction_head, induction_network as net
 from theory import figures, induction_training as itr, induction_two_param as two, lsa_training as lt, nn, optim
-from theory import dual_form_runs, grading, records, tasks
+from theory import dual_form_runs, grading, mesa, records, tasks
 from theory._validate import Diverged, first_nonfinite
 
-MODULES = ["nn", "gradcheck", "optim", "tasks", "dual_form", "gd_step", "lsa_training", "induction_head",
+MODULES = ["nn", "gradcheck", "optim", "tasks", "dual_form", "gd_step", "mesa", "lsa_training", "induction_head",
            "induction_network", "induction_two_param", "induction_training", "records", "dual_form_runs", "figures", "grading", "claims"]
 FAIL, MAY, PASS = "must fail", "may", "must pass"
 
@@ -43,7 +43,7 @@ FAIL, MAY, PASS = "must fail", "may", "must pass"
 # whole except where a row below checks the type (TrainResult, GDReproResult, ...).
 RESULT_RECORDS = {"tasks.RegressionTasks", "tasks.ItemLabelBatch", "dual_form.GDStep",
                   "induction_head.Trajectory", "induction_training.NetworkRun", "lsa_training.GDComparison",
-                  "lsa_training.GDReproResult", "claims.CheckResult", "grading.Verdict"}
+                  "lsa_training.GDReproResult", "claims.CheckResult", "grading.Verdict", "tasks.LinearDynamics"}
 
 
 # --------------------------------------------------------------------------- kinds of argument
@@ -684,6 +684,31 @@ SPECS = [
          lambda: dict(record=tiny_repro().to_record(), out_dir=tempfile.mkdtemp(), pdf=False),
          dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
               pdf=Unchecked(reason="truthiness")), run_good=False),
+    # mesa
+    Spec("tasks.random_orthogonal", tasks.random_orthogonal, lambda: dict(rng=0, batch=2, D=3),
+         dict(rng=Rng(), batch=SIZE, D=SIZE)),
+    Spec("tasks.linear_dynamics", tasks.linear_dynamics, lambda: dict(rng=0, batch=2, T=4, D=3, sigma=0.01),
+         dict(rng=Rng(), batch=SIZE, T=Custom(must_fail=(1, 0, -1, 2.5, "a")), D=SIZE, sigma=NONNEG)),
+    Spec("mesa.tokens", mesa.tokens, lambda: dict(S=R(2, 4, 3)), dict(S=A)),
+    Spec("mesa.mesa_layer_forward", mesa.mesa_layer_forward,
+         lambda: dict(K=R(2, 4, 3), V=R(2, 4, 2), Q=R(2, 4, 3), lam=1.0), dict(K=A, V=A, Q=A, lam=POS)),
+    Spec("mesa.mesa_layer_backward", mesa.mesa_layer_backward,
+         lambda: dict(dy=R(2, 4, 2), cache=mesa.mesa_layer_forward(R(2, 4, 3), R(2, 4, 2), R(2, 4, 3), 1.0)[1]),
+         dict(dy=A, cache=Cache())),
+    Spec("mesa.ridge_predictions", mesa.ridge_predictions,
+         lambda: dict(K=R(2, 4, 3), V=R(2, 4, 2), Q=R(2, 4, 3), lam=1.0), dict(K=A, V=A, Q=A, lam=POS)),
+    Spec("mesa.downdate", mesa.downdate,
+         lambda: dict(R=mesa.mesa_layer_forward(R(2, 4, 3), R(2, 4, 2), R(2, 4, 3), 1.0)[1][5][:, 1],
+                      k=R(2, 4, 3)[:, 1]),
+         dict(R=A, k=A)),
+    Spec("mesa.causal_lsa_forward", mesa.causal_lsa_forward,
+         lambda: dict(E=mesa.tokens(R(2, 4, 2)), params=mesa.gd_construction(2, 0.5)), dict(E=A, params=Params())),
+    Spec("mesa.gd_construction", mesa.gd_construction, lambda: dict(D=2, eta=0.5), dict(D=SIZE, eta=REAL)),
+    Spec("mesa.gd_prediction", mesa.gd_prediction, lambda: dict(S=R(2, 4, 3), eta=0.5), dict(S=A, eta=REAL)),
+    Spec("mesa.check_sherman_morrison", mesa.check_sherman_morrison, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("mesa.check_downdate", mesa.check_downdate, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("mesa.check_mesa_is_attention", mesa.check_mesa_is_attention, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("mesa.check_causal_gd_step", mesa.check_causal_gd_step, lambda: dict(rng=0), dict(rng=Rng())),
     # grading
     Spec("grading.student_version", grading.student_version, lambda: dict(source="a\n### BEGIN SOLUTION\nb\n### END SOLUTION\n"),
          dict(source=Custom(must_fail=("### BEGIN SOLUTION\n", "### END SOLUTION\n")))),

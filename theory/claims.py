@@ -31,7 +31,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import dual_form, gd_step, induction_head, induction_training, induction_two_param, lsa_training
+from . import dual_form, gd_step, induction_head, induction_training, induction_two_param, lsa_training, mesa
 from ._validate import as_rng, choice, finite_scalar, flag, function, nonnegative_int, positive_int
 
 __all__ = ["Claim", "CheckResult", "CLAIMS", "get", "proof_modules", "run_proof", "run_check", "symbolic_gradient"]
@@ -41,6 +41,7 @@ VERDICTS = (EXACT, APPROXIMATE, FALSE_AS_STATED, EMPIRICAL)
 DAI = "Dai et al. 2023"
 VO = "von Oswald et al. 2023"
 ZFB = "Zhang, Frei & Bartlett 2024"
+MESA = "von Oswald et al. 2023b"
 REDDY = "Reddy 2024"
 
 
@@ -124,6 +125,22 @@ CLAIMS: list[Claim] = [
           EMPIRICAL, "gd_step", lambda rng: _trained_lsa_excess(rng), tol=0.05, max_instances=1,
           tol_note="quick run (400 steps, batch 512): relative excess of the trained loss over "
                    "GD at η*; `python -m theory reproduce gd-step` gives the full figures"),
+    Claim("mesa-sherman-morrison", MESA,
+          "mesa-layer: the causal Sherman-Morrison recursion R_t = R_{t-1} - R k k^T R / (1 + k^T R k), "
+          "R_0 = λI, gives the batch ridge solution (Σ v k^T)(Σ k k^T + I/λ)^{-1} q at every t",
+          EXACT, "mesa", mesa.check_sherman_morrison),
+    Claim("mesa-downdate", MESA,
+          "the downdate R_{t-1} = R_t + R_t k k^T R_t / (1 - k^T R_t k) recovers every earlier R",
+          EXACT, "mesa", mesa.check_downdate, tol=1e-10,
+          tol_note="the downdate divides by 1 - k^T R_t k, which cancels; measured worst 2e-15 over "
+                   "20 instances, tolerance 1e-10"),
+    Claim("mesa-attention", MESA,
+          "the mesa-layer is causal linear attention with the preconditioned query R_t q_t",
+          EXACT, "mesa", mesa.check_mesa_is_attention),
+    Claim("mesa-causal-gd", MESA,
+          "causal LSA with key s_{t'-1}, query s_t, value s_{t'} -> block 0, P = ηI is one GD step on "
+          "L_t(W) = ½ Σ_{t'≤t} ||s_{t'} - W s_{t'-1}||² from W = 0 at every t",
+          EXACT, "mesa", mesa.check_causal_gd_step),
     Claim("reddy-gradient", REDDY,
           "three-parameter loss: hand-written gradient = gradient derived in sympy",
           EXACT, "induction_head", lambda rng: _gradient_vs_sympy(rng)),

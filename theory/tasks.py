@@ -14,7 +14,8 @@ import numpy as np
 from ._validate import (array, as_rng, choice, finite_result, finite_scalar, flag, nonnegative_int, positive_int,
                         probability, spd)
 
-__all__ = ["RegressionTasks", "regression_tasks", "uniform_moments", "ItemLabelClasses", "ItemLabelBatch",
+__all__ = ["RegressionTasks", "regression_tasks", "uniform_moments", "LinearDynamics", "random_orthogonal",
+           "linear_dynamics", "ItemLabelClasses", "ItemLabelBatch",
            "item_label_classes", "zipf_probabilities", "check_burstiness", "item_label_sequences"]
 
 
@@ -73,6 +74,41 @@ def regression_tasks(rng, batch: int, n_context: int, d: int, *, d_out: int = 1,
     if noise:
         y = y + noise * rng.standard_normal(y.shape)
     return RegressionTasks(X=x[:, :N], Y=y[:, :N], xq=x[:, N], yq=y[:, N], W=W)
+
+
+# --------------------------------------------------------------------------- linear dynamical systems
+@dataclass(frozen=True)
+class LinearDynamics:
+    """Sequences of an autoregressive linear system and the matrices that made them."""
+    S: np.ndarray                # (B, T, D) states s_1 ... s_T
+    W: np.ndarray                # (B, D, D) W*, orthogonal, one per sequence
+
+
+def random_orthogonal(rng, batch: int, D: int) -> np.ndarray:
+    """``batch`` matrices drawn uniformly (Haar) from the orthogonal group O(D): the Q of a
+    QR factorisation of a Gaussian matrix, with the signs of R's diagonal moved into Q."""
+    rng = as_rng(rng)
+    B, D = positive_int("batch", batch), positive_int("D", D)
+    Qm, Rm = np.linalg.qr(rng.standard_normal((B, D, D)))               # batched QR
+    return Qm * np.sign(np.diagonal(Rm, axis1=1, axis2=2))[:, None, :]  # column j times sign(R_jj)
+
+
+def linear_dynamics(rng, batch: int, T: int = 50, D: int = 10, *, sigma: float = 0.01) -> LinearDynamics:
+    """von Oswald et al. 2023b (mesa-optimization), Sec. 3: ``s_{t+1} = W* s_t + ε_t`` with
+    W* random orthogonal per sequence, ``ε_t ~ N(0, σ² I)``, ``s_1 ~ U(-1, 1)^D``.
+    Batched over sequences (one loop over t)."""
+    rng = as_rng(rng)
+    B, T, D = positive_int("batch", batch), positive_int("T", T), positive_int("D", D)
+    if T < 2:
+        raise ValueError(f"T must be >= 2 (a sequence needs a transition); got {T}")
+    sigma = finite_scalar("sigma", sigma, nonnegative=True)
+    W = random_orthogonal(rng, B, D)
+    S = np.empty((B, T, D))
+    S[:, 0] = rng.uniform(-1.0, 1.0, size=(B, D))
+    noise = sigma * rng.standard_normal((B, T - 1, D))
+    for t in range(T - 1):
+        S[:, t + 1] = np.einsum("bij,bj->bi", W, S[:, t]) + noise[:, t]   # s_{t+1} = W* s_t + ε_t
+    return LinearDynamics(S, W)
 
 
 # --------------------------------------------------------------------------- item-label sequences

@@ -1,0 +1,133 @@
+# %% [markdown]
+# # The mesa-layer and one step of gradient descent in causal attention
+# von Oswald et al. 2023b, "Uncovering mesa-optimization algorithms in Transformers"
+# (arXiv 2309.05858), Secs. 3–5.
+#
+# A sequence `s_1, s_2, …` comes from a linear system `s_{t+1} = W* s_t + ε_t`.  At time
+# t the in-context (mesa) objective is `L_t(W) = ½ Σ_{t'≤t} ||s_{t'} − W s_{t'−1}||²`
+# (`s_0 = 0`).  We prove: (1) the Sherman–Morrison update that the mesa-layer uses to
+# keep `R_t = (Σ_{t'≤t} k k^T + I/λ)^{-1}` up to date is exact, and (2) its downdate undoes
+# it; (3) the mesa-layer's output is causal linear attention with the preconditioned
+# query `R_t q_t`; (4) one causal linear self-attention layer with the right weights is one
+# gradient step on `L_t` from W = 0 at every t.  Steps 1, 2 and 4 use explicit small
+# sizes (every entry a symbol), so every step is exact; Step 3 is generic
+# (`MatrixSymbol` algebra).  Stands on its own: needs only sympy.
+
+# %%
+import sympy as sp
+
+
+def show(*parts):
+    """Print text and pretty-print formulas, in a terminal or a notebook."""
+    for part in parts:
+        if isinstance(part, str):
+            print(part)
+        else:
+            sp.pprint(part, use_unicode=True)
+
+
+def sym_matrix(name, rows, cols, symmetric=False):
+    """A matrix of symbols name_rc (symmetric: name_rc = name_cr)."""
+    def entry(r, c):
+        r, c = (min(r, c), max(r, c)) if symmetric else (r, c)
+        return sp.Symbol(f"{name}_{r}{c}", real=True)
+    return sp.Matrix(rows, cols, entry)
+
+
+# %% [markdown]
+# ## Step 1: Sherman–Morrison
+# For an invertible symmetric M with inverse R and a vector k,
+# `(M + k k^T)^{-1} = R − R k k^T R / (1 + k^T R k)`.  So adding a key k_t to the sum
+# `Σ k k^T + I/λ` updates its inverse with one rank-one correction, starting from
+# `R_0 = (I/λ)^{-1} = λ I`.  Checked with a 2×2 symmetric M of free symbols.
+
+# %%
+show("## Step 1: (M + k k^T)^{-1} = R - R k k^T R / (1 + k^T R k), R = M^{-1} (2x2)")
+M = sym_matrix("m", 2, 2, symmetric=True)
+k = sym_matrix("k", 2, 1)
+R = M.inv()
+Rk = R * k
+updated = R - Rk * Rk.T / (1 + (k.T * Rk)[0])
+residual = ((M + k * k.T) * updated - sp.eye(2)).applyfunc(sp.cancel)
+assert residual == sp.zeros(2, 2)
+show("  (M + k k^T) · (R - R k k^T R / (1 + k^T R k)) - I = 0 ✓")
+
+# %% [markdown]
+# ## Step 2: the downdate
+# Going back in time (as the authors' backward pass does to save memory):
+# `R_{t−1} = R_t + R_t k k^T R_t / (1 − k^T R_t k)` when `R_t` is the update of `R_{t−1}`
+# by k.  Checked for a symmetric 2×2 `R_{t−1}` of free symbols.
+
+# %%
+show("## Step 2: R_{t-1} = R_t + R_t k k^T R_t / (1 - k^T R_t k)")
+R0 = sym_matrix("r", 2, 2, symmetric=True)                 # R_{t-1}: any symmetric matrix
+Rk0 = R0 * k
+R1 = R0 - Rk0 * Rk0.T / (1 + (k.T * Rk0)[0])               # R_t, its update by k
+Rk1 = R1 * k
+back = R1 + Rk1 * Rk1.T / (1 - (k.T * Rk1)[0])
+assert (back - R0).applyfunc(sp.cancel) == sp.zeros(2, 2)
+show("  downdate(update(R, k), k) - R = 0 ✓")
+
+# %% [markdown]
+# ## Step 3: the mesa-layer is attention with preconditioned queries
+# The mesa-layer outputs `Ŵ_t q_t` with `Ŵ_t = (Σ_{t'≤t} v_{t'} k_{t'}^T) R_t`.  Since
+# `(Σ v k^T) R q = Σ v (k^T R q)`, this is causal linear attention with values v, keys k
+# and the query `R_t q_t`: the layer first *preconditions* the query, then attends.
+# Generic sizes, three positions.
+
+# %%
+show("## Step 3: (Σ_i v_i k_i^T) R q = Σ_i v_i (k_i^T (R q)), generic sizes")
+dk, dv = sp.symbols("d_k d_v", integer=True, positive=True)
+vs = [sp.MatrixSymbol(f"v_{i}", dv, 1) for i in range(1, 4)]
+ks = [sp.MatrixSymbol(f"k_{i}", dk, 1) for i in range(1, 4)]
+Rm, q = sp.MatrixSymbol("R", dk, dk), sp.MatrixSymbol("q", dk, 1)
+mesa_out = sp.MatAdd(*[v * kk.T for v, kk in zip(vs, ks)]) * Rm * q
+attention = sp.MatAdd(*[v * (kk.T * (Rm * q)) for v, kk in zip(vs, ks)])
+assert (mesa_out - attention).expand().doit() == sp.ZeroMatrix(dv, 1)
+show("  residual: 0 ✓")
+
+# %% [markdown]
+# ## Step 4: one causal LSA layer is one GD step on the mesa-objective
+# The gradient of `L_t` at W = 0 is `−Σ_{t'≤t} s_{t'} s_{t'−1}^T`, so one step with rate η
+# gives `W_1 = η Σ_{t'≤t} s_{t'} s_{t'−1}^T` and the prediction `ŝ_{t+1} = W_1 s_t`.
+# Tokens are `e_t = (0, s_t, s_t, s_{t−1})`; the layer
+# `e_t ← e_t + P Σ_{t'≤t} (W_V e_{t'})(W_K e_{t'})^T (W_Q e_t)` (causal, current token
+# included) with the key reading `s_{t'−1}`, the query reading `s_t` (into the key's
+# block), the value copying `s_{t'}` into block 0 and `P = η I` writes exactly that
+# prediction into block 0.  Explicit D = 2 and t = 1, 2, 3.
+
+# %%
+show("## Step 4: causal LSA with the construction = one GD step on L_t, at every t (D = 2)")
+D, T = 2, 3
+eta = sp.Symbol("eta", positive=True)
+s = [sp.zeros(D, 1)] + [sym_matrix(f"s{t}", D, 1) for t in range(1, T + 1)]   # s_0 = 0
+W = sym_matrix("w", D, D)
+for t in range(1, T + 1):
+    L_t = sum(((s[i] - W * s[i - 1]).T * (s[i] - W * s[i - 1]))[0] for i in range(1, t + 1)) / 2
+    grad0 = sp.Matrix(D, D, lambda r, c: sp.diff(L_t, W[r, c])).subs({w: 0 for w in W})
+    assert (grad0 + sum((s[i] * s[i - 1].T for i in range(1, t + 1)), sp.zeros(D, D))).expand() == sp.zeros(D, D)
+show("  ∇L_t(0) = -Σ_{t'≤t} s_{t'} s_{t'-1}^T at t = 1, 2, 3 ✓")
+Z, I = sp.zeros(4 * D, 4 * D), sp.eye(D)
+W_K, W_Q, W_V = Z.copy(), Z.copy(), Z.copy()
+W_K[3 * D:, 3 * D:] = I
+W_Q[3 * D:, D:2 * D] = I
+W_V[:D, 2 * D:3 * D] = I
+P = eta * sp.eye(4 * D)
+e = [None] + [sp.Matrix.vstack(sp.zeros(D, 1), s[t], s[t], s[t - 1]) for t in range(1, T + 1)]
+gd = []
+for t in range(1, T + 1):
+    out = e[t] + P * sum(((W_V * e[i]) * (W_K * e[i]).T * (W_Q * e[t]) for i in range(1, t + 1)), sp.zeros(4 * D, 1))
+    W1 = eta * sum((s[i] * s[i - 1].T for i in range(1, t + 1)), sp.zeros(D, D))
+    gd.append(W1 * s[t])
+    assert (out[:D, :] - gd[-1]).expand() == sp.zeros(D, 1)
+show("  block 0 of the layer's output = W_1 s_t = η Σ_{t'≤t} s_{t'} (s_{t'-1}^T s_t) at t = 1, 2, 3 ✓")
+
+# %% [markdown]
+# ## What the tests read
+# `RESULTS` holds the symbolic objects that `tests/` compare with the numpy
+# code in `theory/mesa.py` (through `sympy.lambdify`).
+
+# %%
+RESULTS = dict(eta=eta, states=s[1:], gd_prediction=gd, sherman_morrison=(M, k, updated))
+
+print("\nAll assertions hold.")

@@ -1,0 +1,119 @@
+"""von Oswald et al. 2023b (mesa-optimization): the identities, each with a wrong variant
+that must be caught, and the mesa-layer's hand-written gradients."""
+import numpy as np
+import pytest
+from hypothesis import given
+
+from conftest import rng_from, seeds
+from theory import mesa, nn
+from theory.gradcheck import check_gradients, rel_error
+from theory.tasks import linear_dynamics, random_orthogonal
+
+
+@given(seeds)
+def test_sherman_morrison_is_the_ridge_solve_and_the_downdate_undoes_it(seed):
+    assert mesa.check_sherman_morrison(rng_from(seed)) < 1e-12
+    assert mesa.check_downdate(rng_from(seed)) < 1e-10
+    # wrong variant: the rank-one update without the 1 in its denominator
+    K, V, Q, lam = mesa._mesa_instance(rng_from(seed))
+    B, T, dk = K.shape
+    R = np.broadcast_to(lam * np.eye(dk), (B, dk, dk))
+    k = K[:, 0]
+    Rk = np.einsum("bij,bj->bi", R, k)
+    wrong = R - Rk[:, :, None] * Rk[:, None, :] / np.einsum("bi,bi->b", k, Rk)[:, None, None]
+    right = np.linalg.inv(k[:, :, None] * k[:, None, :] + np.eye(dk) / lam)
+    assert rel_error(wrong, right) > 1e-3
+
+
+@given(seeds)
+def test_mesa_layer_is_causal_attention_with_preconditioned_queries(seed):
+    assert mesa.check_mesa_is_attention(rng_from(seed)) < 1e-12
+    K, V, Q, lam = mesa._mesa_instance(rng_from(seed))
+    y, cache = mesa.mesa_layer_forward(K, V, Q, lam)
+    full = nn.linear_attention_forward(cache[7], K, V)[0]             # wrong: not causal
+    assert K.shape[1] < 2 or rel_error(y, full) > 1e-3
+
+
+@given(seeds)
+def test_causal_lsa_with_the_construction_is_one_gd_step(seed):
+    assert mesa.check_causal_gd_step(rng_from(seed)) < 1e-12
+    rng = rng_from(seed)
+    S = rng.uniform(-1, 1, size=(2, 6, 3))
+    p = mesa.gd_construction(3, 0.5)
+    strict = nn.attention_mask(6, causal=True) & ~np.eye(6, dtype=bool)  # wrong: current token left out
+    E = mesa.tokens(S)
+    H = nn.linear_attention_forward(E @ p["W_Q"].T, E @ p["W_K"].T, E @ p["W_V"].T, mask=strict)[0]
+    assert rel_error((E + H @ p["P"].T)[:, :, :3], mesa.gd_prediction(S, 0.5)) > 1e-3
+
+
+@given(seeds)
+def test_mesa_layer_gradients(seed):
+    K, V, Q, lam = mesa._mesa_instance(rng_from(seed))
+    R_out = rng_from(seed + 1).standard_normal(V.shape)
+
+    def loss(p):
+        return float(np.sum(R_out * mesa.mesa_layer_forward(p["K"], p["V"], p["Q"], float(p["lam"][0]))[0]))
+    y, cache = mesa.mesa_layer_forward(K, V, Q, lam)
+    dK, dV, dQ, dlam = mesa.mesa_layer_backward(R_out, cache)
+    check_gradients(loss, {"K": K, "V": V, "Q": Q, "lam": np.array([lam])},
+                    {"K": dK, "V": dV, "Q": dQ, "lam": np.array([dlam])})
+
+
+def test_a_wrong_mesa_gradient_is_caught():
+    K, V, Q, lam = mesa._mesa_instance(np.random.default_rng(4))
+    R_out = np.random.default_rng(5).standard_normal(V.shape)
+    y, cache = mesa.mesa_layer_forward(K, V, Q, lam)
+    dK, dV, dQ, dlam = mesa.mesa_layer_backward(R_out, cache)
+    loss = lambda p: float(np.sum(R_out * mesa.mesa_layer_forward(p["K"], V, Q, lam)[0]))
+    check_gradients(loss, {"K": K}, {"K": dK})
+    missing = dK - np.einsum("btij,bti->btj", np.cumsum((R_out[..., None] * cache[7][:, :, None, :])[:, ::-1],
+                                                        axis=1)[:, ::-1], V)      # the A-path of dK left out
+    with pytest.raises(AssertionError):
+        check_gradients(loss, {"K": K}, {"K": missing})
+
+
+def test_linear_dynamics():
+    r = linear_dynamics(np.random.default_rng(0), 8, T=30, D=5, sigma=0.0)
+    assert r.S.shape == (8, 30, 5) and np.abs(r.W @ np.swapaxes(r.W, 1, 2) - np.eye(5)).max() < 1e-12
+    assert rel_error(r.S[:, 1:], np.einsum("bij,btj->bti", r.W, r.S[:, :-1])) < 1e-12   # noise-free: exact
+    assert np.all(np.abs(r.S[:, 0]) <= 1)
+    norms = np.linalg.norm(r.S, axis=2)                    # orthogonal W*: the norm is kept
+    assert np.abs(norms - norms[:, :1]).max() < 1e-12
+    noisy = linear_dynamics(np.random.default_rng(0), 64, T=30, D=5, sigma=0.01)
+    eps = noisy.S[:, 1:] - np.einsum("bij,btj->bti", noisy.W, noisy.S[:, :-1])
+    assert 0.009 < eps.std() < 0.011
+    Q = random_orthogonal(np.random.default_rng(1), 2000, 2)
+    assert abs(np.mean(np.linalg.det(Q))) < 0.1           # both components of O(2), evenly
+    with pytest.raises(ValueError, match="T must be >= 2"):
+        linear_dynamics(0, 2, T=1)
+
+
+def test_tokens_layout():
+    S = np.arange(1.0, 13.0).reshape(1, 4, 3)
+    E = mesa.tokens(S)
+    assert E.shape == (1, 4, 12) and np.all(E[0, :, :3] == 0)
+    assert np.array_equal(E[0, :, 3:6], S[0]) and np.array_equal(E[0, :, 6:9], S[0])
+    assert np.all(E[0, 0, 9:] == 0) and np.array_equal(E[0, 1:, 9:], S[0, :-1])
+
+
+def test_mesa_bad_input():
+    K, V, Q, lam = mesa._mesa_instance(np.random.default_rng(0))
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="lam"):
+            mesa.mesa_layer_forward(K, V, Q, bad)
+    with pytest.raises(ValueError, match="Q"):
+        mesa.mesa_layer_forward(K, V, Q[:, :, :-1] if Q.shape[2] > 1 else Q[:, :1], lam)
+    y = mesa.mesa_layer_forward(K, V, Q, 1e-300)[0]      # a huge ridge term: finite, near 0
+    assert np.all(np.isfinite(y)) and np.abs(y).max() < 1e-200
+
+
+def test_proof_matches_numpy():
+    """The proof's symbolic GD-step predictions (D = 2, t = 1..3) equal gd_prediction."""
+    import sympy as sp
+    from theory.claims import run_proof
+    r = run_proof("mesa")
+    S = np.random.default_rng(7).uniform(-1, 1, size=(1, 3, 2))
+    subs = {sym: S[0, t, i] for t, st in enumerate(r["states"]) for i, sym in enumerate(st)}
+    subs[r["eta"]] = 0.3
+    sym = np.array([[float(sp.N(x.subs(subs))) for x in g] for g in r["gd_prediction"]])
+    assert rel_error(sym, mesa.gd_prediction(S, 0.3)[0]) < 1e-12

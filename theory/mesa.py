@@ -1,0 +1,226 @@
+"""von Oswald et al. 2023b, "Uncovering mesa-optimization algorithms in Transformers"
+(arXiv 2309.05858): the identities.  Training runs will sit beside it (as
+``gd_step.py`` / ``lsa_training.py`` do).
+
+- **Tokens** (Sec. 3): ``e_t = (0, s_t, s_t, s_{t-1})`` with ``s_0 = 0``; a model predicts
+  ``s_{t+1}`` in the first block (no minus sign, unlike the ICML paper's tokens); attention
+  is causal and includes the current token.
+- **Mesa-objective** ``L_t(W) = ½ Σ_{t'<=t} ||s_{t'} - W s_{t'-1}||²`` (Sec. 3, Eq. (4)).
+- **Mesa-layer** (Sec. 5, Eq. (9)): per head, the ridge solution of in-context regression
+  from keys to values, ``Ŵ_t = (Σ_{t'<=t} v_{t'} k_{t'}^T)(Σ_{t'<=t} k_{t'} k_{t'}^T + I/λ)^{-1}``,
+  applied to the query: ``y_t = Ŵ_t q_t``.  ``R_t = (Σ_{t'<=t} k k^T + I/λ)^{-1}`` is updated
+  causally by Sherman–Morrison, ``R_0 = λ I``,
+  ``R_t = R_{t-1} - R_{t-1} k_t k_t^T R_{t-1} / (1 + k_t^T R_{t-1} k_t)``.
+- **Causal linear self-attention**: ``e_t ← e_t + P Σ_{t'<=t} (W_V e_{t'})(W_K e_{t'})^T (W_Q e_t)``;
+  with key ← s_{t'-1}, query ← s_t, value ← s_{t'} into the first block and ``P = η I`` it is
+  one GD step on ``L_t`` from W = 0 at every t (Sec. 4, Prop. 1 of the ICML paper in the
+  autoregressive setting): ``ŝ_{t+1} = η Σ_{t'<=t} s_{t'} s_{t'-1}^T s_t``.
+
+Rows are tokens: ``K, V, Q`` are (B, T, d) arrays; matrices act on columns as in the paper.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import nn
+from ._validate import array, as_rng, cache as _cache, finite_result, finite_scalar, params as _params, positive_int
+from .gradcheck import rel_error
+
+__all__ = ["tokens", "mesa_layer_forward", "mesa_layer_backward", "ridge_predictions", "downdate",
+           "causal_lsa_forward", "gd_construction", "gd_prediction",
+           "check_sherman_morrison", "check_downdate", "check_mesa_is_attention", "check_causal_gd_step"]
+
+LSA_KEYS = ("W_K", "W_Q", "W_V", "P")
+
+
+# --------------------------------------------------------------------------- tokens
+@finite_result
+def tokens(S) -> np.ndarray:
+    """``e_t = (0, s_t, s_t, s_{t-1})`` for states S (B, T, D), ``s_0 = 0``: (B, T, 4D)."""
+    S = array("S", S, ndim=3)
+    B, T, D = S.shape
+    E = np.zeros((B, T, 4 * D))
+    E[:, :, D:2 * D] = S
+    E[:, :, 2 * D:3 * D] = S
+    E[:, 1:, 3 * D:] = S[:, :-1]                           # s_{t-1}; s_0 = 0
+    return E
+
+
+# --------------------------------------------------------------------------- the mesa-layer
+def _mesa_inputs(K, V, Q, lam):
+    K = array("K", K, ndim=3)
+    V = array("V", V, shape=K.shape[:2] + (None,))
+    Q = array("Q", Q, shape=K.shape)
+    lam = finite_scalar("lam", lam, positive=True)
+    return K, V, Q, lam
+
+
+@finite_result(with_cache=True)
+def mesa_layer_forward(K, V, Q, lam: float):
+    """One mesa-layer head: ``y_t = Ŵ_t q_t``, ``Ŵ_t = A_t R_t`` with ``A_t = Σ_{t'<=t} v k^T``
+    and ``R_t = (Σ_{t'<=t} k k^T + I/λ)^{-1}`` by Sherman–Morrison from ``R_0 = λ I``.
+
+    K, Q: (B, T, d_k) keys and queries; V: (B, T, d_v) values; λ > 0 (the ridge term is
+    I/λ).  Returns ``y`` (B, T, d_v) and the cache for :func:`mesa_layer_backward`.
+
+    Memory: the cache stores every ``R_t`` (B·T·d_k² floats: 2 MB at B = 256, T = 50,
+    d_k = 10) and recomputes nothing in the backward pass.  (The authors' code instead
+    walks back with the downdate :func:`downdate` to keep only ``R_T``; with these sizes
+    storing is cheaper than the extra T rank-one updates and avoids the downdate's
+    cancellation when ``k^T R_t k`` is near 1.)
+    """
+    return _mesa_forward(*_mesa_inputs(K, V, Q, lam))
+
+
+def _mesa_forward(K, V, Q, lam):
+    """Unchecked kernel of :func:`mesa_layer_forward`."""
+    B, T, dk = K.shape
+    R = np.empty((B, T, dk, dk))                           # R_t for t = 1..T
+    Rt = np.broadcast_to(lam * np.eye(dk), (B, dk, dk))    # R_0 = λ I
+    for t in range(T):                                     # Sherman–Morrison, causal
+        Rk = np.einsum("bij,bj->bi", Rt, K[:, t])          # (B, d_k) R_{t-1} k_t
+        denom = 1.0 + np.einsum("bi,bi->b", K[:, t], Rk)   # 1 + k_t^T R_{t-1} k_t  (>= 1)
+        Rt = Rt - Rk[:, :, None] * Rk[:, None, :] / denom[:, None, None]
+        R[:, t] = Rt
+    A = np.cumsum(V[:, :, :, None] * K[:, :, None, :], axis=1)   # (B, T, d_v, d_k) A_t = Σ v k^T
+    u = np.einsum("btij,btj->bti", R, Q)                   # (B, T, d_k) u_t = R_t q_t
+    y = np.einsum("btij,btj->bti", A, u)                   # (B, T, d_v) y_t = A_t u_t
+    return y, ("mesa", K, V, Q, lam, R, A, u)
+
+
+@finite_result
+def mesa_layer_backward(dy, cache):
+    """Gradients ``(dK, dV, dQ, dλ)`` of :func:`mesa_layer_forward`.
+
+    With ``M_t = C_t + I/λ`` (``C_t = Σ_{t'<=t} k k^T``), ``R_t = M_t^{-1}``, ``u_t = R_t q_t``:
+    dA_t = dy_t u_t^T, du_t = A_t^T dy_t, dq_t = R_t du_t, dM_t = -R_t du_t q_t^T R_t
+    = -dq_t u_t^T; the sums over t >= t' give dv_{t'} = (Σ dA_t) k_{t'} and
+    dk_{t'} = (Σ dA_t)^T v_{t'} + (Σ (dM_t + dM_t^T)) k_{t'}; dλ = -(1/λ²) Σ_t tr dM_t.
+    """
+    _cache("cache", cache, 8, "mesa_layer_forward", arrays=(1, 2, 3))
+    return _mesa_backward(array("dy", dy, shape=cache[2].shape), cache)
+
+
+def _mesa_backward(dy, cache):
+    """Unchecked kernel of :func:`mesa_layer_backward`."""
+    _, K, V, Q, lam, R, A, u = cache
+    dA = dy[:, :, :, None] * u[:, :, None, :]              # (B, T, d_v, d_k)
+    du = np.einsum("btij,bti->btj", A, dy)                 # A_t^T dy_t
+    dQ = np.einsum("btij,btj->bti", R, du)                 # R_t du_t (R symmetric)
+    dM = -dQ[:, :, :, None] * u[:, :, None, :]             # (B, T, d_k, d_k)
+    rev = lambda X: np.cumsum(X[:, ::-1], axis=1)[:, ::-1]  # Σ_{t >= t'}
+    dA_sum = rev(dA)
+    G_sum = rev(dM + np.swapaxes(dM, -1, -2))
+    dV = np.einsum("btij,btj->bti", dA_sum, K)
+    dK = np.einsum("btij,bti->btj", dA_sum, V) + np.einsum("btij,btj->bti", G_sum, K)
+    dlam = -float(np.trace(dM, axis1=-2, axis2=-1).sum()) / lam ** 2
+    return dK, dV, dQ, dlam
+
+
+@finite_result
+def ridge_predictions(K, V, Q, lam: float) -> np.ndarray:
+    """The same ``y_t = Ŵ_t q_t`` by solving ``(C_t + I/λ) u_t = q_t`` at every t directly
+    (the batch ridge solve the recursion must equal).  (B, T, d_v)."""
+    K, V, Q, lam = _mesa_inputs(K, V, Q, lam)
+    dk = K.shape[2]
+    C = np.cumsum(K[:, :, :, None] * K[:, :, None, :], axis=1) + np.eye(dk) / lam   # (B, T, d_k, d_k)
+    u = np.linalg.solve(C, Q[..., None])[..., 0]
+    A = np.cumsum(V[:, :, :, None] * K[:, :, None, :], axis=1)
+    return np.einsum("btij,btj->bti", A, u)
+
+
+@finite_result
+def downdate(R, k) -> np.ndarray:
+    """``R_{t-1} = R_t + R_t k k^T R_t / (1 - k^T R_t k)``: undo one Sherman–Morrison update
+    (R (B, d, d), k (B, d)); ValueError where ``k^T R_t k`` is not below 1."""
+    R = array("R", R, ndim=3)
+    k = array("k", k, shape=R.shape[:2])
+    Rk = np.einsum("bij,bj->bi", R, k)
+    denom = 1.0 - np.einsum("bi,bi->b", k, Rk)
+    if np.any(denom <= 0):
+        raise ValueError("k^T R k must be < 1 for R to come from a Sherman–Morrison update with k; "
+                         f"got {float(np.max(1 - denom)):.3g}")
+    return R + Rk[:, :, None] * Rk[:, None, :] / denom[:, None, None]
+
+
+# --------------------------------------------------------------------------- causal LSA = one GD step
+@finite_result(with_cache=True)
+def causal_lsa_forward(E, params):
+    """One causal linear self-attention layer, current token included:
+    ``e_t ← e_t + P Σ_{t'<=t} (W_V e_{t'})(W_K e_{t'})^T (W_Q e_t)``.  E: (B, T, D); params
+    ``{"W_K", "W_Q", "W_V", "P"}``, each (D, D).  Returns the new tokens and a cache."""
+    E = array("E", E, ndim=3)
+    D = E.shape[2]
+    p = _params("params", params, {k: (D, D) for k in LSA_KEYS})
+    T = E.shape[1]
+    H, cache = nn._linear_attention(E @ p["W_Q"].T, E @ p["W_K"].T, E @ p["W_V"].T,
+                                    mask=nn.attention_mask(T, causal=True))
+    return E + H @ p["P"].T, (E, p, cache)
+
+
+@finite_result
+def gd_construction(D: int, eta: float) -> dict:
+    """The weights that make :func:`causal_lsa_forward` one GD step on ``L_t`` from W = 0
+    on the tokens of :func:`tokens` (state size D, width 4D): keys read ``s_{t'-1}``
+    (block 3), queries read ``s_t`` (block 1), values copy ``s_{t'}`` (block 2) into block
+    0, ``P = η I``."""
+    D, eta = positive_int("D", D), finite_scalar("eta", eta)
+    I, Z = np.eye(D), np.zeros((4 * D, 4 * D))
+    W_K, W_Q, W_V = Z.copy(), Z.copy(), Z.copy()
+    W_K[3 * D:, 3 * D:] = I                                # key:   s_{t'-1}
+    W_Q[3 * D:, D:2 * D] = I                               # query: s_t, in the key's block
+    W_V[:D, 2 * D:3 * D] = I                               # value: s_{t'} into block 0
+    return {"W_K": W_K, "W_Q": W_Q, "W_V": W_V, "P": eta * np.eye(4 * D)}
+
+
+@finite_result
+def gd_prediction(S, eta: float) -> np.ndarray:
+    """``ŝ_{t+1} = W_1 s_t`` after one GD step on ``L_t(W) = ½ Σ_{t'<=t} ||s_{t'} - W s_{t'-1}||²``
+    from W = 0 with rate η: ``W_1 = η Σ_{t'<=t} s_{t'} s_{t'-1}^T`` (s_0 = 0).  (B, T, D)."""
+    S = array("S", S, ndim=3)
+    eta = finite_scalar("eta", eta)
+    prev = np.concatenate([np.zeros_like(S[:, :1]), S[:, :-1]], axis=1)   # s_{t-1}
+    W1 = eta * np.cumsum(S[:, :, :, None] * prev[:, :, None, :], axis=1)   # (B, T, D, D)
+    return np.einsum("btij,btj->bti", W1, S)
+
+
+# --------------------------------------------------------------------------- random checks
+def _mesa_instance(rng):
+    B, T, dk, dv = 2, int(rng.integers(2, 12)), int(rng.integers(1, 6)), int(rng.integers(1, 4))
+    K = rng.standard_normal((B, T, dk)) / np.sqrt(dk)
+    return K, rng.standard_normal((B, T, dv)), rng.standard_normal((B, T, dk)), float(rng.uniform(0.1, 3.0))
+
+
+def check_sherman_morrison(rng) -> float:
+    """Relative error between the causal Sherman–Morrison mesa-layer and the batch ridge solve."""
+    K, V, Q, lam = _mesa_instance(as_rng(rng))
+    return rel_error(mesa_layer_forward(K, V, Q, lam)[0], ridge_predictions(K, V, Q, lam))
+
+
+def check_downdate(rng) -> float:
+    """Relative error of ``downdate(R_t, k_t)`` against the stored ``R_{t-1}`` at every t."""
+    K, V, Q, lam = _mesa_instance(as_rng(rng))
+    R = mesa_layer_forward(K, V, Q, lam)[1][5]             # (B, T, d_k, d_k)
+    B, T, dk = K.shape
+    prev = np.concatenate([np.broadcast_to(lam * np.eye(dk), (B, 1, dk, dk)), R[:, :-1]], axis=1)
+    back = np.stack([downdate(R[:, t], K[:, t]) for t in range(T)], axis=1)
+    return rel_error(back, prev)
+
+
+def check_mesa_is_attention(rng) -> float:
+    """The mesa-layer is causal linear attention (current token included) with values v,
+    keys k and the preconditioned query ``R_t q_t``: ``y_t = Σ_{t'<=t} v_{t'} k_{t'}^T (R_t q_t)``."""
+    K, V, Q, lam = _mesa_instance(as_rng(rng))
+    y, cache = mesa_layer_forward(K, V, Q, lam)
+    RQ = cache[7]                                          # u_t = R_t q_t
+    attn = nn.linear_attention_forward(RQ, K, V, mask=nn.attention_mask(K.shape[1], causal=True))[0]
+    return rel_error(y, attn)
+
+
+def check_causal_gd_step(rng) -> float:
+    """One causal LSA layer with :func:`gd_construction` = one GD step on ``L_t`` at every t."""
+    rng = as_rng(rng)
+    D, T, eta = int(rng.integers(1, 6)), int(rng.integers(2, 15)), float(rng.uniform(0.01, 1.0))
+    S = rng.uniform(-1, 1, size=(2, T, D))
+    out = causal_lsa_forward(tokens(S), gd_construction(D, eta))[0]
+    return rel_error(out[:, :, :D], gd_prediction(S, eta))
