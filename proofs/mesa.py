@@ -123,6 +123,39 @@ for t in range(1, T + 1):
 show("  block 0 of the layer's output = W_1 s_t = η Σ_{t'≤t} s_{t'} (s_{t'-1}^T s_t) at t = 1, 2, 3 ✓")
 
 # %% [markdown]
+# ## Step 5: truncated inverses — Richardson / Neumann and its error bound
+# Stacked linear layers cannot invert `A = S_{t−1} + λ I` exactly, but they can run a few
+# steps of an iteration (Sec. 5).  Richardson's, `x_{k+1} = x_k + ω (b − A x_k)`, has the
+# error recursion `e_{k+1} = (I − ωA) e_k` with `e_k = x_k − A^{-1} b` (generic sizes,
+# using only `A A^{-1} = I`), and from `x_0 = 0` its iterates are the truncated Neumann
+# series `x_k = ω Σ_{j<k} (I − ωA)^j b` (the step maps the k-term sum to the (k+1)-term
+# sum; checked for k = 1..4 with a 2×2 symmetric A of free symbols).  For symmetric A, `I − ωA` has eigenvalues
+# `1 − ωλ_i`, so `||e_k|| ≤ ρ^k ||e_0||` with `ρ = max_i |1 − ωλ_i|` — the bound the tests
+# measure on the mesa-layer's own systems.
+
+# %%
+show("## Step 5: e_{k+1} = (I - ωA) e_k, and Richardson from 0 = truncated Neumann series")
+n = sp.Symbol("n", integer=True, positive=True)
+A_, Ainv = sp.MatrixSymbol("A", n, n), sp.MatrixSymbol("A^{-1}", n, n)
+x_k, b_ = sp.MatrixSymbol("x_k", n, 1), sp.MatrixSymbol("b", n, 1)
+omega = sp.Symbol("omega", positive=True)
+x_next = x_k + omega * (b_ - A_ * x_k)
+x_star = Ainv * b_
+lhs = (x_next - x_star).expand()
+rhs = ((sp.Identity(n) - omega * A_) * (x_k - x_star)).expand()
+# the difference is ω (b - A A^{-1} b), zero because A A^{-1} = I
+assert (lhs - rhs).expand().subs(A_ * Ainv, sp.Identity(n)).doit() == sp.ZeroMatrix(n, 1)
+show("  x_{k+1} - x* = (I - ωA)(x_k - x*) ✓   (b = A x*)")
+A2, b2 = sym_matrix("a", 2, 2, symmetric=True), sym_matrix("b", 2, 1)   # explicit 2x2
+M2 = sp.eye(2) - omega * A2
+for steps in range(1, 5):
+    neumann = omega * sum((M2 ** j * b2 for j in range(steps)), sp.zeros(2, 1))
+    stepped = neumann + omega * (b2 - A2 * neumann)
+    target = omega * sum((M2 ** j * b2 for j in range(steps + 1)), sp.zeros(2, 1))
+    assert (stepped - target).expand() == sp.zeros(2, 1)
+show("  one Richardson step maps ω Σ_{j<k} (I-ωA)^j b to ω Σ_{j≤k} (I-ωA)^j b, k = 1..4 (2x2) ✓")
+
+# %% [markdown]
 # ## What the tests read
 # `RESULTS` holds the symbolic objects that `tests/` compare with the numpy
 # code in `theory/mesa.py` (through `sympy.lambdify`).

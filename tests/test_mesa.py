@@ -117,3 +117,28 @@ def test_proof_matches_numpy():
     subs[r["eta"]] = 0.3
     sym = np.array([[float(sp.N(x.subs(subs))) for x in g] for g in r["gd_prediction"]])
     assert rel_error(sym, mesa.gd_prediction(S, 0.3)[0]) < 1e-12
+
+
+@given(seeds)
+def test_richardson_bound_and_neumann_series(seed):
+    assert mesa.check_richardson_bound(rng_from(seed)) == 0.0
+    assert mesa.check_neumann(rng_from(seed)) < 1e-12
+    # the bound is attained: with b along the eigenvector of the slowest mode e_k = ρ^k e_0
+    # exactly, so a faster rate (the wrong variant ρ² here) is violated from the first step
+    A, b, omegas = mesa.preconditioning_systems(rng_from(seed))
+    lam, vecs = np.linalg.eigh(A[0])
+    slow = int(np.argmax(np.abs(1 - omegas[0] * lam)))
+    rho = mesa.richardson_rate(A[:1], omegas[0])[0]
+    x = mesa.richardson(A[:1], vecs[None, :, slow], omegas[0], 5)[:, 0]
+    err = np.linalg.norm(x - vecs[:, slow] / lam[slow], axis=1)
+    assert rel_error(err, rho ** np.arange(6) * err[0]) < 1e-9
+    assert np.all(err[1:] > (rho ** 2) ** np.arange(1, 6) * err[0])
+
+
+def test_richardson_refuses_what_is_not_a_symmetric_system():
+    with pytest.raises(ValueError, match="square"):
+        mesa.richardson(np.ones((1, 2, 3)), np.ones((1, 2)), 0.1, 3)
+    with pytest.raises(ValueError, match="symmetric"):
+        mesa.richardson(np.array([[[1.0, 2.0], [0.0, 1.0]]]), np.ones((1, 2)), 0.1, 3)
+    with pytest.raises(ValueError, match="omega"):
+        mesa.richardson(np.eye(2)[None], np.ones((1, 2)), 0.0, 3)

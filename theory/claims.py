@@ -141,6 +141,13 @@ CLAIMS: list[Claim] = [
           "causal LSA with key s_{t'-1}, query s_t, value s_{t'} -> block 0, P = ηI is one GD step on "
           "L_t(W) = ½ Σ_{t'≤t} ||s_{t'} - W s_{t'-1}||² from W = 0 at every t",
           EXACT, "mesa", mesa.check_causal_gd_step),
+    Claim("mesa-richardson", MESA,
+          "Richardson x_{k+1} = x_k + ω(b - A x_k) on the mesa-layer's systems A = S_{t-1} + λI, b = s_t: "
+          "||e_k|| ≤ ρ^k ||e_0||, ρ = max|1 - ωλ_i(A)| (excess over the bound)",
+          EXACT, "mesa", mesa.check_richardson_bound),
+    Claim("mesa-neumann", MESA,
+          "Richardson from x_0 = 0 is the truncated Neumann series ω Σ_{j<k} (I - ωA)^j b",
+          EXACT, "mesa", mesa.check_neumann),
     Claim("reddy-gradient", REDDY,
           "three-parameter loss: hand-written gradient = gradient derived in sympy",
           EXACT, "induction_head", lambda rng: _gradient_vs_sympy(rng)),

@@ -27,8 +27,9 @@ from ._validate import array, as_rng, cache as _cache, finite_result, finite_sca
 from .gradcheck import rel_error
 
 __all__ = ["tokens", "mesa_layer_forward", "mesa_layer_backward", "ridge_predictions", "downdate",
-           "causal_lsa_forward", "gd_construction", "gd_prediction",
-           "check_sherman_morrison", "check_downdate", "check_mesa_is_attention", "check_causal_gd_step"]
+           "causal_lsa_forward", "gd_construction", "gd_prediction", "richardson", "richardson_rate",
+           "check_sherman_morrison", "check_downdate", "check_mesa_is_attention", "check_causal_gd_step",
+           "preconditioning_systems", "check_richardson_bound", "check_neumann"]
 
 LSA_KEYS = ("W_K", "W_Q", "W_V", "P")
 
@@ -184,6 +185,40 @@ def gd_prediction(S, eta: float) -> np.ndarray:
     return np.einsum("btij,btj->bti", W1, S)
 
 
+# --------------------------------------------------------------------------- truncated inverses
+def _spd_system(A, b):
+    A = array("A", A, ndim=3)
+    if A.shape[1] != A.shape[2]:
+        raise ValueError(f"A must hold square matrices (B, d, d); got shape {A.shape}")
+    if not np.allclose(A, np.swapaxes(A, 1, 2), rtol=0, atol=1e-12 * max(1.0, float(np.abs(A).max()))):
+        raise ValueError("A must be symmetric")
+    return A, array("b", b, shape=A.shape[:2])
+
+
+@finite_result
+def richardson(A, b, omega: float, steps: int) -> np.ndarray:
+    """Richardson iteration for ``A x = b`` from ``x_0 = 0``: ``x_{k+1} = x_k + ω (b − A x_k)``
+    (von Oswald et al. 2023b, Sec. 5: what stacked linear layers can run to approximate
+    the mesa-layer's ``(S_t + λ I)^{-1} s_t``).  From 0 it is the truncated Neumann series
+    ``x_k = ω Σ_{j<k} (I − ωA)^j b``.  A (B, d, d) symmetric, b (B, d); returns the
+    iterates ``x_0 … x_steps`` as (steps + 1, B, d)."""
+    A, b = _spd_system(A, b)
+    omega, steps = finite_scalar("omega", omega, positive=True), positive_int("steps", steps)
+    x = np.zeros((steps + 1,) + b.shape)
+    for k in range(steps):
+        x[k + 1] = x[k] + omega * (b - np.einsum("bij,bj->bi", A, x[k]))
+    return x
+
+
+@finite_result
+def richardson_rate(A, omega: float) -> np.ndarray:
+    """``ρ = max_i |1 − ω λ_i(A)|`` per matrix: the error ``e_k = x_k − A^{-1} b`` obeys
+    ``e_{k+1} = (I − ωA) e_k``, so for symmetric A ``||e_k|| ≤ ρ^k ||e_0||``.  (B,)."""
+    A, _ = _spd_system(A, np.zeros(np.shape(A)[:2]))
+    omega = finite_scalar("omega", omega, positive=True)
+    return np.abs(1.0 - omega * np.linalg.eigvalsh(A)).max(axis=1)
+
+
 # --------------------------------------------------------------------------- random checks
 def _mesa_instance(rng):
     B, T, dk, dv = 2, int(rng.integers(2, 12)), int(rng.integers(1, 6)), int(rng.integers(1, 4))
@@ -224,3 +259,43 @@ def check_causal_gd_step(rng) -> float:
     S = rng.uniform(-1, 1, size=(2, T, D))
     out = causal_lsa_forward(tokens(S), gd_construction(D, eta))[0]
     return rel_error(out[:, :, :D], gd_prediction(S, eta))
+
+
+def preconditioning_systems(rng, batch: int = 4, T: int = 20, D: int = 5, lam: float = 0.1):
+    """The systems the mesa-layer solves on linear-dynamics data: ``A = S_{t-1} + λ I``
+    (``S_{t-1} = Σ_{t'<t} s_{t'} s_{t'}^T``) and ``b = s_t`` at the last t, with
+    ``ω = 2 / (λ_min + λ_max)`` (the step that minimises ρ).  Returns (A, b, ω per matrix)."""
+    from .tasks import linear_dynamics
+    S = linear_dynamics(rng, batch, T, D).S
+    lam = finite_scalar("lam", lam, positive=True)
+    A = np.einsum("bti,btj->bij", S[:, :-1], S[:, :-1]) + lam * np.eye(D)
+    ev = np.linalg.eigvalsh(A)
+    return A, S[:, -1], 2.0 / (ev[:, 0] + ev[:, -1])
+
+
+def check_richardson_bound(rng) -> float:
+    """Largest excess of ``||e_k|| / (ρ^k ||e_0||)`` over 1 (0 when the bound holds), for
+    k = 1..30 while ``ρ^k >= 1e-6`` (below, the bound meets the round-off of the reference
+    solve), on the mesa-layer's systems (each with its own ω)."""
+    A, b, omegas = preconditioning_systems(as_rng(rng))
+    worst = 0.0
+    for i, omega in enumerate(omegas):
+        x = richardson(A[i:i + 1], b[i:i + 1], omega, 30)[:, 0]
+        exact = np.linalg.solve(A[i], b[i])
+        err = np.linalg.norm(x - exact, axis=1)
+        rho = richardson_rate(A[i:i + 1], omega)[0]
+        k = np.arange(31)[rho ** np.arange(31) >= 1e-6]    # above the round-off of the exact solve
+        worst = max(worst, float(np.max(err[k] / (rho ** k * err[0])) - 1.0))
+    return max(worst, 0.0)
+
+
+def check_neumann(rng) -> float:
+    """Richardson from 0 = the truncated Neumann series ``ω Σ_{j<k} (I − ωA)^j b`` (k = 7)."""
+    A, b, omegas = preconditioning_systems(as_rng(rng))
+    x = np.stack([richardson(A[i:i + 1], b[i:i + 1], w, 7)[-1, 0] for i, w in enumerate(omegas)])
+    M = np.eye(A.shape[1]) - omegas[:, None, None] * A
+    terms, acc = b.copy(), np.zeros_like(b)
+    for _ in range(7):
+        acc += terms
+        terms = np.einsum("bij,bj->bi", M, terms)
+    return rel_error(x, omegas[:, None] * acc)
