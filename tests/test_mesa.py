@@ -143,3 +143,28 @@ def test_richardson_refuses_what_is_not_a_symmetric_system():
         mesa.richardson(np.array([[[1.0, 2.0], [0.0, 1.0]]]), np.ones((1, 2)), 0.1, 3)
     with pytest.raises(ValueError, match="omega"):
         mesa.richardson(np.eye(2)[None], np.ones((1, 2)), 0.0, 3)
+
+
+@given(seeds)
+def test_chebyshev_bound_and_rate(seed):
+    assert mesa.check_chebyshev_bound(rng_from(seed)) == 0.0
+    A, b, _ = mesa.preconditioning_systems(rng_from(seed))
+    ev = np.linalg.eigvalsh(A)
+    exact = np.linalg.solve(A, b[..., None])[..., 0]
+    # the worst-case factor beats the best Richardson's: 1/T_k(σ) <= (1/σ)^k, 1/σ = (L-μ)/(L+μ)
+    k = np.arange(1, 31)[:, None]
+    rho = (ev[:, -1] - ev[:, 0]) / (ev[:, -1] + ev[:, 0])
+    assert np.all(mesa.chebyshev_bound(ev[:, 0], ev[:, -1], k) <= rho ** k * (1 + 1e-12))
+    # wrong variant: a spectrum interval that misses λ_max is not a valid bound any more
+    short = ev[:, 0] + (ev[:, -1] - ev[:, 0]) / 3             # [μ, short] leaves λ_max out
+    x = mesa.chebyshev(A, b, ev[:, 0], short, 30)
+    err = np.linalg.norm(x - exact[None], axis=2)
+    assert np.any(err[-1] > mesa.chebyshev_bound(ev[:, 0], short, 30) * err[0])
+
+
+def test_chebyshev_with_one_eigenvalue_is_richardson():
+    A, b = 2.0 * np.eye(3)[None], np.arange(1.0, 4.0)[None]
+    x = mesa.chebyshev(A, b, 2.0, 2.0, 3)
+    assert rel_error(x[1], b / 2) < 1e-15 and rel_error(x[-1], b / 2) < 1e-15   # exact after one step
+    with pytest.raises(ValueError, match="0 < mu <= L"):
+        mesa.chebyshev(A, b, 3.0, 2.0, 3)

@@ -148,6 +148,10 @@ CLAIMS: list[Claim] = [
     Claim("mesa-neumann", MESA,
           "Richardson from x_0 = 0 is the truncated Neumann series ω Σ_{j<k} (I - ωA)^j b",
           EXACT, "mesa", mesa.check_neumann),
+    Claim("mesa-chebyshev", MESA,
+          "Chebyshev (momentum) iteration on the mesa-layer's systems, spectrum in [μ, L]: "
+          "||e_k|| ≤ 2c^k/(1 + c^{2k}) ||e_0||, c = (√κ - 1)/(√κ + 1) (excess over the bound)",
+          EXACT, "mesa", mesa.check_chebyshev_bound),
     Claim("reddy-gradient", REDDY,
           "three-parameter loss: hand-written gradient = gradient derived in sympy",
           EXACT, "induction_head", lambda rng: _gradient_vs_sympy(rng)),

@@ -29,7 +29,8 @@ from .gradcheck import rel_error
 __all__ = ["tokens", "mesa_layer_forward", "mesa_layer_backward", "ridge_predictions", "downdate",
            "causal_lsa_forward", "gd_construction", "gd_prediction", "richardson", "richardson_rate",
            "check_sherman_morrison", "check_downdate", "check_mesa_is_attention", "check_causal_gd_step",
-           "preconditioning_systems", "check_richardson_bound", "check_neumann"]
+           "preconditioning_systems", "check_richardson_bound", "check_neumann", "chebyshev", "chebyshev_bound",
+           "check_chebyshev_bound"]
 
 LSA_KEYS = ("W_K", "W_Q", "W_V", "P")
 
@@ -219,6 +220,56 @@ def richardson_rate(A, omega: float) -> np.ndarray:
     return np.abs(1.0 - omega * np.linalg.eigvalsh(A)).max(axis=1)
 
 
+@finite_result
+def chebyshev(A, b, mu, L, steps: int) -> np.ndarray:
+    """The Chebyshev iteration for ``A x = b`` (A symmetric, spectrum in [μ, L], 0 < μ ≤ L),
+    from ``x_0 = 0`` — the momentum form of the authors' least-squares baseline
+    (``x_{k+1} = x_k + d_k``, a step along the residual plus momentum on the last step):
+
+        θ = (L + μ)/2, δ = (L − μ)/2, σ = θ/δ;  r_0 = b, d_0 = r_0/θ, ρ_0 = 1/σ;
+        x_{k+1} = x_k + d_k,  r_{k+1} = r_k − A d_k,  ρ_{k+1} = 1/(2σ − ρ_k),
+        d_{k+1} = ρ_{k+1} ρ_k d_k + (2 ρ_{k+1}/δ) r_{k+1}.
+
+    The error is ``e_k = T_k((θ − A)/δ) e_0 / T_k(σ)`` (T_k the Chebyshev polynomial;
+    ``proofs/mesa.py``, Step 6), so ``||e_k|| ≤ ||e_0|| / T_k(σ) = 2 c^k/(1 + c^{2k}) ||e_0||``
+    with ``c = (√κ − 1)/(√κ + 1)``, ``κ = L/μ``.  mu, L: one value per matrix (B,) or one
+    for all.  Returns the iterates (steps + 1, B, d).  (μ = L is Richardson with ω = 1/μ.)"""
+    A, b = _spd_system(A, b)
+    B = A.shape[0]
+    mu = np.broadcast_to(array("mu", mu, ndim=(0, 1)), (B,)).copy()
+    L = np.broadcast_to(array("L", L, ndim=(0, 1)), (B,)).copy()
+    if np.any(mu <= 0) or np.any(L < mu):
+        raise ValueError(f"mu and L must satisfy 0 < mu <= L; got mu {mu.tolist()}, L {L.tolist()}")
+    steps = positive_int("steps", steps)
+    theta, delta = (L + mu) / 2, (L - mu) / 2
+    x = np.zeros((steps + 1,) + b.shape)
+    r = b.copy()
+    d = r / theta[:, None]
+    if np.all(delta > 0):
+        sigma = theta / delta
+        rho = 1 / sigma
+    for k in range(steps):
+        x[k + 1] = x[k] + d
+        r = r - np.einsum("bij,bj->bi", A, d)
+        if np.all(delta > 0):
+            rho_next = 1 / (2 * sigma - rho)
+            d = (rho_next * rho)[:, None] * d + (2 * rho_next / delta)[:, None] * r
+            rho = rho_next
+        else:                                              # μ = L: the steps are r/θ
+            d = r / theta[:, None]
+    return x
+
+
+def chebyshev_bound(mu, L, k) -> np.ndarray:
+    """``1 / T_k(σ) = 2 c^k / (1 + c^{2k})``, ``c = (√κ − 1)/(√κ + 1)``: the factor by which
+    k Chebyshev steps at least shrink the error."""
+    mu, L, k = array("mu", mu), array("L", L), array("k", k)
+    if np.any(mu <= 0) or np.any(L < mu) or np.any(k < 0):
+        raise ValueError(f"mu, L and k must satisfy 0 < mu <= L and k >= 0; got mu {mu}, L {L}, k {k}")
+    c = (np.sqrt(L / mu) - 1) / (np.sqrt(L / mu) + 1)
+    return 2 * c ** k / (1 + c ** (2 * k))
+
+
 # --------------------------------------------------------------------------- random checks
 def _mesa_instance(rng):
     B, T, dk, dv = 2, int(rng.integers(2, 12)), int(rng.integers(1, 6)), int(rng.integers(1, 4))
@@ -299,3 +350,16 @@ def check_neumann(rng) -> float:
         acc += terms
         terms = np.einsum("bij,bj->bi", M, terms)
     return rel_error(x, omegas[:, None] * acc)
+
+
+def check_chebyshev_bound(rng) -> float:
+    """Largest excess of ``||e_k|| / (||e_0|| / T_k(σ))`` over 1 for k = 1..30 while the
+    bound is >= 1e-6, on the mesa-layer's systems with μ, L their extreme eigenvalues."""
+    A, b, _ = preconditioning_systems(as_rng(rng))
+    ev = np.linalg.eigvalsh(A)
+    x = chebyshev(A, b, ev[:, 0], ev[:, -1], 30)
+    err = np.linalg.norm(x - np.linalg.solve(A, b[..., None])[None, ..., 0], axis=2)   # (31, B)
+    k = np.arange(31)[:, None]
+    bound = chebyshev_bound(ev[:, 0], ev[:, -1], k)
+    keep = bound >= 1e-6
+    return max(float(np.max((err / (bound * err[:1]))[keep]) - 1.0), 0.0)
