@@ -168,3 +168,43 @@ def test_chebyshev_with_one_eigenvalue_is_richardson():
     assert rel_error(x[1], b / 2) < 1e-15 and rel_error(x[-1], b / 2) < 1e-15   # exact after one step
     with pytest.raises(ValueError, match="0 < mu <= L"):
         mesa.chebyshev(A, b, 3.0, 2.0, 3)
+
+
+def _layer_pair(E, W_Q, W_K, W_V, P):
+    return mesa.causal_attention_forward(E, dict(W_Q=W_Q, W_K=W_K, W_V=W_V, P=P))
+
+
+def _layer_grads(dout, cache):
+    dE, g = mesa.causal_attention_backward(dout, cache)
+    return dict(E=dE, **g)
+
+
+@settings(max_examples=20)
+@given(seeds)
+def test_multi_head_causal_attention_gradients(seed):
+    from theory.gradcheck import check_layer
+    rng = rng_from(seed)
+    H, dk, width = int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(2, 7))
+    p = mesa.init_layer(rng, width, H, dk, scale=0.4)
+    check_layer(_layer_pair, _layer_grads, dict(E=rng.standard_normal((2, int(rng.integers(1, 6)), width)), **p))
+
+
+def test_next_state_loss_gradients_and_the_gd_head():
+    """The deep model's loss gradients (two layers), and one head holding the GD
+    construction is the causal LSA layer of the identity, so it predicts one GD step."""
+    rng = np.random.default_rng(3)
+    S = linear_dynamics(rng, 3, 6, 2).S
+    layers = [mesa.init_layer(rng, 8, 2, 3, scale=0.3) for _ in range(2)]
+    loss, grads = mesa.next_state_loss(layers, S)
+    flat = {f"{k}{i}": v for i, layer in enumerate(layers) for k, v in layer.items()}
+    f = lambda q: mesa.next_state_loss([{k: q[f"{k}{i}"] for k in mesa.HEAD_KEYS} for i in range(2)], S)[0]
+    check_gradients(f, flat, {f"{k}{i}": v for i, g in enumerate(grads) for k, v in g.items()})
+    gd = mesa.gd_construction(2, 0.4)
+    head = {k: gd[k][None] for k in mesa.HEAD_KEYS}
+    E = mesa.tokens(S)
+    assert rel_error(mesa.causal_attention_forward(E, head)[0], mesa.causal_lsa_forward(E, gd)[0]) < 1e-14
+    pred = mesa.causal_attention_forward(E, head)[0][:, :-1, :2]
+    r = pred - S[:, 1:]
+    assert abs(mesa.next_state_loss([head], S)[0] - 0.5 * np.sum(r * r) / (3 * 6)) < 1e-15
+    with pytest.raises(ValueError, match=r"layers\[0\]: params must be a dict"):
+        mesa.next_state_loss([{"W_Q": np.zeros((1, 2, 8))}], S)

@@ -26,7 +26,7 @@ from . import nn
 from ._validate import array, as_rng, cache as _cache, finite_result, finite_scalar, params as _params, positive_int
 from .gradcheck import rel_error
 
-__all__ = ["tokens", "mesa_layer_forward", "mesa_layer_backward", "ridge_predictions", "downdate",
+__all__ = ["tokens", "init_layer", "causal_attention_forward", "causal_attention_backward", "next_state_loss", "mesa_layer_forward", "mesa_layer_backward", "ridge_predictions", "downdate",
            "causal_lsa_forward", "gd_construction", "gd_prediction", "richardson", "richardson_rate",
            "check_sherman_morrison", "check_downdate", "check_mesa_is_attention", "check_causal_gd_step",
            "preconditioning_systems", "check_richardson_bound", "check_neumann", "chebyshev", "chebyshev_bound",
@@ -184,6 +184,111 @@ def gd_prediction(S, eta: float) -> np.ndarray:
     prev = np.concatenate([np.zeros_like(S[:, :1]), S[:, :-1]], axis=1)   # s_{t-1}
     W1 = eta * np.cumsum(S[:, :, :, None] * prev[:, :, None, :], axis=1)   # (B, T, D, D)
     return np.einsum("btij,btj->bti", W1, S)
+
+
+# --------------------------------------------------------------------------- deep causal linear attention
+HEAD_KEYS = ("W_Q", "W_K", "W_V", "P")
+
+
+def init_layer(rng, width: int, heads: int, key_size: int, *, scale: float = 2e-4) -> dict:
+    """One multi-head causal linear-attention layer, weights ~ N(0, scale²) (the authors'
+    init std 2e-4): ``W_Q, W_K`` (H, d_k, width), ``W_V`` (H, d_k, width), ``P`` (H, width, d_k)."""
+    rng = as_rng(rng)
+    width, heads, key_size = positive_int("width", width), positive_int("heads", heads), positive_int("key_size", key_size)
+    scale = finite_scalar("scale", scale, positive=True)
+    shapes = {"W_Q": (heads, key_size, width), "W_K": (heads, key_size, width), "W_V": (heads, key_size, width),
+              "P": (heads, width, key_size)}
+    return {k: scale * rng.standard_normal(v) for k, v in shapes.items()}
+
+
+def _check_layer(E, p):
+    E = array("E", E, ndim=3)
+    width = E.shape[2]
+    if not isinstance(p, dict) or set(p) != set(HEAD_KEYS):
+        raise ValueError(f"params must be a dict with keys {list(HEAD_KEYS)}; got {p!r:.60}")
+    H, dk = array("params['W_Q']", p["W_Q"], ndim=3).shape[:2]
+    shapes = {"W_Q": (H, dk, width), "W_K": (H, dk, width), "W_V": (H, dk, width), "P": (H, width, dk)}
+    return E, _params("params", p, shapes)
+
+
+@finite_result(with_cache=True)
+def causal_attention_forward(E, params):
+    """``e_t ← e_t + Σ_h P_h Σ_{t'<=t} (W_V,h e_{t'})(W_K,h e_{t'})^T (W_Q,h e_t)``: H heads of
+    causal linear attention (current token included) on the residual stream E (B, T, width)."""
+    return _attention_forward(*_check_layer(E, params))
+
+
+def _attention_forward(E, p):
+    """Unchecked kernel of :func:`causal_attention_forward`."""
+    T = E.shape[1]
+    mask = np.tril(np.ones((T, T), dtype=bool))            # t' <= t
+    Q = np.einsum("btd,hkd->bhtk", E, p["W_Q"])            # (B, H, T, d_k)
+    K = np.einsum("btd,hkd->bhtk", E, p["W_K"])
+    V = np.einsum("btd,hkd->bhtk", E, p["W_V"])
+    A = np.where(mask, Q @ np.swapaxes(K, -1, -2), 0.0)    # (B, H, T, T) scores q_t · k_{t'}
+    Hh = A @ V                                             # (B, H, T, d_k)
+    out = E + np.einsum("bhtk,hdk->btd", Hh, p["P"])
+    return out, (E, p, mask, Q, K, V, A, Hh)
+
+
+@finite_result
+def causal_attention_backward(dout, cache):
+    """Gradients ``(dE, {"W_Q", "W_K", "W_V", "P"})`` of :func:`causal_attention_forward`."""
+    _cache("cache", cache, 8, "causal_attention_forward", arrays=(0,))
+    return _attention_backward(array("dout", dout, shape=cache[0].shape), cache)
+
+
+def _attention_backward(dout, cache):
+    """Unchecked kernel: dP = Σ dout^T H, dH = dout P, dA = dH V^T (masked), dV = A^T dH,
+    dQ = dA K, dK = dA^T Q; each projection's gradient and the input's from Q, K, V."""
+    E, p, mask, Q, K, V, A, Hh = cache
+    g = {"P": np.einsum("btd,bhtk->hdk", dout, Hh)}
+    dH = np.einsum("btd,hdk->bhtk", dout, p["P"])
+    dA = np.where(mask, dH @ np.swapaxes(V, -1, -2), 0.0)
+    dV = np.swapaxes(A, -1, -2) @ dH
+    dQ = dA @ K
+    dK = np.swapaxes(dA, -1, -2) @ Q
+    dE = dout.copy()
+    for name, dX in (("W_Q", dQ), ("W_K", dK), ("W_V", dV)):
+        g[name] = np.einsum("bhtk,btd->hkd", dX, E)
+        dE += np.einsum("bhtk,hkd->btd", dX, p[name])
+    return dE, g
+
+
+@finite_result
+def next_state_loss(layers, S):
+    """The training loss of a deep causal linear-attention model on states S (B, T, D):
+    tokens :func:`tokens`, the layers in turn, ŝ_{t+1} read from the first block, and
+    ``L = Σ_{t<T} ||s_{t+1} − ŝ_{t+1}||² / (2 B T)`` (the paper's test loss).  Returns
+    ``(loss, grads)`` with one dict of gradients per layer."""
+    S = array("S", S, ndim=3)
+    if not isinstance(layers, (list, tuple)) or not layers:
+        raise ValueError(f"layers must be a non-empty list of layer weights; got {type(layers).__name__}")
+    E = tokens(S)
+    checked = []
+    for i, p in enumerate(layers):
+        try:
+            checked.append(_check_layer(E, p)[1])
+        except ValueError as err:
+            raise ValueError(f"layers[{i}]: {err}") from None
+    return _next_state_loss(checked, S, E)
+
+
+def _next_state_loss(layers, S, E):
+    B, T, D = S.shape
+    caches = []
+    for p in layers:
+        E, c = _attention_forward(E, p)
+        caches.append(c)
+    r = E[:, :-1, :D] - S[:, 1:]                           # ŝ_{t+1} − s_{t+1}, t = 1..T−1
+    loss = 0.5 * float(np.sum(r * r)) / (B * T)
+    dE = np.zeros_like(E)
+    dE[:, :-1, :D] = r / (B * T)
+    grads = []
+    for c in reversed(caches):
+        dE, g = _attention_backward(dE, c)
+        grads.append(g)
+    return loss, grads[::-1]
 
 
 # --------------------------------------------------------------------------- truncated inverses
