@@ -396,8 +396,8 @@ SPECS = [
     # optim
     Spec("optim.SGD", optim.SGD, lambda: dict(lr=0.1, weight_decay=0.01), dict(lr=POS, weight_decay=UNIT)),
     Spec("optim.Momentum", optim.Momentum, lambda: dict(lr=0.1, beta=0.9), dict(lr=POS, beta=UNIT)),
-    Spec("optim.Adam", optim.Adam, lambda: dict(lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8),
-         dict(lr=POS, beta1=UNIT, beta2=UNIT, eps=POS)),
+    Spec("optim.Adam", optim.Adam, lambda: dict(lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=0.1),
+         dict(lr=POS, beta1=UNIT, beta2=UNIT, eps=POS, weight_decay=NONNEG)),
     *[Spec(f"optim.{c.__name__}.step", _sgd_step(c), lambda: dict(params={"w": R(3), "b": R(2)}, grads={"w": R(3), "b": R(2)}),
            dict(params=Params(shaped=False), grads=Params())) for c in (optim.SGD, optim.Momentum, optim.Adam)],
     Spec("optim.clip_by_global_norm", optim.clip_by_global_norm, lambda: dict(grads={"w": R(3)}, max_norm=0.5),

@@ -89,3 +89,17 @@ def test_optimizers_refuse_nan_and_stop_on_overflow():
     with pytest.raises(Diverged, match=r"SGD step 1 \(learning rate 1e\+300\) made params\['w'\] non-finite"):
         SGD(1e300).step(p, {"w": np.full(3, 1e10)})
     assert global_norm({"w": np.full(4, 1e200)}) == pytest.approx(2e200)   # no overflow
+
+
+def test_adam_weight_decay_is_decoupled():
+    """AdamW in optax's form: θ ← θ − lr (m̂/(√v̂ + ε) + wd θ); with zero gradients only the
+    decay acts, and wd = 0 is plain Adam."""
+    p = {"w": np.array([1.0, -2.0, 4.0])}
+    zero = {"w": np.zeros(3)}
+    decayed = Adam(lr=0.1, weight_decay=0.5).step(p, zero)
+    assert rel_error(decayed["w"], p["w"] * (1 - 0.1 * 0.5)) < 1e-15
+    g = {"w": np.array([0.3, -0.1, 0.2])}
+    plain, wd0 = Adam(lr=0.1).step(p, g), Adam(lr=0.1, weight_decay=0.0).step(p, g)
+    assert np.array_equal(plain["w"], wd0["w"])
+    both = Adam(lr=0.1, weight_decay=0.5).step(p, g)
+    assert rel_error(both["w"], plain["w"] - 0.1 * 0.5 * p["w"]) < 1e-15

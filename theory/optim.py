@@ -113,9 +113,13 @@ class Momentum(_Optimizer):
 class Adam(_Optimizer):
     """Adam (Kingma & Ba 2015) with bias correction:
     ``m ← β1 m + (1-β1) g``, ``v ← β2 v + (1-β2) g²``,
-    ``θ ← θ - lr m̂ / (sqrt(v̂) + eps)`` with ``m̂ = m / (1-β1^t)``, ``v̂ = v / (1-β2^t)``."""
+    ``θ ← θ - lr (m̂ / (sqrt(v̂) + eps) + wd θ)`` with ``m̂ = m / (1-β1^t)``, ``v̂ = v / (1-β2^t)``;
+    ``weight_decay`` wd > 0 is decoupled weight decay (AdamW, Loshchilov & Hutter 2019, in
+    optax's ``adamw`` form, which the mesa paper's code uses)."""
 
-    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        self.weight_decay = finite_scalar("weight_decay", weight_decay, nonnegative=True)
         self.lr = finite_scalar("lr", lr, positive=True)
         self.beta1 = finite_scalar("beta1", beta1, nonnegative=True, below=1.0)
         self.beta2 = finite_scalar("beta2", beta2, nonnegative=True, below=1.0)
@@ -138,5 +142,5 @@ class Adam(_Optimizer):
                 raise Diverged(f"Adam step {self.t} (learning rate {self.lr:g}): grads[{k!r}] is too large, "
                                f"its square overflows float64 (max |g| = {np.abs(g).max():.3g})")
             self.m[k], self.v[k] = m, v
-            new[k] = p - self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
+            new[k] = p - self.lr * ((m / c1) / (np.sqrt(v / c2) + self.eps) + self.weight_decay * p)
         return self._checked(new)
