@@ -168,6 +168,12 @@ def test_chebyshev_with_one_eigenvalue_is_richardson():
     assert rel_error(x[1], b / 2) < 1e-15 and rel_error(x[-1], b / 2) < 1e-15   # exact after one step
     with pytest.raises(ValueError, match="0 < mu <= L"):
         mesa.chebyshev(A, b, 3.0, 2.0, 3)
+    # in one batch with a matrix whose interval is wide, each runs as it would alone
+    B2, b2 = np.diag([1.0, 2.0, 5.0])[None], np.ones((1, 3))
+    both = mesa.chebyshev(np.concatenate([A, B2]), np.concatenate([b, b2]), np.array([2.0, 1.0]),
+                          np.array([2.0, 5.0]), 6)
+    alone = mesa.chebyshev(B2, b2, 1.0, 5.0, 6)
+    assert rel_error(both[:, 1], alone[:, 0]) < 1e-15 and rel_error(both[-1, 0], b[0] / 2) < 1e-15
 
 
 def _layer_pair(E, W_Q, W_K, W_V, P):

@@ -350,18 +350,15 @@ def chebyshev(A, b, mu, L, steps: int) -> np.ndarray:
     x = np.zeros((steps + 1,) + b.shape)
     r = b.copy()
     d = r / theta[:, None]
-    if np.all(delta > 0):
-        sigma = theta / delta
-        rho = 1 / sigma
+    rho = delta / theta                                    # ρ_0 = 1/σ
     for k in range(steps):
         x[k + 1] = x[k] + d
         r = r - np.einsum("bij,bj->bi", A, d)
-        if np.all(delta > 0):
-            rho_next = 1 / (2 * sigma - rho)
-            d = (rho_next * rho)[:, None] * d + (2 * rho_next / delta)[:, None] * r
-            rho = rho_next
-        else:                                              # μ = L: the steps are r/θ
-            d = r / theta[:, None]
+        # ρ_{k+1} = 1/(2σ − ρ_k) and 2ρ_{k+1}/δ written without dividing by δ, so that a
+        # matrix with μ = L (δ = 0: ρ = 0, steps r/θ) shares the batch with the others
+        rho_next = delta / (2 * theta - delta * rho)
+        d = (rho_next * rho)[:, None] * d + (2 / (2 * theta - delta * rho))[:, None] * r
+        rho = rho_next
     return x
 
 
