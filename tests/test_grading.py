@@ -69,11 +69,14 @@ def test_grade_says_what_is_wrong_with_the_file(tmp_path, capsys):
     assert not v.passed and "does not run: ZeroDivisionError" in v.hints[0]
 
 
-@pytest.mark.notebook
 @pytest.mark.parametrize("name", list(grading.EXERCISES))
-def test_exercise_opens_and_runs_as_a_notebook(name):
+def test_exercise_opens_as_a_notebook(name):
+    """jupytext reads each exercise as markdown and top-level code cells (no kernel here:
+    the solutions run in the grading tests above, the student versions in the CLI test)."""
     jupytext = pytest.importorskip("jupytext")
-    nbclient = pytest.importorskip("nbclient")
-    nb = jupytext.reads((grading.SOURCES / f"{name}.py").read_text(), fmt="py:percent")
-    assert [c.cell_type for c in nb.cells][:2] == ["markdown", "code"]
-    nbclient.NotebookClient(nb, timeout=60, kernel_name="python3").execute()   # the solution version runs
+    source = (grading.SOURCES / f"{name}.py").read_text()
+    assert not [line for line in source.splitlines() if line.startswith(" ") and line.lstrip().startswith("# %%")]
+    nb = jupytext.reads(source, fmt="py:percent")
+    kinds = [c.cell_type for c in nb.cells]
+    assert kinds[:2] == ["markdown", "code"] and kinds.count("code") >= 2
+    assert any(f"def {grading.EXERCISES[name].function}(" in c.source for c in nb.cells if c.cell_type == "code")

@@ -25,6 +25,7 @@ def test_cli_reproduce_induction_head_quick(capsys, monkeypatch, tmp_path):
     monkeypatch.setattr(itr, "TWO_PARAM_QUICK_CONFIG", replace(itr.TWO_PARAM_QUICK_CONFIG, steps=20, eval_every=10))
     monkeypatch.setattr(itr, "QUICK_CONFIG", replace(itr.QUICK_CONFIG, steps=20, eval_every=10))
     monkeypatch.setitem(itr.LANDSCAPE, "Ns", (2, 4))
+    monkeypatch.setitem(itr.LANDSCAPE, "L_factors", (1, 2))
     out_dir = tmp_path / "records"
     assert main(["reproduce", "induction-head", "--quick", "--workers", "1", "--out", str(out_dir)]) == 0
     out = capsys.readouterr().out                                # patched in this process: --workers 1
