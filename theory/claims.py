@@ -191,10 +191,9 @@ def symbolic_gradient():
 def _gradient_vs_sympy(rng) -> float:
     """Relative error of the hand-written three-parameter gradient against the sympy one."""
     from .gradcheck import rel_error
-    rng = as_rng(rng)
-    N = int(rng.integers(2, 17))                           # the symbolic form divides by N - 1
-    L = N + int(rng.integers(0, 40))
-    theta = rng.uniform(-3, 3, size=3)
+    N, L, theta = induction_head._random_point(as_rng(rng))   # the instances of the origin check
+    N = max(N, 2)                                          # the symbolic form divides by N - 1
+    L = max(L, N)
     hand = induction_head.three_param_loss(theta, N, L)[1]
     return rel_error(hand, np.array(symbolic_gradient()(*theta, N, L), dtype=float))
 

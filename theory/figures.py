@@ -22,8 +22,7 @@ from .records import check_record, read_record
 
 __all__ = ["have_matplotlib", "draw_all", "gd_step_figures", "induction_head_figures", "dual_form_figures"]
 
-_STYLES = [dict(ls="-", marker=None), dict(ls="--", marker=None), dict(ls=":", marker=None),
-           dict(ls="-.", marker=None)]
+_LINESTYLES = ("-", "--", ":", "-.")                     # told apart in greyscale too
 
 
 def have_matplotlib() -> bool:
@@ -71,11 +70,11 @@ def gd_step_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
         ax.axhline(one["loss_star"], color="tab:orange", ls=":", label="closed-form optimum L*")
     ax.set_title("1 layer vs one step of GD")
     for ax, L in zip(axes[1:], depths):
-        for style, (kind, label) in zip(_STYLES, (("lsa", f"{L}-layer LSA"), ("gd", f"{L} steps of GD (learned η)"),
+        for ls, (kind, label) in zip(_LINESTYLES, (("lsa", f"{L}-layer LSA"), ("gd", f"{L} steps of GD (learned η)"),
                                                   ("gdpp", f"{L} steps of GD++ (learned η, γ)"))):
             y, x = _smooth(loss[f"{kind}-{L}"])
             ax.plot(x, y, label=label, color={"lsa": "black", "gd": "tab:blue", "gdpp": "tab:orange"}[kind],
-                    ls=style["ls"])
+                    ls=ls)
         ax.set_title(f"{L} layers vs {L} steps of GD / GD++")
     for ax in axes:
         ax.set_yscale("log")
@@ -129,9 +128,9 @@ def induction_head_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
     fig = _figure(13.5, 3.8)
     a, b, c = fig.subplots(1, 3)
     trajectories = sorted(cur["trajectories"].items(), key=lambda kv: int(kv[0].split(",")[1]))
-    for style, (key, tr) in zip(_STYLES * 2, trajectories):
+    for ls, (key, tr) in zip(_LINESTYLES * 2, trajectories):
         N, L = key.split(",")
-        a.plot(np.asarray(tr["steps"]) + 1, tr["loss"], ls=style["ls"], label=f"N = {N}, L = {L}")
+        a.plot(np.asarray(tr["steps"]) + 1, tr["loss"], ls=ls, label=f"N = {N}, L = {L}")
     a.set_xscale("log")
     a.set_xlabel("GD step + 1 (lr = 0.1)")
     a.set_ylabel("loss −log p (nats)")
@@ -139,9 +138,9 @@ def induction_head_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
     _legend(a)
     key, tr = trajectories[len(trajectories) // 2]
     theta = np.asarray(tr["theta"])
-    for i, (name, style) in enumerate(zip(("β (layer-1 attention)", "α (layer-2 attention)", "ξ (readout)"),
-                                          _STYLES)):
-        b.plot(np.asarray(tr["steps"]) + 1, theta[:, i], ls=style["ls"], color="black", label=name)
+    for i, (name, ls) in enumerate(zip(("β (layer-1 attention)", "α (layer-2 attention)", "ξ (readout)"),
+                                          _LINESTYLES)):
+        b.plot(np.asarray(tr["steps"]) + 1, theta[:, i], ls=ls, color="black", label=name)
     b.set_xscale("log")
     b.set_xlabel("GD step + 1")
     b.set_ylabel("logit value")
@@ -149,10 +148,10 @@ def induction_head_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
     _legend(b)
     jumps = res["landscape"]["jumps"]
     factors = sorted({L // N for N, L, _ in jumps})
-    for style, f in zip(_STYLES * 2, factors):
+    for ls, f in zip(_LINESTYLES * 2, factors):
         pts = sorted((N, j) for N, L, j in jumps if L == f * N and j is not None)
         if pts:
-            c.plot(*zip(*pts), ls=style["ls"], marker="os^vD"[factors.index(f) % 5], label=f"L = {f} N")
+            c.plot(*zip(*pts), ls=ls, marker="os^vD"[factors.index(f) % 5], label=f"L = {f} N")
     c.set_xscale("log", base=2)
     c.set_yscale("log")
     c.set_xlabel("N (context pairs)")
@@ -219,9 +218,9 @@ def dual_form_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
     a.set_title("the linear relaxation is not close at any scale", fontsize=10)
     _legend(a)
     ages = np.asarray(cur["ages"])
-    for style, (eta, w) in zip(_STYLES, cur["momentum_weights"].items()):
-        b.plot(ages, w["exact"], color="black", ls=style["ls"], marker="o", ms=3, label=f"exact s_k, η = {eta}")
-        b.plot(ages, w["paper"], color="tab:orange", ls=style["ls"], marker="s", ms=3, label=f"paper η^k, η = {eta}")
+    for ls, (eta, w) in zip(_LINESTYLES, cur["momentum_weights"].items()):
+        b.plot(ages, w["exact"], color="black", ls=ls, marker="o", ms=3, label=f"exact s_k, η = {eta}")
+        b.plot(ages, w["paper"], color="tab:orange", ls=ls, marker="s", ms=3, label=f"paper η^k, η = {eta}")
     b.set_xlabel("age k of the example's update (steps ago)")
     b.set_ylabel("weight of that update in the output")
     b.set_title("momentum weights: exact dual vs the paper's", fontsize=10)
