@@ -9,7 +9,9 @@
 # keep `R_t = (Σ_{t'≤t} k k^T + I/λ)^{-1}` up to date is exact, and (2) its downdate undoes
 # it; (3) the mesa-layer's output is causal linear attention with the preconditioned
 # query `R_t q_t`; (4) one causal linear self-attention layer with the right weights is one
-# gradient step on `L_t` from W = 0 at every t.  Steps 1, 2 and 4 use explicit small
+# gradient step on `L_t` from W = 0 at every t; (5–6) the Richardson and Chebyshev
+# iterations for `(S + λI)^{-1} s` and their error bounds; (7) stacked attention layers run
+# them.  Steps 1, 2 and 4 use explicit small
 # sizes (every entry a symbol), so every step is exact; Step 3 is generic
 # (`MatrixSymbol` algebra).  Stands on its own: needs only sympy.
 
@@ -182,6 +184,35 @@ for kk in range(1, 4):
     predicted = sp.chebyshevt(kk, (theta - lam_) / delta) / sp.chebyshevt(kk, sigma)
     assert sp.cancel((x - b0 / lam_) / e0 - predicted) == 0
 show("  e_k / e_0 = T_k((θ - λ)/δ) / T_k(σ) for k = 1, 2, 3 ✓")
+
+# %% [markdown]
+# ## Step 7: stacked linear-attention layers run the iterations
+# Richardson and Chebyshev only ever add multiples of b and of `A x = (S_t + λI) x`, so
+# after K steps `x_K = p_K(S_t) s_t` for a polynomial `p_K` of degree ≤ K whose
+# coefficients depend on λ, ω (or μ, L) but not on the data.  Causal linear attention
+# with key = value = `s_{t'}` and query u_t computes `Σ_{t'≤t} s_{t'} s_{t'}^T u_t = S_t u_t`
+# (`S_t` includes t: the current token is attended).  So on tokens
+# `(s_t, s_t, 0, …, 0)`, layer k reading block k as its query and writing block k + 1 leaves
+# `S_t^k s_t` in block k + 1, and a fixed linear read-out `Σ_j c_j block_{j+1}` is
+# `p_K(S_t) s_t`: K layers run K steps.  (Our construction of the paper's Sec. 5 statement.)
+# Checked with D = 2, t = 1, 2, K = 2 (every entry a symbol) and Richardson's p_2.
+
+# %%
+show("## Step 7: K attention layers leave S_t^k s_t in block k+1; a linear read-out is p_K(S_t) s_t")
+seq = [sym_matrix(f"x{t}", 2, 1) for t in (1, 2)]
+for t in range(2):
+    S_t = sum((seq[j] * seq[j].T for j in range(t + 1)), sp.zeros(2, 2))
+    block = seq[t]                                         # block 1 = s_t
+    for layer in (1, 2):                                   # layer k: query = block k
+        block = sum((seq[j] * (seq[j].T * block) for j in range(t + 1)), sp.zeros(2, 1))   # Σ v k^T q
+        assert (block - S_t ** layer * seq[t]).expand() == sp.zeros(2, 1)
+    # Richardson, 2 steps from 0 on (S_t + λI) x = s_t, against ω(2 − ωλ) s − ω² S s (its p_2)
+    A_t = S_t + lam_ * sp.eye(2)
+    x1 = omega * seq[t]
+    x2 = x1 + omega * (seq[t] - A_t * x1)
+    readout = omega * (2 - omega * lam_) * seq[t] - omega ** 2 * (S_t * seq[t])
+    assert (x2 - readout).expand() == sp.zeros(2, 1)
+show("  block k+1 = S_t^k s_t for k = 1, 2 and t = 1, 2; x_2 = ω(2 − ωλ) s_t − ω² S_t s_t ✓")
 
 # %% [markdown]
 # ## What the tests read

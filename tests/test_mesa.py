@@ -214,3 +214,30 @@ def test_next_state_loss_gradients_and_the_gd_head():
     assert abs(mesa.next_state_loss([head], S)[0] - 0.5 * np.sum(r * r) / (3 * 6)) < 1e-15
     with pytest.raises(ValueError, match=r"layers\[0\]: params must be a dict"):
         mesa.next_state_loss([{"W_Q": np.zeros((1, 2, 8))}], S)
+
+
+@given(seeds)
+def test_stacked_layers_run_richardson_and_chebyshev(seed):
+    assert mesa.check_stack_runs_iterations(rng_from(seed)) < 1e-12
+    S, lam, K, A, b = mesa._krylov_instance(rng_from(seed))
+    # the layers fill the Krylov blocks: block k+1 = S_t^k s_t, S_t inclusive of t
+    E = mesa.krylov_tokens(S, K)
+    for p in mesa.krylov_layers(S.shape[2], K):
+        E = mesa.causal_attention_forward(E, p)[0]
+    St = (A - lam * np.eye(A.shape[1])).reshape(S.shape[:2] + A.shape[1:])
+    D = S.shape[2]
+    for k in range(K + 1):
+        want = np.einsum("btij,btj->bti", np.linalg.matrix_power(St, k), S)
+        assert rel_error(E[:, :, (k + 1) * D:(k + 2) * D], want) < 1e-12
+    # Richardson's polynomial in closed form: ω Σ_{j<K} (1 − ω(λ + z))^j (degree K − 1)
+    omega = 0.3
+    P = np.polynomial.Polynomial
+    closed = sum(omega * P([1 - omega * lam, -omega]) ** j for j in range(K))
+    assert rel_error(mesa.iteration_polynomial("richardson", lam, K, omega=omega), np.pad(closed.coef, (0, 1))) < 1e-13
+    # wrong variant: a read-out that forgets the ridge term λ is not the iteration any more
+    # (3 steps: a 1-step iterate b/θ does not involve λ)
+    ev = np.linalg.eigvalsh(A)
+    mu, L = float(ev[:, 0].min()), float(ev[:, -1].max())
+    right = mesa.chebyshev(A, b, mu, L, 3)[-1]
+    wrong = mesa.run_krylov_stack(S, mesa.iteration_polynomial("chebyshev", 0.0, 3, mu=mu, L=L)).reshape(b.shape)
+    assert rel_error(wrong, right) > 1e-3

@@ -152,6 +152,10 @@ CLAIMS: list[Claim] = [
           "Chebyshev (momentum) iteration on the mesa-layer's systems, spectrum in [μ, L]: "
           "||e_k|| ≤ 2c^k/(1 + c^{2k}) ||e_0||, c = (√κ - 1)/(√κ + 1) (excess over the bound)",
           EXACT, "mesa", mesa.check_chebyshev_bound),
+    Claim("mesa-stack", MESA,
+          "K stacked causal linear-attention layers (key = value = s_t', query = the last Krylov block) "
+          "and a linear read-out give K steps of Richardson and of Chebyshev on (S_t + λI) x = s_t",
+          EXACT, "mesa", mesa.check_stack_runs_iterations),
     Claim("reddy-gradient", REDDY,
           "three-parameter loss: hand-written gradient = gradient derived in sympy",
           EXACT, "induction_head", lambda rng: _gradient_vs_sympy(rng)),
