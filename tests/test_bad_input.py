@@ -32,11 +32,11 @@ import pytest
 
 from theory import claims, dual_form, gd_step, gradcheck, induction_head, induction_network as net
 from theory import figures, induction_training as itr, induction_two_param as two, lsa_training as lt, nn, optim
-from theory import dual_form_runs, grading, mesa, records, tasks
+from theory import dual_form_runs, grading, mesa, mesa_training as mt, records, tasks
 from theory._validate import Diverged, first_nonfinite
 
 MODULES = ["nn", "gradcheck", "optim", "tasks", "dual_form", "gd_step", "mesa", "lsa_training", "induction_head",
-           "induction_network", "induction_two_param", "induction_training", "records", "dual_form_runs", "figures", "grading", "claims"]
+           "induction_network", "induction_two_param", "induction_training", "mesa_training", "records", "dual_form_runs", "figures", "grading", "claims"]
 FAIL, MAY, PASS = "must fail", "may", "must pass"
 
 # Result records: built by the library and read by the user; no function takes them
@@ -287,6 +287,23 @@ def tiny_repro():
     return lt.reproduce(TINY_GD)
 
 
+TINY_MESA = mt.MesaConfig(layers=1, heads=2, key_size=3, steps=2, batch=4, D=2, T=4)
+
+
+def mesa_states():
+    return tasks.linear_dynamics(0, 4, 4, 2)
+
+
+@functools.lru_cache(maxsize=None)
+def mesa_layers():
+    return mt.train(TINY_MESA)[0]
+
+
+@functools.lru_cache(maxsize=None)
+def mesa_record():
+    return mt.reproduce(quick=True, test_batch=16)
+
+
 def demo_record():
     return records.make_record("demo", settings={}, parts={}, results={"x": 1.0}, curves={})
 
@@ -400,6 +417,8 @@ SPECS = [
          dict(lr=POS, beta1=UNIT, beta2=UNIT, eps=POS, weight_decay=NONNEG)),
     *[Spec(f"optim.{c.__name__}.step", _sgd_step(c), lambda: dict(params={"w": R(3), "b": R(2)}, grads={"w": R(3), "b": R(2)}),
            dict(params=Params(shaped=False), grads=Params())) for c in (optim.SGD, optim.Momentum, optim.Adam)],
+    Spec("optim.clip_by_value", optim.clip_by_value, lambda: dict(grads={"w": R(3)}, max_value=0.5),
+         dict(grads=Custom(must_fail=({}, {"w": np.array([1.0, np.nan])}, "abc")), max_value=POS)),
     Spec("optim.clip_by_global_norm", optim.clip_by_global_norm, lambda: dict(grads={"w": R(3)}, max_norm=0.5),
          dict(grads=Params(shaped=False), max_norm=POS)),
     Spec("optim.global_norm", optim.global_norm, lambda: dict(grads={"w": R(3)}), dict(grads=Params(shaped=False))),
@@ -677,6 +696,10 @@ SPECS = [
          lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp(), pdf=False),
          dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
               pdf=Unchecked(reason="truthiness")), run_good=False),
+    Spec("figures.mesa_figures", figures.mesa_figures,
+         lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp(), pdf=False),
+         dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
+              pdf=Unchecked(reason="truthiness")), run_good=False),
     Spec("figures.have_matplotlib", figures.have_matplotlib, lambda: {}),
     Spec("figures.draw_all", figures.draw_all, lambda: dict(records_dir=tempfile.mkdtemp(), pdf=False),
          dict(records_dir=Custom(must_fail=("/nonexistent/dir",)), pdf=Unchecked(reason="truthiness")), run_good=False),
@@ -729,8 +752,47 @@ SPECS = [
          lambda: dict(dout=R(2, 3, 4), cache=mesa.causal_attention_forward(R(2, 3, 4), mesa.init_layer(0, 4, 2, 3))[1]),
          dict(dout=A, cache=Cache())),
     Spec("mesa.next_state_loss", mesa.next_state_loss,
-         lambda: dict(layers=[mesa.init_layer(0, 8, 2, 3)], S=R(2, 4, 2)),
-         dict(layers=Custom(must_fail=([], "abc", [{}])), S=A)),
+         lambda: dict(layers=[mesa.init_layer(0, 8, 2, 3)], S=R(2, 4, 2), clip=4.0, E=mesa.tokens(R(2, 4, 2))),
+         dict(layers=Custom(must_fail=([], "abc", [{}])), S=A, clip=Real(positive=True, optional=True),
+              E=Custom(must_fail=(R(2, 3, 8), R(2, 4, 1), "a"), optional=True))),
+    Spec("mesa.residual_streams", mesa.residual_streams,
+         lambda: dict(layers=[mesa.init_layer(0, 8, 2, 3)], E=R(2, 4, 8), clip=4.0),
+         dict(layers=Custom(must_fail=([], "abc", [{}])), E=A, clip=Real(positive=True, optional=True))),
+    # mesa_training
+    Spec("mesa_training.MesaConfig", mt.MesaConfig, lambda: {f: getattr(TINY_MESA, f) for f in TINY_MESA.__dataclass_fields__},
+         dict(layers=SIZE, heads=SIZE, key_size=SIZE, steps=SIZE, batch=SIZE, lr=POS, weight_decay=NONNEG,
+              grad_clip=POS, resid_clip=POS, init_scale=POS, mask_copy=Flag(), D=SIZE,
+              T=Custom(must_fail=(1, 0, 2.5, "a")), sigma=NONNEG, seed=COUNT, threads=SIZE)),
+    Spec("mesa_training.quick_config", mt.quick_config, lambda: dict(config=TINY_MESA),
+         dict(config=Custom(must_fail=("x", {}, 3)))),
+    Spec("mesa_training.model_tokens", mt.model_tokens, lambda: dict(config=TINY_MESA, S=R(2, 4, 2)),
+         dict(config=Custom(must_fail=("x", {})), S=Custom(must_fail=(R(2, 4, 3), R(4, 2), "a")))),
+    Spec("mesa_training.train", mt.train, lambda: dict(config=TINY_MESA, progress=None),
+         dict(config=Custom(must_fail=("x", {})), progress=Func(optional=True))),
+    Spec("mesa_training.predict", mt.predict, lambda: dict(config=TINY_MESA, layers=mesa_layers(), S=R(2, 4, 2)),
+         dict(config=Custom(must_fail=("x", {})), layers=Custom(must_fail=([], "abc", [{}])),
+              S=Custom(must_fail=(R(2, 4, 3), R(4, 2), "a")))),
+    Spec("mesa_training.position_losses", mt.position_losses, lambda: dict(pred=R(2, 3, 2), S=R(2, 4, 2)),
+         dict(pred=Custom(must_fail=(R(2, 4, 2), R(3, 2), "a")), S=A)),
+    Spec("mesa_training.best_gd", mt.best_gd, lambda: dict(S_fit=R(2, 4, 2)), dict(S_fit=A)),
+    Spec("mesa_training.best_ridge", mt.best_ridge, lambda: dict(S_fit=R(2, 4, 2)), dict(S_fit=A)),
+    Spec("mesa_training.baselines", mt.baselines, lambda: dict(S_fit=R(2, 4, 2), data=mesa_states()),
+         dict(S_fit=Custom(must_fail=(R(2, 4, 3), "a")), data=Custom(must_fail=(R(2, 4, 2), "a")))),
+    Spec("mesa_training.revalg_scalars", mt.revalg_scalars, lambda: dict(layer=mesa.init_layer(0, 8, 2, 3), D=2),
+         dict(layer=Custom(must_fail=({}, "a", mesa.init_layer(0, 12, 2, 3))), D=SIZE)),
+    Spec("mesa_training.revalg_layer", mt.revalg_layer, lambda: dict(scalars=dict(qk=R(2, 2, 2), pv=R(2, 2)), D=2),
+         dict(scalars=Custom(must_fail=({}, "a", dict(qk=R(2, 3, 2), pv=R(2, 2)), dict(qk=R(2, 2, 2), pv=R(1, 2)))),
+              D=SIZE)),
+    Spec("mesa_training.probe_scores", mt.probe_scores,
+         lambda: dict(X_fit=R(20, 3, 4), Y_fit=R(20, 3, 2), X_test=R(10, 3, 4), Y_test=R(10, 3, 2)),
+         dict(X_fit=A, Y_fit=Custom(must_fail=(R(19, 3, 2), "a")), X_test=Custom(must_fail=(R(10, 3, 5), "a")),
+              Y_test=Custom(must_fail=(R(10, 3, 1), "a")))),
+    Spec("mesa_training.preconditioned_inputs", mt.preconditioned_inputs, lambda: dict(S=R(2, 4, 2), lam=1e-3),
+         dict(S=A, lam=POS)),
+    Spec("mesa_training.reproduce", mt.reproduce, lambda: dict(quick=True, seed=0, test_batch=16, executor=None),
+         dict(quick=Flag(), seed=COUNT, test_batch=Size(optional=True), executor=Executor()), run_good=False),
+    Spec("mesa_training.format_report", mt.format_report, lambda: dict(record=mesa_record()),
+         dict(record=Custom(must_fail=({}, demo_record())))),
     Spec("mesa.iteration_polynomial", mesa.iteration_polynomial,
          lambda: dict(method="chebyshev", lam=0.5, steps=3, omega=None, mu=1.0, L=3.0),
          dict(method=Custom(must_fail=("newton", 3)), lam=NONNEG, steps=SIZE,

@@ -10,7 +10,9 @@ BENCHMARKS = sorted((Path(__file__).resolve().parents[1] / "benchmarks").glob("b
 TINY = {"bench_lsa": ["--batch", "8", "--steps", "4", "--block", "2", "--warmup", "1", "--layers", "2", "--d", "3",
                       "--n-context", "4", "--bound"],
         "bench_induction": ["--batch", "4", "--steps", "2", "--warmup", "1", "--K", "8", "--L", "4", "--N", "2",
-                            "--B", "1", "--D", "3", "--positions", "6"]}
+                            "--B", "1", "--D", "3", "--positions", "6"],
+        "bench_mesa": ["--batch", "4", "--steps", "2", "--warmup", "1", "--D", "3", "--T", "5", "--heads", "2",
+                       "--key-size", "3"]}
 
 
 def _load(path):

@@ -241,3 +241,24 @@ def test_stacked_layers_run_richardson_and_chebyshev(seed):
     right = mesa.chebyshev(A, b, mu, L, 3)[-1]
     wrong = mesa.run_krylov_stack(S, mesa.iteration_polynomial("chebyshev", 0.0, 3, mu=mu, L=L)).reshape(b.shape)
     assert rel_error(wrong, right) > 1e-3
+
+
+def test_next_state_loss_with_the_residual_clip_and_own_tokens():
+    """The clip passes no gradient where it clips (checked by finite differences with some
+    entries clipped), and given tokens are used as given."""
+    rng = np.random.default_rng(11)
+    S = linear_dynamics(rng, 3, 6, 2).S
+    layers = [mesa.init_layer(rng, 8, 2, 3, scale=0.8) for _ in range(2)]
+    E = mesa.tokens(S)
+    E[:, :, 2:4] = 0.0                                     # the 1-layer runs' masked copy
+    streams = mesa.residual_streams(layers, E)
+    clip = 0.5 * float(np.abs(streams[1]).max())           # clips part of the first layer's output
+    assert np.any(np.abs(streams[1]) > clip)
+    loss, grads = mesa.next_state_loss(layers, S, clip=clip, E=E)
+    flat = {f"{k}{i}": v for i, layer in enumerate(layers) for k, v in layer.items()}
+    f = lambda q: mesa.next_state_loss([{k: q[f"{k}{i}"] for k in mesa.HEAD_KEYS} for i in range(2)], S,
+                                       clip=clip, E=E)[0]
+    check_gradients(f, flat, {f"{k}{i}": v for i, g in enumerate(grads) for k, v in g.items()})
+    clipped = mesa.residual_streams(layers, E, clip=clip)
+    assert all(np.abs(x).max() <= clip for x in clipped[1:])
+    assert loss != mesa.next_state_loss(layers, S, E=E)[0]   # the clip changed the prediction

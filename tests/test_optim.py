@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from conftest import rng_from, seeds, sizes
 from theory.gradcheck import rel_error
-from theory.optim import SGD, Adam, Momentum, clip_by_global_norm, global_norm
+from theory.optim import SGD, Adam, Momentum, clip_by_global_norm, clip_by_value, global_norm
 
 
 @given(seeds, sizes)
@@ -49,6 +49,14 @@ def test_step_does_not_modify_inputs():
     for opt in (SGD(lr=0.1), Momentum(lr=0.1), Adam()):
         opt.step(p, g)
         assert np.array_equal(p["w"], np.ones(2)) and np.array_equal(g["w"], np.ones(2))
+
+
+def test_clip_by_value_clips_each_entry():
+    g = {"w": np.array([-3.0, 0.5, 2.0]), "b": np.array([[0.2, -0.9]])}
+    c = clip_by_value(g, 1.0)
+    assert np.array_equal(c["w"], [-1.0, 0.5, 1.0]) and np.array_equal(c["b"], g["b"])
+    # unlike the global-norm clip, the direction changes: entries below the bound keep their size
+    assert not np.allclose(c["w"] / np.linalg.norm(c["w"]), g["w"] / np.linalg.norm(g["w"]))
 
 
 def test_clip_by_global_norm():

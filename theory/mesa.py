@@ -26,7 +26,7 @@ from . import nn
 from ._validate import array, as_rng, cache as _cache, finite_result, finite_scalar, params as _params, positive_int
 from .gradcheck import rel_error
 
-__all__ = ["tokens", "init_layer", "causal_attention_forward", "causal_attention_backward", "next_state_loss", "mesa_layer_forward", "mesa_layer_backward", "ridge_predictions", "downdate",
+__all__ = ["tokens", "init_layer", "causal_attention_forward", "causal_attention_backward", "next_state_loss", "residual_streams", "mesa_layer_forward", "mesa_layer_backward", "ridge_predictions", "downdate",
            "causal_lsa_forward", "gd_construction", "gd_prediction", "richardson", "richardson_rate",
            "check_sherman_morrison", "check_downdate", "check_mesa_is_attention", "check_causal_gd_step",
            "preconditioning_systems", "check_richardson_bound", "check_neumann", "chebyshev", "chebyshev_bound",
@@ -66,8 +66,9 @@ def mesa_layer_forward(K, V, Q, lam: float):
     K, Q: (B, T, d_k) keys and queries; V: (B, T, d_v) values; λ > 0 (the ridge term is
     I/λ).  Returns ``y`` (B, T, d_v) and the cache for :func:`mesa_layer_backward`.
 
-    Memory: the cache stores every ``R_t`` (B·T·d_k² floats: 2 MB at B = 256, T = 50,
-    d_k = 10) and recomputes nothing in the backward pass.  (The authors' code instead
+    Memory: the cache stores every ``R_t`` (B·T·d_k² floats: 10 MB at B = 256, T = 50,
+    d_k = 10) and the causal scores (B·T² floats), and recomputes nothing in the backward
+    pass; ``A_t`` is never formed (``y_t = A_t u_t`` is causal attention with query ``u_t``).  (The authors' code instead
     walks back with the downdate :func:`downdate` to keep only ``R_T``; with these sizes
     storing is cheaper than the extra T rank-one updates and avoids the downdate's
     cancellation when ``k^T R_t k`` is near 1.)
@@ -81,24 +82,31 @@ def _mesa_forward(K, V, Q, lam):
     R = np.empty((B, T, dk, dk))                           # R_t for t = 1..T
     Rt = np.broadcast_to(lam * np.eye(dk), (B, dk, dk))    # R_0 = λ I
     for t in range(T):                                     # Sherman–Morrison, causal
-        Rk = np.einsum("bij,bj->bi", Rt, K[:, t])          # (B, d_k) R_{t-1} k_t
+        Rk = (Rt @ K[:, t, :, None])[..., 0]               # (B, d_k) R_{t-1} k_t
         denom = 1.0 + np.einsum("bi,bi->b", K[:, t], Rk)   # 1 + k_t^T R_{t-1} k_t  (>= 1)
-        Rt = Rt - Rk[:, :, None] * Rk[:, None, :] / denom[:, None, None]
-        R[:, t] = Rt
-    A = np.cumsum(V[:, :, :, None] * K[:, :, None, :], axis=1)   # (B, T, d_v, d_k) A_t = Σ v k^T
-    u = np.einsum("btij,btj->bti", R, Q)                   # (B, T, d_k) u_t = R_t q_t
-    y = np.einsum("btij,btj->bti", A, u)                   # (B, T, d_v) y_t = A_t u_t
-    return y, ("mesa", K, V, Q, lam, R, A, u)
+        Rt = R[:, t]
+        np.multiply(Rk[:, :, None], (Rk / denom[:, None])[:, None, :], out=Rt)
+        np.subtract(R[:, t - 1] if t else lam * np.eye(dk), Rt, out=Rt)
+    u = (R @ Q[..., None])[..., 0]                         # (B, T, d_k) u_t = R_t q_t
+    # y_t = A_t u_t with A_t = Σ_{t'<=t} v k^T, computed as causal attention (no A_t stored):
+    scores = u @ np.swapaxes(K, 1, 2)                      # (B, T, T) u_t · k_{t'}
+    scores *= np.tril(np.ones((T, T)))                     # t' <= t
+    y = scores @ V                                         # (B, T, d_v)
+    return y, ("mesa", K, V, Q, lam, R, scores, u)
 
 
 @finite_result
 def mesa_layer_backward(dy, cache):
     """Gradients ``(dK, dV, dQ, dλ)`` of :func:`mesa_layer_forward`.
 
-    With ``M_t = C_t + I/λ`` (``C_t = Σ_{t'<=t} k k^T``), ``R_t = M_t^{-1}``, ``u_t = R_t q_t``:
-    dA_t = dy_t u_t^T, du_t = A_t^T dy_t, dq_t = R_t du_t, dM_t = -R_t du_t q_t^T R_t
-    = -dq_t u_t^T; the sums over t >= t' give dv_{t'} = (Σ dA_t) k_{t'} and
-    dk_{t'} = (Σ dA_t)^T v_{t'} + (Σ (dM_t + dM_t^T)) k_{t'}; dλ = -(1/λ²) Σ_t tr dM_t.
+    With ``M_t = C_t + I/λ`` (``C_t = Σ_{t'<=t} k k^T``), ``R_t = M_t^{-1}``, ``u_t = R_t q_t`` and
+    the causal scores ``a_{tt'} = u_t · k_{t'}`` (t' <= t), ``y_t = Σ_{t'} a_{tt'} v_{t'}``:
+    dv_{t'} = Σ_t a_{tt'} dy_t, da_{tt'} = dy_t · v_{t'}, du_t = Σ_{t'} da_{tt'} k_{t'},
+    dq_t = R_t du_t (R symmetric), dM_t = -R_t du_t q_t^T R_t = -dq_t u_t^T, and with
+    ``b_{tt'} = dq_t · k_{t'}`` (t' <= t):
+    dk_{t'} = Σ_t da_{tt'} u_t + Σ_{t>=t'} (dM_t + dM_t^T) k_{t'} = Σ_t (da_{tt'} − b_{tt'}) u_t − a_{tt'} dq_t;
+    dλ = -(1/λ²) Σ_t tr dM_t = (1/λ²) Σ_t dq_t · u_t.  Every sum over t is one batched
+    (T × T) product, so no (B, T, d, d) array besides the stored R_t is formed.
     """
     _cache("cache", cache, 8, "mesa_layer_forward", arrays=(1, 2, 3))
     return _mesa_backward(array("dy", dy, shape=cache[2].shape), cache)
@@ -106,17 +114,18 @@ def mesa_layer_backward(dy, cache):
 
 def _mesa_backward(dy, cache):
     """Unchecked kernel of :func:`mesa_layer_backward`."""
-    _, K, V, Q, lam, R, A, u = cache
-    dA = dy[:, :, :, None] * u[:, :, None, :]              # (B, T, d_v, d_k)
-    du = np.einsum("btij,bti->btj", A, dy)                 # A_t^T dy_t
-    dQ = np.einsum("btij,btj->bti", R, du)                 # R_t du_t (R symmetric)
-    dM = -dQ[:, :, :, None] * u[:, :, None, :]             # (B, T, d_k, d_k)
-    rev = lambda X: np.cumsum(X[:, ::-1], axis=1)[:, ::-1]  # Σ_{t >= t'}
-    dA_sum = rev(dA)
-    G_sum = rev(dM + np.swapaxes(dM, -1, -2))
-    dV = np.einsum("btij,btj->bti", dA_sum, K)
-    dK = np.einsum("btij,bti->btj", dA_sum, V) + np.einsum("btij,btj->bti", G_sum, K)
-    dlam = -float(np.trace(dM, axis1=-2, axis2=-1).sum()) / lam ** 2
+    _, K, V, Q, lam, R, scores, u = cache
+    T = K.shape[1]
+    mask = np.tril(np.ones((T, T)))
+    dV = np.swapaxes(scores, 1, 2) @ dy                    # Σ_t a_{tt'} dy_t
+    da = dy @ np.swapaxes(V, 1, 2)                         # (B, T, T) dy_t · v_{t'}
+    da *= mask
+    du = da @ K                                            # (B, T, d_k)
+    dQ = (R @ du[..., None])[..., 0]                       # R_t du_t
+    b = dQ @ np.swapaxes(K, 1, 2)                          # dq_t · k_{t'}
+    b *= mask
+    dK = np.swapaxes(da - b, 1, 2) @ u - np.swapaxes(scores, 1, 2) @ dQ
+    dlam = float(np.einsum("bti,bti->", dQ, u)) / lam ** 2
     return dK, dV, dQ, dlam
 
 
@@ -219,16 +228,26 @@ def causal_attention_forward(E, params):
     return _attention_forward(*_check_layer(E, params))
 
 
+def _qkv_weights(p):
+    """The three projections stacked for one matrix product: (3·H·d_k, width)."""
+    H, dk, width = p["W_Q"].shape
+    return np.concatenate([p["W_Q"], p["W_K"], p["W_V"]]).reshape(3 * H * dk, width)
+
+
 def _attention_forward(E, p):
-    """Unchecked kernel of :func:`causal_attention_forward`."""
-    T = E.shape[1]
-    mask = np.tril(np.ones((T, T), dtype=bool))            # t' <= t
-    Q = np.einsum("btd,hkd->bhtk", E, p["W_Q"])            # (B, H, T, d_k)
-    K = np.einsum("btd,hkd->bhtk", E, p["W_K"])
-    V = np.einsum("btd,hkd->bhtk", E, p["W_V"])
-    A = np.where(mask, Q @ np.swapaxes(K, -1, -2), 0.0)    # (B, H, T, T) scores q_t · k_{t'}
+    """Unchecked kernel of :func:`causal_attention_forward` (each projection of every
+    head in one matrix product; heads are batched in the attention products)."""
+    B, T, width = E.shape
+    H, dk, _ = p["W_Q"].shape
+    mask = np.tril(np.ones((T, T)))                        # 1 where t' <= t
+    qkv = (E.reshape(B * T, width) @ _qkv_weights(p).T).reshape(B, T, 3, H, dk).transpose(2, 0, 3, 1, 4)
+    Q, K, V = qkv                                          # each (B, H, T, d_k)
+    A = Q @ np.swapaxes(K, -1, -2)                         # (B, H, T, T) scores q_t · k_{t'}
+    A *= mask                                              # causal: t' <= t
     Hh = A @ V                                             # (B, H, T, d_k)
-    out = E + np.einsum("bhtk,hdk->btd", Hh, p["P"])
+    P_cat = p["P"].transpose(1, 0, 2).reshape(width, H * dk)
+    out = (Hh.transpose(0, 2, 1, 3).reshape(B * T, H * dk) @ P_cat.T).reshape(B, T, width)
+    out += E                                               # residual
     return out, (E, p, mask, Q, K, V, A, Hh)
 
 
@@ -243,50 +262,93 @@ def _attention_backward(dout, cache):
     """Unchecked kernel: dP = Σ dout^T H, dH = dout P, dA = dH V^T (masked), dV = A^T dH,
     dQ = dA K, dK = dA^T Q; each projection's gradient and the input's from Q, K, V."""
     E, p, mask, Q, K, V, A, Hh = cache
-    g = {"P": np.einsum("btd,bhtk->hdk", dout, Hh)}
-    dH = np.einsum("btd,hdk->bhtk", dout, p["P"])
-    dA = np.where(mask, dH @ np.swapaxes(V, -1, -2), 0.0)
-    dV = np.swapaxes(A, -1, -2) @ dH
-    dQ = dA @ K
-    dK = np.swapaxes(dA, -1, -2) @ Q
-    dE = dout.copy()
-    for name, dX in (("W_Q", dQ), ("W_K", dK), ("W_V", dV)):
-        g[name] = np.einsum("bhtk,btd->hkd", dX, E)
-        dE += np.einsum("bhtk,hkd->btd", dX, p[name])
+    B, T, width = E.shape
+    H, dk, _ = p["W_Q"].shape
+    d2 = dout.reshape(B * T, width)
+    H_cat = Hh.transpose(0, 2, 1, 3).reshape(B * T, H * dk)
+    P_cat = p["P"].transpose(1, 0, 2).reshape(width, H * dk)
+    g = {"P": (d2.T @ H_cat).reshape(width, H, dk).transpose(1, 0, 2)}
+    dH = (d2 @ P_cat).reshape(B, T, H, dk).transpose(0, 2, 1, 3)          # (B, H, T, d_k)
+    dA = dH @ np.swapaxes(V, -1, -2)
+    dA *= mask
+    dQKV = np.empty((B, T, 3, H, dk))                      # dQ, dK, dV in the projections' layout
+    by_head = dQKV.transpose(2, 0, 3, 1, 4)                # (3, B, H, T, d_k) view
+    np.matmul(dA, K, out=by_head[0])                       # dQ = dA K
+    np.matmul(np.swapaxes(dA, -1, -2), Q, out=by_head[1])  # dK = dA^T Q
+    np.matmul(np.swapaxes(A, -1, -2), dH, out=by_head[2])  # dV = A^T dH
+    dQKV = dQKV.reshape(B * T, 3 * H * dk)
+    dW = (dQKV.T @ E.reshape(B * T, width)).reshape(3, H, dk, width)
+    g["W_Q"], g["W_K"], g["W_V"] = dW
+    dE = (dQKV @ _qkv_weights(p)).reshape(B, T, width)
+    dE += dout
     return dE, g
 
 
-@finite_result
-def next_state_loss(layers, S):
-    """The training loss of a deep causal linear-attention model on states S (B, T, D):
-    tokens :func:`tokens`, the layers in turn, ŝ_{t+1} read from the first block, and
-    ``L = Σ_{t<T} ||s_{t+1} − ŝ_{t+1}||² / (2 B T)`` (the paper's test loss).  Returns
-    ``(loss, grads)`` with one dict of gradients per layer."""
-    S = array("S", S, ndim=3)
+def _checked_layers(layers, E):
     if not isinstance(layers, (list, tuple)) or not layers:
         raise ValueError(f"layers must be a non-empty list of layer weights; got {type(layers).__name__}")
-    E = tokens(S)
     checked = []
     for i, p in enumerate(layers):
         try:
             checked.append(_check_layer(E, p)[1])
         except ValueError as err:
             raise ValueError(f"layers[{i}]: {err}") from None
-    return _next_state_loss(checked, S, E)
+    return checked
 
 
-def _next_state_loss(layers, S, E):
-    B, T, D = S.shape
-    caches = []
+def _clip_value(clip):
+    return None if clip is None else finite_scalar("clip", clip, positive=True)
+
+
+@finite_result
+def residual_streams(layers, E, *, clip: float | None = None) -> list:
+    """The residual stream before the first layer and after each: ``[E_0, E_1, …, E_L]``,
+    each (B, T, width), for tokens E and a list of layer weights (the linear probes read
+    these).  ``clip``: the stream is clipped to [−clip, clip] after every layer (the authors'
+    forward activation clipping)."""
+    E = array("E", E, ndim=3)
+    return _stack_forward(_checked_layers(layers, E), E, _clip_value(clip))[0]
+
+
+def _stack_forward(layers, E, clip):
+    streams, caches = [E], []
     for p in layers:
         E, c = _attention_forward(E, p)
+        if clip is not None:
+            c = c + (np.abs(E) < clip,)                    # where the clip passes the gradient
+            E = np.clip(E, -clip, clip)
+        streams.append(E)
         caches.append(c)
+    return streams, caches
+
+
+@finite_result
+def next_state_loss(layers, S, *, clip: float | None = None, E=None):
+    """The training loss of a deep causal linear-attention model on states S (B, T, D):
+    tokens E (default :func:`tokens` of S), the layers in turn (the stream clipped to
+    [−clip, clip] after each if ``clip`` is given; gradient 0 where it clips), ŝ_{t+1} read
+    from the first block, and ``L = Σ_{t<T} ||s_{t+1} − ŝ_{t+1}||² / (2 B T)`` (the paper's
+    test loss).  Returns ``(loss, grads)`` with one dict of gradients per layer."""
+    S = array("S", S, ndim=3)
+    E = tokens(S) if E is None else array("E", E, shape=S.shape[:2] + (None,))
+    if E.shape[2] < S.shape[2]:
+        raise ValueError(f"E must be at least D = {S.shape[2]} wide to hold the prediction; got {E.shape}")
+    return _next_state_loss(_checked_layers(layers, E), S, E, _clip_value(clip))
+
+
+def _next_state_loss(layers, S, E, clip=None):
+    B, T, D = S.shape
+    streams, caches = _stack_forward(layers, E, clip)
+    E = streams[-1]
     r = E[:, :-1, :D] - S[:, 1:]                           # ŝ_{t+1} − s_{t+1}, t = 1..T−1
     loss = 0.5 * float(np.sum(r * r)) / (B * T)
     dE = np.zeros_like(E)
     dE[:, :-1, :D] = r / (B * T)
     grads = []
     for c in reversed(caches):
+        if clip is not None:
+            dE = dE * c[-1]
+            c = c[:-1]
         dE, g = _attention_backward(dE, c)
         grads.append(g)
     return loss, grads[::-1]

@@ -17,7 +17,7 @@ import numpy as np
 from ._validate import Diverged, array, finite_scalar, first_nonfinite
 from .gradcheck import _norm
 
-__all__ = ["SGD", "Momentum", "Adam", "clip_by_global_norm", "global_norm"]
+__all__ = ["SGD", "Momentum", "Adam", "clip_by_global_norm", "clip_by_value", "global_norm"]
 
 
 def _arrays(name: str, d) -> dict:
@@ -51,6 +51,14 @@ def clip_by_global_norm(grads: Mapping, max_norm: float) -> dict:
     n = _norm(np.array([_norm(v) for v in g.values()]))
     c = 1.0 if n <= max_norm else max_norm / n
     return {k: c * v for k, v in g.items()}
+
+
+def clip_by_value(grads: Mapping, max_value: float) -> dict:
+    """Clip every gradient entry to ``[-max_value, max_value]`` (optax's ``clip``, which the
+    mesa paper's code chains before AdamW; not the global-norm clip).  A nan or inf
+    gradient raises ``ValueError`` naming it (clipping would hide it)."""
+    max_value = finite_scalar("max_value", max_value, positive=True)
+    return {k: np.clip(v, -max_value, max_value) for k, v in _arrays("grads", grads).items()}
 
 
 class _Optimizer:

@@ -1,0 +1,169 @@
+"""Median wall times for von Oswald et al. 2023b (mesa-optimization), float64, sampling
+excluded:
+
+1. one training step of the deep causal linear-attention model (the reproduction's
+   kernel: forward with the residual clip, hand-written backward, element-wise gradient
+   clip, AdamW update), default 2 layers, 4 heads, key size 20, D = 10, T = 50, batch 256;
+2. the mesa-layer forward + backward (one head, keys/values/queries of width D, T = 50).
+
+    python benchmarks/bench_mesa.py
+    python benchmarks/bench_mesa.py --torch     # side by side with PyTorch autograd
+    python benchmarks/bench_mesa.py --threads 2 --torch   # numpy on 2 threads, 1 BLAS thread each
+
+The torch side computes the same functions the efficient way for autograd: the model
+with batched masked ``Q K^T`` products per head (T = 50 is short, so the quadratic form
+beats a prefix-sum of outer products), ``torch.clamp`` for the residual clip,
+``torch.optim.AdamW`` after ``clamp_`` of the gradients; the mesa-layer as one batched
+``torch.linalg.solve`` of ``(Σ_{t'<=t} k k^T + I/λ) u_t = q_t`` at every t (a Python loop of
+Sherman–Morrison updates would put T small steps on the autograd tape).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+if __name__ == "__main__" and "--threads" in sys.argv and "numpy" not in sys.modules:
+    # the numpy side's threads each run one BLAS thread (set before numpy is imported)
+    os.environ.update({k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")})
+
+import numpy as np  # noqa: E402
+
+from theory import mesa  # noqa: E402
+from theory._perf import tune_allocator  # noqa: E402
+from theory.mesa_training import _batch_parallel_loss  # noqa: E402
+from theory.optim import Adam, clip_by_value  # noqa: E402
+from theory.tasks import linear_dynamics  # noqa: E402
+
+
+def _median(f, steps, warmup):
+    times = []
+    for i in range(warmup + steps):
+        t0 = time.perf_counter()
+        f(i)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times[warmup:])
+
+
+def _data(args, n=4):
+    rng = np.random.default_rng(0)
+    return [linear_dynamics(rng, args.batch, args.T, args.D).S for _ in range(n)]
+
+
+def _init(args):
+    rng = np.random.default_rng(1)
+    return [mesa.init_layer(rng, 4 * args.D, args.heads, args.key_size, scale=0.05) for _ in range(args.layers)]
+
+
+def bench_step_numpy(args, data, pool):
+    layers = _init(args)
+    flat = {f"{k}{i}": v for i, p in enumerate(layers) for k, v in p.items()}
+    opt = Adam(1e-4, weight_decay=0.1)
+    tokens = [mesa.tokens(S) for S in data]
+    state = {"p": flat}
+
+    def step(i):
+        p = state["p"]
+        ls = [{k: p[f"{k}{j}"] for k in mesa.HEAD_KEYS} for j in range(args.layers)]
+        _, grads = _batch_parallel_loss(ls, data[i % len(data)], tokens[i % len(data)], 4.0, pool, 2 * args.threads)
+        g = clip_by_value({f"{k}{j}": v for j, gl in enumerate(grads) for k, v in gl.items()}, 1.0)
+        state["p"] = opt.step(p, g)
+    return _median(step, args.steps, args.warmup)
+
+
+def bench_mesa_numpy(args):
+    rng = np.random.default_rng(2)
+    K, V, Q = (rng.standard_normal((args.batch, args.T, args.D)) / np.sqrt(args.D) for _ in range(3))
+    dy = rng.standard_normal(V.shape)
+
+    def step(i):
+        y, cache = mesa._mesa_forward(K, V, Q, 1.0)
+        mesa._mesa_backward(dy, cache)
+    return _median(step, args.steps, args.warmup)
+
+
+def bench_torch(args, data):
+    import torch                                            # optional, for comparison only
+    from theory._perf import usable_cpus
+    torch.set_num_threads(usable_cpus())                    # its own default, whatever OMP_NUM_THREADS says
+    D, T = args.D, args.T
+    P = [{k: torch.nn.Parameter(torch.from_numpy(v.copy())) for k, v in layer.items()} for layer in _init(args)]
+    opt = torch.optim.AdamW([p for layer in P for p in layer.values()], lr=1e-4, weight_decay=0.1)
+    tokens = [torch.from_numpy(mesa.tokens(S)) for S in data]
+    states = [torch.from_numpy(S) for S in data]
+    causal = torch.ones(T, T, dtype=torch.bool).tril()
+
+    def loss_fn(E, S):
+        for p in P:
+            q = torch.einsum("btd,hkd->bhtk", E, p["W_Q"])
+            k = torch.einsum("btd,hkd->bhtk", E, p["W_K"])
+            v = torch.einsum("btd,hkd->bhtk", E, p["W_V"])
+            a = (q @ k.transpose(-1, -2)).masked_fill(~causal, 0.0)
+            E = torch.clamp(E + torch.einsum("bhtk,hdk->btd", a @ v, p["P"]), -4.0, 4.0)
+        r = E[:, :-1, :D] - S[:, 1:]
+        return 0.5 * (r * r).sum() / (S.shape[0] * T)
+
+    def step(i):
+        opt.zero_grad(set_to_none=True)
+        loss_fn(tokens[i % len(data)], states[i % len(data)]).backward()
+        for layer in P:
+            for p in layer.values():
+                p.grad.clamp_(-1.0, 1.0)
+        opt.step()
+    t_step = _median(step, args.steps, args.warmup)
+
+    rng = np.random.default_rng(2)
+    K, V, Q = (torch.from_numpy(rng.standard_normal((args.batch, T, D)) / np.sqrt(D)).requires_grad_()
+               for _ in range(3))
+    dy = torch.from_numpy(rng.standard_normal((args.batch, T, D)))
+    eye = torch.eye(D, dtype=torch.float64)
+
+    def mesa_step(i):
+        C = torch.cumsum(K[:, :, :, None] * K[:, :, None, :], dim=1) + eye        # λ = 1
+        u = torch.linalg.solve(C, Q[..., None])[..., 0]
+        A = torch.cumsum(V[:, :, :, None] * K[:, :, None, :], dim=1)
+        y = (A @ u[..., None])[..., 0]
+        torch.autograd.grad(y, (K, V, Q), dy)
+    t_mesa = _median(mesa_step, args.steps, args.warmup)
+    return t_step, t_mesa, torch.__version__, torch.get_num_threads()
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--heads", type=int, default=4)
+    p.add_argument("--key-size", type=int, default=20)
+    p.add_argument("--D", type=int, default=10)
+    p.add_argument("--T", type=int, default=50)
+    p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--threads", type=int, default=1,
+                   help="numpy: split the training step's batch over this many threads, one BLAS thread each "
+                        "(MesaConfig.threads)")
+    p.add_argument("--torch", action="store_true", help="also time PyTorch autograd (must be installed)")
+    args = p.parse_args(argv)
+    tuned = tune_allocator()                                # as `python -m theory reproduce` does
+    data = _data(args)
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(args.threads) as pool:
+        t_np = bench_step_numpy(args, data, pool if args.threads > 1 else None)
+    t_mesa = bench_mesa_numpy(args)
+    blas = os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    print(f"batch={args.batch} T={args.T} D={args.D} layers={args.layers} heads={args.heads} "
+          f"key size={args.key_size} float64 (allocator tuned: {tuned}; numpy threads {args.threads}, "
+          f"BLAS threads {blas})")
+    print(f"numpy training step (hand-written backward): {1e3 * t_np:8.2f} ms/step (median of {args.steps})")
+    print(f"numpy mesa-layer forward + backward:         {1e3 * t_mesa:8.2f} ms/step")
+    if args.torch:
+        t_th, t_th_mesa, version, threads = bench_torch(args, data)
+        print(f"torch {version} autograd ({threads} threads): training step {1e3 * t_th:8.2f} ms/step "
+              f"-> numpy is {t_th / t_np:.2f}x faster")
+        print(f"torch mesa-layer (batched solve) forward + backward: {1e3 * t_th_mesa:8.2f} ms/step "
+              f"-> numpy is {t_th_mesa / t_mesa:.2f}x faster")
+
+
+if __name__ == "__main__":
+    main()
