@@ -43,7 +43,7 @@ FAIL, MAY, PASS = "must fail", "may", "must pass"
 # whole except where a row below checks the type (TrainResult, GDReproResult, ...).
 RESULT_RECORDS = {"tasks.RegressionTasks", "tasks.ItemLabelBatch", "dual_form.GDStep",
                   "induction_head.Trajectory", "induction_training.NetworkRun", "lsa_training.GDComparison",
-                  "lsa_training.GDReproResult", "claims.CheckResult", "grading.Verdict", "tasks.LinearDynamics"}
+                  "lsa_training.GDReproResult", "claims.CheckResult", "grading.Verdict"}
 
 
 # --------------------------------------------------------------------------- kinds of argument
@@ -710,6 +710,9 @@ SPECS = [
     # mesa
     Spec("tasks.random_orthogonal", tasks.random_orthogonal, lambda: dict(rng=0, batch=2, D=3),
          dict(rng=Rng(), batch=SIZE, D=SIZE)),
+    Spec("tasks.LinearDynamics", tasks.LinearDynamics, lambda: dict(S=R(2, 4, 3), W=R(2, 3, 3)),
+         dict(S=Custom(must_fail=(R(2, 1, 3), R(4, 3), "a", np.full((2, 4, 3), np.nan))),
+              W=Custom(must_fail=(R(2, 3, 4), R(1, 3, 3), "a", np.full((2, 3, 3), np.inf))))),
     Spec("tasks.linear_dynamics", tasks.linear_dynamics, lambda: dict(rng=0, batch=2, T=4, D=3, sigma=0.01),
          dict(rng=Rng(), batch=SIZE, T=Custom(must_fail=(1, 0, -1, 2.5, "a")), D=SIZE, sigma=NONNEG)),
     Spec("mesa.tokens", mesa.tokens, lambda: dict(S=R(2, 4, 3)), dict(S=A)),
@@ -784,9 +787,14 @@ SPECS = [
          dict(scalars=Custom(must_fail=({}, "a", dict(qk=R(2, 3, 2), pv=R(2, 2)), dict(qk=R(2, 2, 2), pv=R(1, 2)))),
               D=SIZE)),
     Spec("mesa_training.probe_scores", mt.probe_scores,
-         lambda: dict(X_fit=R(20, 3, 4), Y_fit=R(20, 3, 2), X_test=R(10, 3, 4), Y_test=R(10, 3, 2)),
+         lambda: dict(X_fit=R(20, 3, 4), Y_fit=R(20, 3, 2), X_test=R(10, 3, 4), Y_test=R(10, 3, 2),
+                      keep_fit=np.ones((20, 3), bool), keep_test=np.ones((10, 3), bool)),
          dict(X_fit=A, Y_fit=Custom(must_fail=(R(19, 3, 2), "a")), X_test=Custom(must_fail=(R(10, 3, 5), "a")),
-              Y_test=Custom(must_fail=(R(10, 3, 1), "a")))),
+              Y_test=Custom(must_fail=(R(10, 3, 1), "a")),
+              keep_fit=Custom(must_fail=(np.ones((20, 3)), np.ones((20, 2), bool), np.zeros((20, 3), bool)),
+                              optional=True),
+              keep_test=Custom(must_fail=(np.ones((10, 3)), np.ones((9, 3), bool)), optional=True))),
+    Spec("mesa_training.norm_inliers", mt.norm_inliers, lambda: dict(Y=R(10, 3, 2), z=3.0), dict(Y=A, z=POS)),
     Spec("mesa_training.preconditioned_inputs", mt.preconditioned_inputs, lambda: dict(S=R(2, 4, 2), lam=1e-3),
          dict(S=A, lam=POS)),
     Spec("mesa_training.reproduce", mt.reproduce, lambda: dict(quick=True, seed=0, test_batch=16, executor=None),

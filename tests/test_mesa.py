@@ -106,6 +106,13 @@ def test_mesa_bad_input():
         mesa.mesa_layer_forward(K, V, Q[:, :, :-1] if Q.shape[2] > 1 else Q[:, :1], lam)
     y = mesa.mesa_layer_forward(K, V, Q, 1e-300)[0]      # a huge ridge term: finite, near 0
     assert np.all(np.isfinite(y)) and np.abs(y).max() < 1e-200
+    # a negligible ridge term (λ huge): the recursion would cancel, so it refuses, as does
+    # the direct solve; just below the limit both agree to 1e-5
+    for f in (mesa.mesa_layer_forward, mesa.ridge_predictions):
+        with pytest.raises(ValueError, match="nearly singular"):
+            f(K, V, Q, 1e15)
+    lam = 0.9 * mesa.MAX_CONDITION / np.max(np.sum(K * K, axis=(1, 2)))
+    assert rel_error(mesa.mesa_layer_forward(K, V, Q, lam)[0], mesa.ridge_predictions(K, V, Q, lam)) < 1e-5
 
 
 def test_proof_matches_numpy():

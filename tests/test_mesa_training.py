@@ -89,6 +89,14 @@ def test_probes_score_on_held_out_data():
     Y_fit, Y_test = rng.standard_normal((200, 4, 2)), rng.standard_normal((100, 4, 2))
     assert np.all(mt.probe_scores(X_fit, Y_fit, X_test, Y_test) < 0.05)
     assert np.all(mt.probe_scores(X_fit, Y_fit, X_fit, Y_fit) > 0.0)
+    # an outlier ruins the exact fit; leaving it out (fit and score) restores it
+    Yo_fit, Yo_test = X_fit @ W + b, X_test @ W + b
+    Yo_fit[0, 1] += 1e4
+    Yo_test[3, 1] += 1e4
+    assert mt.probe_scores(X_fit, Yo_fit, X_test, Yo_test)[1] < 0.5
+    kf, kt = mt.norm_inliers(Yo_fit), mt.norm_inliers(Yo_test)
+    assert not kf[0, 1] and not kt[3, 1] and kf.mean() > 0.95 and kt.mean() > 0.95
+    assert np.all(np.abs(mt.probe_scores(X_fit, Yo_fit, X_test, Yo_test, keep_fit=kf, keep_test=kt) - 1) < 1e-12)
 
 
 def test_preconditioned_inputs_solve_the_ridge_system():
@@ -121,3 +129,18 @@ def test_reproduce_mesa_on_the_command_line(quick_record, tmp_path, capsys):
     from theory.figures import have_matplotlib
     if have_matplotlib():                                   # drawn from the record, beside it
         assert (tmp_path / "mesa.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_full_reproduction():
+    """The CPU-scale runs of `python -m theory reproduce mesa` (about 6 minutes on 2 cores):
+    the paper's qualitative result — a trained layer is at least one GD step, deeper models
+    come closer to least squares — and a RevAlg-1 rebuild within 5 % of the trained loss."""
+    from theory._perf import usable_cpus, worker_pool
+    with worker_pool(usable_cpus()) as pool:
+        record = mt.reproduce(executor=pool)
+    print(mt.format_report(record))
+    loss = record["results"]["test_loss"]
+    assert loss["1"] <= 1.01 * loss["gd"]
+    assert loss["ridge"] < loss["4"] < loss["2"] < loss["1"]
+    assert abs(loss["revalg"] / loss["1"] - 1) < 0.05

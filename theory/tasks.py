@@ -83,6 +83,14 @@ class LinearDynamics:
     S: np.ndarray                # (B, T, D) states s_1 ... s_T
     W: np.ndarray                # (B, D, D) W*, orthogonal, one per sequence
 
+    def __post_init__(self):
+        S = array("S", self.S, ndim=3)
+        if S.shape[1] < 2:
+            raise ValueError(f"S must hold T >= 2 states per sequence (a transition); got shape {S.shape}")
+        W = array("W", self.W, shape=(S.shape[0], S.shape[2], S.shape[2]))   # square, one per sequence
+        object.__setattr__(self, "S", S)
+        object.__setattr__(self, "W", W)
+
 
 def random_orthogonal(rng, batch: int, D: int) -> np.ndarray:
     """``batch`` matrices drawn uniformly (Haar) from the orthogonal group O(D): the Q of a
