@@ -91,14 +91,17 @@ def mesa_layer_forward(K, V, Q, lam: float):
 def _mesa_forward(K, V, Q, lam):
     """Unchecked kernel of :func:`mesa_layer_forward`."""
     B, T, dk = K.shape
-    R = np.empty((B, T, dk, dk))                           # R_t for t = 1..T
-    Rt = np.broadcast_to(lam * np.eye(dk), (B, dk, dk))    # R_0 = λ I
+    Kt = np.ascontiguousarray(K.transpose(1, 0, 2))        # (T, B, d_k): k_t contiguous per step
+    R_by_t = np.empty((T, B, dk, dk))                      # R_t for t = 1..T
+    prev = np.broadcast_to(lam * np.eye(dk), (B, dk, dk))  # R_0 = λ I
     for t in range(T):                                     # Sherman–Morrison, causal
-        Rk = (Rt @ K[:, t, :, None])[..., 0]               # (B, d_k) R_{t-1} k_t
-        denom = 1.0 + np.einsum("bi,bi->b", K[:, t], Rk)   # 1 + k_t^T R_{t-1} k_t  (>= 1)
-        Rt = R[:, t]
+        k, Rt = Kt[t], R_by_t[t]
+        Rk = np.einsum("bij,bj->bi", prev, k)              # (B, d_k) R_{t-1} k_t
+        denom = 1.0 + np.einsum("bi,bi->b", k, Rk)         # 1 + k_t^T R_{t-1} k_t  (>= 1)
         np.multiply(Rk[:, :, None], (Rk / denom[:, None])[:, None, :], out=Rt)
-        np.subtract(R[:, t - 1] if t else lam * np.eye(dk), Rt, out=Rt)
+        np.subtract(prev, Rt, out=Rt)                      # R_t = R_{t-1} − R k kᵀ R / denom
+        prev = Rt
+    R = R_by_t.transpose(1, 0, 2, 3)                       # (B, T, d_k, d_k) view
     u = (R @ Q[..., None])[..., 0]                         # (B, T, d_k) u_t = R_t q_t
     # y_t = A_t u_t with A_t = Σ_{t'<=t} v k^T, computed as causal attention (no A_t stored):
     scores = u @ np.swapaxes(K, 1, 2)                      # (B, T, T) u_t · k_{t'}
@@ -571,13 +574,17 @@ def check_downdate(rng) -> float:
 
 
 def check_mesa_is_attention(rng) -> float:
-    """The mesa-layer is causal linear attention (current token included) with values v,
-    keys k and the preconditioned query ``R_t q_t``: ``y_t = Σ_{t'<=t} v_{t'} k_{t'}^T (R_t q_t)``."""
+    """The mesa-layer's ``Ŵ_t q_t = (Σ_{t'<=t} v_{t'} k_{t'}^T) R_t q_t`` (formed explicitly here)
+    is causal linear attention (current token included) with values v, keys k and the
+    preconditioned query ``R_t q_t``: ``Σ_{t'<=t} v_{t'} k_{t'}^T (R_t q_t)``."""
     K, V, Q, lam = _mesa_instance(as_rng(rng))
-    y, cache = mesa_layer_forward(K, V, Q, lam)
-    RQ = cache[7]                                          # u_t = R_t q_t
+    R = mesa_layer_forward(K, V, Q, lam)[1][5]             # (B, T, d_k, d_k) R_t
+    A = np.cumsum(V[:, :, :, None] * K[:, :, None, :], axis=1)   # A_t = Σ v k^T
+    W_hat = A @ R                                          # Ŵ_t
+    explicit = (W_hat @ Q[..., None])[..., 0]
+    RQ = (R @ Q[..., None])[..., 0]
     attn = nn.linear_attention_forward(RQ, K, V, mask=nn.attention_mask(K.shape[1], causal=True))[0]
-    return rel_error(y, attn)
+    return rel_error(explicit, attn)
 
 
 def check_causal_gd_step(rng) -> float:
