@@ -15,8 +15,21 @@ QUICK = mt.quick_config(mt.DEPTH[1])
 
 
 @pytest.fixture(scope="module")
-def quick_record():
-    return mt.reproduce(quick=True, test_batch=128)
+def quick_cli(tmp_path_factory):
+    """`python -m theory reproduce mesa --quick --out DIR` once: its stdout and directory."""
+    import contextlib
+    import io
+    from theory.__main__ import main
+    out_dir, out = tmp_path_factory.mktemp("mesa"), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["reproduce", "mesa", "--quick", "--workers", "1", "--out", str(out_dir)]) == 0
+    return out.getvalue(), out_dir
+
+
+@pytest.fixture(scope="module")
+def quick_record(quick_cli):
+    from theory.records import read_record
+    return read_record(quick_cli[1] / "mesa.json")
 
 
 def test_the_deep_model_learns_and_beats_predicting_zero():
@@ -26,9 +39,11 @@ def test_the_deep_model_learns_and_beats_predicting_zero():
     model = mt.position_losses(mt.predict(QUICK, layers, data.S), data.S).sum()
     zero = mt.position_losses(np.zeros_like(data.S[:, 1:]), data.S).sum()
     assert model < 0.8 * zero
-    # the same seed gives the same run
-    again, _ = mt.train(replace(QUICK, steps=100))
-    assert all(np.array_equal(a[k], b[k]) for a, b in zip(layers, again) for k in mesa.HEAD_KEYS)
+    # the same seed gives the same run, and two threads (half batches) the same up to round-off
+    short = replace(QUICK, steps=5)
+    one, again, threaded = mt.train(short)[0], mt.train(short)[0], mt.train(replace(short, threads=2))[0]
+    assert all(np.array_equal(a[k], b[k]) for a, b in zip(one, again) for k in mesa.HEAD_KEYS)
+    assert max(rel_error(a[k], b[k]) for a, b in zip(one, threaded) for k in mesa.HEAD_KEYS) < 1e-9
 
 
 def test_position_losses_sum_to_the_training_loss():
@@ -120,15 +135,12 @@ def test_quick_reproduction_record_and_report(quick_record):
     assert "RevAlg-1" in text and "Linear probes" in text and "one GD step" in text
 
 
-def test_reproduce_mesa_on_the_command_line(quick_record, tmp_path, capsys):
-    from theory.__main__ import main
-    assert main(["reproduce", "mesa", "--quick", "--workers", "1", "--out", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    from theory.records import read_record
-    assert mt.format_report(read_record(tmp_path / "mesa.json")) in out
+def test_reproduce_mesa_on_the_command_line(quick_cli, quick_record):
+    out, out_dir = quick_cli
+    assert mt.format_report(quick_record) in out            # the printed report is the record's
     from theory.figures import have_matplotlib
     if have_matplotlib():                                   # drawn from the record, beside it
-        assert (tmp_path / "mesa.png").stat().st_size > 1000
+        assert (out_dir / "mesa.png").stat().st_size > 1000
 
 
 @pytest.mark.slow
