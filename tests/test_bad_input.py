@@ -32,10 +32,10 @@ import pytest
 
 from theory import claims, dual_form, gd_step, gradcheck, induction_head, induction_network as net
 from theory import figures, induction_training as itr, induction_two_param as two, lsa_training as lt, nn, optim
-from theory import dual_form_runs, grading, mesa, mesa_training as mt, records, tasks
+from theory import dual_form_runs, grading, mesa, mesa_iterations, mesa_training as mt, records, tasks
 from theory._validate import Diverged, first_nonfinite
 
-MODULES = ["nn", "gradcheck", "optim", "tasks", "dual_form", "gd_step", "mesa", "lsa_training", "induction_head",
+MODULES = ["nn", "gradcheck", "optim", "tasks", "dual_form", "gd_step", "mesa", "mesa_iterations", "lsa_training", "induction_head",
            "induction_network", "induction_two_param", "induction_training", "mesa_training", "records", "dual_form_runs", "figures", "grading", "claims"]
 FAIL, MAY, PASS = "must fail", "may", "must pass"
 
@@ -726,22 +726,22 @@ SPECS = [
          lambda: dict(E=mesa.tokens(R(2, 4, 2)), params=mesa.gd_construction(2, 0.5)), dict(E=A, params=Params())),
     Spec("mesa.gd_construction", mesa.gd_construction, lambda: dict(D=2, eta=0.5), dict(D=SIZE, eta=REAL)),
     Spec("mesa.gd_prediction", mesa.gd_prediction, lambda: dict(S=R(2, 4, 3), eta=0.5), dict(S=A, eta=REAL)),
-    Spec("mesa.richardson", mesa.richardson, lambda: dict(A=np.eye(3)[None] * 2, b=R(1, 3), omega=0.4, steps=3),
+    Spec("mesa_iterations.richardson", mesa_iterations.richardson, lambda: dict(A=np.eye(3)[None] * 2, b=R(1, 3), omega=0.4, steps=3),
          dict(A=Custom(must_fail=(R(1, 2, 3), R(1, 3, 3), "a")), b=A, omega=POS, steps=SIZE)),
-    Spec("mesa.richardson_rate", mesa.richardson_rate, lambda: dict(A=np.eye(3)[None] * 2, omega=0.4),
+    Spec("mesa_iterations.richardson_rate", mesa_iterations.richardson_rate, lambda: dict(A=np.eye(3)[None] * 2, omega=0.4),
          dict(A=Custom(must_fail=(R(1, 2, 3), R(1, 3, 3), "a")), omega=POS)),
-    Spec("mesa.preconditioning_systems", mesa.preconditioning_systems,
+    Spec("mesa_iterations.preconditioning_systems", mesa_iterations.preconditioning_systems,
          lambda: dict(rng=0, batch=2, T=5, D=3, lam=0.1), dict(rng=Rng(), batch=SIZE, T=Custom(must_fail=(1, 0)), D=SIZE,
                                                            lam=POS)),
-    Spec("mesa.check_richardson_bound", mesa.check_richardson_bound, lambda: dict(rng=0), dict(rng=Rng())),
-    Spec("mesa.check_neumann", mesa.check_neumann, lambda: dict(rng=0), dict(rng=Rng())),
-    Spec("mesa.chebyshev", mesa.chebyshev, lambda: dict(A=np.eye(3)[None] * 2, b=R(1, 3), mu=1.0, L=3.0, steps=3),
+    Spec("mesa_iterations.check_richardson_bound", mesa_iterations.check_richardson_bound, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("mesa_iterations.check_neumann", mesa_iterations.check_neumann, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("mesa_iterations.chebyshev", mesa_iterations.chebyshev, lambda: dict(A=np.eye(3)[None] * 2, b=R(1, 3), mu=1.0, L=3.0, steps=3),
          dict(A=Custom(must_fail=(R(1, 2, 3), R(1, 3, 3), "a")), b=A, mu=Custom(must_fail=(0.0, -1.0, 5.0, "a")),
               L=Custom(must_fail=(0.5, "a")), steps=SIZE)),
-    Spec("mesa.chebyshev_bound", mesa.chebyshev_bound, lambda: dict(mu=1.0, L=4.0, k=3),
+    Spec("mesa_iterations.chebyshev_bound", mesa_iterations.chebyshev_bound, lambda: dict(mu=1.0, L=4.0, k=3),
          dict(mu=Custom(must_fail=(0.0, -1.0, 5.0, "a", float("nan"))), L=Custom(must_fail=(0.5, "a", float("inf"))),
               k=Custom(must_fail=(-1, "a")))),
-    Spec("mesa.check_chebyshev_bound", mesa.check_chebyshev_bound, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("mesa_iterations.check_chebyshev_bound", mesa_iterations.check_chebyshev_bound, lambda: dict(rng=0), dict(rng=Rng())),
     Spec("mesa.init_layer", mesa.init_layer, lambda: dict(rng=0, width=4, heads=2, key_size=3, scale=0.1),
          dict(rng=Rng(), width=SIZE, heads=SIZE, key_size=SIZE, scale=POS)),
     Spec("mesa.causal_attention_forward", mesa.causal_attention_forward,
@@ -796,17 +796,17 @@ SPECS = [
          dict(quick=Flag(), seed=COUNT, test_batch=Size(optional=True), executor=Executor()), run_good=False),
     Spec("mesa_training.format_report", mt.format_report, lambda: dict(record=demo_record()),
          dict(record=Custom(must_fail=({}, demo_record()))), run_good=False),
-    Spec("mesa.iteration_polynomial", mesa.iteration_polynomial,
+    Spec("mesa_iterations.iteration_polynomial", mesa_iterations.iteration_polynomial,
          lambda: dict(method="chebyshev", lam=0.5, steps=3, omega=None, mu=1.0, L=3.0),
          dict(method=Custom(must_fail=("newton", 3)), lam=NONNEG, steps=SIZE,
               omega=Custom(must_fail=(0.5,), optional=True), mu=Custom(must_fail=(0.0, -1.0, 4.0, float("nan"), "a")),
               L=Custom(must_fail=(0.5, float("inf"), "a")))),
-    Spec("mesa.krylov_tokens", mesa.krylov_tokens, lambda: dict(S=R(2, 4, 3), steps=2), dict(S=A, steps=SIZE)),
-    Spec("mesa.krylov_layers", mesa.krylov_layers, lambda: dict(D=2, steps=3), dict(D=SIZE, steps=SIZE)),
-    Spec("mesa.krylov_readout", mesa.krylov_readout, lambda: dict(E=R(2, 4, 8), coef=R(3)),
+    Spec("mesa_iterations.krylov_tokens", mesa_iterations.krylov_tokens, lambda: dict(S=R(2, 4, 3), steps=2), dict(S=A, steps=SIZE)),
+    Spec("mesa_iterations.krylov_layers", mesa_iterations.krylov_layers, lambda: dict(D=2, steps=3), dict(D=SIZE, steps=SIZE)),
+    Spec("mesa_iterations.krylov_readout", mesa_iterations.krylov_readout, lambda: dict(E=R(2, 4, 8), coef=R(3)),
          dict(E=Custom(must_fail=(R(2, 4, 7), R(4, 8), "a")), coef=A)),
-    Spec("mesa.run_krylov_stack", mesa.run_krylov_stack, lambda: dict(S=R(2, 4, 3), coef=R(3)), dict(S=A, coef=A)),
-    Spec("mesa.check_stack_runs_iterations", mesa.check_stack_runs_iterations, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("mesa_iterations.run_krylov_stack", mesa_iterations.run_krylov_stack, lambda: dict(S=R(2, 4, 3), coef=R(3)), dict(S=A, coef=A)),
+    Spec("mesa_iterations.check_stack_runs_iterations", mesa_iterations.check_stack_runs_iterations, lambda: dict(rng=0), dict(rng=Rng())),
     Spec("mesa.check_sherman_morrison", mesa.check_sherman_morrison, lambda: dict(rng=0), dict(rng=Rng())),
     Spec("mesa.check_downdate", mesa.check_downdate, lambda: dict(rng=0), dict(rng=Rng())),
     Spec("mesa.check_mesa_is_attention", mesa.check_mesa_is_attention, lambda: dict(rng=0), dict(rng=Rng())),

@@ -10,7 +10,9 @@ Modules (each small, each citing its paper beside the code):
 - :mod:`theory.gd_step`    von Oswald et al. 2023: LSA layer == GD step, GD++, closed forms
 - :mod:`theory.dual_form_runs`  Dai et al. 2023: the measurements behind its figures
 - :mod:`theory.mesa`       von Oswald et al. 2023b: the mesa-layer, causal LSA = one GD step,
-  stacked layers = Richardson / Chebyshev, deep causal linear attention
+  deep causal linear attention
+- :mod:`theory.mesa_iterations`  von Oswald et al. 2023b: Richardson / Chebyshev for the
+  preconditioned input, and the stacked layers that run them
 - :mod:`theory.mesa_training`  von Oswald et al. 2023b: trained depth, RevAlg-1, linear probes
 - :mod:`theory.lsa_training`  training LSA stacks and comparing them with GD / GD++
 - :mod:`theory.induction_head`  Reddy 2024: the three-parameter landscape
@@ -29,17 +31,17 @@ A new paper adds its model module to the second layer and its experiments to the
 """
 LAYERS = {
     "primitives": ("_validate", "_perf", "gradcheck", "nn", "optim", "tasks"),
-    "models": ("dual_form", "gd_step", "mesa", "induction_head", "induction_network", "induction_two_param"),
+    "models": ("dual_form", "gd_step", "mesa", "mesa_iterations", "induction_head", "induction_network", "induction_two_param"),
     "experiments": ("records", "dual_form_runs", "lsa_training", "mesa_training", "induction_training", "figures"),
     "ledger and command line": ("claims", "grading", "__main__"),
 }
 
 from . import (claims, dual_form, dual_form_runs, figures, gd_step, gradcheck, induction_head,  # noqa: E402
-               induction_network, induction_training, induction_two_param, lsa_training, mesa, mesa_training, nn, optim,
+               induction_network, induction_training, induction_two_param, lsa_training, mesa, mesa_iterations, mesa_training, nn, optim,
                records, tasks)
 from .gradcheck import check_gradients, numerical_gradient, rel_error
 
 __all__ = ["LAYERS", "claims", "dual_form", "dual_form_runs", "figures", "records", "gd_step", "gradcheck", "induction_head", "induction_network",
-           "induction_training", "induction_two_param", "lsa_training", "mesa", "mesa_training", "nn", "optim", "tasks",
+           "induction_training", "induction_two_param", "lsa_training", "mesa", "mesa_iterations", "mesa_training", "nn", "optim", "tasks",
            "check_gradients", "numerical_gradient", "rel_error"]
 __version__ = "0.1.0"

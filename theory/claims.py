@@ -31,7 +31,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import dual_form, gd_step, induction_head, induction_training, induction_two_param, lsa_training, mesa
+from . import (dual_form, gd_step, induction_head, induction_training, induction_two_param, lsa_training, mesa,
+               mesa_iterations)
 from ._validate import as_rng, choice, finite_scalar, flag, function, nonnegative_int, positive_int
 
 __all__ = ["Claim", "CheckResult", "CLAIMS", "get", "proof_modules", "run_proof", "run_check", "symbolic_gradient"]
@@ -144,18 +145,18 @@ CLAIMS: list[Claim] = [
     Claim("mesa-richardson", MESA,
           "Richardson x_{k+1} = x_k + ω(b - A x_k) on the mesa-layer's systems A = S_{t-1} + λI, b = s_t: "
           "||e_k|| ≤ ρ^k ||e_0||, ρ = max|1 - ωλ_i(A)| (excess over the bound)",
-          EXACT, "mesa", mesa.check_richardson_bound),
+          EXACT, "mesa", mesa_iterations.check_richardson_bound),
     Claim("mesa-neumann", MESA,
           "Richardson from x_0 = 0 is the truncated Neumann series ω Σ_{j<k} (I - ωA)^j b",
-          EXACT, "mesa", mesa.check_neumann),
+          EXACT, "mesa", mesa_iterations.check_neumann),
     Claim("mesa-chebyshev", MESA,
           "Chebyshev (momentum) iteration on the mesa-layer's systems, spectrum in [μ, L]: "
           "||e_k|| ≤ 2c^k/(1 + c^{2k}) ||e_0||, c = (√κ - 1)/(√κ + 1) (excess over the bound)",
-          EXACT, "mesa", mesa.check_chebyshev_bound),
+          EXACT, "mesa", mesa_iterations.check_chebyshev_bound),
     Claim("mesa-stack", MESA,
           "K stacked causal linear-attention layers (key = value = s_t', query = the last Krylov block) "
           "and a linear read-out give K steps of Richardson and of Chebyshev on (S_t + λI) x = s_t",
-          EXACT, "mesa", mesa.check_stack_runs_iterations),
+          EXACT, "mesa", mesa_iterations.check_stack_runs_iterations),
     Claim("reddy-gradient", REDDY,
           "three-parameter loss: hand-written gradient = gradient derived in sympy",
           EXACT, "induction_head", lambda rng: _gradient_vs_sympy(rng)),

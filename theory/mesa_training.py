@@ -46,7 +46,7 @@ class MesaConfig:
     layers: int = 2
     heads: int = 4
     key_size: int = 20
-    steps: int = 2000
+    steps: int = 5000
     batch: int = 256
     lr: float = 1e-4
     weight_decay: float = 0.1
