@@ -811,6 +811,8 @@ SPECS = [
     Spec("mesa.check_downdate", mesa.check_downdate, lambda: dict(rng=0), dict(rng=Rng())),
     Spec("mesa.check_mesa_is_attention", mesa.check_mesa_is_attention, lambda: dict(rng=0), dict(rng=Rng())),
     Spec("mesa.check_causal_gd_step", mesa.check_causal_gd_step, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("mesa.check_mesa_gradient", mesa.check_mesa_gradient, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("mesa.check_model_gradient", mesa.check_model_gradient, lambda: dict(rng=0), dict(rng=Rng())),
     # grading
     Spec("grading.student_version", grading.student_version, lambda: dict(source="a\n### BEGIN SOLUTION\nb\n### END SOLUTION\n"),
          dict(source=Custom(must_fail=("### BEGIN SOLUTION\n", "### END SOLUTION\n")))),

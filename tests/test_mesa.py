@@ -192,3 +192,22 @@ def test_next_state_loss_with_the_residual_clip_and_own_tokens():
     clipped = mesa.residual_streams(layers, E, clip=clip)
     assert all(np.abs(x).max() <= clip for x in clipped[1:])
     assert loss != mesa.next_state_loss(layers, S, E=E)[0]   # the clip changed the prediction
+
+
+def test_the_gradient_claims_and_a_residual_path_left_out():
+    rng = np.random.default_rng(8)
+    assert mesa.check_mesa_gradient(rng) < 1e-7 and mesa.check_model_gradient(rng) < 1e-7
+    # wrong variant: backpropagating through the second layer without its residual path
+    S = linear_dynamics(rng, 2, 5, 2).S
+    layers = [mesa.init_layer(rng, 8, 2, 3, scale=0.5) for _ in range(2)]
+    E = mesa.tokens(S)
+    E1, c1 = mesa.causal_attention_forward(E, layers[0])
+    E2, c2 = mesa.causal_attention_forward(E1, layers[1])
+    dE2 = np.zeros_like(E2)
+    dE2[:, :-1, :2] = (E2[:, :-1, :2] - S[:, 1:]) / (2 * 5)
+    dE1, _ = mesa.causal_attention_backward(dE2, c2)
+    _, g_right = mesa.causal_attention_backward(dE1, c1)
+    _, g_wrong = mesa.causal_attention_backward(dE1 - dE2, c1)           # the residual's dE2 dropped
+    ref = mesa.next_state_loss(layers, S)[1][0]
+    assert max(rel_error(g_right[k], ref[k]) for k in mesa.HEAD_KEYS) < 1e-14
+    assert max(rel_error(g_wrong[k], ref[k]) for k in mesa.HEAD_KEYS) > 1e-3

@@ -28,13 +28,14 @@ import numpy as np
 
 from . import nn
 from ._validate import array, as_rng, cache as _cache, finite_result, finite_scalar, params as _params, positive_int
-from .gradcheck import rel_error
+from .gradcheck import numerical_gradient, rel_error
 
 __all__ = ["tokens", "mesa_layer_forward", "mesa_layer_backward", "ridge_predictions", "downdate",
            "causal_lsa_forward", "gd_construction", "gd_prediction",
            "init_layer", "causal_attention_forward", "causal_attention_backward", "residual_streams",
            "next_state_loss",
-           "check_sherman_morrison", "check_downdate", "check_mesa_is_attention", "check_causal_gd_step"]
+           "check_sherman_morrison", "check_downdate", "check_mesa_is_attention", "check_causal_gd_step",
+           "check_mesa_gradient", "check_model_gradient"]
 
 LSA_KEYS = ("W_K", "W_Q", "W_V", "P")
 
@@ -416,3 +417,36 @@ def check_causal_gd_step(rng) -> float:
     S = rng.uniform(-1, 1, size=(2, T, D))
     out = causal_lsa_forward(tokens(S), gd_construction(D, eta))[0]
     return rel_error(out[:, :, :D], gd_prediction(S, eta))
+
+
+def check_mesa_gradient(rng) -> float:
+    """Worst relative error of :func:`mesa_layer_backward` (K, V, Q and λ) against differences
+    of the forward pass: central differences for K, V, Q; for λ a five-point difference
+    (truncation O(h⁴): a central difference's own O(h²) error reaches 4e-7 of a small dλ)."""
+    rng = as_rng(rng)
+    K, V, Q, lam = _mesa_instance(rng)
+    R_out = rng.standard_normal(V.shape)                   # loss = Σ R_out ⊙ y
+    f = lambda p, x=lam: float(np.sum(R_out * _mesa_forward(p["K"], p["V"], p["Q"], x)[0]))
+    dK, dV, dQ, dlam = _mesa_backward(R_out, _mesa_forward(K, V, Q, lam)[1])
+    params = {"K": K, "V": V, "Q": Q}
+    num = numerical_gradient(f, params)
+    h = 1e-3 * lam
+    five = (-f(params, lam + 2 * h) + 8 * f(params, lam + h) - 8 * f(params, lam - h) + f(params, lam - 2 * h)) / (12 * h)
+    noise = 4 * 2.2e-16 * abs(f(params)) / h               # the difference's own round-off, as a floor
+    return max(rel_error(dK, num["K"]), rel_error(dV, num["V"]), rel_error(dQ, num["Q"]),
+               rel_error(dlam, five, scale=noise / 1e-7))
+
+
+def check_model_gradient(rng) -> float:
+    """Worst relative error of the deep model's hand-written gradients (2 layers, random
+    heads and key sizes, :func:`next_state_loss`) against central differences."""
+    rng = as_rng(rng)
+    D, T, H, dk = int(rng.integers(1, 4)), int(rng.integers(2, 7)), int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    S = rng.uniform(-1, 1, size=(2, T, D))
+    layers = [init_layer(rng, 4 * D, H, dk, scale=0.5) for _ in range(2)]
+    E = tokens(S)
+    flat = {f"{k}{i}": v for i, p in enumerate(layers) for k, v in p.items()}
+    unflat = lambda q: [{k: q[f"{k}{i}"] for k in HEAD_KEYS} for i in range(2)]
+    grads = _next_state_loss(layers, S, E)[1]
+    num = numerical_gradient(lambda q: _next_state_loss(unflat(q), S, E)[0], flat)
+    return max(rel_error(g[k], num[f"{k}{i}"]) for i, g in enumerate(grads) for k in HEAD_KEYS)
