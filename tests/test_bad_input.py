@@ -33,9 +33,10 @@ import pytest
 from theory import claims, dual_form, gd_step, gradcheck, induction_head, induction_network as net
 from theory import figures, induction_training as itr, induction_two_param as two, lsa_training as lt, nn, optim
 from theory import dual_form_runs, grading, mesa, mesa_iterations, mesa_training as mt, records, tasks
+from theory import scan_snap as ssn, scan_snap_training as sst
 from theory._validate import Diverged, first_nonfinite
 
-MODULES = ["nn", "gradcheck", "optim", "tasks", "dual_form", "gd_step", "mesa", "mesa_iterations", "lsa_training", "induction_head",
+MODULES = ["nn", "gradcheck", "optim", "tasks", "dual_form", "gd_step", "mesa", "mesa_iterations", "scan_snap", "scan_snap_training", "lsa_training", "induction_head",
            "induction_network", "induction_two_param", "induction_training", "mesa_training", "records", "dual_form_runs", "figures", "grading", "claims"]
 FAIL, MAY, PASS = "must fail", "may", "must pass"
 
@@ -43,7 +44,7 @@ FAIL, MAY, PASS = "must fail", "may", "must pass"
 # whole except where a row below checks the type (TrainResult, GDReproResult, ...).
 RESULT_RECORDS = {"tasks.RegressionTasks", "tasks.ItemLabelBatch", "dual_form.GDStep",
                   "induction_head.Trajectory", "induction_training.NetworkRun", "lsa_training.GDComparison",
-                  "lsa_training.GDReproResult", "claims.CheckResult", "grading.Verdict"}
+                  "lsa_training.GDReproResult", "claims.CheckResult", "grading.Verdict", "tasks.ScanSnapBatch"}
 
 
 # --------------------------------------------------------------------------- kinds of argument
@@ -297,6 +298,22 @@ def mesa_states():
 @functools.lru_cache(maxsize=None)
 def mesa_layers():
     return mt.train(TINY_MESA)[0]
+
+
+SS_TASK = tasks.scan_snap_task(1, 2, 2, 2)
+SS_TINY = sst.SGDConfig(n_queries=1, classes_per_query=2, n_common=2, n_distinct=2, T=4, batch=4, steps=2)
+
+
+def ss_params():
+    return ssn.init_params(0, SS_TASK.M)
+
+
+def ss_batch():
+    return tasks.scan_snap_sequences(0, SS_TASK, 3, 4)
+
+
+def ss_flow():
+    return sst.integrate_flow(SS_TASK, ss_params(), 1.0, 1.0, [10.0, 20.0, 40.0])
 
 
 def demo_record():
@@ -813,6 +830,65 @@ SPECS = [
     Spec("mesa.check_causal_gd_step", mesa.check_causal_gd_step, lambda: dict(rng=0), dict(rng=Rng())),
     Spec("mesa.check_mesa_gradient", mesa.check_mesa_gradient, lambda: dict(rng=0), dict(rng=Rng())),
     Spec("mesa.check_model_gradient", mesa.check_model_gradient, lambda: dict(rng=0), dict(rng=Rng())),
+    # scan and snap
+    Spec("tasks.ScanSnapTask", tasks.ScanSnapTask, lambda: dict(P=SS_TASK.P, query=SS_TASK.query, next_token=SS_TASK.next_token),
+         dict(P=Custom(must_fail=(np.full((2, 9), 0.2), -SS_TASK.P, np.zeros((2, 0)), SS_TASK.P[0], "a")),
+              query=Custom(must_fail=(SS_TASK.query[:1], np.array([0, 0]), np.array([0.5, 1.0]), "a")),
+              next_token=Custom(must_fail=(SS_TASK.next_token[:1], np.array([99, 0]), "a")))),
+    Spec("tasks.ScanSnapTask.distinct", lambda: SS_TASK.distinct(), lambda: {}),
+    Spec("tasks.scan_snap_task", tasks.scan_snap_task, lambda: dict(n_queries=1, classes_per_query=2, n_common=2, n_distinct=2),
+         dict(n_queries=SIZE, classes_per_query=SIZE, n_common=COUNT, n_distinct=SIZE)),
+    Spec("tasks.scan_snap_sequences", tasks.scan_snap_sequences, lambda: dict(rng=0, task=SS_TASK, batch=3, T=4),
+         dict(rng=Rng(), task=Custom(must_fail=("a", {})), batch=SIZE, T=Custom(must_fail=(1, 0, 2.5, "a")))),
+    Spec("scan_snap.init_params", ssn.init_params, lambda: dict(rng=0, M=4, zero=False), dict(rng=Rng(), M=SIZE, zero=Flag())),
+    Spec("scan_snap.attention_histogram", ssn.attention_histogram, lambda: dict(Z=ss_params()["Z"], tokens=ss_batch().tokens),
+         dict(Z=A, tokens=Custom(must_fail=(np.array([[1]]), np.array([[0, 99]]), np.ones((2, 3)), "a")))),
+    Spec("scan_snap.loss_and_grads", ssn.loss_and_grads,
+         lambda: dict(params=ss_params(), tokens=ss_batch().tokens, labels=ss_batch().labels, residual=False),
+         dict(params=Params(), tokens=Custom(must_fail=(np.array([[1]]), np.array([[0, 99]] * 3), "a")),
+              labels=Custom(must_fail=(np.array([0, 1]), np.array([0, 1, 99]), "a")), residual=Flag())),
+    Spec("scan_snap.long_sequence_attention", ssn.long_sequence_attention, lambda: dict(Z=ss_params()["Z"], task=SS_TASK),
+         dict(Z=Custom(must_fail=(R(3, 3), np.full((SS_TASK.M, SS_TASK.M), np.nan), "a")), task=Custom(must_fail=("a", {})))),
+    Spec("scan_snap.reduced_loss_and_grads", ssn.reduced_loss_and_grads, lambda: dict(params=ss_params(), task=SS_TASK),
+         dict(params=Params(), task=Custom(must_fail=("a", {})))),
+    Spec("scan_snap.paper_flow", ssn.paper_flow, lambda: dict(params=ss_params(), task=SS_TASK, eta_Y=1.0, eta_Z=2.0),
+         dict(params=Params(), task=Custom(must_fail=("a", {})), eta_Y=POS, eta_Z=POS)),
+    Spec("scan_snap.entropy", ssn.entropy, lambda: dict(c=np.full((2, 4), 0.25)),
+         dict(c=Custom(must_fail=(np.array([[1.5, -0.5]]), R(4), np.full((1, 2), np.nan), "a")))),
+    *[Spec(f"scan_snap.{f}", getattr(ssn, f), lambda: dict(rng=0), dict(rng=Rng()))
+      for f in ("check_finite_gradient", "check_reduced_gradient", "check_paper_flow", "check_invariances",
+                "check_histogram_limit")],
+    Spec("scan_snap_training.SGDConfig", sst.SGDConfig, lambda: {f: getattr(SS_TINY, f) for f in SS_TINY.__dataclass_fields__},
+         dict(n_queries=SIZE, classes_per_query=SIZE, n_common=COUNT, n_distinct=SIZE, T=Custom(must_fail=(1, 0, 2.5, "a")),
+              batch=SIZE, steps=SIZE, lr_Z=POS, ratio=POS, momentum=UNIT, zero_init=Flag(), residual=Flag(), seed=COUNT)),
+    Spec("scan_snap_training.SGDConfig.task", lambda: SS_TINY.task(), lambda: {}),
+    Spec("scan_snap_training.train_sgd", sst.train_sgd, lambda: dict(config=SS_TINY), dict(config=Custom(must_fail=("a", {})))),
+    Spec("scan_snap_training.integrate_flow", sst.integrate_flow,
+         lambda: dict(task=SS_TASK, params=ss_params(), eta_Y=1.0, eta_Z=1.0, times=[1.0, 2.0], ds=0.05),
+         dict(task=Custom(must_fail=("a", {})), params=Params(), eta_Y=POS, eta_Z=POS,
+              times=Custom(must_fail=([], [2.0, 1.0], [-1.0], "a")), ds=POS)),
+    Spec("scan_snap_training.flow_step_check", sst.flow_step_check,
+         lambda: dict(task=SS_TASK, params=ss_params(), eta_Y=1.0, eta_Z=1.0, times=[1.0, 2.0], ds=0.05),
+         dict(task=Custom(must_fail=("a", {})), params=Params(), eta_Y=POS, eta_Z=POS,
+              times=Custom(must_fail=([], [2.0, 1.0], "a")), ds=POS)),
+    Spec("scan_snap_training.momentum_time", sst.momentum_time, lambda: dict(steps=5, beta=0.9), dict(steps=SIZE, beta=UNIT)),
+    Spec("scan_snap_training.snap_fits", sst.snap_fits, lambda: dict(flow=ss_flow(), times=[10.0, 20.0, 40.0], t_from=10.0),
+         dict(flow=Custom(must_fail=({}, "a")), times=Custom(must_fail=([10.0, 20.0], "a")),
+              t_from=Custom(must_fail=(0.0, -1.0, 30.0, float("nan"), "a")))),
+    Spec("scan_snap_training.entropy_sweep", sst.entropy_sweep,
+         lambda: dict(seeds=1, n_queries=(1,), steps=2, T=4, executor=None),
+         dict(seeds=SIZE, n_queries=Custom(must_fail=((0,), ("a",))), steps=SIZE, T=SIZE, executor=Executor()),
+         run_good=False),
+    Spec("scan_snap_training.reproduce", sst.reproduce, lambda: dict(quick=True, seed=0, executor=None, progress=None),
+         dict(quick=Flag(), seed=COUNT, executor=Executor(), progress=Func(optional=True)), run_good=False),
+    Spec("scan_snap_training.format_report", sst.format_report, lambda: dict(record=demo_record()),
+         dict(record=Custom(must_fail=({}, demo_record()))), run_good=False),
+    *[Spec(f"scan_snap_training.{f}", getattr(sst, f), lambda: dict(rng=0), dict(rng=Rng()))
+      for f in ("check_frequency_bias", "check_discriminative_bias", "check_scan_order", "check_snap")],
+    Spec("figures.scan_snap_figures", figures.scan_snap_figures,
+         lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp(), pdf=False),
+         dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
+              pdf=Unchecked(reason="truthiness")), run_good=False),
     # grading
     Spec("grading.student_version", grading.student_version, lambda: dict(source="a\n### BEGIN SOLUTION\nb\n### END SOLUTION\n"),
          dict(source=Custom(must_fail=("### BEGIN SOLUTION\n", "### END SOLUTION\n")))),

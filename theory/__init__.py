@@ -19,6 +19,8 @@ Modules (each small, each citing its paper beside the code):
 - :mod:`theory.induction_network`  Reddy 2024: the full network, its training and sweeps
 - :mod:`theory.induction_two_param`  Reddy 2024: the two-parameter induction head (our reading)
 - :mod:`theory.induction_training`  Reddy 2024: training runs, sweeps, the reproduction report
+- :mod:`theory.scan_snap`  Tian et al. 2023: the one-layer model, its long-sequence limit, the flow
+- :mod:`theory.scan_snap_training`  Tian et al. 2023: SGD runs, the flow, snap fits, the η sweep
 - :mod:`theory.records`    run records: what a reproduction measured, as JSON
 - :mod:`theory.figures`    the papers' figures, drawn from run records (needs matplotlib)
 - :mod:`theory.claims`     the claim ledger read by ``python -m theory``
@@ -31,17 +33,18 @@ A new paper adds its model module to the second layer and its experiments to the
 """
 LAYERS = {
     "primitives": ("_validate", "_perf", "gradcheck", "nn", "optim", "tasks"),
-    "models": ("dual_form", "gd_step", "mesa", "mesa_iterations", "induction_head", "induction_network", "induction_two_param"),
-    "experiments": ("records", "dual_form_runs", "lsa_training", "mesa_training", "induction_training", "figures"),
+    "models": ("dual_form", "gd_step", "mesa", "mesa_iterations", "scan_snap", "induction_head", "induction_network", "induction_two_param"),
+    "experiments": ("records", "dual_form_runs", "lsa_training", "mesa_training", "scan_snap_training", "induction_training",
+                    "figures"),
     "ledger and command line": ("claims", "grading", "__main__"),
 }
 
 from . import (claims, dual_form, dual_form_runs, figures, gd_step, gradcheck, induction_head,  # noqa: E402
                induction_network, induction_training, induction_two_param, lsa_training, mesa, mesa_iterations, mesa_training, nn, optim,
-               records, tasks)
+               records, scan_snap, scan_snap_training, tasks)
 from .gradcheck import check_gradients, numerical_gradient, rel_error
 
 __all__ = ["LAYERS", "claims", "dual_form", "dual_form_runs", "figures", "records", "gd_step", "gradcheck", "induction_head", "induction_network",
-           "induction_training", "induction_two_param", "lsa_training", "mesa", "mesa_iterations", "mesa_training", "nn", "optim", "tasks",
+           "induction_training", "induction_two_param", "lsa_training", "mesa", "mesa_iterations", "mesa_training", "nn", "optim", "scan_snap", "scan_snap_training", "tasks",
            "check_gradients", "numerical_gradient", "rel_error"]
 __version__ = "0.1.0"

@@ -121,6 +121,8 @@ REPRODUCTIONS = {
     "gd-step": "von Oswald et al. 2023: trained LSA stacks vs GD and GD++ (about 3 min on two cores, 6 on one)",
     "induction-head": "Reddy 2024: three-parameter landscape, training runs of the full network and "
                       "of the two-parameter model, and their sweeps over (B, K, ε, α) (10-15 min)",
+    "scan-snap": "Tian et al. 2023: scan (c_n over SGD), the long-sequence flow vs SGD, the snap's growth laws, "
+                 "the entropy over (η_Z, η_Y/η_Z) (minutes)",
     "mesa": "von Oswald et al. 2023b: trained 1/2/4-layer causal linear attention vs GD, least squares and W*, "
             "RevAlg-1, linear probes (minutes)",
 }
@@ -135,7 +137,7 @@ def cmd_reproduce(args) -> int:
         print(f"error: --paper and --seeds belong to induction-head, not {args.name}", file=sys.stderr)
         return 2
     if args.name == "dual-form" and args.workers is not None:
-        print("error: --workers belongs to gd-step, induction-head and mesa (dual-form takes seconds in this process)",
+        print("error: --workers belongs to gd-step, induction-head, mesa and scan-snap (dual-form takes seconds in this process)",
               file=sys.stderr)
         return 2
     workers = 1 if args.name == "dual-form" else usable_cpus() if args.workers is None else args.workers
@@ -151,6 +153,9 @@ def cmd_reproduce(args) -> int:
     elif args.name == "dual-form":
         from .dual_form_runs import format_report, reproduce
         make = lambda executor: reproduce(quick=args.quick)
+    elif args.name == "scan-snap":
+        from .scan_snap_training import format_report, reproduce
+        make = lambda executor: reproduce(quick=args.quick, executor=executor, progress=say)
     elif args.name == "mesa":
         from .mesa_training import format_report, reproduce
         make = lambda executor: reproduce(quick=args.quick, executor=executor)
