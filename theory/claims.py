@@ -198,7 +198,7 @@ CLAIMS: list[Claim] = [
           EMPIRICAL, "scan_snap", scan_snap_training.check_frequency_bias, tol=1e-12, max_instances=10,
           tol_note="0 when the order is exact; the gradient flow of the long-sequence model, zero init, "
                    "rate 10 per iteration (η = 1, momentum 0.9)"),
-    Claim("tian-discriminative-bias", TIAN,
+    Claim("tian-discriminative", TIAN,
           "discriminative bias: the common tokens' total attention Σ_common c_n only falls along the flow "
           "(largest rise between iterations 0 ... 100)",
           EMPIRICAL, "scan_snap", scan_snap_training.check_discriminative_bias, tol=1e-12, max_instances=10,

@@ -1,0 +1,101 @@
+"""Median wall time of one SGD step of Tian et al.'s finite-T one-layer model (attention
+logits Z[x_T, x_t], softmax over the T − 1 contextual positions, the token histogram,
+ℓ2 normalisation, decoder Y, cross-entropy): forward, hand-written backward, the two
+momentum updates; float64; sampling excluded.  Default: the scan figure's task (2
+classes, 10 common + 10 distinct tokens a class, M = 34), T = 128, batch 128.
+
+    python benchmarks/bench_scan_snap.py
+    python benchmarks/bench_scan_snap.py --torch      # side by side with PyTorch autograd
+
+The torch side computes the same function the efficient way for autograd: the logits
+gathered from Z with the token indices, softmax, the histogram as a scatter-add of the
+weights into (B, M) (no one-hot tensors), ``torch.nn.functional.normalize``, a linear
+decoder and ``cross_entropy``; two ``torch.optim.SGD`` with momentum 0.9.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from theory import scan_snap as ss
+from theory._perf import tune_allocator
+from theory.optim import Momentum
+from theory.tasks import scan_snap_sequences, scan_snap_task
+
+
+def _batches(args, task, n=8):
+    rng = np.random.default_rng(0)
+    return [scan_snap_sequences(rng, task, args.batch, args.T) for _ in range(n)]
+
+
+def _median(f, steps, warmup):
+    times = []
+    for i in range(warmup + steps):
+        t0 = time.perf_counter()
+        f(i)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times[warmup:])
+
+
+def bench_numpy(args, task, data):
+    state = {"p": ss.init_params(1, task.M)}
+    opt_Y, opt_Z = Momentum(1.0, 0.9), Momentum(1.0, 0.9)
+
+    def step(i):
+        b, p = data[i % len(data)], state["p"]
+        _, g = ss._loss_and_grads(p["Y"], p["Z"], b.tokens, b.labels, False)   # the kernel train_sgd runs
+        state["p"] = {"Y": opt_Y.step({"Y": p["Y"]}, {"Y": g["Y"]})["Y"], "Z": opt_Z.step({"Z": p["Z"]}, {"Z": g["Z"]})["Z"]}
+    return _median(step, args.steps, args.warmup)
+
+
+def bench_torch(args, task, data):
+    import torch                                            # optional, for comparison only
+    p0 = ss.init_params(1, task.M)
+    Y, Z = (torch.nn.Parameter(torch.from_numpy(p0[k].copy())) for k in ("Y", "Z"))
+    opt_Y, opt_Z = torch.optim.SGD([Y], lr=1.0, momentum=0.9), torch.optim.SGD([Z], lr=1.0, momentum=0.9)
+    tdata = [(torch.from_numpy(b.tokens), torch.from_numpy(b.labels)) for b in data]
+    M = task.M
+
+    def step(i):
+        tokens, labels = tdata[i % len(tdata)]
+        q, X = tokens[:, -1], tokens[:, :-1]
+        opt_Y.zero_grad(set_to_none=True)
+        opt_Z.zero_grad(set_to_none=True)
+        b = torch.softmax(Z[q[:, None], X], dim=1)                     # (B, T−1)
+        h = torch.zeros(tokens.shape[0], M, dtype=torch.float64).scatter_add(1, X, b)
+        logits = torch.nn.functional.normalize(h, dim=1) @ Y.T
+        torch.nn.functional.cross_entropy(logits, labels).backward()
+        opt_Y.step()
+        opt_Z.step()
+    return _median(step, args.steps, args.warmup), torch.__version__, torch.get_num_threads()
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--T", type=int, default=128)
+    p.add_argument("--queries", type=int, default=2)
+    p.add_argument("--classes-per-query", type=int, default=1)
+    p.add_argument("--common", type=int, default=10)
+    p.add_argument("--distinct", type=int, default=10)
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--warmup", type=int, default=20)
+    p.add_argument("--torch", action="store_true", help="also time PyTorch autograd (must be installed)")
+    args = p.parse_args(argv)
+    tuned = tune_allocator()
+    task = scan_snap_task(args.queries, args.classes_per_query, args.common, args.distinct)
+    data = _batches(args, task)
+    t_np = bench_numpy(args, task, data)
+    print(f"batch={args.batch} T={args.T} M={task.M} K={task.K} float64 (allocator tuned: {tuned})")
+    print(f"numpy (hand-written backward): {1e3 * t_np:8.3f} ms/step (median of {args.steps})")
+    if args.torch:
+        t_th, version, threads = bench_torch(args, task, data)
+        print(f"torch {version} autograd ({threads} threads): {1e3 * t_th:8.3f} ms/step  "
+              f"-> numpy is {t_th / t_np:.2f}x faster")
+
+
+if __name__ == "__main__":
+    main()
