@@ -115,7 +115,7 @@ auto = sp.Matrix([sp.diff(-sp.log(alpha_z[n]), z[i]) for i in range(M)])
 fz, nc, alpha_c = composed(c_num, Y_pt)
 formula = -(J_claim.subs(at_p_Y) * (sp.eye(M) - fz * fz.T) * Y_pt.T * (e - alpha_c) / nc)
 # evaluate both at z = (1/3, 2/3, 1) in floating point (lambdify: sympy's own N is slow here)
-diff = sp.lambdify(list(z), auto - formula, "mpmath")(*(sp.Rational(i + 1, 3) for i in range(M)))
+diff = sp.lambdify(list(z), auto - formula, "mpmath", cse=True)(*(sp.Rational(i + 1, 3) for i in range(M)))
 assert max(abs(complex(x)) for x in diff) < 1e-12
 show("  the chained formula = sympy's derivative of the composed loss (to 1e-12) ✓")
 
