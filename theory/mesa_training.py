@@ -93,9 +93,9 @@ def _states(config, S, name="S"):
 
 
 def quick_config(config: MesaConfig) -> MesaConfig:
-    """The same run at CI scale: 100 steps, batch 64, T = 20, D = 4, key size 8, lr 3e-3."""
+    """The same run at CI scale: 100 steps, batch 32, T = 20, D = 4, key size 8, lr 3e-3."""
     config = _config(config)
-    return MesaConfig(**{**asdict(config), "steps": 100, "batch": 64, "T": 20, "D": 4, "key_size": 8,
+    return MesaConfig(**{**asdict(config), "steps": 100, "batch": 32, "T": 20, "D": 4, "key_size": 8,
                          "lr": 3e-3})
 
 

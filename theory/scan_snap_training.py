@@ -259,7 +259,7 @@ def reproduce(*, quick: bool = False, seed: int = 0, executor=None, progress=Non
     say(f"scan and snap done ({sum(parts.values()):.1f} s); entropy sweep ...")
     start = time.perf_counter()
     nq = (1, 3) if quick else N_QUERIES
-    sweep = entropy_sweep(seeds=1 if quick else 5, n_queries=nq, steps=30 if quick else 100, T=32 if quick else 128,
+    sweep = entropy_sweep(seeds=1 if quick else 5, n_queries=nq, steps=20 if quick else 100, T=16 if quick else 128,
                           executor=executor)
     for g_cfg, job in zip(gap_cfgs, pending):
         g_run = run if job is None else train_sgd(job) if isinstance(job, SGDConfig) else job.result()
@@ -274,8 +274,8 @@ def reproduce(*, quick: bool = False, seed: int = 0, executor=None, progress=Non
     return make_record(
         "scan-snap",
         settings=dict(quick=quick, seed=seed, scan=asdict(cfg), flow_rate=rate, eta_z=ETA_Z, ratios=RATIOS,
-                      n_queries=nq, sweep_seeds=sweep.shape[-1], sweep_steps=30 if quick else 100,
-                      sweep_T=32 if quick else 128, snap_t_from=100.0 if quick else 1000.0),
+                      n_queries=nq, sweep_seeds=sweep.shape[-1], sweep_steps=20 if quick else 100,
+                      sweep_T=16 if quick else 128, snap_t_from=100.0 if quick else 1000.0),
         parts=parts,
         results=dict(
             common_start=float(run["c"][0][:, :nc].sum(axis=1).mean()),
