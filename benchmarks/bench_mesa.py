@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 if __name__ == "__main__" and "--threads" in sys.argv and "numpy" not in sys.modules:
     # the numpy side's threads each run one BLAS thread (set before numpy is imported)
@@ -31,20 +29,12 @@ if __name__ == "__main__" and "--threads" in sys.argv and "numpy" not in sys.mod
 
 import numpy as np  # noqa: E402
 
+from _timing import median_time  # noqa: E402  (benchmarks/_timing.py)
 from theory import mesa  # noqa: E402
 from theory._perf import tune_allocator  # noqa: E402
 from theory.mesa_training import _batch_parallel_loss  # noqa: E402
 from theory.optim import Adam, clip_by_value  # noqa: E402
 from theory.tasks import linear_dynamics  # noqa: E402
-
-
-def _median(f, steps, warmup):
-    times = []
-    for i in range(warmup + steps):
-        t0 = time.perf_counter()
-        f(i)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times[warmup:])
 
 
 def _data(args, n=4):
@@ -70,7 +60,7 @@ def bench_step_numpy(args, data, pool):
         _, grads = _batch_parallel_loss(ls, data[i % len(data)], tokens[i % len(data)], 4.0, pool, 2 * args.threads)
         g = clip_by_value({f"{k}{j}": v for j, gl in enumerate(grads) for k, v in gl.items()}, 1.0)
         state["p"] = opt.step(p, g)
-    return _median(step, args.steps, args.warmup)
+    return median_time(step, args.steps, args.warmup)
 
 
 def bench_mesa_numpy(args):
@@ -81,7 +71,7 @@ def bench_mesa_numpy(args):
     def step(i):
         y, cache = mesa._mesa_forward(K, V, Q, 1.0)
         mesa._mesa_backward(dy, cache)
-    return _median(step, args.steps, args.warmup)
+    return median_time(step, args.steps, args.warmup)
 
 
 def bench_torch(args, data):
@@ -112,7 +102,7 @@ def bench_torch(args, data):
             for p in layer.values():
                 p.grad.clamp_(-1.0, 1.0)
         opt.step()
-    t_step = _median(step, args.steps, args.warmup)
+    t_step = median_time(step, args.steps, args.warmup)
 
     rng = np.random.default_rng(2)
     K, V, Q = (torch.from_numpy(rng.standard_normal((args.batch, T, D)) / np.sqrt(D)).requires_grad_()
@@ -126,7 +116,7 @@ def bench_torch(args, data):
         A = torch.cumsum(V[:, :, :, None] * K[:, :, None, :], dim=1)
         y = (A @ u[..., None])[..., 0]
         torch.autograd.grad(y, (K, V, Q), dy)
-    t_mesa = _median(mesa_step, args.steps, args.warmup)
+    t_mesa = median_time(mesa_step, args.steps, args.warmup)
     return t_step, t_mesa, torch.__version__, torch.get_num_threads()
 
 

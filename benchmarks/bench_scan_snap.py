@@ -15,11 +15,10 @@ decoder and ``cross_entropy``; two ``torch.optim.SGD`` with momentum 0.9.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 
+from _timing import median_time  # benchmarks/_timing.py
 from theory import scan_snap as ss
 from theory._perf import tune_allocator
 from theory.optim import Momentum
@@ -31,15 +30,6 @@ def _batches(args, task, n=8):
     return [scan_snap_sequences(rng, task, args.batch, args.T) for _ in range(n)]
 
 
-def _median(f, steps, warmup):
-    times = []
-    for i in range(warmup + steps):
-        t0 = time.perf_counter()
-        f(i)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times[warmup:])
-
-
 def bench_numpy(args, task, data):
     state = {"p": ss.init_params(1, task.M)}
     opt_Y, opt_Z = Momentum(1.0, 0.9), Momentum(1.0, 0.9)
@@ -48,7 +38,7 @@ def bench_numpy(args, task, data):
         b, p = data[i % len(data)], state["p"]
         _, g = ss._loss_and_grads(p["Y"], p["Z"], b.tokens, b.labels, False)   # the kernel train_sgd runs
         state["p"] = {"Y": opt_Y.step({"Y": p["Y"]}, {"Y": g["Y"]})["Y"], "Z": opt_Z.step({"Z": p["Z"]}, {"Z": g["Z"]})["Z"]}
-    return _median(step, args.steps, args.warmup)
+    return median_time(step, args.steps, args.warmup)
 
 
 def bench_torch(args, task, data):
@@ -70,7 +60,7 @@ def bench_torch(args, task, data):
         torch.nn.functional.cross_entropy(logits, labels).backward()
         opt_Y.step()
         opt_Z.step()
-    return _median(step, args.steps, args.warmup), torch.__version__, torch.get_num_threads()
+    return median_time(step, args.steps, args.warmup), torch.__version__, torch.get_num_threads()
 
 
 def main(argv=None):

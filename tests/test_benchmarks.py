@@ -2,11 +2,14 @@
 function breaks CI rather than a user.  The torch side runs only where torch is
 installed (it is not a dependency)."""
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
 
-BENCHMARKS = sorted((Path(__file__).resolve().parents[1] / "benchmarks").glob("bench_*.py"))
+BENCH_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
+BENCHMARKS = sorted(BENCH_DIR.glob("bench_*.py"))
+sys.path.insert(0, str(BENCH_DIR))              # their shared helpers (_timing.py), as when run as scripts
 TINY = {"bench_lsa": ["--batch", "8", "--steps", "4", "--block", "2", "--warmup", "1", "--layers", "2", "--d", "3",
                       "--n-context", "4", "--bound"],
         "bench_induction": ["--batch", "4", "--steps", "2", "--warmup", "1", "--K", "8", "--L", "4", "--N", "2",
