@@ -1,10 +1,11 @@
 """Median wall time of one SGD step of Reddy 2024's full network (two causal softmax
-attention layers + ReLU classifier): forward, hand-written backward, update; float64;
-sampling excluded.
+attention layers + ReLU classifier): forward, hand-written backward, update; float64
+and/or float32 (``--dtype``, as ``NetworkConfig.dtype`` trains); sampling excluded.
 
     python benchmarks/bench_induction.py --batch 128
     python benchmarks/bench_induction.py --batch 128 --torch    # side by side with PyTorch
                                                                  # autograd (if installed)
+    python benchmarks/bench_induction.py --dtype both --torch   # float64 and float32 lines
 """
 from __future__ import annotations
 
@@ -30,8 +31,10 @@ def batches(args, n=8):
     return out
 
 
-def bench_numpy(args, data):
-    params = ih.init_network(np.random.default_rng(1), args.positions + args.D, args.L)
+def bench_numpy(args, data, dtype):
+    params = {k: v.astype(dtype) for k, v in ih.init_network(np.random.default_rng(1), args.positions + args.D,
+                                                            args.L).items()}
+    data = [(X.astype(dtype), y) for X, y in data]
     opt = SGD(lr=0.01, weight_decay=1e-6)
     times = []
     for i in range(args.warmup + args.steps):
@@ -43,14 +46,14 @@ def bench_numpy(args, data):
     return statistics.median(times[args.warmup:])
 
 
-def bench_torch(args, data):
+def bench_torch(args, data, dtype):
     import torch                                            # optional, for comparison only
     torch.manual_seed(1)
     d = args.positions + args.D
-    P = {k: torch.nn.Parameter(torch.from_numpy(v.copy()))
+    P = {k: torch.nn.Parameter(torch.from_numpy(v.astype(dtype)))
          for k, v in ih.init_network(np.random.default_rng(1), d, args.L).items()}
     opt = torch.optim.SGD(P.values(), lr=0.01, weight_decay=0.0)
-    tdata = [(torch.from_numpy(X), torch.from_numpy(y)) for X, y in data]
+    tdata = [(torch.from_numpy(X.astype(dtype)), torch.from_numpy(y)) for X, y in data]
     T = data[0][0].shape[1]
     causal = torch.ones(T, T, dtype=torch.bool).tril()
 
@@ -93,16 +96,18 @@ def main(argv=None):
     p.add_argument("--torch", action="store_true", help="also time PyTorch autograd (must be installed)")
     p.add_argument("--tune-allocator", action="store_true",
                    help="raise glibc's malloc thresholds for this process first (as the CLI's reproduce does)")
+    p.add_argument("--dtype", choices=("float64", "float32", "both"), default="float64")
     args = p.parse_args(argv)
     tuned = tune_allocator() if args.tune_allocator else False
     data = batches(args)
-    t_np = bench_numpy(args, data)
-    print(f"batch={args.batch} N={args.N} width={args.positions + args.D} float64 (allocator tuned: {tuned})")
-    print(f"numpy (hand-written backward): {1e3 * t_np:8.2f} ms/step (median of {args.steps})")
-    if args.torch:
-        t_th, version, threads = bench_torch(args, data)
-        print(f"torch {version} autograd ({threads} threads): {1e3 * t_th:8.2f} ms/step  "
-              f"-> numpy is {t_th / t_np:.2f}x faster")
+    print(f"batch={args.batch} N={args.N} width={args.positions + args.D} (allocator tuned: {tuned})")
+    for dtype in (("float64", "float32") if args.dtype == "both" else (args.dtype,)):
+        t_np = bench_numpy(args, data, np.dtype(dtype))
+        print(f"{dtype} numpy (hand-written backward): {1e3 * t_np:8.2f} ms/step (median of {args.steps})")
+        if args.torch:
+            t_th, version, threads = bench_torch(args, data, np.dtype(dtype))
+            print(f"{dtype} torch {version} autograd ({threads} threads): {1e3 * t_th:8.2f} ms/step  "
+                  f"-> numpy is {t_th / t_np:.2f}x faster")
 
 
 if __name__ == "__main__":

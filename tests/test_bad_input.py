@@ -630,7 +630,7 @@ SPECS = [
     Spec("induction_training.NetworkConfig", itr.NetworkConfig, lambda: {f: getattr(TINY_NET, f) for f in TINY_NET.__dataclass_fields__},
          dict(K=SIZE, L=SIZE, N=SIZE, D=SIZE, eps=NONNEG, alpha=NONNEG, B=COUNT, p_bursty=PROB, p_novel=PROB,
               n_positions=SIZE, lr=POS, batch=SIZE, weight_decay=UNIT, steps=SIZE, eval_every=SIZE, n_eval=SIZE,
-              seed=COUNT)),
+              seed=COUNT, dtype=Choice())),
     Spec("induction_training.Model", itr.Model,
          lambda: {f: getattr(itr.NETWORK, f) for f in itr.Model.__dataclass_fields__},
          dict(name=Str(), init=Func(), inputs=Func(), forward=Func(), loss=Func(), attention=Func())),

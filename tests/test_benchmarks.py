@@ -13,7 +13,7 @@ sys.path.insert(0, str(BENCH_DIR))              # their shared helpers (_timing.
 TINY = {"bench_lsa": ["--batch", "8", "--steps", "4", "--block", "2", "--warmup", "1", "--layers", "2", "--d", "3",
                       "--n-context", "4", "--bound"],
         "bench_induction": ["--batch", "4", "--steps", "2", "--warmup", "1", "--K", "8", "--L", "4", "--N", "2",
-                            "--B", "1", "--D", "3", "--positions", "6"],
+                            "--B", "1", "--D", "3", "--positions", "6", "--dtype", "both"],
         "bench_scan_snap": ["--batch", "4", "--T", "5", "--steps", "2", "--warmup", "1", "--common", "2", "--distinct", "2"],
         "bench_mesa": ["--batch", "4", "--steps", "2", "--warmup", "1", "--D", "3", "--T", "5", "--heads", "2",
                        "--key-size", "3"]}

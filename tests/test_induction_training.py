@@ -129,3 +129,15 @@ def test_training_stops_on_divergence_and_configs_refuse_bad_values():
         itr.reproduce_report(seeds=0)
     with pytest.raises(ValueError, match="quick and paper"):
         itr.reproduce_report(quick=True, paper=True)
+
+
+def test_float32_training_draws_the_same_and_follows_float64():
+    """dtype = "float32" trains on the same draws and initial weights in single precision:
+    the first steps' losses agree to single-precision round-off; other dtypes are refused."""
+    from dataclasses import replace
+    cfg = itr.NetworkConfig(K=16, L=8, N=4, D=7, n_positions=12, batch=16, steps=6, eval_every=3, n_eval=20)
+    r64, r32 = itr.train_network(cfg), itr.train_network(replace(cfg, dtype="float32"))
+    assert np.max(np.abs(r32.loss - r64.loss)) < 1e-4 * np.max(np.abs(r64.loss))
+    assert not np.array_equal(r32.loss, r64.loss)                     # it did compute in float32
+    with pytest.raises(ValueError, match="dtype"):
+        replace(cfg, dtype="float16")
