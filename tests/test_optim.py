@@ -111,3 +111,14 @@ def test_adam_weight_decay_is_decoupled():
     assert np.array_equal(plain["w"], wd0["w"])
     both = Adam(lr=0.1, weight_decay=0.5).step(p, g)
     assert rel_error(both["w"], plain["w"] - 0.1 * 0.5 * p["w"]) < 1e-15
+
+
+def test_optimizers_keep_single_precision():
+    """A float32 training run stays float32 through the update (and float64 stays float64)."""
+    for opt in (SGD(0.1, weight_decay=1e-3), Momentum(0.1), Adam(0.1, weight_decay=0.1)):
+        for dt in (np.float32, np.float64):
+            p = {"w": np.ones(3, dt)}
+            for _ in range(2):
+                p = opt.step(p, {"w": np.full(3, 0.5, dt)})
+            assert p["w"].dtype == dt, (type(opt).__name__, dt)
+            opt = type(opt)(0.1)

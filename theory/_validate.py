@@ -39,18 +39,21 @@ def _got(x) -> str:
 
 
 def array(name: str, x, ndim: int | tuple[int, ...] | None = None, *,
-          min_ndim: int | None = None, shape: tuple | None = None, allow_empty: bool = False) -> np.ndarray:
+          min_ndim: int | None = None, shape: tuple | None = None, allow_empty: bool = False,
+          keep_float32: bool = False) -> np.ndarray:
     """Return ``x`` as a float64 array after checking rank, shape and finiteness.
 
     ``ndim`` is an exact rank or a tuple of allowed ranks; ``shape`` is an expected
     shape whose ``None`` entries match anything (its length fixes the rank); empty arrays
     are refused unless ``allow_empty``.  Lists and integer arrays are converted; ``None``,
-    booleans, strings and objects are refused.
+    booleans, strings and objects are refused.  ``keep_float32``: a float32 array stays
+    float32 (the optimizers, so that a single-precision training run stays one).
     """
     if x is None or isinstance(x, (str, bytes, bool, np.bool_)) or getattr(x, "dtype", None) == bool:
         raise ValueError(f"{name} must be a numeric array; got {_got(x)}")
     try:
-        a = np.asarray(x, dtype=np.float64)
+        keep = keep_float32 and getattr(x, "dtype", None) == np.float32
+        a = np.asarray(x, dtype=np.float32 if keep else np.float64)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{name} must be a numeric array; got {type(x).__name__}: {err}") from None
     if shape is not None:

@@ -23,7 +23,7 @@ __all__ = ["SGD", "Momentum", "Adam", "clip_by_global_norm", "clip_by_value", "g
 def _arrays(name: str, d) -> dict:
     if not isinstance(d, Mapping) or not d:
         raise ValueError(f"{name} must be a non-empty dict of arrays; got {type(d).__name__}")
-    return {k: array(f"{name}[{k!r}]", v) for k, v in d.items()}
+    return {k: array(f"{name}[{k!r}]", v, keep_float32=True) for k, v in d.items()}
 
 
 def _pairs(params: Mapping, grads: Mapping):
@@ -32,7 +32,7 @@ def _pairs(params: Mapping, grads: Mapping):
     if not isinstance(grads, Mapping) or set(grads) != set(p):
         got = sorted(grads) if isinstance(grads, Mapping) else type(grads).__name__
         raise ValueError(f"grads must be a dict with the keys of params {sorted(p)}; got {got}")
-    return [(k, p[k], array(f"grads[{k!r}]", grads[k], shape=p[k].shape)) for k in p]
+    return [(k, p[k], array(f"grads[{k!r}]", grads[k], shape=p[k].shape, keep_float32=True)) for k in p]
 
 
 def global_norm(grads: Mapping) -> float:
