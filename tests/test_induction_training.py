@@ -155,3 +155,19 @@ def test_float32_curves_within_the_seed_spread():
     for s in (0, 1):
         assert np.abs(runs[s, "float32"].icl - runs[s, "float64"].icl).max() < spread / 3
         assert runs[s, "float32"].jump("icl") == runs[s, "float64"].jump("icl")
+
+
+def test_a_sweep_runs_on_a_dask_cluster():
+    """The sweep's ``executor`` takes a dask.distributed executor (``pip install
+    'icl-theory[dist]'``): a tiny sweep on a two-process LocalCluster gives exactly the
+    serial run's results for the same seeds."""
+    distributed = pytest.importorskip("distributed")
+    tiny = itr.NetworkConfig(K=16, L=8, N=4, D=5, batch=8, steps=4, eval_every=2, n_eval=10, seed=3)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        on_cluster = itr.sweep(tiny, {"B": [0, 1]}, seeds=2, executor=client.get_executor())
+    serial = itr.sweep(tiny, {"B": [0, 1]}, seeds=2)
+    for (name, v, runs), (name2, v2, runs2) in zip(on_cluster, serial):
+        assert (name, v) == (name2, v2)
+        for a, b in zip(runs, runs2):
+            assert np.array_equal(a.icl, b.icl) and np.array_equal(a.loss, b.loss)
