@@ -171,3 +171,15 @@ def test_a_sweep_runs_on_a_dask_cluster():
         assert (name, v) == (name2, v2)
         for a, b in zip(runs, runs2):
             assert np.array_equal(a.icl, b.icl) and np.array_equal(a.loss, b.loss)
+
+
+def test_the_paper_regimes(capsys):
+    """`--regime` picks the data regime of a --paper run and is refused elsewhere."""
+    from theory.__main__ import main
+    assert itr.PAPER_REGIMES["novel"] == dict(B=1, p_bursty=1.0, p_novel=0.8)
+    assert main(["reproduce", "induction-head", "--regime", "novel"]) == 2
+    assert main(["reproduce", "mesa", "--regime", "novel"]) == 2
+    err = capsys.readouterr().err
+    assert "--regime applies to --paper runs" in err and "belong to induction-head" in err
+    with pytest.raises(ValueError, match="regime applies"):
+        itr.reproduce(quick=True, regime="novel")

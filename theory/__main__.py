@@ -133,8 +133,11 @@ def cmd_reproduce(args) -> int:
     if args.quick and args.paper:
         print("error: --quick and --paper exclude each other", file=sys.stderr)
         return 2
-    if args.name != "induction-head" and (args.paper or args.seeds != 1):
-        print(f"error: --paper and --seeds belong to induction-head, not {args.name}", file=sys.stderr)
+    if args.name != "induction-head" and (args.paper or args.seeds != 1 or args.regime != "competition"):
+        print(f"error: --paper, --regime and --seeds belong to induction-head, not {args.name}", file=sys.stderr)
+        return 2
+    if args.regime != "competition" and not args.paper:
+        print("error: --regime applies to --paper runs", file=sys.stderr)
         return 2
     if args.name == "dual-form" and args.workers is not None:
         print("error: --workers belongs to gd-step, induction-head, mesa and scan-snap (dual-form takes seconds in this process)",
@@ -161,7 +164,7 @@ def cmd_reproduce(args) -> int:
         make = lambda executor: reproduce(quick=args.quick, executor=executor)
     else:
         from .induction_training import format_report, reproduce
-        make = lambda executor: reproduce(quick=args.quick, paper=args.paper, seeds=args.seeds,
+        make = lambda executor: reproduce(quick=args.quick, paper=args.paper, regime=args.regime, seeds=args.seeds,
                                           executor=executor, progress=say)
 
     def run(executor):
@@ -275,6 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--paper", action="store_true",
                    help="induction-head: train the full network with the paper's settings "
                         "(150,000 SGD steps, about 40 min on one core) instead of the minutes configuration")
+    r.add_argument("--regime", choices=("competition", "novel"), default="competition",
+                   help="induction-head --paper: 'competition' (B = 4, training classes only: the data-dependence "
+                        "figure's regime) or 'novel' (B = 1, 80 %% novel classes: the regime where the paper "
+                        "shows the head forming abruptly)")
     r.add_argument("--out", metavar="DIR", default=None,
                    help="write the run record DIR/NAME.json (and its figures, if matplotlib is installed)")
     r.set_defaults(func=cmd_reproduce)

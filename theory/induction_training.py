@@ -28,7 +28,7 @@ from .tasks import check_burstiness, item_label_classes, item_label_sequences
 __all__ = ["NetworkConfig", "Model", "NETWORK", "TWO_PARAM", "NetworkRun", "train_network", "sweep",
            "format_sweep", "MINUTES_CONFIG", "QUICK_CONFIG", "SWEEP_GRID", "TWO_PARAM_QUICK_CONFIG",
            "TWO_PARAM_GRID", "quick_icl_shortfall", "reproduce_landscape", "format_landscape",
-           "LANDSCAPE", "reproduce", "format_report", "reproduce_report"]
+           "LANDSCAPE", "PAPER_REGIMES", "reproduce", "format_report", "reproduce_report"]
 
 
 # --------------------------------------------------------------------------- one loop for every model
@@ -368,18 +368,30 @@ LANDSCAPE = dict(Ns=(2, 4, 8, 16), L_factors=(1, 2, 4, 8, 16), lr=0.1)
 TRAJECTORY_N = 8                           # the landscape figure's GD runs: N = 8, every L = f N
 
 
-def reproduce(*, quick: bool = False, paper: bool = False, seeds: int = 1, executor=None, progress=None) -> dict:
+# The paper's two regimes for the full network at its widths (Reddy 2024; ../shared/PAPERS.md):
+# "competition" — bursty sequences of the training classes only (the data-dependence figure,
+# where ICL and in-weights learning compete); "novel" — 80 % of the sequences use novel
+# classes, so only ICL helps (the mechanism figure, where the head forms abruptly).
+PAPER_REGIMES = {"competition": dict(B=4, p_bursty=1.0, p_novel=0.0), "novel": dict(B=1, p_bursty=1.0, p_novel=0.8)}
+
+
+def reproduce(*, quick: bool = False, paper: bool = False, seeds: int = 1, executor=None, progress=None,
+              regime: str = "competition") -> dict:
     """Run the reproduction and return its run record (:mod:`theory.records`): the
     landscape table and GD trajectories of the three-parameter model; one run of the full
     network (the minutes configuration, or with ``paper`` the paper's 150k-step settings);
     one run of the two-parameter model; and (not ``quick``) the one-at-a-time sweeps around
     B = 4, K = 256, ε = 0.1, α = 0 of both models — the network over ``SWEEP_GRID`` with
     ``seeds`` seeds per condition, the two-parameter model over its wider
-    ``TWO_PARAM_GRID`` with five.  :func:`format_report` renders it."""
+    ``TWO_PARAM_GRID`` with five.  ``regime`` (with ``paper``): :data:`PAPER_REGIMES`.
+    :func:`format_report` renders it."""
     from .records import make_record
     quick, paper = flag("quick", quick), flag("paper", paper)
+    regime = choice("regime", regime, tuple(PAPER_REGIMES))
     if quick and paper:
         raise ValueError("quick and paper exclude each other; got quick=True, paper=True")
+    if regime != "competition" and not paper:
+        raise ValueError(f"regime applies to the paper's settings only (paper=True); got regime={regime!r}")
     seeds = positive_int("seeds", seeds)
     executor = _executor("executor", executor)
     say = function("progress", progress, optional=True) or (lambda message: None)
@@ -392,7 +404,8 @@ def reproduce(*, quick: bool = False, paper: bool = False, seeds: int = 1, execu
         for f in LANDSCAPE["L_factors"]}
     parts["three-parameter landscape"] = time.perf_counter() - start
     start = time.perf_counter()
-    cfg = QUICK_CONFIG if quick else replace(NetworkConfig(), eval_every=2500) if paper else MINUTES_CONFIG
+    cfg = QUICK_CONFIG if quick else replace(NetworkConfig(), eval_every=2500, **PAPER_REGIMES[regime]) if paper \
+        else MINUTES_CONFIG
     network = train_network(cfg, progress=say)
     parts["full network run"] = time.perf_counter() - start
     start = time.perf_counter()
@@ -410,7 +423,7 @@ def reproduce(*, quick: bool = False, paper: bool = False, seeds: int = 1, execu
                                      for k, v, runs in rows]))
             parts[f"{model.name} sweep"] = time.perf_counter() - start
     from dataclasses import asdict
-    settings = dict(quick=quick, paper=paper, seeds=seeds, landscape=dict(LANDSCAPE, steps=steps),
+    settings = dict(quick=quick, paper=paper, regime=regime if paper else None, seeds=seeds, landscape=dict(LANDSCAPE, steps=steps),
                     network=asdict(cfg), two_param=asdict(tcfg), sweep_base=None if quick else asdict(base))
     results = dict(landscape=dict(jumps=[[N, L, j] for (N, L), j in land["jumps"].items()],
                                   escape=[[delta, j] for delta, j in land["escape"].items()], lr=land["lr"]),
@@ -442,8 +455,8 @@ def format_report(record: dict) -> str:
 
 
 def reproduce_report(*, quick: bool = False, paper: bool = False, seeds: int = 1, executor=None,
-                     progress=None) -> str:
+                     progress=None, regime: str = "competition") -> str:
     """The report text of :func:`reproduce` (rendered from its record after a JSON round trip)."""
     from .records import round_trip
     return format_report(round_trip(reproduce(quick=quick, paper=paper, seeds=seeds, executor=executor,
-                                              progress=progress)))
+                                              progress=progress, regime=regime)))
