@@ -57,3 +57,16 @@ def test_embed_positions():
         inet.embed(np.ones((3, 5, 2)), rng_from(0), n_positions=4)
 
 
+
+
+def test_context_label_accuracy_counts_any_label_of_the_context():
+    """CLA: a prediction counts when it is one of the context's labels, right or wrong;
+    an argmax outside the context does not."""
+    from theory.tasks import ItemLabelBatch
+    ctx = np.array([[0, 1], [2, 3], [4, 5]])
+    b = ItemLabelBatch(np.zeros((3, 5, 2)), np.array([0, 3, 4]), ctx, np.array([[1, 0], [0, 1], [1, 0]], bool))
+    logits = np.zeros((3, 6))
+    logits[0, 1] = logits[1, 3] = logits[2, 0] = 1.0          # a wrong context label, the right one, outside
+    assert inet.context_label_accuracy(logits, b) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="logits"):
+        inet.context_label_accuracy(logits[:, :4], b)           # label 5 has no logit

@@ -59,6 +59,7 @@ def test_uniform_start_reads_the_mean_token():
     t = np.arange(1, 8, 2)
     assert meas["prev_token"] == pytest.approx(np.mean(1 / (t + 1)), rel=1e-14)
     assert meas["match_label"] == pytest.approx(2 / 9, rel=1e-14)
+    assert meas["label_attention"] == pytest.approx(4 / 9, rel=1e-14)     # TLA2: N of 2N + 1 tokens
 
 
 def test_large_beta_and_alpha_make_an_induction_head():

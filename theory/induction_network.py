@@ -15,7 +15,7 @@ from .tasks import ItemLabelBatch
 
 __all__ = ["embed", "init_classifier", "classifier_weights", "network_weights", "classifier_forward", "classifier_backward", "init_network",
            "network_forward", "network_backward", "cross_entropy_loss", "network_loss",
-           "progress_measures", "attention_measures"]
+           "progress_measures", "attention_measures", "context_label_accuracy"]
 
 
 # --------------------------------------------------------------------------- the network
@@ -213,11 +213,17 @@ def _network_loss(params, X, target):
 
 
 def progress_measures(P1, P2, batch) -> dict:
-    """Progress measures (Reddy 2024, Sec. 4) from layer-1 weights ``P1`` (S or 1, T, T)
-    and the target's layer-2 weights ``P2`` (S, T): layer 1's attention from each label
-    token to the item just before it, and layer 2's attention from the target to the
-    labels that follow items of the target's class (summed), averaged over the sequences
-    whose context holds the target's class (there must be at least one)."""
+    """Progress measures (Reddy 2024, Secs. 3-4) from layer-1 weights ``P1`` (S or 1, T, T)
+    and the target's layer-2 weights ``P2`` (S, T):
+
+    - ``prev_token`` (the paper's ILA1): layer 1's attention from each label token to the
+      item just before it, averaged over label tokens and sequences;
+    - ``match_label`` (TILA2): layer 2's attention from the target to the labels that
+      follow items of the target's class (summed), averaged over the sequences whose
+      context holds the target's class (there must be at least one);
+    - ``label_attention`` (TLA2): layer 2's attention from the target to all N label
+      tokens (summed), averaged over sequences; N/(2N+1) when attention is uniform.
+    """
     if not isinstance(batch, ItemLabelBatch):
         raise ValueError(f"batch must be an ItemLabelBatch (see tasks.item_label_sequences); got {type(batch).__name__}")
     S, N = batch.context_labels.shape
@@ -241,9 +247,31 @@ def _progress_measures(P1, P2, batch) -> dict:
     N = batch.context_labels.shape[1]
     t = np.arange(1, 2 * N, 2)                              # label positions
     prev = P1[:, t, t - 1].mean()
-    match = (P2[:, t] * batch.context_match).sum(axis=1)
+    match = (P2[:, t] * batch.context_match).sum(axis=1)   # TILA2 per sequence
     has = batch.query_in_context
-    return dict(prev_token=float(prev), match_label=float(match[has].mean()))
+    return dict(prev_token=float(prev), match_label=float(match[has].mean()),
+                label_attention=float(P2[:, t].sum(axis=1).mean()))
+
+
+def context_label_accuracy(logits, batch) -> float:
+    """The paper's CLA: the fraction of sequences whose predicted label (argmax of
+    ``logits`` (S, L)) is one of the labels shown in the context — right or not.  It
+    rises first, while the network learns to answer with *some* context label (ICL
+    accuracy ≈ 1/N for N distinct context labels), before the head picks the right one."""
+    if not isinstance(batch, ItemLabelBatch):
+        raise ValueError(f"batch must be an ItemLabelBatch (see tasks.item_label_sequences); got {type(batch).__name__}")
+    S = batch.context_labels.shape[0]
+    logits = array("logits", logits, ndim=2)
+    if logits.shape[0] != S or logits.shape[1] <= batch.context_labels.max():
+        raise ValueError(f"logits must have shape ({S}, L) with L above every context label id "
+                         f"({batch.context_labels.max()}); got shape {logits.shape}")
+    return _context_label_accuracy(logits, batch)
+
+
+def _context_label_accuracy(logits, batch) -> float:
+    """Unchecked kernel of :func:`context_label_accuracy`."""
+    pred = np.argmax(logits, axis=1)                        # (S,)
+    return float(np.mean(np.any(batch.context_labels == pred[:, None], axis=1)))
 
 
 def _network_attention(cache):
