@@ -33,11 +33,11 @@ import pytest
 from theory import claims, dual_form, gd_step, gradcheck, induction_head, induction_network as net
 from theory import figures, induction_training as itr, induction_two_param as two, lsa_training as lt, nn, optim
 from theory import dual_form_runs, grading, mesa, mesa_iterations, mesa_training as mt, records, tasks
-from theory import scan_snap as ssn, scan_snap_training as sst
+from theory import induction_paper as ip, scan_snap as ssn, scan_snap_training as sst
 from theory._validate import Diverged, first_nonfinite
 
 MODULES = ["nn", "gradcheck", "optim", "tasks", "dual_form", "gd_step", "mesa", "mesa_iterations", "scan_snap", "scan_snap_training", "lsa_training", "induction_head",
-           "induction_network", "induction_two_param", "induction_training", "mesa_training", "records", "dual_form_runs", "figures", "grading", "claims"]
+           "induction_network", "induction_two_param", "induction_training", "induction_paper", "mesa_training", "records", "dual_form_runs", "figures", "grading", "claims"]
 FAIL, MAY, PASS = "must fail", "may", "must pass"
 
 # Result records: built by the library and read by the user; no function takes them
@@ -314,6 +314,11 @@ def ss_batch():
 
 def ss_flow():
     return sst.integrate_flow(SS_TASK, ss_params(), 1.0, 1.0, [10.0, 20.0, 40.0])
+
+
+@functools.lru_cache(maxsize=None)
+def paper_record():
+    return ip.reproduce("novel", steps=1)
 
 
 def demo_record():
@@ -625,6 +630,8 @@ SPECS = [
     Spec("induction_network.progress_measures", net.progress_measures,
          lambda: dict(P1=nn.softmax(R(4, 5, 5)), P2=nn.softmax(R(4, 5)), batch=net_data()[1]),
          dict(P1=A, P2=A, batch=Obj())),
+    Spec("induction_network.context_label_accuracy", net.context_label_accuracy,
+         lambda: dict(logits=R(4, 4), batch=net_data()[1]), dict(logits=A, batch=Obj())),
     Spec("induction_network.attention_measures", net.attention_measures,
          lambda: dict(X=net_data()[0], params=net_data()[2], batch=net_data()[1]), dict(X=A, params=Params(), batch=Obj())),
     Spec("induction_training.NetworkConfig", itr.NetworkConfig, lambda: {f: getattr(TINY_NET, f) for f in TINY_NET.__dataclass_fields__},
@@ -645,9 +652,30 @@ SPECS = [
     Spec("induction_training.format_sweep", itr.format_sweep, lambda: dict(rows=itr.sweep(TINY_NET, {"B": [1]})),
          dict(rows=Custom(must_fail=("abc", [], [("B", 1, [])], [("B", 1, [3])])))),
     Spec("induction_training.reproduce_report", itr.reproduce_report,
-         lambda: dict(quick=True, paper=False, seeds=1, executor=None, progress=None, regime="competition"),
-         dict(quick=Flag(), paper=Custom(must_fail=(True, "yes")), seeds=SIZE, executor=Executor(),
-              progress=Func(optional=True), regime=Custom(must_fail=("novel", "other", 3))), run_good=False),
+         lambda: dict(quick=True, seeds=1, executor=None, progress=None),
+         dict(quick=Flag(), seeds=SIZE, executor=Executor(), progress=Func(optional=True)), run_good=False),
+    # induction_paper
+    Spec("induction_paper.paper_config", ip.paper_config,
+         lambda: dict(regime="novel", seed=0, steps=10, K=None, dtype="float32"),
+         dict(regime=Choice(), seed=COUNT, steps=SIZE, K=Custom(must_fail=(0, 100, 2.5, "256"), must_pass=(512,), optional=True),
+              dtype=Choice())),
+    Spec("induction_paper.record_name", ip.record_name, lambda: dict(regime="novel", K=None),
+         dict(regime=Choice(), K=Custom(must_fail=(0, -1, 2.5, "3"), must_pass=(512,), optional=True))),
+    Spec("induction_paper.check_paper_record", ip.check_paper_record, lambda: dict(record=paper_record()),
+         dict(record=Custom(must_fail=({}, "abc", demo_record())))),
+    Spec("induction_paper.seed_summary", ip.seed_summary,
+         lambda: dict(run=itr.NetworkRun.from_dict(paper_record()["results"]["runs"][0])),
+         dict(run=Custom(must_fail=("abc", 3, {})))),
+    Spec("induction_paper.reproduce", ip.reproduce,
+         lambda: dict(regime="novel", seeds=1, first_seed=0, steps=1, K=None, executor=None, progress=None),
+         dict(regime=Choice(), seeds=SIZE, first_seed=COUNT, steps=SIZE, K=Custom(must_fail=(0, 100, "256"), optional=True),
+              executor=Executor(), progress=Func(optional=True)), run_good=False),
+    Spec("induction_paper.reproduce_report", ip.reproduce_report,
+         lambda: dict(regime="novel", seeds=1, first_seed=0, steps=1, K=None, executor=None, progress=None),
+         dict(regime=Choice(), seeds=SIZE, first_seed=COUNT, steps=SIZE, K=Custom(must_fail=(0, 100, "256"), optional=True),
+              executor=Executor(), progress=Func(optional=True)), run_good=False),
+    Spec("induction_paper.format_report", ip.format_report, lambda: dict(record=paper_record()),
+         dict(record=Custom(must_fail=({}, demo_record())))),
     # induction_two_param
     Spec("induction_two_param.previous_token_weights", two.previous_token_weights, lambda: dict(beta=1.0, T=5),
          dict(beta=REAL, T=SIZE)),
@@ -687,9 +715,8 @@ SPECS = [
     Spec("lsa_training.GDReproResult.from_record", lt.GDReproResult.from_record,
          lambda: dict(record=tiny_repro().to_record()), dict(record=Custom(must_fail=({}, demo_record())))),
     Spec("induction_training.reproduce", itr.reproduce,
-         lambda: dict(quick=True, paper=False, seeds=1, executor=None, progress=None, regime="competition"),
-         dict(quick=Flag(), paper=Custom(must_fail=(True, "yes")), seeds=SIZE, executor=Executor(),
-              progress=Func(optional=True), regime=Custom(must_fail=("novel", "other", 3))), run_good=False),
+         lambda: dict(quick=True, seeds=1, executor=None, progress=None),
+         dict(quick=Flag(), seeds=SIZE, executor=Executor(), progress=Func(optional=True)), run_good=False),
     Spec("induction_training.format_report", itr.format_report, lambda: dict(record=demo_record()),
          dict(record=Custom(must_fail=({}, demo_record(), tiny_repro().to_record()))), run_good=False),
     Spec("induction_training.NetworkRun.from_dict", itr.NetworkRun.from_dict,
@@ -701,6 +728,10 @@ SPECS = [
          dict(record=Custom(must_fail=({}, demo_record())))),
     # figures
     Spec("figures.induction_head_figures", figures.induction_head_figures,
+         lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp(), pdf=False),
+         dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
+              pdf=Unchecked(reason="truthiness")), run_good=False),
+    Spec("figures.induction_paper_figures", figures.induction_paper_figures,
          lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp(), pdf=False),
          dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
               pdf=Unchecked(reason="truthiness")), run_good=False),

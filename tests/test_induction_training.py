@@ -127,8 +127,6 @@ def test_training_stops_on_divergence_and_configs_refuse_bad_values():
             replace(itr.QUICK_CONFIG, **bad)
     with pytest.raises(ValueError, match="seeds"):            # refused at once, not minutes later
         itr.reproduce_report(seeds=0)
-    with pytest.raises(ValueError, match="quick and paper"):
-        itr.reproduce_report(quick=True, paper=True)
 
 
 def test_float32_training_draws_the_same_and_follows_float64():
@@ -171,15 +169,3 @@ def test_a_sweep_runs_on_a_dask_cluster():
         assert (name, v) == (name2, v2)
         for a, b in zip(runs, runs2):
             assert np.array_equal(a.icl, b.icl) and np.array_equal(a.loss, b.loss)
-
-
-def test_the_paper_regimes(capsys):
-    """`--regime` picks the data regime of a --paper run and is refused elsewhere."""
-    from theory.__main__ import main
-    assert itr.PAPER_REGIMES["novel"] == dict(B=1, p_bursty=1.0, p_novel=0.8)
-    assert main(["reproduce", "induction-head", "--regime", "novel"]) == 2
-    assert main(["reproduce", "mesa", "--regime", "novel"]) == 2
-    err = capsys.readouterr().err
-    assert "--regime applies to --paper runs" in err and "belong to induction-head" in err
-    with pytest.raises(ValueError, match="regime applies"):
-        itr.reproduce(quick=True, regime="novel")

@@ -35,16 +35,16 @@ LAYERS = {
     "primitives": ("_validate", "_perf", "gradcheck", "nn", "optim", "tasks"),
     "models": ("dual_form", "gd_step", "mesa", "mesa_iterations", "scan_snap", "induction_head", "induction_network", "induction_two_param"),
     "experiments": ("records", "dual_form_runs", "lsa_training", "mesa_training", "scan_snap_training", "induction_training",
-                    "figures"),
+                    "induction_paper", "figures"),
     "ledger and command line": ("claims", "grading", "__main__"),
 }
 
 from . import (claims, dual_form, dual_form_runs, figures, gd_step, gradcheck, induction_head,  # noqa: E402
-               induction_network, induction_training, induction_two_param, lsa_training, mesa, mesa_iterations, mesa_training, nn, optim,
+               induction_network, induction_paper, induction_training, induction_two_param, lsa_training, mesa, mesa_iterations, mesa_training, nn, optim,
                records, scan_snap, scan_snap_training, tasks)
 from .gradcheck import check_gradients, numerical_gradient, rel_error
 
 __all__ = ["LAYERS", "claims", "dual_form", "dual_form_runs", "figures", "records", "gd_step", "gradcheck", "induction_head", "induction_network",
-           "induction_training", "induction_two_param", "lsa_training", "mesa", "mesa_iterations", "mesa_training", "nn", "optim", "scan_snap", "scan_snap_training", "tasks",
+           "induction_paper", "induction_training", "induction_two_param", "lsa_training", "mesa", "mesa_iterations", "mesa_training", "nn", "optim", "scan_snap", "scan_snap_training", "tasks",
            "check_gradients", "numerical_gradient", "rel_error"]
 __version__ = "0.1.0"

@@ -133,11 +133,13 @@ def cmd_reproduce(args) -> int:
     if args.quick and args.paper:
         print("error: --quick and --paper exclude each other", file=sys.stderr)
         return 2
-    if args.name != "induction-head" and (args.paper or args.seeds != 1 or args.regime != "competition"):
-        print(f"error: --paper, --regime and --seeds belong to induction-head, not {args.name}", file=sys.stderr)
+    if args.name != "induction-head" and (args.paper or args.seeds != 1 or args.regime is not None
+                                          or args.first_seed is not None or args.K is not None):
+        print(f"error: --paper, --regime, --first-seed, --K and --seeds belong to induction-head, not {args.name}",
+              file=sys.stderr)
         return 2
-    if args.regime != "competition" and not args.paper:
-        print("error: --regime applies to --paper runs", file=sys.stderr)
+    if not args.paper and (args.regime is not None or args.first_seed is not None or args.K is not None):
+        print("error: --regime, --first-seed and --K apply to --paper runs", file=sys.stderr)
         return 2
     if args.name == "dual-form" and args.workers is not None:
         print("error: --workers belongs to gd-step, induction-head, mesa and scan-snap (dual-form takes seconds in this process)",
@@ -162,10 +164,18 @@ def cmd_reproduce(args) -> int:
     elif args.name == "mesa":
         from .mesa_training import format_report, reproduce
         make = lambda executor: reproduce(quick=args.quick, executor=executor)
+    elif args.paper:
+        from .induction_paper import format_report, paper_config, reproduce
+        try:
+            paper_config(args.regime or "competition", K=args.K)
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        make = lambda executor: reproduce(args.regime or "competition", seeds=args.seeds,
+                                          first_seed=args.first_seed or 0, K=args.K, executor=executor, progress=say)
     else:
         from .induction_training import format_report, reproduce
-        make = lambda executor: reproduce(quick=args.quick, paper=args.paper, regime=args.regime, seeds=args.seeds,
-                                          executor=executor, progress=say)
+        make = lambda executor: reproduce(quick=args.quick, seeds=args.seeds, executor=executor, progress=say)
 
     def run(executor):
         record = make(executor)
@@ -250,6 +260,7 @@ def _pos_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .induction_paper import PAPER_REGIMES
     p = argparse.ArgumentParser(prog="python -m theory", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     li = sub.add_parser("list", help="print every registered claim (or everything about the given ones)")
@@ -274,14 +285,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="train jobs in K processes with one BLAS thread each (default: one per usable CPU; "
                         "1 trains them one after the other in this process)")
     r.add_argument("--seeds", type=_pos_int, default=1,
-                   help="induction-head: seeds per condition of the full network's sweep (default 1)")
+                   help="induction-head: seeds per condition of the full network's sweep, or with --paper the "
+                        "seeds of the paper-width runs (default 1)")
     r.add_argument("--paper", action="store_true",
-                   help="induction-head: train the full network with the paper's settings "
-                        "(150,000 SGD steps, about 40 min on one core) instead of the minutes configuration")
-    r.add_argument("--regime", choices=("competition", "novel"), default="competition",
+                   help="induction-head: only the full network at the paper's widths (150,000 SGD steps, float32, "
+                        "about 18 min a seed on one core), in the data regime --regime, written as the record "
+                        "induction-head-paper-REGIME")
+    r.add_argument("--regime", choices=tuple(PAPER_REGIMES), default=None,
                    help="induction-head --paper: 'competition' (B = 4, training classes only: the data-dependence "
-                        "figure's regime) or 'novel' (B = 1, 80 %% novel classes: the regime where the paper "
-                        "shows the head forming abruptly)")
+                        "figure's regime; the default), 'novel' (B = 1, 80 %% novel classes: where the paper shows "
+                        "the head forming abruptly), 'all-novel' (100 %% novel classes) or 'l-equals-n' ('novel' "
+                        "with L = N = 8)")
+    r.add_argument("--first-seed", type=_nonneg_int, default=None,
+                   help="induction-head --paper: the first seed (default 0); seeds first .. first + seeds - 1")
+    r.add_argument("--K", type=_pos_int, default=None,
+                   help="induction-head --paper: the number of classes (default the paper's 256; a multiple of L)")
     r.add_argument("--out", metavar="DIR", default=None,
                    help="write the run record DIR/NAME.json (and its figures, if matplotlib is installed)")
     r.set_defaults(func=cmd_reproduce)

@@ -20,8 +20,8 @@ import numpy as np
 
 from .records import check_record, read_record
 
-__all__ = ["have_matplotlib", "draw_all", "gd_step_figures", "induction_head_figures", "dual_form_figures", "mesa_figures",
-           "scan_snap_figures"]
+__all__ = ["have_matplotlib", "draw_all", "gd_step_figures", "induction_head_figures", "induction_paper_figures",
+           "dual_form_figures", "mesa_figures", "scan_snap_figures"]
 
 _LINESTYLES = ("-", "--", ":", "-.")                     # told apart in greyscale too
 
@@ -334,6 +334,46 @@ def scan_snap_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
     return _save(fig, out_dir, "scan-snap", pdf)
 
 
+def induction_paper_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
+    """Reddy 2024 at the paper's widths (a record of :func:`theory.induction_paper.reproduce`):
+    per seed, over SGD steps, the ICL accuracy with the context-label accuracy, the
+    in-weights accuracy, and the two attention progress measures (Figs. 3-4)."""
+    from .induction_paper import check_paper_record
+    record = check_paper_record(record)
+    s, runs = record["settings"], record["results"]["runs"]
+    c = s["network"]
+    fig = _figure(13, 3.8)
+    axes = fig.subplots(1, 4, sharex=True)
+    panels = ((("icl", "ICL (novel classes)"), ("context_label", "context-label accuracy")),
+              (("iwl", "IWL (trained classes, i.i.d.)"),),
+              (("prev_token", "layer 1: label → previous item"),),
+              (("match_label", "layer 2: target → matching label"),))
+    markers = "os^vDP<>"
+    for ax, panel in zip(axes, panels):
+        for i, run in enumerate(runs):
+            for (curve, label), ls in zip(panel, ("-", ":")):
+                ax.plot(np.asarray(run["steps"]) / 1000, run[curve], ls=ls, lw=1, color=f"C{i % 10}",
+                        marker=markers[i % len(markers)], markevery=max(1, len(run["steps"]) // 8), ms=3,
+                        label=f"seed {run['config']['seed']}" if curve == panel[0][0] else None)
+        ax.set_title(" / ".join(lbl + (" (solid)" if len(panel) > 1 and j == 0 else " (dotted)" if j else "")
+                                for j, (_, lbl) in enumerate(panel)), fontsize=9)
+        ax.set_xlabel("SGD step (thousands)")
+        ax.grid(alpha=0.3)
+    axes[0].axhline(1 / c["N"], color="0.5", lw=0.8, ls="--")
+    axes[0].set_ylabel("accuracy / attention weight")
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"Reddy 2024 at the paper's widths, regime {s['regime']!r}: K = {c['K']}, L = {c['L']}, "
+                 f"N = {c['N']}, B = {c['B']}, p_C = {c['p_novel']} ({c['steps']:,} SGD steps; dashed: 1/N)",
+                 fontsize=10)
+    return _save(fig, Path(out_dir), record["name"], pdf)
+
+
+def _drawer(name: str):
+    if name.startswith("induction-head-paper-"):
+        return induction_paper_figures
+    return DRAWERS.get(name)
+
+
 DRAWERS = {"gd-step": gd_step_figures, "induction-head": induction_head_figures, "dual-form": dual_form_figures,
            "mesa": mesa_figures, "scan-snap": scan_snap_figures}
 
@@ -350,7 +390,8 @@ def draw_all(records_dir, *, pdf: bool = False) -> list:
     paths = []
     for p in records:
         record = read_record(p)
-        if record["name"] not in DRAWERS:
+        draw = _drawer(record["name"])
+        if draw is None:
             raise ValueError(f"{p}: no figures are defined for the {record['name']!r} reproduction")
-        paths += DRAWERS[record["name"]](record, d, pdf=pdf)
+        paths += draw(record, d, pdf=pdf)
     return paths

@@ -19,8 +19,8 @@ import numpy as np
 from ._validate import (as_rng, check_step, choice, executor as _executor, finite_scalar, flag, function,
                         nonnegative_int, positive_int, probability)
 from .induction_head import _int_list, _jump_time, gradient_descent
-from .induction_network import _network_attention, _network_forward, _network_loss, _progress_measures, embed, \
-    init_network
+from .induction_network import _context_label_accuracy, _network_attention, _network_forward, _network_loss, \
+    _progress_measures, embed, init_network
 from .induction_two_param import _two_param_forward, _two_param_loss, init_two_param
 from .optim import SGD
 from .tasks import check_burstiness, item_label_classes, item_label_sequences
@@ -28,7 +28,7 @@ from .tasks import check_burstiness, item_label_classes, item_label_sequences
 __all__ = ["NetworkConfig", "Model", "NETWORK", "TWO_PARAM", "NetworkRun", "train_network", "sweep",
            "format_sweep", "MINUTES_CONFIG", "QUICK_CONFIG", "SWEEP_GRID", "TWO_PARAM_QUICK_CONFIG",
            "TWO_PARAM_GRID", "quick_icl_shortfall", "reproduce_landscape", "format_landscape",
-           "LANDSCAPE", "PAPER_REGIMES", "reproduce", "format_report", "reproduce_report"]
+           "LANDSCAPE", "reproduce", "format_report", "reproduce_report"]
 
 
 # --------------------------------------------------------------------------- one loop for every model
@@ -106,6 +106,10 @@ NETWORK = Model("full network", _network_init, _network_inputs, _network_forward
                 _network_attention)
 
 
+_CURVES = ("icl", "swapped", "iwl", "prev_token", "match_label")
+_NEW_CURVES = ("context_label", "label_attention")         # absent from records made before they existed
+
+
 @dataclass
 class NetworkRun:
     """Accuracies and progress measures at every evaluation."""
@@ -114,33 +118,41 @@ class NetworkRun:
     icl: np.ndarray                # (E,) accuracy on novel-class bursty sequences
     swapped: np.ndarray            # (E,) accuracy with every context label shifted by one
     iwl: np.ndarray                # (E,) accuracy on i.i.d. sequences of trained classes
-    prev_token: np.ndarray         # (E,) layer-1 label → previous item attention
-    match_label: np.ndarray        # (E,) layer-2 target → matching labels attention
+    prev_token: np.ndarray         # (E,) layer-1 label → previous item attention (ILA1)
+    match_label: np.ndarray        # (E,) layer-2 target → matching labels attention (TILA2)
     loss: np.ndarray               # (steps,) training loss
     seconds: float
     model: str = NETWORK.name
+    context_label: np.ndarray | None = None    # (E,) CLA on the ICL set: predicts a context label
+    label_attention: np.ndarray | None = None  # (E,) layer-2 target → all labels attention (TLA2)
+
+    def curves(self) -> tuple:
+        """The names of the per-evaluation curves this run holds."""
+        return _CURVES + tuple(k for k in _NEW_CURVES if getattr(self, k) is not None)
 
     def to_dict(self, with_loss: bool = True) -> dict:
         """Plain values for a run record (``with_loss``: keep the per-step training loss)."""
         from dataclasses import asdict
-        out = {k: getattr(self, k) for k in ("steps", "icl", "swapped", "iwl", "prev_token", "match_label",
-                                             "seconds", "model")}
+        out = {k: getattr(self, k) for k in ("steps",) + self.curves() + ("seconds", "model")}
         return dict(out, config=asdict(self.config), loss=self.loss if with_loss else [])
 
     @classmethod
     def from_dict(cls, d: dict) -> "NetworkRun":
-        """The run a record holds (the inverse of :meth:`to_dict`)."""
+        """The run a record holds (the inverse of :meth:`to_dict`).  Records made before
+        the context-label accuracy and label attention were measured give None for them."""
         if not isinstance(d, dict) or "config" not in d:
             raise ValueError(f"d must be a dict made by NetworkRun.to_dict; got {type(d).__name__}")
-        arr = {k: np.asarray(d[k], dtype=float) for k in ("icl", "swapped", "iwl", "prev_token", "match_label", "loss")}
+        arr = {k: np.asarray(d[k], dtype=float) for k in _CURVES + ("loss",)}
+        new = {k: np.asarray(d[k], dtype=float) for k in _NEW_CURVES if k in d}
         return cls(NetworkConfig(**d["config"]), np.asarray(d["steps"], dtype=int), arr["icl"], arr["swapped"],
-                   arr["iwl"], arr["prev_token"], arr["match_label"], arr["loss"], float(d["seconds"]), d["model"])
+                   arr["iwl"], arr["prev_token"], arr["match_label"], arr["loss"], float(d["seconds"]), d["model"],
+                   **new)
 
     def jump(self, curve: str = "icl"):
         """``(iteration, width)`` of the rise of a curve: where it first passes halfway
         from its starting value to its final value, and the iterations from 10 % to 90 %
         of that rise; None if it rose by less than 0.2."""
-        y = getattr(self, choice("curve", curve, ("icl", "swapped", "iwl", "prev_token", "match_label")))
+        y = getattr(self, choice("curve", curve, self.curves()))
         lo, hi = float(y[0]), float(y[-1])
         if hi - lo < 0.2:
             return None
@@ -176,7 +188,7 @@ def train_network(cfg: NetworkConfig, progress=None, model: Model = NETWORK) -> 
              for k, b in _eval_sets(classes, cfg, rng).items()}
     params = {k: v.astype(dt, copy=False) for k, v in model.init(rng, cfg).items()}
     opt = SGD(lr=cfg.lr, weight_decay=cfg.weight_decay)
-    rec = {k: [] for k in ("steps", "icl", "swapped", "iwl", "prev_token", "match_label")}
+    rec = {k: [] for k in ("steps",) + _CURVES + _NEW_CURVES}
     losses = np.empty(cfg.steps)
     start = time.perf_counter()
     for step in range(cfg.steps + 1):
@@ -187,11 +199,14 @@ def train_network(cfg: NetworkConfig, progress=None, model: Model = NETWORK) -> 
                 rec[k].append(float(np.mean(np.argmax(logits, axis=1) == b.target)))
                 if k == "icl":
                     m = _progress_measures(*model.attention(cache), b)
-            rec["prev_token"].append(m["prev_token"]), rec["match_label"].append(m["match_label"])
+                    rec["context_label"].append(_context_label_accuracy(logits, b))
+            for k in ("prev_token", "match_label", "label_attention"):
+                rec[k].append(m[k])
             if progress is not None:
                 progress(f"step {step:7d}  ICL {rec['icl'][-1]:.3f}  swapped {rec['swapped'][-1]:.3f}  "
-                         f"IWL {rec['iwl'][-1]:.3f}  prev-token {m['prev_token']:.3f}  "
-                         f"match-label {m['match_label']:.3f}  ({time.perf_counter() - start:.0f} s)")
+                         f"IWL {rec['iwl'][-1]:.3f}  context-label {rec['context_label'][-1]:.3f}  "
+                         f"prev-token {m['prev_token']:.3f}  match-label {m['match_label']:.3f}  "
+                         f"({time.perf_counter() - start:.0f} s)")
         if step == cfg.steps:
             break
         b = item_label_sequences(rng, classes, cfg.batch, cfg.N, B=cfg.B, eps=cfg.eps, alpha=cfg.alpha,
@@ -201,7 +216,8 @@ def train_network(cfg: NetworkConfig, progress=None, model: Model = NETWORK) -> 
         params = opt.step(params, grads)
     arr = {k: np.array(v) for k, v in rec.items()}
     return NetworkRun(cfg, arr["steps"], arr["icl"], arr["swapped"], arr["iwl"], arr["prev_token"],
-                      arr["match_label"], losses, time.perf_counter() - start, model.name)
+                      arr["match_label"], losses, time.perf_counter() - start, model.name,
+                      context_label=arr["context_label"], label_attention=arr["label_attention"])
 
 
 def _train_quietly(cfg: NetworkConfig, model: Model) -> NetworkRun:
@@ -368,30 +384,17 @@ LANDSCAPE = dict(Ns=(2, 4, 8, 16), L_factors=(1, 2, 4, 8, 16), lr=0.1)
 TRAJECTORY_N = 8                           # the landscape figure's GD runs: N = 8, every L = f N
 
 
-# The paper's two regimes for the full network at its widths (Reddy 2024; ../shared/PAPERS.md):
-# "competition" — bursty sequences of the training classes only (the data-dependence figure,
-# where ICL and in-weights learning compete); "novel" — 80 % of the sequences use novel
-# classes, so only ICL helps (the mechanism figure, where the head forms abruptly).
-PAPER_REGIMES = {"competition": dict(B=4, p_bursty=1.0, p_novel=0.0), "novel": dict(B=1, p_bursty=1.0, p_novel=0.8)}
-
-
-def reproduce(*, quick: bool = False, paper: bool = False, seeds: int = 1, executor=None, progress=None,
-              regime: str = "competition") -> dict:
+def reproduce(*, quick: bool = False, seeds: int = 1, executor=None, progress=None) -> dict:
     """Run the reproduction and return its run record (:mod:`theory.records`): the
     landscape table and GD trajectories of the three-parameter model; one run of the full
-    network (the minutes configuration, or with ``paper`` the paper's 150k-step settings);
-    one run of the two-parameter model; and (not ``quick``) the one-at-a-time sweeps around
-    B = 4, K = 256, ε = 0.1, α = 0 of both models — the network over ``SWEEP_GRID`` with
-    ``seeds`` seeds per condition, the two-parameter model over its wider
-    ``TWO_PARAM_GRID`` with five.  ``regime`` (with ``paper``): :data:`PAPER_REGIMES`.
-    :func:`format_report` renders it."""
+    network (the minutes configuration); one run of the two-parameter model; and (not
+    ``quick``) the one-at-a-time sweeps around B = 4, K = 256, ε = 0.1, α = 0 of both
+    models — the network over ``SWEEP_GRID`` with ``seeds`` seeds per condition, the
+    two-parameter model over its wider ``TWO_PARAM_GRID`` with five.  The runs at the
+    paper's widths are :func:`theory.induction_paper.reproduce`.  :func:`format_report`
+    renders it."""
     from .records import make_record
-    quick, paper = flag("quick", quick), flag("paper", paper)
-    regime = choice("regime", regime, tuple(PAPER_REGIMES))
-    if quick and paper:
-        raise ValueError("quick and paper exclude each other; got quick=True, paper=True")
-    if regime != "competition" and not paper:
-        raise ValueError(f"regime applies to the paper's settings only (paper=True); got regime={regime!r}")
+    quick = flag("quick", quick)
     seeds = positive_int("seeds", seeds)
     executor = _executor("executor", executor)
     say = function("progress", progress, optional=True) or (lambda message: None)
@@ -404,8 +407,7 @@ def reproduce(*, quick: bool = False, paper: bool = False, seeds: int = 1, execu
         for f in LANDSCAPE["L_factors"]}
     parts["three-parameter landscape"] = time.perf_counter() - start
     start = time.perf_counter()
-    cfg = QUICK_CONFIG if quick else replace(NetworkConfig(), eval_every=2500, **PAPER_REGIMES[regime]) if paper \
-        else MINUTES_CONFIG
+    cfg = QUICK_CONFIG if quick else MINUTES_CONFIG
     network = train_network(cfg, progress=say)
     parts["full network run"] = time.perf_counter() - start
     start = time.perf_counter()
@@ -423,7 +425,7 @@ def reproduce(*, quick: bool = False, paper: bool = False, seeds: int = 1, execu
                                      for k, v, runs in rows]))
             parts[f"{model.name} sweep"] = time.perf_counter() - start
     from dataclasses import asdict
-    settings = dict(quick=quick, paper=paper, regime=regime if paper else None, seeds=seeds, landscape=dict(LANDSCAPE, steps=steps),
+    settings = dict(quick=quick, seeds=seeds, landscape=dict(LANDSCAPE, steps=steps),
                     network=asdict(cfg), two_param=asdict(tcfg), sweep_base=None if quick else asdict(base))
     results = dict(landscape=dict(jumps=[[N, L, j] for (N, L), j in land["jumps"].items()],
                                   escape=[[delta, j] for delta, j in land["escape"].items()], lr=land["lr"]),
@@ -454,9 +456,7 @@ def format_report(record: dict) -> str:
     return "\n".join(out)
 
 
-def reproduce_report(*, quick: bool = False, paper: bool = False, seeds: int = 1, executor=None,
-                     progress=None, regime: str = "competition") -> str:
+def reproduce_report(*, quick: bool = False, seeds: int = 1, executor=None, progress=None) -> str:
     """The report text of :func:`reproduce` (rendered from its record after a JSON round trip)."""
     from .records import round_trip
-    return format_report(round_trip(reproduce(quick=quick, paper=paper, seeds=seeds, executor=executor,
-                                              progress=progress, regime=regime)))
+    return format_report(round_trip(reproduce(quick=quick, seeds=seeds, executor=executor, progress=progress)))
