@@ -1,6 +1,6 @@
 """Reddy 2024 at the paper's widths (theory/induction_paper.py): the regimes, the
 record and its report, the per-seed summary.  The 150,000-step runs themselves are
-marked slow (``python -m pytest -m slow``); CI runs the same path for 40 steps."""
+marked slow (``python -m pytest -m slow``); CI runs the same path for 10 steps."""
 from dataclasses import replace
 
 import numpy as np
@@ -8,7 +8,7 @@ import pytest
 
 from theory import induction_paper as ip
 from theory import induction_training as itr
-from theory.records import round_trip
+from theory.records import make_record, round_trip
 
 
 def test_the_regimes_are_the_papers():
@@ -23,6 +23,7 @@ def test_the_regimes_are_the_papers():
     assert (ip.paper_config("novel").B, ip.paper_config("novel").p_novel) == (1, 0.8)
     assert ip.paper_config("competition", K=2048).K == 2048
     assert ip.record_name("competition", 2048) == "induction-head-paper-competition-K2048"
+    assert ip.record_name("l-equals-n", model="two-param") == "induction-head-paper-l-equals-n-two-param"
     with pytest.raises(ValueError, match="K must be a multiple of L"):
         ip.paper_config("novel", K=100)
     with pytest.raises(ValueError, match="regime"):
@@ -52,15 +53,15 @@ def test_seed_summary_reads_the_curves():
 
 
 def test_the_paper_path_end_to_end(tmp_path):
-    """The same path as the 150,000-step runs, for 40 steps, two seeds: the record
+    """The same path as the 150,000-step runs, for 10 steps, two seeds: the record
     holds every seed's curves (context-label accuracy and label attention included),
     the report is rendered from it, and the figure draws."""
-    rec = round_trip(ip.reproduce("l-equals-n", seeds=2, first_seed=5, steps=40))
+    rec = round_trip(ip.reproduce("l-equals-n", seeds=2, first_seed=5, steps=10))
     assert rec["name"] == "induction-head-paper-l-equals-n" and rec["settings"]["seeds"] == [5, 6]
     runs = [itr.NetworkRun.from_dict(r) for r in rec["results"]["runs"]]
     assert [r.config.seed for r in runs] == [5, 6] and all(r.config.L == 8 for r in runs)
     for r in runs:
-        assert list(r.steps) == [0, 40] and r.context_label is not None and r.label_attention is not None
+        assert list(r.steps) == [0, 10] and r.context_label is not None and r.label_attention is not None
         assert np.all((r.context_label >= r.icl) & (r.context_label <= 1))   # a right answer is a context label
     assert len(rec["curves"]["loss"]) == 2 and len(rec["curves"]["loss"][0]) == 1
     text = ip.format_report(rec)
@@ -72,7 +73,11 @@ def test_the_paper_path_end_to_end(tmp_path):
         write_record(rec, tmp_path)
         assert [p.name for p in draw_all(tmp_path)] == ["induction-head-paper-l-equals-n.png"]
     with pytest.raises(ValueError, match="induction-head-paper-"):
-        ip.format_report(round_trip(itr.reproduce(quick=True)))
+        ip.format_report(make_record("induction-head", settings={}, parts={}, results={}, curves={}))
+    two = round_trip(ip.reproduce("novel", steps=10, model="two-param"))
+    assert two["name"] == "induction-head-paper-novel-two-param" and two["results"]["runs"][0]["model"] == \
+        itr.TWO_PARAM.name
+    assert "the two-parameter model, regime 'novel'" in ip.format_report(two)
 
 
 def test_the_command_line_options(capsys):
@@ -83,6 +88,7 @@ def test_the_command_line_options(capsys):
     assert main(["reproduce", "induction-head", "--first-seed", "2"]) == 2
     assert main(["reproduce", "mesa", "--regime", "novel"]) == 2
     assert main(["reproduce", "induction-head", "--paper", "--regime", "l-equals-n", "--K", "100"]) == 2
+    assert main(["reproduce", "induction-head", "--model", "two-param"]) == 2
     err = capsys.readouterr().err
     assert "apply to --paper runs" in err and "belong to induction-head" in err and "K must be a multiple" in err
 

@@ -133,13 +133,13 @@ def cmd_reproduce(args) -> int:
     if args.quick and args.paper:
         print("error: --quick and --paper exclude each other", file=sys.stderr)
         return 2
-    if args.name != "induction-head" and (args.paper or args.seeds != 1 or args.regime is not None
-                                          or args.first_seed is not None or args.K is not None):
-        print(f"error: --paper, --regime, --first-seed, --K and --seeds belong to induction-head, not {args.name}",
-              file=sys.stderr)
+    paper_only = (args.regime, args.first_seed, args.K, args.model, args.steps)
+    if args.name != "induction-head" and (args.paper or args.seeds != 1 or any(v is not None for v in paper_only)):
+        print(f"error: --paper, --regime, --first-seed, --K, --model, --steps and --seeds belong to induction-head, "
+              f"not {args.name}", file=sys.stderr)
         return 2
-    if not args.paper and (args.regime is not None or args.first_seed is not None or args.K is not None):
-        print("error: --regime, --first-seed and --K apply to --paper runs", file=sys.stderr)
+    if not args.paper and any(v is not None for v in paper_only):
+        print("error: --regime, --first-seed, --K, --model and --steps apply to --paper runs", file=sys.stderr)
         return 2
     if args.name == "dual-form" and args.workers is not None:
         print("error: --workers belongs to gd-step, induction-head, mesa and scan-snap (dual-form takes seconds in this process)",
@@ -165,14 +165,15 @@ def cmd_reproduce(args) -> int:
         from .mesa_training import format_report, reproduce
         make = lambda executor: reproduce(quick=args.quick, executor=executor)
     elif args.paper:
-        from .induction_paper import format_report, paper_config, reproduce
+        from .induction_paper import PAPER_STEPS, format_report, paper_config, reproduce
         try:
             paper_config(args.regime or "competition", K=args.K)
         except ValueError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
         make = lambda executor: reproduce(args.regime or "competition", seeds=args.seeds,
-                                          first_seed=args.first_seed or 0, K=args.K, executor=executor, progress=say)
+                                          first_seed=args.first_seed or 0, K=args.K, model=args.model or "network",
+                                          steps=args.steps or PAPER_STEPS, executor=executor, progress=say)
     else:
         from .induction_training import format_report, reproduce
         make = lambda executor: reproduce(quick=args.quick, seeds=args.seeds, executor=executor, progress=say)
@@ -300,6 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="induction-head --paper: the first seed (default 0); seeds first .. first + seeds - 1")
     r.add_argument("--K", type=_pos_int, default=None,
                    help="induction-head --paper: the number of classes (default the paper's 256; a multiple of L)")
+    r.add_argument("--model", choices=("network", "two-param"), default=None,
+                   help="induction-head --paper: the full network (default) or the two-parameter induction head")
+    r.add_argument("--steps", type=_pos_int, default=None,
+                   help="induction-head --paper: SGD steps a seed (default the paper's 150,000)")
     r.add_argument("--out", metavar="DIR", default=None,
                    help="write the run record DIR/NAME.json (and its figures, if matplotlib is installed)")
     r.set_defaults(func=cmd_reproduce)

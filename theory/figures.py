@@ -362,7 +362,7 @@ def induction_paper_figures(record: dict, out_dir, *, pdf: bool = False) -> list
     axes[0].axhline(1 / c["N"], color="0.5", lw=0.8, ls="--")
     axes[0].set_ylabel("accuracy / attention weight")
     axes[0].legend(fontsize=7)
-    fig.suptitle(f"Reddy 2024 at the paper's widths, regime {s['regime']!r}: K = {c['K']}, L = {c['L']}, "
+    fig.suptitle(f"Reddy 2024 at the paper's widths, {s.get('model', 'full network')}, regime {s['regime']!r}: K = {c['K']}, L = {c['L']}, "
                  f"N = {c['N']}, B = {c['B']}, p_C = {c['p_novel']} ({c['steps']:,} SGD steps; dashed: 1/N)",
                  fontsize=10)
     return _save(fig, Path(out_dir), record["name"], pdf)

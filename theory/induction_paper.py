@@ -25,9 +25,9 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from ._validate import choice, executor as _executor, function, nonnegative_int, positive_int
-from .induction_training import NETWORK, NetworkConfig, NetworkRun, _train_quietly, train_network
+from .induction_training import NETWORK, TWO_PARAM, NetworkConfig, NetworkRun, _train_quietly, train_network
 
-__all__ = ["PAPER_REGIMES", "PAPER_STEPS", "PAPER_EVAL_EVERY", "paper_config", "record_name", "seed_summary",
+__all__ = ["PAPER_REGIMES", "MODELS", "PAPER_STEPS", "PAPER_EVAL_EVERY", "paper_config", "record_name", "seed_summary",
            "reproduce", "format_report", "reproduce_report", "check_paper_record"]
 
 PAPER_REGIMES = {"competition": dict(B=4, p_bursty=1.0, p_novel=0.0),
@@ -37,6 +37,7 @@ PAPER_REGIMES = {"competition": dict(B=4, p_bursty=1.0, p_novel=0.0),
 PAPER_STEPS = 150_000
 PAPER_EVAL_EVERY = 1000            # 150 evaluations: the jump's width is read to 1,000 steps
 _PREFIX = "induction-head-paper-"
+MODELS = {"network": NETWORK, "two-param": TWO_PARAM}    # the full network; the two-parameter head
 
 
 def paper_config(regime: str = "novel", *, seed: int = 0, steps: int = PAPER_STEPS, K: int | None = None,
@@ -54,10 +55,12 @@ def paper_config(regime: str = "novel", *, seed: int = 0, steps: int = PAPER_STE
                          seed=nonnegative_int("seed", seed), dtype=dtype)
 
 
-def record_name(regime: str, K: int | None = None) -> str:
-    """``induction-head-paper-<regime>`` (``-K<K>`` when K is not the paper's 256)."""
-    regime = choice("regime", regime, tuple(PAPER_REGIMES))
-    return _PREFIX + regime + ("" if K is None else f"-K{positive_int('K', K)}")
+def record_name(regime: str, K: int | None = None, model: str = "network") -> str:
+    """``induction-head-paper-<regime>`` (``-K<K>`` when K is given, ``-two-param`` for the
+    two-parameter model)."""
+    regime, model = choice("regime", regime, tuple(PAPER_REGIMES)), choice("model", model, tuple(MODELS))
+    return (_PREFIX + regime + ("" if K is None else f"-K{positive_int('K', K)}")
+            + ("" if model == "network" else "-" + model))
 
 
 def check_paper_record(record) -> dict:
@@ -88,8 +91,9 @@ def seed_summary(run: NetworkRun) -> dict:
 
 
 def reproduce(regime: str = "novel", *, seeds: int = 1, first_seed: int = 0, steps: int = PAPER_STEPS,
-              K: int | None = None, executor=None, progress=None) -> dict:
-    """Train the full network at the paper's widths in ``regime`` with seeds
+              K: int | None = None, model: str = "network", executor=None, progress=None) -> dict:
+    """Train the full network (or with ``model="two-param"`` the two-parameter induction
+    head, :mod:`theory.induction_two_param`) at the paper's widths in ``regime`` with seeds
     ``first_seed, ..., first_seed + seeds - 1`` (in parallel through ``executor``, any
     ``concurrent.futures.Executor``) and return the run record
     (``induction-head-paper-<regime>``): each seed's curves every 1,000 steps, its
@@ -97,21 +101,22 @@ def reproduce(regime: str = "novel", *, seeds: int = 1, first_seed: int = 0, ste
     from .records import make_record
     seeds, first_seed = positive_int("seeds", seeds), nonnegative_int("first_seed", first_seed)
     cfgs = [paper_config(regime, seed=first_seed + i, steps=steps, K=K) for i in range(seeds)]
+    net = MODELS[choice("model", model, tuple(MODELS))]
     executor = _executor("executor", executor)
     say = function("progress", progress, optional=True)
     start = time.perf_counter()
     if executor is None:
-        runs = [train_network(cfg, progress=say) for cfg in cfgs]
+        runs = [train_network(cfg, progress=say, model=net) for cfg in cfgs]
     else:
-        runs = list(executor.map(_train_quietly, cfgs, [NETWORK] * len(cfgs)))
+        runs = list(executor.map(_train_quietly, cfgs, [net] * len(cfgs)))
     wall = time.perf_counter() - start
     every = cfgs[0].eval_every
-    settings = dict(regime=regime, regime_fields=PAPER_REGIMES[regime], seeds=[c.seed for c in cfgs],
+    settings = dict(regime=regime, model=net.name, regime_fields=PAPER_REGIMES[regime], seeds=[c.seed for c in cfgs],
                     network=asdict(replace(cfgs[0], seed=first_seed)))
     results = dict(runs=[r.to_dict(with_loss=False) for r in runs], summaries=[seed_summary(r) for r in runs])
     n = len(runs[0].loss) // every * every
     curves = dict(loss_every=every, loss=[r.loss[:n].reshape(-1, every).mean(axis=1) for r in runs])
-    return make_record(record_name(regime, K), settings=settings, parts={"training (wall clock)": wall},
+    return make_record(record_name(regime, K, model), settings=settings, parts={"training (wall clock)": wall},
                        results=results, curves=curves)
 
 
@@ -125,7 +130,7 @@ def format_report(record: dict) -> str:
     s, res = record["settings"], record["results"]
     c = s["network"]
     fields = ", ".join(f"{k} = {v}" for k, v in s["regime_fields"].items())
-    out = [f"Reddy 2024 at the paper's widths, regime {s['regime']!r} ({fields}): K = {c['K']}, L = {c['L']}, "
+    out = [f"Reddy 2024 at the paper's widths, the {s.get('model', NETWORK.name)}, regime {s['regime']!r} ({fields}): K = {c['K']}, L = {c['L']}, "
            f"N = {c['N']}, D = {c['D']}, width {c['n_positions'] + c['D']}, SGD lr {c['lr']}, batch {c['batch']}, "
            f"weight decay {c['weight_decay']:g}, {c['steps']:,} steps, {c['dtype']}, evaluated every "
            f"{c['eval_every']:,} steps; chance 1/L = {1 / c['L']:.3f}, 1/N = {1 / c['N']:.3f}.",
@@ -149,8 +154,8 @@ def format_report(record: dict) -> str:
 
 
 def reproduce_report(regime: str = "novel", *, seeds: int = 1, first_seed: int = 0, steps: int = PAPER_STEPS,
-                     K: int | None = None, executor=None, progress=None) -> str:
+                     K: int | None = None, model: str = "network", executor=None, progress=None) -> str:
     """The report text of :func:`reproduce` (rendered from its record after a JSON round trip)."""
     from .records import round_trip
     return format_report(round_trip(reproduce(regime, seeds=seeds, first_seed=first_seed, steps=steps, K=K,
-                                              executor=executor, progress=progress)))
+                                              model=model, executor=executor, progress=progress)))
