@@ -81,7 +81,8 @@ def test_minutes_configuration_shows_the_transition():
 def test_paper_settings():
     """About 30 min (40 min on one core): the paper's settings (the defaults of NetworkConfig:
     D = 63, 65 positions, K = 256, B = 4, ε = 0.1, lr 0.01, batch 128, 150,000 SGD steps),
-    as `reproduce induction-head --paper` runs them.  Measured (seed 0): only the first
+    in float64: the competition regime of `reproduce induction-head --paper` (which now
+    trains in float32 and evaluates every 1,000 steps).  Measured (seed 0): only the first
     stage — ICL 0.025 → 0.36, IWL 0.52, prev-token 0.172 → 0.180, matching label 0.234 →
     0.270: no induction head within 150k steps (a finding, see README; the author's
     Q, K, V scale 1/D instead of our 1/width gave no head either).  Held here to what it

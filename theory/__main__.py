@@ -148,7 +148,9 @@ def cmd_reproduce(args) -> int:
     workers = 1 if args.name == "dual-form" else usable_cpus() if args.workers is None else args.workers
     tune_allocator()                         # see theory/_perf.py: helps the induction network
     say = lambda message: print(message, file=sys.stderr, flush=True)
-    say(f"reproducing {REPRODUCTIONS[args.name]}" + (" [quick settings]" if args.quick else "")
+    what = "Reddy 2024 at the paper's widths (150,000 SGD steps a seed unless --steps)" if args.paper \
+        else REPRODUCTIONS[args.name]
+    say(f"reproducing {what}" + (" [quick settings]" if args.quick else "")
         + f" with {workers} worker process{'es' if workers > 1 else ''}")
     from .records import round_trip, write_record
     if args.name == "gd-step":
