@@ -95,20 +95,23 @@ def test_the_command_line_options(capsys):
 
 @pytest.mark.slow
 def test_novel_regime_forms_the_head():
-    """About 20 min: seed 1 of the novel-class regime (B = 1, p_C = 0.8) at the paper's
-    widths forms the induction head abruptly (measured: ICL half-way at step 50,000,
-    10-90 % within 10,000 steps, with both progress measures), the context-label accuracy
-    rising before it."""
-    run = itr.NetworkRun.from_dict(ip.reproduce("novel", first_seed=1)["results"]["runs"][0])
+    """About 20 min: seed 2 of the novel-class regime (B = 1, p_C = 0.8) at the paper's
+    widths forms the induction head abruptly, the context-label accuracy rising first
+    (measured through this path, docs/figures/induction-head-paper-novel.json: ICL
+    half-way at step 51,000, 10-90 % width 20,000; both progress measures rise at
+    52,000-53,000; CLA at 90 % of its final value at step 38,000 with ICL 0.130 ≈ 1/N)."""
+    run = itr.NetworkRun.from_dict(ip.reproduce("novel", first_seed=2)["results"]["runs"][0])
     assert run.icl[-1] > 0.9 and run.jump("icl")[1] <= 20_000
     assert run.jump("prev_token") is not None and run.jump("match_label") is not None
     m = ip.seed_summary(run)
-    assert m["cla_90"] < m["rise"]["icl"][0]
+    assert m["cla_90"] < m["rise"]["icl"][0] and abs(m["icl_at_cla_90"] - 1 / run.config.N) < 0.05
 
 
 @pytest.mark.slow
 def test_l_equals_n_learns_no_icl():
     """About 20 min: with L = N = 8 the network learns in weights and not in context
-    (measured, seed 0: final ICL 0.138 at chance 0.125, IWL 1.00)."""
-    run = itr.NetworkRun.from_dict(ip.reproduce("l-equals-n")["results"]["runs"][0])
+    (measured through this path, seed 2: final ICL 0.121 at chance 0.125, IWL 1.000,
+    previous-token attention 0.164-0.170 throughout)."""
+    run = itr.NetworkRun.from_dict(ip.reproduce("l-equals-n", first_seed=2)["results"]["runs"][0])
     assert run.icl[-1] < 0.25 and run.iwl[-1] > 0.9 and run.jump("icl") is None
+    assert run.prev_token.max() < 0.2
