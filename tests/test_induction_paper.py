@@ -95,7 +95,7 @@ def test_the_command_line_options(capsys):
 
 @pytest.mark.slow
 def test_novel_regime_forms_the_head():
-    """About 20 min: seed 2 of the novel-class regime (B = 1, p_C = 0.8) at the paper's
+    """About 35 min: seed 2 of the novel-class regime (B = 1, p_C = 0.8) at the paper's
     widths forms the induction head abruptly, the context-label accuracy rising first
     (measured through this path, docs/figures/induction-head-paper-novel.json: ICL
     half-way at step 51,000, 10-90 % width 20,000; both progress measures rise at
@@ -109,7 +109,7 @@ def test_novel_regime_forms_the_head():
 
 @pytest.mark.slow
 def test_l_equals_n_learns_no_icl():
-    """About 20 min: with L = N = 8 the network learns in weights and not in context
+    """About 35 min: with L = N = 8 the network learns in weights and not in context
     (measured through this path, seed 2: final ICL 0.121 at chance 0.125, IWL 1.000,
     previous-token attention 0.164-0.170 throughout)."""
     run = itr.NetworkRun.from_dict(ip.reproduce("l-equals-n", first_seed=2)["results"]["runs"][0])

@@ -292,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "seeds of the paper-width runs (default 1)")
     r.add_argument("--paper", action="store_true",
                    help="induction-head: only the full network at the paper's widths (150,000 SGD steps, float32, "
-                        "about 18 min a seed on one core), in the data regime --regime, written as the record "
+                        "about 35 min a seed on one core), in the data regime --regime, written as the record "
                         "induction-head-paper-REGIME")
     r.add_argument("--regime", choices=tuple(PAPER_REGIMES), default=None,
                    help="induction-head --paper: 'competition' (B = 4, training classes only: the data-dependence "
