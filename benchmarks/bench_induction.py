@@ -15,10 +15,10 @@ import time
 
 import numpy as np
 
-from theory import induction_network as ih
-from theory._perf import tune_allocator
-from theory.optim import SGD
-from theory.tasks import item_label_classes, item_label_sequences
+from theory.core._workers import tune_allocator
+from theory.core.optim import SGD
+from theory.induction import network as ih
+from theory.induction.data import item_label_classes, item_label_sequences
 
 
 def batches(args, n=8):

@@ -7,7 +7,7 @@ forward, hand-written backward, update; float64; task sampling excluded.
 
 What each side computes (same batches, same weights, same Adam):
 
-- numpy: :func:`theory.gd_step._lsa_loss` with reused buffers, as ``train_lsa`` runs it — layers before
+- numpy: :func:`theory.gd_step.lsa._lsa_loss` with reused buffers, as ``train_lsa`` runs it — layers before
   the last through the context's Gram matrix, the last layer for the query token only
   in attention order (``a = A e_q``, ``s_i = e_i^T a``, ``h = Σ_i s_i e_i``), no gradient
   for the input tokens;
@@ -40,9 +40,9 @@ import time
 
 import numpy as np
 
-from theory import gd_step, lsa_training
-from theory.optim import Adam
-from theory.tasks import regression_tasks
+from theory.core.optim import Adam
+from theory.gd_step import lsa, training
+from theory.gd_step.data import regression_tasks
 
 
 def batches(args, n=8):
@@ -50,12 +50,12 @@ def batches(args, n=8):
     out = []
     for _ in range(n):
         t = regression_tasks(rng, args.batch, args.n_context, args.d)
-        out.append((gd_step.tokens(t.X, t.Y, t.xq), t.yq))
+        out.append((lsa.tokens(t.X, t.Y, t.xq), t.yq))
     return out
 
 
 def numpy_stepper(args, data):
-    params = lsa_training.init_params(np.random.default_rng(1), "lsa", args.layers, args.d, args.n_context)
+    params = training.init_params(np.random.default_rng(1), "lsa", args.layers, args.d, args.n_context)
     opt = Adam(lr=1e-3, beta2=0.98)
     state = {"params": params, "i": 0}
     ws = [{} for _ in range(args.layers)]                  # reused buffers, as train_lsa keeps them
@@ -63,7 +63,7 @@ def numpy_stepper(args, data):
     def step():
         E, y = data[state["i"] % len(data)]
         state["i"] += 1
-        _, grads, _ = gd_step._lsa_loss(state["params"], E, y, args.layers, False, ws)   # what train_lsa runs
+        _, grads, _ = lsa._lsa_loss(state["params"], E, y, args.layers, False, ws)   # what train_lsa runs
         state["params"] = opt.step(state["params"], grads)
     return step
 

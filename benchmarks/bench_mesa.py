@@ -30,11 +30,11 @@ if __name__ == "__main__" and "--threads" in sys.argv and "numpy" not in sys.mod
 import numpy as np  # noqa: E402
 
 from _timing import median_time  # noqa: E402  (benchmarks/_timing.py)
-from theory import mesa  # noqa: E402
-from theory._perf import tune_allocator  # noqa: E402
-from theory.mesa_training import _batch_parallel_loss  # noqa: E402
-from theory.optim import Adam, clip_by_value  # noqa: E402
-from theory.tasks import linear_dynamics  # noqa: E402
+from theory.core._workers import tune_allocator  # noqa: E402
+from theory.core.optim import Adam, clip_by_value  # noqa: E402
+from theory.mesa import attention, layer as mesa_layer  # noqa: E402
+from theory.mesa.data import linear_dynamics  # noqa: E402
+from theory.mesa.training import _batch_parallel_loss  # noqa: E402
 
 
 def _data(args, n=4):
@@ -44,19 +44,19 @@ def _data(args, n=4):
 
 def _init(args):
     rng = np.random.default_rng(1)
-    return [mesa.init_layer(rng, 4 * args.D, args.heads, args.key_size, scale=0.05) for _ in range(args.layers)]
+    return [attention.init_layer(rng, 4 * args.D, args.heads, args.key_size, scale=0.05) for _ in range(args.layers)]
 
 
 def bench_step_numpy(args, data, pool):
     layers = _init(args)
     flat = {f"{k}{i}": v for i, p in enumerate(layers) for k, v in p.items()}
     opt = Adam(1e-4, weight_decay=0.1)
-    tokens = [mesa.tokens(S) for S in data]
+    tokens = [attention.tokens(S) for S in data]
     state = {"p": flat}
 
     def step(i):
         p = state["p"]
-        ls = [{k: p[f"{k}{j}"] for k in mesa.HEAD_KEYS} for j in range(args.layers)]
+        ls = [{k: p[f"{k}{j}"] for k in attention.HEAD_KEYS} for j in range(args.layers)]
         _, grads = _batch_parallel_loss(ls, data[i % len(data)], tokens[i % len(data)], 4.0, pool, 2 * args.threads)
         g = clip_by_value({f"{k}{j}": v for j, gl in enumerate(grads) for k, v in gl.items()}, 1.0)
         state["p"] = opt.step(p, g)
@@ -69,19 +69,19 @@ def bench_mesa_numpy(args):
     dy = rng.standard_normal(V.shape)
 
     def step(i):
-        y, cache = mesa._mesa_forward(K, V, Q, 1.0)
-        mesa._mesa_backward(dy, cache)
+        y, cache = mesa_layer._mesa_forward(K, V, Q, 1.0)
+        mesa_layer._mesa_backward(dy, cache)
     return median_time(step, args.steps, args.warmup)
 
 
 def bench_torch(args, data):
     import torch                                            # optional, for comparison only
-    from theory._perf import usable_cpus
+    from theory.core._workers import usable_cpus
     torch.set_num_threads(usable_cpus())                    # its own default, whatever OMP_NUM_THREADS says
     D, T = args.D, args.T
     P = [{k: torch.nn.Parameter(torch.from_numpy(v.copy())) for k, v in layer.items()} for layer in _init(args)]
     opt = torch.optim.AdamW([p for layer in P for p in layer.values()], lr=1e-4, weight_decay=0.1)
-    tokens = [torch.from_numpy(mesa.tokens(S)) for S in data]
+    tokens = [torch.from_numpy(attention.tokens(S)) for S in data]
     states = [torch.from_numpy(S) for S in data]
     causal = torch.ones(T, T, dtype=torch.bool).tril()
 

@@ -19,10 +19,10 @@ import argparse
 import numpy as np
 
 from _timing import median_time  # benchmarks/_timing.py
-from theory import scan_snap as ss
-from theory._perf import tune_allocator
-from theory.optim import Momentum
-from theory.tasks import scan_snap_sequences, scan_snap_task
+from theory.core._workers import tune_allocator
+from theory.core.optim import Momentum
+from theory.scan_snap import model as ss
+from theory.scan_snap.data import scan_snap_sequences, scan_snap_task
 
 
 def _batches(args, task, n=8):

@@ -5,7 +5,7 @@
 # This script stands on its own (it needs only sympy).  Run it with
 # `python -m proofs.dual_form`; it prints the derivation and ends in `assert`s.
 # It also opens as a notebook (`jupytext --to ipynb proofs/dual_form.py`); the last
-# cell's `RESULTS` are what the tests compare with `theory/dual_form.py`.
+# cell's `RESULTS` are what the tests compare with `theory/dual_form/`.
 #
 # Columns are examples here, as in the paper: `X = [x'_1 ... x'_N]` is `n x N`,
 # `E = [e_1 ... e_N]` is `m x N`.

@@ -6,7 +6,7 @@
 # Run `python -m proofs.gd_step`, or open it as a notebook.  Stands on its own: needs
 # only sympy.  The last cell's `RESULTS` (the constructed layer's output, the optimal
 # step size and loss, the Gaussian moment identity) are what the tests compare with
-# `theory/gd_step.py` through `sympy.lambdify`.
+# `theory/gd_step/` through `sympy.lambdify`.
 #
 # Tokens are columns `e_i = (x_i, y_i)`, query `e_q = (x_q, -W0 x_q)`; the LSA layer is
 # `e_j ← e_j + P Σ_{i<=N} (W_V e_i)(W_K e_i)^T (W_Q e_j)`, keys and values from the

@@ -163,7 +163,7 @@ show(f"  at N = 8 its eigenvalues are {eig}: a saddle ✓")
 # %% [markdown]
 # ## Step 6: where the three logits come from
 # Sec. 4 of the paper builds a two-parameter induction head (one scalar per attention
-# layer; our reading is in theory/induction_two_param.py).  Idealise it: items and
+# layer; our reading is in theory/induction/two_param.py).  Idealise it: items and
 # labels orthonormal (one-hot vectors), B = 1 with distinct context labels, the query
 # of the first pair's class; layer 1 at a label token attends over itself and its
 # predecessor only (logit β on the predecessor); layer 2 from the target over the N

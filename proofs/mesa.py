@@ -217,7 +217,7 @@ show("  block k+1 = S_t^k s_t for k = 1, 2 and t = 1, 2; x_2 = ω(2 − ωλ) s_
 # %% [markdown]
 # ## What the tests read
 # `RESULTS` holds the symbolic objects that `tests/` compare with the numpy
-# code in `theory/mesa.py` (through `sympy.lambdify`).
+# code in `theory/mesa/` (through `sympy.lambdify`).
 
 # %%
 RESULTS = dict(eta=eta, states=s[1:], gd_prediction=gd, sherman_morrison=(M, k, updated))

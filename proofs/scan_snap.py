@@ -14,7 +14,7 @@
 # flow `ż_m = η_Z (diag c − c cᵀ)(I − f fᵀ) Yᵀ (e_n − α_n)/||c||` for one class.
 # Explicit small sizes (3 tokens, every entry a symbol): every step is exact.  The paper's
 # theorems could not be read word for word here; these are our derivations, which
-# `theory/scan_snap.py` implements and the tests check against finite differences.
+# `theory/scan_snap/model.py` implements and the tests check against finite differences.
 # Stands on its own: needs only sympy.
 
 # %%

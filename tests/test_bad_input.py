@@ -2,9 +2,10 @@
 that names the argument — never a TypeError, AttributeError, IndexError or a numpy error
 from deep inside, never a silent NaN — and accepts lists where it accepts arrays.
 
-The table below has one row per public callable (every name in every module's
-``__all__``, plus the optimizers' ``step`` and the result methods), giving a good call
-and the kind of each argument.  From the kind the test derives the bad values to try:
+The table below has one row per public callable (every callable that a module of
+``theory`` defines and lists in its ``__all__``, plus the optimizers' ``step`` and the
+result methods), named where it is defined (``theory.gd_step.lsa.lsa_forward``), giving a
+good call and the kind of each argument.  From the kind the test derives the bad values to try:
 
 - **must fail** (nan, inf, None, strings, 0 or -1 sizes, wrong rank, empty arrays, ...):
   ``ValueError`` whose message names the argument;
@@ -22,6 +23,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import pkgutil
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -30,21 +32,25 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from theory import claims, dual_form, gd_step, gradcheck, induction_head, induction_network as net
-from theory import figures, induction_training as itr, induction_two_param as two, lsa_training as lt, nn, optim
-from theory import dual_form_runs, grading, mesa, mesa_iterations, mesa_training as mt, records, tasks
-from theory import induction_paper as ip, scan_snap as ssn, scan_snap_training as sst
-from theory._validate import Diverged, first_nonfinite
+import theory
+from theory import claims, dual_form, gd_step, grading, mesa
+from theory import induction as itr, scan_snap as ssn
+from theory.core import gradcheck, nn, optim, plotting, proofs, records, registry
+from theory.core._validate import Diverged, first_nonfinite
+from theory.induction import network as net, paper as ip, three_param as induction_head, two_param as two
 
-MODULES = ["nn", "gradcheck", "optim", "tasks", "dual_form", "gd_step", "mesa", "mesa_iterations", "scan_snap", "scan_snap_training", "lsa_training", "induction_head",
-           "induction_network", "induction_two_param", "induction_training", "induction_paper", "mesa_training", "records", "dual_form_runs", "figures", "grading", "claims"]
+# Every public module of the package: private ones (``core._validate``: the checks
+# themselves; ``core._workers``; ``__main__``) and the students' exercise files are not API.
+MODULES = sorted(m.name for m in pkgutil.walk_packages(theory.__path__, "theory.")
+                 if not any(part.startswith("_") for part in m.name.split("."))
+                 and not m.name.startswith("theory.exercises")) + ["theory"]
 FAIL, MAY, PASS = "must fail", "may", "must pass"
 
 # Result records: built by the library and read by the user; no function takes them
 # whole except where a row below checks the type (TrainResult, GDReproResult, ...).
-RESULT_RECORDS = {"tasks.RegressionTasks", "tasks.ItemLabelBatch", "dual_form.GDStep",
-                  "induction_head.Trajectory", "induction_training.NetworkRun", "lsa_training.GDComparison",
-                  "lsa_training.GDReproResult", "claims.CheckResult", "grading.Verdict", "tasks.ScanSnapBatch"}
+RESULT_RECORDS = {"theory.gd_step.data.RegressionTasks", "theory.induction.data.ItemLabelBatch", "theory.dual_form.dual.GDStep",
+                  "theory.induction.three_param.Trajectory", "theory.induction.training.NetworkRun", "theory.gd_step.comparison.GDComparison",
+                  "theory.gd_step.reproduction.GDReproResult", "theory.claims.CheckResult", "theory.grading.Verdict", "theory.scan_snap.data.ScanSnapBatch"}
 
 
 # --------------------------------------------------------------------------- kinds of argument
@@ -242,6 +248,11 @@ class Unchecked(Kind):
 
 
 # --------------------------------------------------------------------------- good data
+def _name(obj) -> str:
+    """A row's name: where ``obj`` is defined, ``theory.topic.module.name``."""
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
 def R(*shape, seed=0):
     return np.random.default_rng(seed + len(shape)).standard_normal(shape)
 
@@ -264,8 +275,8 @@ TINY_NET = itr.NetworkConfig(K=8, L=4, N=2, D=3, n_positions=6, B=1, steps=2, ev
 
 def net_data():
     rng = np.random.default_rng(0)
-    classes = tasks.item_label_classes(rng, 8, 4, 3)
-    b = tasks.item_label_sequences(rng, classes, 4, 2, B=1, eps=0.1, p_novel=1.0)
+    classes = itr.item_label_classes(rng, 8, 4, 3)
+    b = itr.item_label_sequences(rng, classes, 4, 2, B=1, eps=0.1, p_novel=1.0)
     return net.embed(b.content, 0, 6), b, net.init_network(0, 9, 4)
 
 
@@ -276,32 +287,32 @@ def two_data():
 
 @functools.lru_cache(maxsize=None)
 def tiny_train():
-    return lt.train_lsa(1, d=2, n_context=3, steps=2, batch=4)
+    return gd_step.train_lsa(1, d=2, n_context=3, steps=2, batch=4)
 
 
-TINY_GD = lt.GDReproConfig(steps=2, batch=4, deep_steps=2, depths=(2,), d=2, n_context=3, n_tasks=50,
+TINY_GD = gd_step.GDReproConfig(steps=2, batch=4, deep_steps=2, depths=(2,), d=2, n_context=3, n_tasks=50,
                            gaussian_steps=2)
 
 
 @functools.lru_cache(maxsize=None)
 def tiny_repro():
-    return lt.reproduce(TINY_GD)
+    return gd_step.reproduce(TINY_GD)
 
 
-TINY_MESA = mt.MesaConfig(layers=1, heads=2, key_size=3, steps=2, batch=4, D=2, T=4)
+TINY_MESA = mesa.MesaConfig(layers=1, heads=2, key_size=3, steps=2, batch=4, D=2, T=4)
 
 
 def mesa_states():
-    return tasks.linear_dynamics(0, 4, 4, 2)
+    return mesa.linear_dynamics(0, 4, 4, 2)
 
 
 @functools.lru_cache(maxsize=None)
 def mesa_layers():
-    return mt.train(TINY_MESA)[0]
+    return mesa.train(TINY_MESA)[0]
 
 
-SS_TASK = tasks.scan_snap_task(1, 2, 2, 2)
-SS_TINY = sst.SGDConfig(n_queries=1, classes_per_query=2, n_common=2, n_distinct=2, T=4, batch=4, steps=2)
+SS_TASK = ssn.scan_snap_task(1, 2, 2, 2)
+SS_TINY = ssn.SGDConfig(n_queries=1, classes_per_query=2, n_common=2, n_distinct=2, T=4, batch=4, steps=2)
 
 
 def ss_params():
@@ -309,11 +320,11 @@ def ss_params():
 
 
 def ss_batch():
-    return tasks.scan_snap_sequences(0, SS_TASK, 3, 4)
+    return ssn.scan_snap_sequences(0, SS_TASK, 3, 4)
 
 
 def ss_flow():
-    return sst.integrate_flow(SS_TASK, ss_params(), 1.0, 1.0, [10.0, 20.0, 40.0])
+    return ssn.integrate_flow(SS_TASK, ss_params(), 1.0, 1.0, [10.0, 20.0, 40.0])
 
 
 @functools.lru_cache(maxsize=None)
@@ -327,6 +338,31 @@ def demo_record():
 
 def demo_record_file():
     return str(records.write_record(demo_record(), tempfile.mkdtemp()))
+
+
+class _Saves:
+    """Stands in for a matplotlib Figure (the row runs without matplotlib)."""
+    def savefig(self, path):
+        open(path, "wb").close()
+
+
+class _Axes:
+    def legend(self, **kw):
+        pass
+
+    def grid(self, **kw):
+        pass
+
+
+def _reproduction_args():
+    return dict(name="demo", summary="a demo", run=lambda options, executor=None, progress=None: demo_record(),
+                report=lambda record: "report", options=(), check=None, title=None, workers=True, quick=True)
+
+
+def _topic_args():
+    return dict(name="demo", papers={"dai": "Dai et al. 2023"}, claims=claims.CLAIMS[:1],
+                reproductions=(registry.Reproduction(**_reproduction_args()),),
+                figures={"demo": lambda record, out_dir, pdf=False: []}, requires=("gd_step",))
 
 
 def quadratic(p):
@@ -372,467 +408,481 @@ def _sgd_step(cls):
 
 SPECS = [
     # nn
-    Spec("nn.linear_forward", nn.linear_forward, _lin, dict(x=AB, W=A, b=Arr(optional=True))),
-    Spec("nn.linear_backward", nn.linear_backward,
+    Spec("theory.core.nn.linear_forward", nn.linear_forward, _lin, dict(x=AB, W=A, b=Arr(optional=True))),
+    Spec("theory.core.nn.linear_backward", nn.linear_backward,
          lambda: dict(dy=R(2, 3, 5), cache=nn.linear_forward(**_lin())[1]), dict(dy=A, cache=Cache())),
-    Spec("nn.softmax", nn.softmax, lambda: dict(z=R(2, 3), axis=-1), dict(z=AB, axis=Custom(must_fail=(5, 1.5, "0")))),
-    Spec("nn.softmax_backward", nn.softmax_backward, lambda: dict(dp=R(2, 3), p=nn.softmax(R(2, 3)), axis=-1),
+    Spec("theory.core.nn.softmax", nn.softmax, lambda: dict(z=R(2, 3), axis=-1), dict(z=AB, axis=Custom(must_fail=(5, 1.5, "0")))),
+    Spec("theory.core.nn.softmax_backward", nn.softmax_backward, lambda: dict(dp=R(2, 3), p=nn.softmax(R(2, 3)), axis=-1),
          dict(dp=A, p=AB, axis=Custom(must_fail=(5, 1.5, "0")))),
-    Spec("nn.logsumexp", nn.logsumexp, lambda: dict(z=R(2, 3), axis=0), dict(z=AB, axis=Custom(must_fail=(5, "0")))),
-    Spec("nn.log_softmax", nn.log_softmax, lambda: dict(z=R(2, 3), axis=1), dict(z=AB, axis=Custom(must_fail=(2, "0")))),
-    Spec("nn.relu_forward", nn.relu_forward, lambda: dict(x=R(2, 3)), dict(x=AB)),
-    Spec("nn.relu_backward", nn.relu_backward, lambda: dict(dy=R(2, 3), cache=nn.relu_forward(R(2, 3))[1]),
+    Spec("theory.core.nn.logsumexp", nn.logsumexp, lambda: dict(z=R(2, 3), axis=0), dict(z=AB, axis=Custom(must_fail=(5, "0")))),
+    Spec("theory.core.nn.log_softmax", nn.log_softmax, lambda: dict(z=R(2, 3), axis=1), dict(z=AB, axis=Custom(must_fail=(2, "0")))),
+    Spec("theory.core.nn.relu_forward", nn.relu_forward, lambda: dict(x=R(2, 3)), dict(x=AB)),
+    Spec("theory.core.nn.relu_backward", nn.relu_backward, lambda: dict(dy=R(2, 3), cache=nn.relu_forward(R(2, 3))[1]),
          dict(dy=A, cache=Cache())),
-    Spec("nn.attention_mask", nn.attention_mask,
+    Spec("theory.core.nn.attention_mask", nn.attention_mask,
          lambda: dict(n_queries=3, n_keys=4, causal=True, exclude_self=False, keys_only_first=2),
          dict(n_queries=SIZE, n_keys=Size(optional=True), causal=Flag(), exclude_self=Flag(),
               keys_only_first=Size(optional=True))),
-    Spec("nn.linear_attention_forward", nn.linear_attention_forward, _attn,
+    Spec("theory.core.nn.linear_attention_forward", nn.linear_attention_forward, _attn,
          dict(Q=AB, K=AB, V=AB, mask=Mask(optional=True), scale=REAL)),
-    Spec("nn.linear_attention_backward", nn.linear_attention_backward,
+    Spec("theory.core.nn.linear_attention_backward", nn.linear_attention_backward,
          lambda: dict(dout=R(2, 3, 2), cache=nn.linear_attention_forward(**_attn())[1]), dict(dout=A, cache=Cache())),
-    Spec("nn.softmax_attention_forward", nn.softmax_attention_forward, _attn,
+    Spec("theory.core.nn.softmax_attention_forward", nn.softmax_attention_forward, _attn,
          dict(Q=AB, K=AB, V=AB, mask=Mask(optional=True), scale=REAL)),
-    Spec("nn.softmax_attention_backward", nn.softmax_attention_backward,
+    Spec("theory.core.nn.softmax_attention_backward", nn.softmax_attention_backward,
          lambda: dict(dout=R(2, 3, 2), cache=nn.softmax_attention_forward(**_attn())[1]), dict(dout=A, cache=Cache())),
-    Spec("nn.self_attention_forward", nn.self_attention_forward, _self_attn,
+    Spec("theory.core.nn.self_attention_forward", nn.self_attention_forward, _self_attn,
          dict(X=AB, params=Params(), kind=Choice(), mask=Mask(optional=True), scale=REAL)),
-    Spec("nn.self_attention_backward", nn.self_attention_backward,
+    Spec("theory.core.nn.self_attention_backward", nn.self_attention_backward,
          lambda: dict(dout=R(2, 3, 3), cache=nn.self_attention_forward(**_self_attn())[1]), dict(dout=A, cache=Cache())),
-    Spec("nn.squared_error_forward", nn.squared_error_forward, lambda: dict(pred=R(4, 2), target=R(4, 2, seed=1)),
+    Spec("theory.core.nn.squared_error_forward", nn.squared_error_forward, lambda: dict(pred=R(4, 2), target=R(4, 2, seed=1)),
          dict(pred=AB, target=A)),
-    Spec("nn.squared_error_backward", nn.squared_error_backward,
+    Spec("theory.core.nn.squared_error_backward", nn.squared_error_backward,
          lambda: dict(dloss=1.0, cache=nn.squared_error_forward(R(4, 2), R(4, 2, seed=1))[1]), dict(dloss=REAL, cache=Cache())),
-    Spec("nn.cross_entropy_forward", nn.cross_entropy_forward, lambda: dict(logits=R(4, 3), labels=np.array([0, 2, 1, 1])),
+    Spec("theory.core.nn.cross_entropy_forward", nn.cross_entropy_forward, lambda: dict(logits=R(4, 3), labels=np.array([0, 2, 1, 1])),
          dict(logits=AB, labels=Labels())),
-    Spec("nn.cross_entropy_backward", nn.cross_entropy_backward,
+    Spec("theory.core.nn.cross_entropy_backward", nn.cross_entropy_backward,
          lambda: dict(dloss=1.0, cache=nn.cross_entropy_forward(R(4, 3), np.array([0, 2, 1, 1]))[1]),
          dict(dloss=REAL, cache=Cache())),
     # gradcheck
-    Spec("gradcheck.norm", gradcheck.norm, lambda: dict(x=R(3, 2)), dict(x=Arr(batch=True, empty_ok=True))),
-    Spec("gradcheck.rel_error", gradcheck.rel_error, lambda: dict(a=R(3, 2), b=R(3, 2, seed=1), scale=0.5),
+    Spec("theory.core.gradcheck.norm", gradcheck.norm, lambda: dict(x=R(3, 2)), dict(x=Arr(batch=True, empty_ok=True))),
+    Spec("theory.core.gradcheck.rel_error", gradcheck.rel_error, lambda: dict(a=R(3, 2), b=R(3, 2, seed=1), scale=0.5),
          dict(a=Arr(batch=True, empty_ok=True), b=Arr(batch=True, empty_ok=True), scale=NONNEG)),
-    Spec("gradcheck.numerical_gradient", gradcheck.numerical_gradient,
+    Spec("theory.core.gradcheck.numerical_gradient", gradcheck.numerical_gradient,
          lambda: dict(f=quadratic, params={"a": R(3)}, eps=1e-5), dict(f=Func(), params=Params(shaped=False), eps=POS)),
-    Spec("gradcheck.directional_errors", gradcheck.directional_errors,
+    Spec("theory.core.gradcheck.directional_errors", gradcheck.directional_errors,
          lambda: dict(f=quadratic, params={"a": R(3)}, grads={"a": R(3)}, n_directions=2, eps=1e-5, rng=0),
          dict(f=Func(), params=Params(shaped=False), grads=Params(), n_directions=SIZE, eps=POS, rng=Rng())),
-    Spec("gradcheck.check_layer", gradcheck.check_layer,
+    Spec("theory.core.gradcheck.check_layer", gradcheck.check_layer,
          lambda: dict(forward=lambda x: (2 * x, None), backward=lambda dout, cache: 2 * dout, inputs={"x": R(3, 2)},
                       tol=1e-6, eps=1e-5, rng=0),
          dict(forward=Func(), backward=Func(), inputs=Custom(must_fail=({}, "abc", {"x": R(3).astype(np.float32)})),
               tol=POS, eps=POS, rng=Rng())),
-    Spec("gradcheck.check_gradients", gradcheck.check_gradients,
+    Spec("theory.core.gradcheck.check_gradients", gradcheck.check_gradients,
          lambda: dict(f=quadratic, params={"a": R(3)}, grads={"a": R(3)}, tol=1e-6, eps=1e-5, max_entries=10,
                       n_directions=2, rng=0),
          dict(f=Func(), params=Params(shaped=False), grads=Params(), tol=POS, eps=POS, max_entries=SIZE,
               n_directions=SIZE, rng=Rng())),
     # optim
-    Spec("optim.SGD", optim.SGD, lambda: dict(lr=0.1, weight_decay=0.01), dict(lr=POS, weight_decay=UNIT)),
-    Spec("optim.Momentum", optim.Momentum, lambda: dict(lr=0.1, beta=0.9), dict(lr=POS, beta=UNIT)),
-    Spec("optim.Adam", optim.Adam, lambda: dict(lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=0.1),
+    Spec("theory.core.optim.SGD", optim.SGD, lambda: dict(lr=0.1, weight_decay=0.01), dict(lr=POS, weight_decay=UNIT)),
+    Spec("theory.core.optim.Momentum", optim.Momentum, lambda: dict(lr=0.1, beta=0.9), dict(lr=POS, beta=UNIT)),
+    Spec("theory.core.optim.Adam", optim.Adam, lambda: dict(lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=0.1),
          dict(lr=POS, beta1=UNIT, beta2=UNIT, eps=POS, weight_decay=NONNEG)),
-    *[Spec(f"optim.{c.__name__}.step", _sgd_step(c), lambda: dict(params={"w": R(3), "b": R(2)}, grads={"w": R(3), "b": R(2)}),
+    *[Spec(f"{c.__module__}.{c.__name__}.step", _sgd_step(c), lambda: dict(params={"w": R(3), "b": R(2)}, grads={"w": R(3), "b": R(2)}),
            dict(params=Params(shaped=False), grads=Params())) for c in (optim.SGD, optim.Momentum, optim.Adam)],
-    Spec("optim.clip_by_value", optim.clip_by_value, lambda: dict(grads={"w": R(3)}, max_value=0.5),
+    Spec("theory.core.optim.clip_by_value", optim.clip_by_value, lambda: dict(grads={"w": R(3)}, max_value=0.5),
          dict(grads=Custom(must_fail=({}, {"w": np.array([1.0, np.nan])}, "abc")), max_value=POS)),
-    Spec("optim.clip_by_global_norm", optim.clip_by_global_norm, lambda: dict(grads={"w": R(3)}, max_norm=0.5),
+    Spec("theory.core.optim.clip_by_global_norm", optim.clip_by_global_norm, lambda: dict(grads={"w": R(3)}, max_norm=0.5),
          dict(grads=Params(shaped=False), max_norm=POS)),
-    Spec("optim.global_norm", optim.global_norm, lambda: dict(grads={"w": R(3)}), dict(grads=Params(shaped=False))),
+    Spec("theory.core.optim.global_norm", optim.global_norm, lambda: dict(grads={"w": R(3)}), dict(grads=Params(shaped=False))),
     # tasks
-    Spec("tasks.regression_tasks", tasks.regression_tasks,
+    Spec("theory.gd_step.data.regression_tasks", gd_step.regression_tasks,
          lambda: dict(rng=0, batch=2, n_context=3, d=3, d_out=1, inputs="gaussian", a=0.5, cov=spd3(), noise=0.1),
          dict(rng=Rng(), batch=SIZE, n_context=SIZE, d=SIZE, d_out=SIZE, inputs=Choice(), a=POS, cov=SPD(optional=True),
               noise=NONNEG)),
-    Spec("tasks.uniform_moments", tasks.uniform_moments, lambda: dict(a=0.5), dict(a=POS)),
-    Spec("tasks.ItemLabelClasses", tasks.ItemLabelClasses, lambda: dict(means=R(4, 3), labels=R(2, 3)),
+    Spec("theory.gd_step.data.uniform_moments", gd_step.uniform_moments, lambda: dict(a=0.5), dict(a=POS)),
+    Spec("theory.induction.data.ItemLabelClasses", itr.ItemLabelClasses, lambda: dict(means=R(4, 3), labels=R(2, 3)),
          dict(means=A, labels=A)),
-    Spec("tasks.item_label_classes", tasks.item_label_classes, lambda: dict(rng=0, K=8, L=4, D=3),
+    Spec("theory.induction.data.item_label_classes", itr.item_label_classes, lambda: dict(rng=0, K=8, L=4, D=3),
          dict(rng=Rng(), K=SIZE, L=SIZE, D=SIZE)),
-    Spec("tasks.zipf_probabilities", tasks.zipf_probabilities, lambda: dict(K=5, alpha=1.0), dict(K=SIZE, alpha=NONNEG)),
-    Spec("tasks.check_burstiness", tasks.check_burstiness, lambda: dict(B=2, N=4), dict(B=COUNT, N=SIZE)),
-    Spec("tasks.item_label_sequences", tasks.item_label_sequences,
-         lambda: dict(rng=0, classes=tasks.item_label_classes(0, 8, 4, 3), n_seq=3, N=2, B=1, eps=0.1, alpha=0.5,
+    Spec("theory.induction.data.zipf_probabilities", itr.zipf_probabilities, lambda: dict(K=5, alpha=1.0), dict(K=SIZE, alpha=NONNEG)),
+    Spec("theory.induction.data.check_burstiness", itr.check_burstiness, lambda: dict(B=2, N=4), dict(B=COUNT, N=SIZE)),
+    Spec("theory.induction.data.item_label_sequences", itr.item_label_sequences,
+         lambda: dict(rng=0, classes=itr.item_label_classes(0, 8, 4, 3), n_seq=3, N=2, B=1, eps=0.1, alpha=0.5,
                       p_bursty=0.5, p_novel=0.5, shift_labels=False),
          dict(rng=Rng(), classes=Obj(), n_seq=SIZE, N=SIZE, B=COUNT, eps=NONNEG, alpha=NONNEG, p_bursty=PROB,
               p_novel=PROB, shift_labels=Flag())),
     # dual_form
-    Spec("dual_form.gd_step_linear", dual_form.gd_step_linear,
+    Spec("theory.dual_form.dual.gd_step_linear", dual_form.gd_step_linear,
          lambda: dict(W0=R(2, 3), X=R(4, 3), targets=R(4, 2), lr=0.1, loss="squared"),
          dict(W0=A, X=A, targets=A, lr=POS, loss=Choice())),
-    Spec("dual_form.finetuned_output", dual_form.finetuned_output, lambda: dict(W0=R(2, 3), delta_W=R(2, 3, seed=1), Xq=R(4, 3)),
+    Spec("theory.dual_form.dual.finetuned_output", dual_form.finetuned_output, lambda: dict(W0=R(2, 3), delta_W=R(2, 3, seed=1), Xq=R(4, 3)),
          dict(W0=A, delta_W=A, Xq=A)),
-    Spec("dual_form.dual_output", dual_form.dual_output, lambda: dict(W0=R(2, 3), E=R(4, 2), X=R(4, 3), Xq=R(5, 3)),
+    Spec("theory.dual_form.dual.dual_output", dual_form.dual_output, lambda: dict(W0=R(2, 3), E=R(4, 2), X=R(4, 3), Xq=R(5, 3)),
          dict(W0=A, E=A, X=A, Xq=A)),
-    *[Spec(f"dual_form.{f.__name__}", f, _icl, dict(W_V=A, W_K=A, X_demo=A, X_ctx=A, Q=A))
+    *[Spec(_name(f), f, _icl, dict(W_V=A, W_K=A, X_demo=A, X_ctx=A, Q=A))
       for f in (dual_form.icl_linear_attention, dual_form.icl_split_output, dual_form.softmax_icl_mixture)],
-    Spec("dual_form.icl_split", dual_form.icl_split, lambda: {k: v for k, v in _icl().items() if k != "Q"},
+    Spec("theory.dual_form.dual.icl_split", dual_form.icl_split, lambda: {k: v for k, v in _icl().items() if k != "Q"},
          dict(W_V=A, W_K=A, X_demo=A, X_ctx=A)),
-    Spec("dual_form.momentum_sgd", dual_form.momentum_sgd,
+    Spec("theory.dual_form.momentum.momentum_sgd", dual_form.momentum_sgd,
          lambda: dict(W0=R(2, 3), X=R(4, 3), targets=np.array([0, 1, 1, 0]), lr=0.1, eta=0.5, loss="cross_entropy"),
          dict(W0=A, X=A, targets=Labels(), lr=POS, eta=UNIT, loss=Choice())),
-    Spec("dual_form.momentum_weights", dual_form.momentum_weights, lambda: dict(n=4, eta=0.5), dict(n=SIZE, eta=UNIT)),
-    Spec("dual_form.momentum_dual_output", dual_form.momentum_dual_output,
+    Spec("theory.dual_form.momentum.momentum_weights", dual_form.momentum_weights, lambda: dict(n=4, eta=0.5), dict(n=SIZE, eta=UNIT)),
+    Spec("theory.dual_form.momentum.momentum_dual_output", dual_form.momentum_dual_output,
          lambda: dict(W0=R(2, 3), E=R(4, 2), X=R(4, 3), Xq=R(5, 3), eta=0.5), dict(W0=A, E=A, X=A, Xq=A, eta=UNIT)),
-    Spec("dual_form.momentum_attention", dual_form.momentum_attention,
+    Spec("theory.dual_form.momentum.momentum_attention", dual_form.momentum_attention,
          lambda: dict(V=R(4, 2), K=R(4, 3), Q=R(4, 3), eta=0.5), dict(V=AB, K=AB, Q=AB, eta=UNIT)),
-    Spec("dual_form.momentum_gap", dual_form.momentum_gap, lambda: dict(E=R(4, 2), X=R(4, 3), Xq=R(5, 3), eta=0.5),
+    Spec("theory.dual_form.momentum.momentum_gap", dual_form.momentum_gap, lambda: dict(E=R(4, 2), X=R(4, 3), Xq=R(5, 3), eta=0.5),
          dict(E=A, X=A, Xq=A, eta=UNIT)),
-    *[Spec(f"dual_form.{f.__name__}", f, lambda: dict(rng=0), dict(rng=Rng()))
+    *[Spec(_name(f), f, lambda: dict(rng=0), dict(rng=Rng()))
       for f in (dual_form.check_icl_split, dual_form.check_softmax_mixture, dual_form.softmax_split_gap,
                 dual_form.momentum_literal_gap)],
-    *[Spec(f"dual_form.{f.__name__}", f, lambda: dict(rng=0, loss="cross_entropy"), dict(rng=Rng(), loss=Choice()))
+    *[Spec(_name(f), f, lambda: dict(rng=0, loss="cross_entropy"), dict(rng=Rng(), loss=Choice()))
       for f in (dual_form.check_dual_form, dual_form.check_momentum_dual)],
     # gd_step
-    Spec("gd_step.tokens", gd_step.tokens, lambda: dict(X=R(2, 3, 3), Y=R(2, 3, 1), xq=R(2, 3), W0=R(1, 3)),
+    Spec("theory.gd_step.lsa.tokens", gd_step.tokens, lambda: dict(X=R(2, 3, 3), Y=R(2, 3, 1), xq=R(2, 3), W0=R(1, 3)),
          dict(X=A, Y=A, xq=A, W0=Arr(optional=True))),
-    Spec("gd_step.readout", gd_step.readout, lambda: dict(E=tokens(), d=3), dict(E=A, d=SIZE)),
-    Spec("gd_step.lsa_forward", gd_step.lsa_forward,
+    Spec("theory.gd_step.lsa.readout", gd_step.readout, lambda: dict(E=tokens(), d=3), dict(E=A, d=SIZE)),
+    Spec("theory.gd_step.lsa.lsa_forward", gd_step.lsa_forward,
          lambda: dict(E=tokens(), params=lsa_params(), n_context=3, include_query=False, query_only=True),
          dict(E=A, params=Params(), n_context=SIZE, include_query=Flag(), query_only=Flag())),
-    Spec("gd_step.lsa_backward", gd_step.lsa_backward,
+    Spec("theory.gd_step.lsa.lsa_backward", gd_step.lsa_backward,
          lambda: dict(dout=R(2, 4, 4), cache=gd_step.lsa_forward(tokens(), lsa_params(), 3)[1]), dict(dout=A, cache=Cache())),
-    Spec("gd_step.layer_params", gd_step.layer_params, lambda: dict(params=lsa_params(), layer=0, shared=True),
+    Spec("theory.gd_step.lsa.layer_params", gd_step.layer_params, lambda: dict(params=lsa_params(), layer=0, shared=True),
          dict(params=Params(shaped=False), layer=COUNT, shared=Flag())),
-    Spec("gd_step.stack_forward", gd_step.stack_forward,
+    Spec("theory.gd_step.lsa.stack_forward", gd_step.stack_forward,
          lambda: dict(E=tokens(), params=lsa_params(), n_layers=2, n_context=3, shared=True, query_only=False),
          dict(E=A, params=Params(), n_layers=SIZE, n_context=SIZE, shared=Flag(), query_only=Flag())),
-    Spec("gd_step.stack_backward", gd_step.stack_backward,
+    Spec("theory.gd_step.lsa.stack_backward", gd_step.stack_backward,
          lambda: dict(dout=R(2, 4, 4), caches=gd_step.stack_forward(tokens(), lsa_params(), 2, 3, shared=True)[1], shared=True),
          dict(dout=A, caches=Custom(must_fail=("abc", [], 3)), shared=Flag())),
-    Spec("gd_step.lsa_loss", gd_step.lsa_loss,
+    Spec("theory.gd_step.lsa.lsa_loss", gd_step.lsa_loss,
          lambda: dict(params=lsa_params(), E=tokens(), y_query=R(2, 1), n_layers=1, shared=True),
          dict(params=Params(), E=A, y_query=A, n_layers=SIZE, shared=Flag())),
-    Spec("gd_step.gd_construction", gd_step.gd_construction, lambda: dict(d=3, d_out=1, n_context=3, eta=0.5, W0=R(1, 3)),
+    Spec("theory.gd_step.construction.gd_construction", gd_step.gd_construction, lambda: dict(d=3, d_out=1, n_context=3, eta=0.5, W0=R(1, 3)),
          dict(d=SIZE, d_out=SIZE, n_context=SIZE, eta=REAL, W0=Arr(optional=True))),
-    Spec("gd_step.gdpp_construction", gd_step.gdpp_construction, lambda: dict(d=3, d_out=1, n_context=3, eta=0.5, gamma=0.1),
+    Spec("theory.gd_step.construction.gdpp_construction", gd_step.gdpp_construction, lambda: dict(d=3, d_out=1, n_context=3, eta=0.5, gamma=0.1),
          dict(d=SIZE, d_out=SIZE, n_context=SIZE, eta=REAL, gamma=REAL)),
-    Spec("gd_step.gd_predict", gd_step.gd_predict,
+    Spec("theory.gd_step.construction.gd_predict", gd_step.gd_predict,
          lambda: dict(X=R(2, 3, 3), Y=R(2, 3, 1), xq=R(2, 3), eta=0.5, steps=2, W0=R(1, 3)),
          dict(X=A, Y=A, xq=A, steps=SIZE, W0=Arr(optional=True),
               eta=Custom(must_fail=(np.nan, np.inf, "0.5", True, np.ones(5), np.array([np.nan, 1.0])),
                          must_pass=(np.array([0.5, 0.3]), [0.5, 0.3], np.float64(0.5))))),
-    Spec("gd_step.gdpp_predict", gd_step.gdpp_predict,
+    Spec("theory.gd_step.construction.gdpp_predict", gd_step.gdpp_predict,
          lambda: dict(X=R(2, 3, 3), Y=R(2, 3, 1), xq=R(2, 3), etas=np.array([0.5, 0.3]), gammas=np.array([0.1, 0.2]),
                       return_state=True),
          dict(X=A, Y=A, xq=A, etas=AB, gammas=AB, return_state=Flag())),
-    Spec("gd_step.optimal_one_step", gd_step.optimal_one_step, lambda: dict(d=3, n_context=4, s2=0.5, m4=0.5),
+    Spec("theory.gd_step.closed_forms.optimal_one_step", gd_step.optimal_one_step, lambda: dict(d=3, n_context=4, s2=0.5, m4=0.5),
          dict(d=SIZE, n_context=SIZE, s2=POS, m4=POS)),
-    Spec("gd_step.zfb_gamma", gd_step.zfb_gamma, lambda: dict(cov=spd3(), n_context=4), dict(cov=SPD(), n_context=SIZE)),
-    Spec("gd_step.monte_carlo_one_step", gd_step.monte_carlo_one_step,
+    Spec("theory.gd_step.closed_forms.zfb_gamma", gd_step.zfb_gamma, lambda: dict(cov=spd3(), n_context=4), dict(cov=SPD(), n_context=SIZE)),
+    Spec("theory.gd_step.closed_forms.monte_carlo_one_step", gd_step.monte_carlo_one_step,
          lambda: dict(rng=0, d=2, n_context=3, a=0.5, n_tasks=20), dict(rng=Rng(), d=SIZE, n_context=SIZE, a=POS, n_tasks=SIZE)),
-    Spec("gd_step.random_covariance", gd_step.random_covariance, lambda: dict(rng=0, d=3), dict(rng=Rng(), d=SIZE)),
-    Spec("gd_step.check_gd_step", gd_step.check_gd_step, lambda: dict(rng=0, steps=2),
+    Spec("theory.gd_step.closed_forms.random_covariance", gd_step.random_covariance, lambda: dict(rng=0, d=3), dict(rng=Rng(), d=SIZE)),
+    Spec("theory.gd_step.construction.check_gd_step", gd_step.check_gd_step, lambda: dict(rng=0, steps=2),
          dict(rng=Rng(), steps=Size(optional=True))),
-    Spec("gd_step.check_gdpp", gd_step.check_gdpp, lambda: dict(rng=0), dict(rng=Rng())),
-    Spec("gd_step.check_optimal_step", gd_step.check_optimal_step, lambda: dict(rng=0, n_tasks=100),
+    Spec("theory.gd_step.construction.check_gdpp", gd_step.check_gdpp, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("theory.gd_step.closed_forms.check_optimal_step", gd_step.check_optimal_step, lambda: dict(rng=0, n_tasks=100),
          dict(rng=Rng(), n_tasks=SIZE)),
-    Spec("gd_step.check_zfb_moment", gd_step.check_zfb_moment, lambda: dict(rng=0, n_samples=100),
+    Spec("theory.gd_step.closed_forms.check_zfb_moment", gd_step.check_zfb_moment, lambda: dict(rng=0, n_samples=100),
          dict(rng=Rng(), n_samples=SIZE)),
     # lsa_training
-    Spec("lsa_training.TrainResult", lt.TrainResult,
+    Spec("theory.gd_step.training.TrainResult", gd_step.TrainResult,
          lambda: dict(params=tiny_train().params, losses=np.ones(2), kind="lsa", n_layers=1, shared=False,
                       task=tiny_train().task, seconds=0.1),
          dict(params=Custom(must_fail=("abc", {})), kind=Choice(), n_layers=SIZE, shared=Flag(),
               task=Custom(must_fail=("abc", {}, {**tiny_train().task, "d": 0})),
               losses=Unchecked(reason="a result: the loss curve the run produced"),
               seconds=Unchecked(reason="a result: the run's wall time"))),
-    Spec("lsa_training.TrainResult.lsa_params", lambda: tiny_train().lsa_params(), lambda: {}),
-    Spec("lsa_training.model_loss", lt.model_loss,
+    Spec("theory.gd_step.training.TrainResult.lsa_params", lambda: tiny_train().lsa_params(), lambda: {}),
+    Spec("theory.gd_step.training.model_loss", gd_step.model_loss,
          lambda: dict(params={"eta": np.array([0.5]), "gamma": np.array([0.1])}, E=tokens(), y_query=R(2, 1),
                       kind="gdpp", n_layers=1, shared=False),
          dict(params=Params(), E=A, y_query=A, kind=Choice(), n_layers=SIZE, shared=Flag())),
-    Spec("lsa_training.init_params", lt.init_params,
+    Spec("theory.gd_step.training.init_params", gd_step.init_params,
          lambda: dict(rng=0, kind="lsa", n_layers=2, d=2, n_context=3, shared=False, init_scale=0.1, eta0=0.5),
          dict(rng=Rng(), kind=Choice(), n_layers=SIZE, d=SIZE, n_context=SIZE, shared=Flag(),
               init_scale=Real(positive=True, optional=True), eta0=Real(optional=True))),
-    Spec("lsa_training.train_lsa", lt.train_lsa,
+    Spec("theory.gd_step.training.train_lsa", gd_step.train_lsa,
          lambda: dict(n_layers=1, kind="lsa", shared=False, d=2, n_context=3, steps=2, batch=4, lr=1e-3, beta2=0.98,
                       clip=1.0, init_scale=0.01, inputs="uniform", a=0.5, cov=None, rng=0, callback=lambda s, l: None),
          dict(n_layers=SIZE, kind=Choice(), shared=Flag(), d=SIZE, n_context=SIZE, steps=SIZE, batch=SIZE, lr=POS,
               beta2=UNIT, clip=Real(positive=True, optional=True), init_scale=Real(positive=True, optional=True),
               inputs=Choice(), a=POS, cov=Custom(must_fail=("abc", np.eye(2)), must_pass=(None,), with_none=False),
               rng=Rng(), callback=Func(optional=True))),
-    Spec("lsa_training.lsa_predict", lt.lsa_predict, lambda: dict(params=lsa_params(), E=tokens(), n_layers=1, shared=True),
+    Spec("theory.gd_step.comparison.lsa_predict", gd_step.lsa_predict, lambda: dict(params=lsa_params(), E=tokens(), n_layers=1, shared=True),
          dict(params=Params(), E=A, n_layers=SIZE, shared=Flag())),
-    Spec("lsa_training.product_matrices", lt.product_matrices, lambda: dict(params=lsa_params(), layer=0, shared=True),
+    Spec("theory.gd_step.comparison.product_matrices", gd_step.product_matrices, lambda: dict(params=lsa_params(), layer=0, shared=True),
          dict(params=Params(), layer=COUNT, shared=Flag())),
-    Spec("lsa_training.from_products", lt.from_products, lambda: dict(KQ=R(4, 4), PV=R(4, 4, seed=1)), dict(KQ=A, PV=A)),
-    Spec("lsa_training.align_scale", lt.align_scale, lambda: dict(KQ=np.eye(4) + 0.1, PV=R(4, 4), d=3),
+    Spec("theory.gd_step.comparison.from_products", gd_step.from_products, lambda: dict(KQ=R(4, 4), PV=R(4, 4, seed=1)), dict(KQ=A, PV=A)),
+    Spec("theory.gd_step.comparison.align_scale", gd_step.align_scale, lambda: dict(KQ=np.eye(4) + 0.1, PV=R(4, 4), d=3),
          dict(KQ=A, PV=A, d=SIZE)),
-    Spec("lsa_training.effective_matrix", lt.effective_matrix,
+    Spec("theory.gd_step.comparison.effective_matrix", gd_step.effective_matrix,
          lambda: dict(params={k + "0": v for k, v in lsa_params().items()}, d=3, n_context=3),
          dict(params=Params(), d=SIZE, n_context=SIZE)),
-    Spec("lsa_training.grid_search_eta", lt.grid_search_eta,
+    Spec("theory.gd_step.comparison.grid_search_eta", gd_step.grid_search_eta,
          lambda: dict(task=tiny_train().task, n_layers=1, rng=0, n_tasks=20, grid=np.array([0.5, 1.0, 2.0])),
          dict(task=Custom(must_fail=("abc", {})), n_layers=SIZE, rng=Rng(), n_tasks=SIZE, grid=Arr(optional=True))),
-    Spec("lsa_training.compare_to_gd", lt.compare_to_gd, lambda: dict(result=tiny_train(), n_tasks=50, rng=1),
+    Spec("theory.gd_step.comparison.compare_to_gd", gd_step.compare_to_gd, lambda: dict(result=tiny_train(), n_tasks=50, rng=1),
          dict(result=Obj(), n_tasks=SIZE, rng=Rng())),
-    Spec("lsa_training.agreement", lt.agreement, lambda: dict(y1=R(4), s1=R(4, 2), y2=R(4, seed=1), s2=R(4, 2, seed=1)),
+    Spec("theory.gd_step.comparison.agreement", gd_step.agreement, lambda: dict(y1=R(4), s1=R(4, 2), y2=R(4, seed=1), s2=R(4, 2, seed=1)),
          dict(y1=A, s1=A, y2=A, s2=A)),
-    Spec("lsa_training.GDReproConfig", lt.GDReproConfig,
+    Spec("theory.gd_step.reproduction.GDReproConfig", gd_step.GDReproConfig,
          lambda: dict(steps=2, batch=4, lr=1e-3, lr_gd=1e-2, deep_steps=2, deep_init_scale=0.05, depths=(2,), d=2,
                       n_context=3, n_tasks=50, gaussian_steps=2, seed=0),
          dict(steps=SIZE, batch=SIZE, lr=POS, lr_gd=POS, deep_steps=SIZE, deep_init_scale=POS,
               depths=Custom(must_fail=((1,), (0,), "abc", [2])), d=SIZE, n_context=SIZE, n_tasks=SIZE,
               gaussian_steps=SIZE, seed=COUNT)),
-    Spec("lsa_training.reproduce", lt.reproduce, lambda: dict(config=TINY_GD, executor=None, progress=print),
+    Spec("theory.gd_step.reproduction.reproduce", gd_step.reproduce, lambda: dict(config=TINY_GD, executor=None, progress=print),
          # config=None means the paper's full settings (minutes), so only the refusals are tried here
          dict(config=Custom(must_fail=("abc", 3, {}), with_none=False), executor=Executor(), progress=Func(optional=True))),
-    Spec("lsa_training.format_report", lt.format_report, lambda: dict(r=tiny_repro()), dict(r=Obj())),
+    Spec("theory.gd_step.reproduction.format_report", gd_step.format_report, lambda: dict(r=tiny_repro()), dict(r=Obj())),
     # induction_head
-    Spec("induction_head.three_param_forward", induction_head.three_param_forward,
+    Spec("theory.induction.three_param.three_param_forward", induction_head.three_param_forward,
          lambda: dict(theta=R(2, 3), N=2, L=4), dict(theta=AB, N=SIZE, L=SIZE)),
-    Spec("induction_head.three_param_backward", induction_head.three_param_backward,
+    Spec("theory.induction.three_param.three_param_backward", induction_head.three_param_backward,
          lambda: dict(dloss=1.0, cache=induction_head.three_param_forward(R(3), 2, 4)[1]), dict(dloss=REAL, cache=Cache())),
-    Spec("induction_head.three_param_loss", induction_head.three_param_loss, lambda: dict(theta=R(3), N=2, L=4),
+    Spec("theory.induction.three_param.three_param_loss", induction_head.three_param_loss, lambda: dict(theta=R(3), N=2, L=4),
          dict(theta=AB, N=SIZE, L=SIZE)),
-    Spec("induction_head.origin_gradient", induction_head.origin_gradient, lambda: dict(N=2, L=4), dict(N=SIZE, L=SIZE)),
-    Spec("induction_head.gradient_descent", induction_head.gradient_descent,
+    Spec("theory.induction.three_param.origin_gradient", induction_head.origin_gradient, lambda: dict(N=2, L=4), dict(N=SIZE, L=SIZE)),
+    Spec("theory.induction.three_param.gradient_descent", induction_head.gradient_descent,
          lambda: dict(N=2, L=4, lr=0.1, steps=20, theta0=R(3), record_every=5, stop_at_jump=False),
          dict(N=SIZE, L=SIZE, lr=POS, steps=SIZE, theta0=A, record_every=SIZE, stop_at_jump=Flag())),
-    Spec("induction_head.plateau_table", induction_head.plateau_table, lambda: dict(Ns=[2], Ls=[4], lr=0.1, steps=20),
+    Spec("theory.induction.three_param.plateau_table", induction_head.plateau_table, lambda: dict(Ns=[2], Ls=[4], lr=0.1, steps=20),
          dict(Ns=IntList(), Ls=IntList(), lr=POS, steps=SIZE)),
-    Spec("induction_training.reproduce_landscape", itr.reproduce_landscape,
+    Spec("theory.induction.reproduction.reproduce_landscape", itr.reproduce_landscape,
          lambda: dict(Ns=[2], L_factors=[2], lr=0.1, steps=20, executor=None),
          dict(Ns=IntList(), L_factors=IntList(), lr=POS, steps=SIZE, executor=Executor())),
-    Spec("induction_training.format_landscape", itr.format_landscape,
+    Spec("theory.induction.reproduction.format_landscape", itr.format_landscape,
          lambda: dict(r=itr.reproduce_landscape([2], [2], steps=20)), dict(r=Custom(must_fail=("abc", {})))),
-    Spec("induction_head.check_origin_gradient", induction_head.check_origin_gradient, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("theory.induction.three_param.check_origin_gradient", induction_head.check_origin_gradient, lambda: dict(rng=0), dict(rng=Rng())),
     # induction_network
-    Spec("induction_network.embed", net.embed, lambda: dict(content=R(2, 5, 3), rng=0, n_positions=6),
+    Spec("theory.induction.network.embed", net.embed, lambda: dict(content=R(2, 5, 3), rng=0, n_positions=6),
          dict(content=A, rng=Rng(), n_positions=SIZE)),
-    Spec("induction_network.init_classifier", net.init_classifier, lambda: dict(rng=0, d_in=3, h=4, L=2),
+    Spec("theory.induction.network.init_classifier", net.init_classifier, lambda: dict(rng=0, d_in=3, h=4, L=2),
          dict(rng=Rng(), d_in=SIZE, h=SIZE, L=SIZE)),
-    Spec("induction_network.classifier_weights", net.classifier_weights,
+    Spec("theory.induction.network.classifier_weights", net.classifier_weights,
          lambda: dict(params=net.init_classifier(0, 3, 4, 2), d_in=3), dict(params=Params(), d_in=SIZE)),
-    Spec("induction_network.network_weights", net.network_weights, lambda: dict(params=net_data()[2], d=9),
+    Spec("theory.induction.network.network_weights", net.network_weights, lambda: dict(params=net_data()[2], d=9),
          dict(params=Params(), d=SIZE)),
-    Spec("induction_network.classifier_forward", net.classifier_forward,
+    Spec("theory.induction.network.classifier_forward", net.classifier_forward,
          lambda: dict(u=R(5, 3), params=net.init_classifier(0, 3, 4, 2)), dict(u=A, params=Params())),
-    Spec("induction_network.classifier_backward", net.classifier_backward,
+    Spec("theory.induction.network.classifier_backward", net.classifier_backward,
          lambda: dict(dlogits=R(5, 2), cache=net.classifier_forward(R(5, 3), net.init_classifier(0, 3, 4, 2))[1],
                       params=net.init_classifier(0, 3, 4, 2)),
          dict(dlogits=A, cache=Cache(), params=Params())),
-    Spec("induction_network.init_network", net.init_network, lambda: dict(rng=0, d=5, L=2), dict(rng=Rng(), d=SIZE, L=SIZE)),
-    Spec("induction_network.network_forward", net.network_forward, lambda: dict(X=net_data()[0], params=net_data()[2]),
+    Spec("theory.induction.network.init_network", net.init_network, lambda: dict(rng=0, d=5, L=2), dict(rng=Rng(), d=SIZE, L=SIZE)),
+    Spec("theory.induction.network.network_forward", net.network_forward, lambda: dict(X=net_data()[0], params=net_data()[2]),
          dict(X=A, params=Params())),
-    Spec("induction_network.network_backward", net.network_backward,
+    Spec("theory.induction.network.network_backward", net.network_backward,
          lambda: dict(dlogits=R(4, 4), cache=net.network_forward(net_data()[0], net_data()[2])[1]),
          dict(dlogits=A, cache=Cache())),
-    Spec("induction_network.cross_entropy_loss", net.cross_entropy_loss,
+    Spec("theory.induction.network.cross_entropy_loss", net.cross_entropy_loss,
          lambda: dict(forward=net.network_forward, backward=net.network_backward, params=net_data()[2], X=net_data()[0],
                       target=net_data()[1].target),
          dict(forward=Func(), backward=Func(), params=Params(), X=A, target=Labels())),
-    Spec("induction_network.network_loss", net.network_loss,
+    Spec("theory.induction.network.network_loss", net.network_loss,
          lambda: dict(params=net_data()[2], X=net_data()[0], target=net_data()[1].target),
          dict(params=Params(), X=A, target=Labels())),
-    Spec("induction_network.progress_measures", net.progress_measures,
+    Spec("theory.induction.network.progress_measures", net.progress_measures,
          lambda: dict(P1=nn.softmax(R(4, 5, 5)), P2=nn.softmax(R(4, 5)), batch=net_data()[1]),
          dict(P1=A, P2=A, batch=Obj())),
-    Spec("induction_network.context_label_accuracy", net.context_label_accuracy,
+    Spec("theory.induction.network.context_label_accuracy", net.context_label_accuracy,
          lambda: dict(logits=R(4, 4), batch=net_data()[1]), dict(logits=A, batch=Obj())),
-    Spec("induction_network.attention_measures", net.attention_measures,
+    Spec("theory.induction.network.attention_measures", net.attention_measures,
          lambda: dict(X=net_data()[0], params=net_data()[2], batch=net_data()[1]), dict(X=A, params=Params(), batch=Obj())),
-    Spec("induction_training.NetworkConfig", itr.NetworkConfig, lambda: {f: getattr(TINY_NET, f) for f in TINY_NET.__dataclass_fields__},
+    Spec("theory.induction.training.NetworkConfig", itr.NetworkConfig, lambda: {f: getattr(TINY_NET, f) for f in TINY_NET.__dataclass_fields__},
          dict(K=SIZE, L=SIZE, N=SIZE, D=SIZE, eps=NONNEG, alpha=NONNEG, B=COUNT, p_bursty=PROB, p_novel=PROB,
               n_positions=SIZE, lr=POS, batch=SIZE, weight_decay=UNIT, steps=SIZE, eval_every=SIZE, n_eval=SIZE,
               seed=COUNT, dtype=Choice())),
-    Spec("induction_training.Model", itr.Model,
+    Spec("theory.induction.training.Model", itr.Model,
          lambda: {f: getattr(itr.NETWORK, f) for f in itr.Model.__dataclass_fields__},
          dict(name=Str(), init=Func(), inputs=Func(), forward=Func(), loss=Func(), attention=Func())),
-    Spec("induction_training.NetworkRun.jump", lambda curve: itr.train_network(TINY_NET).jump(curve),
+    Spec("theory.induction.training.NetworkRun.jump", lambda curve: itr.train_network(TINY_NET).jump(curve),
          lambda: dict(curve="icl"), dict(curve=Choice())),
-    Spec("induction_training.train_network", itr.train_network, lambda: dict(cfg=TINY_NET, progress=print, model=itr.NETWORK),
+    Spec("theory.induction.training.train_network", itr.train_network, lambda: dict(cfg=TINY_NET, progress=print, model=itr.NETWORK),
          dict(cfg=Obj(), progress=Func(optional=True), model=Obj())),
-    Spec("induction_training.sweep", itr.sweep,
+    Spec("theory.induction.training.sweep", itr.sweep,
          lambda: dict(base=TINY_NET, grid={"B": [0, 1]}, seeds=1, model=itr.TWO_PARAM, executor=None, progress=print),
          dict(base=Obj(), grid=Custom(must_fail=("abc", {}, {"seed": [1]}, {"B": []}, {"B": [3]}, {"K": 5})),
               seeds=SIZE, model=Obj(), executor=Executor(), progress=Func(optional=True))),
-    Spec("induction_training.format_sweep", itr.format_sweep, lambda: dict(rows=itr.sweep(TINY_NET, {"B": [1]})),
+    Spec("theory.induction.training.format_sweep", itr.format_sweep, lambda: dict(rows=itr.sweep(TINY_NET, {"B": [1]})),
          dict(rows=Custom(must_fail=("abc", [], [("B", 1, [])], [("B", 1, [3])])))),
-    Spec("induction_training.reproduce_report", itr.reproduce_report,
+    Spec("theory.induction.reproduction.reproduce_report", itr.reproduce_report,
          lambda: dict(quick=True, seeds=1, executor=None, progress=None),
          dict(quick=Flag(), seeds=SIZE, executor=Executor(), progress=Func(optional=True)), run_good=False),
     # induction_paper
-    Spec("induction_paper.paper_config", ip.paper_config,
+    Spec("theory.induction.paper.paper_config", ip.paper_config,
          lambda: dict(regime="novel", seed=0, steps=10, K=None, dtype="float32"),
          dict(regime=Choice(), seed=COUNT, steps=SIZE, K=Custom(must_fail=(0, 100, 2.5, "256"), must_pass=(512,), optional=True),
               dtype=Choice())),
-    Spec("induction_paper.record_name", ip.record_name, lambda: dict(regime="novel", K=None, model="two-param"),
+    Spec("theory.induction.paper.record_name", ip.record_name, lambda: dict(regime="novel", K=None, model="two-param"),
          dict(regime=Choice(), K=Custom(must_fail=(0, -1, 2.5, "3"), must_pass=(512,), optional=True),
               model=Choice())),
-    Spec("induction_paper.check_paper_record", ip.check_paper_record, lambda: dict(record=paper_record()),
+    Spec("theory.induction.paper.check_paper_record", ip.check_paper_record, lambda: dict(record=paper_record()),
          dict(record=Custom(must_fail=({}, "abc", demo_record())))),
-    Spec("induction_paper.seed_summary", ip.seed_summary,
+    Spec("theory.induction.paper.seed_summary", ip.seed_summary,
          lambda: dict(run=itr.NetworkRun.from_dict(paper_record()["results"]["runs"][0])),
          dict(run=Custom(must_fail=("abc", 3, {})))),
-    Spec("induction_paper.reproduce", ip.reproduce,
+    Spec("theory.induction.paper.reproduce", ip.reproduce,
          lambda: dict(regime="novel", seeds=1, first_seed=0, steps=1, K=None, model="network", executor=None,
                       progress=None),
          dict(regime=Choice(), seeds=SIZE, first_seed=COUNT, steps=SIZE, K=Custom(must_fail=(0, 100, "256"), optional=True),
               model=Choice(), executor=Executor(), progress=Func(optional=True)), run_good=False),
-    Spec("induction_paper.reproduce_report", ip.reproduce_report,
+    Spec("theory.induction.paper.reproduce_report", ip.reproduce_report,
          lambda: dict(regime="novel", seeds=1, first_seed=0, steps=1, K=None, model="network", executor=None,
                       progress=None),
          dict(regime=Choice(), seeds=SIZE, first_seed=COUNT, steps=SIZE, K=Custom(must_fail=(0, 100, "256"), optional=True),
               model=Choice(), executor=Executor(), progress=Func(optional=True)), run_good=False),
-    Spec("induction_paper.format_report", ip.format_report, lambda: dict(record=paper_record()),
+    Spec("theory.induction.paper.format_report", ip.format_report, lambda: dict(record=paper_record()),
          dict(record=Custom(must_fail=({}, demo_record())))),
     # induction_two_param
-    Spec("induction_two_param.previous_token_weights", two.previous_token_weights, lambda: dict(beta=1.0, T=5),
+    Spec("theory.induction.two_param.previous_token_weights", two.previous_token_weights, lambda: dict(beta=1.0, T=5),
          dict(beta=REAL, T=SIZE)),
-    Spec("induction_two_param.init_two_param", two.init_two_param, lambda: dict(rng=0, D=3, L=4, hidden=5),
+    Spec("theory.induction.two_param.init_two_param", two.init_two_param, lambda: dict(rng=0, D=3, L=4, hidden=5),
          dict(rng=Rng(), D=SIZE, L=SIZE, hidden=Size(optional=True))),
-    Spec("induction_two_param.two_param_forward", two.two_param_forward, lambda: dict(C=two_data()[0], params=two_data()[2]),
+    Spec("theory.induction.two_param.two_param_forward", two.two_param_forward, lambda: dict(C=two_data()[0], params=two_data()[2]),
          dict(C=A, params=Params())),
-    Spec("induction_two_param.two_param_backward", two.two_param_backward,
+    Spec("theory.induction.two_param.two_param_backward", two.two_param_backward,
          lambda: dict(dlogits=R(4, 4), cache=two.two_param_forward(two_data()[0], two_data()[2])[1]),
          dict(dlogits=A, cache=Cache())),
-    Spec("induction_two_param.two_param_loss", two.two_param_loss,
+    Spec("theory.induction.two_param.two_param_loss", two.two_param_loss,
          lambda: dict(params=two_data()[2], C=two_data()[0], target=two_data()[1].target),
          dict(params=Params(), C=A, target=Labels())),
-    Spec("induction_two_param.idealised_probability", two.idealised_probability, lambda: dict(theta=R(3), N=2, L=4),
+    Spec("theory.induction.two_param.idealised_probability", two.idealised_probability, lambda: dict(theta=R(3), N=2, L=4),
          dict(theta=A, N=SIZE, L=SIZE)),
-    Spec("induction_two_param.check_three_from_two", two.check_three_from_two, lambda: dict(rng=0), dict(rng=Rng())),
-    Spec("induction_training.quick_icl_shortfall", itr.quick_icl_shortfall, lambda: dict(rng=0), dict(rng=Rng()),
+    Spec("theory.induction.two_param.check_three_from_two", two.check_three_from_two, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("theory.induction.training.quick_icl_shortfall", itr.quick_icl_shortfall, lambda: dict(rng=0), dict(rng=Rng()),
          run_good=False),
     # records
-    Spec("records.jsonable", records.jsonable, lambda: dict(obj={"a": R(2)}, where="obj"),
+    Spec("theory.core.records.jsonable", records.jsonable, lambda: dict(obj={"a": R(2)}, where="obj"),
          dict(obj=Custom(must_fail=(float("nan"), {"a": object()}, [np.inf]), must_pass=(None, 3), with_none=False),
               where=Unchecked(reason="a label for messages"))),
-    Spec("records.make_record", records.make_record,
+    Spec("theory.core.records.make_record", records.make_record,
          lambda: dict(name="demo", settings={}, parts={}, results={"x": 1.0}, curves={}),
          dict(name=Str(), settings=Custom(must_fail=("abc", [])), parts=Custom(must_fail=("abc",)),
               results=Custom(must_fail=("abc", {"x": float("nan")})), curves=Custom(must_fail=(3,)))),
-    Spec("records.write_record", records.write_record, lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp()),
+    Spec("theory.core.records.write_record", records.write_record, lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp()),
          dict(record=Custom(must_fail=({}, "abc", dict(demo_record(), version=99))),
               out_dir=Unchecked(reason="any path; the file system answers"))),
-    Spec("records.read_record", records.read_record, lambda: dict(path=demo_record_file()),
+    Spec("theory.core.records.read_record", records.read_record, lambda: dict(path=demo_record_file()),
          dict(path=Custom(must_fail=(__file__,)))),
-    Spec("records.check_record", records.check_record, lambda: dict(record=demo_record(), name="demo", where="r"),
+    Spec("theory.core.records.check_record", records.check_record, lambda: dict(record=demo_record(), name="demo", where="r"),
          dict(record=Custom(must_fail=({}, "abc")), name=Custom(must_fail=("gd-step",)),
               where=Unchecked(reason="a label for messages"))),
-    Spec("records.round_trip", records.round_trip, lambda: dict(record=demo_record()),
+    Spec("theory.core.records.round_trip", records.round_trip, lambda: dict(record=demo_record()),
          dict(record=Custom(must_fail=({}, "abc")))),
-    Spec("lsa_training.GDReproResult.from_record", lt.GDReproResult.from_record,
+    Spec("theory.gd_step.reproduction.GDReproResult.from_record", gd_step.GDReproResult.from_record,
          lambda: dict(record=tiny_repro().to_record()), dict(record=Custom(must_fail=({}, demo_record())))),
-    Spec("induction_training.reproduce", itr.reproduce,
+    Spec("theory.induction.reproduction.reproduce", itr.reproduce,
          lambda: dict(quick=True, seeds=1, executor=None, progress=None),
          dict(quick=Flag(), seeds=SIZE, executor=Executor(), progress=Func(optional=True)), run_good=False),
-    Spec("induction_training.format_report", itr.format_report, lambda: dict(record=demo_record()),
+    Spec("theory.induction.reproduction.format_report", itr.format_report, lambda: dict(record=demo_record()),
          dict(record=Custom(must_fail=({}, demo_record(), tiny_repro().to_record()))), run_good=False),
-    Spec("induction_training.NetworkRun.from_dict", itr.NetworkRun.from_dict,
+    Spec("theory.induction.training.NetworkRun.from_dict", itr.NetworkRun.from_dict,
          lambda: dict(d=itr.train_network(TINY_NET).to_dict()), dict(d=Custom(must_fail=({}, "abc", [])))),
-    Spec("dual_form_runs.reproduce", dual_form_runs.reproduce, lambda: dict(quick=True, seed=0, instances=2),
+    Spec("theory.dual_form.reproduction.reproduce", dual_form.reproduce, lambda: dict(quick=True, seed=0, instances=2),
          dict(quick=Flag(), seed=COUNT, instances=Size(optional=True))),
-    Spec("dual_form_runs.format_report", dual_form_runs.format_report,
-         lambda: dict(record=dual_form_runs.reproduce(quick=True, instances=2)),
+    Spec("theory.dual_form.reproduction.format_report", dual_form.format_report,
+         lambda: dict(record=dual_form.reproduce(quick=True, instances=2)),
          dict(record=Custom(must_fail=({}, demo_record())))),
     # figures
-    Spec("figures.induction_head_figures", figures.induction_head_figures,
+    Spec("theory.induction.figures.induction_head_figures", itr.figures.induction_head_figures,
          lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp(), pdf=False),
          dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
               pdf=Unchecked(reason="truthiness")), run_good=False),
-    Spec("figures.induction_paper_figures", figures.induction_paper_figures,
+    Spec("theory.induction.figures.induction_paper_figures", itr.figures.induction_paper_figures,
          lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp(), pdf=False),
          dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
               pdf=Unchecked(reason="truthiness")), run_good=False),
-    Spec("figures.dual_form_figures", figures.dual_form_figures,
+    Spec("theory.dual_form.figures.dual_form_figures", dual_form.figures.dual_form_figures,
          lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp(), pdf=False),
          dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
               pdf=Unchecked(reason="truthiness")), run_good=False),
-    Spec("figures.mesa_figures", figures.mesa_figures,
+    Spec("theory.mesa.figures.mesa_figures", mesa.figures.mesa_figures,
          lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp(), pdf=False),
          dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
               pdf=Unchecked(reason="truthiness")), run_good=False),
-    Spec("figures.have_matplotlib", figures.have_matplotlib, lambda: {}),
-    Spec("figures.draw_all", figures.draw_all, lambda: dict(records_dir=tempfile.mkdtemp(), pdf=False),
-         dict(records_dir=Custom(must_fail=("/nonexistent/dir",)), pdf=Unchecked(reason="truthiness")), run_good=False),
-    Spec("figures.gd_step_figures", figures.gd_step_figures,
+    Spec("theory.core.plotting.have_matplotlib", plotting.have_matplotlib, lambda: {}),
+    Spec("theory.draw_all", theory.draw_all, lambda: dict(records_dir=tempfile.mkdtemp(), pdf=False),
+         dict(records_dir=Custom(must_fail=("/nonexistent/dir",)), pdf=Flag()), run_good=False),
+    Spec("theory.drawer_for", theory.drawer_for, lambda: dict(record_name="gd-step"),
+         dict(record_name=Custom(must_fail=(3, ""), with_none=True))),
+    Spec("theory.claims.topics", claims.topics, lambda: {}),
+    Spec("theory.core.plotting.figure", plotting.figure, lambda: dict(width=2.0, height=1.5),
+         dict(width=POS, height=POS), run_good=False),
+    Spec("theory.core.plotting.save", plotting.save,
+         lambda: dict(fig=_Saves(), out_dir=tempfile.mkdtemp(), stem="demo", pdf=False),
+         dict(fig=Custom(must_fail=("abc", 3)), out_dir=Custom(must_fail=("/nonexistent/dir", 3)),
+              stem=Custom(must_fail=("", "a/b", 3)), pdf=Flag())),
+    Spec("theory.core.plotting.smooth", plotting.smooth, lambda: dict(y=R(20), window=5), dict(y=A, window=SIZE)),
+    Spec("theory.core.plotting.legend", plotting.legend, lambda: dict(ax=_Axes()), dict(ax=Custom(must_fail=("abc", 3)))),
+    Spec("theory.core.plotting.draw_records", plotting.draw_records,
+         lambda: dict(records_dir=tempfile.mkdtemp(), drawer_for=lambda name: None, pdf=False),
+         dict(records_dir=Custom(must_fail=("/nonexistent/dir",)), drawer_for=Func(), pdf=Flag()), run_good=False),
+    Spec("theory.gd_step.figures.gd_step_figures", gd_step.figures.gd_step_figures,
          lambda: dict(record=tiny_repro().to_record(), out_dir=tempfile.mkdtemp(), pdf=False),
          dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
               pdf=Unchecked(reason="truthiness")), run_good=False),
     # mesa
-    Spec("tasks.random_orthogonal", tasks.random_orthogonal, lambda: dict(rng=0, batch=2, D=3),
+    Spec("theory.mesa.data.random_orthogonal", mesa.random_orthogonal, lambda: dict(rng=0, batch=2, D=3),
          dict(rng=Rng(), batch=SIZE, D=SIZE)),
-    Spec("tasks.LinearDynamics", tasks.LinearDynamics, lambda: dict(S=R(2, 4, 3), W=R(2, 3, 3)),
+    Spec("theory.mesa.data.LinearDynamics", mesa.LinearDynamics, lambda: dict(S=R(2, 4, 3), W=R(2, 3, 3)),
          dict(S=Custom(must_fail=(R(2, 1, 3), R(4, 3), "a", np.full((2, 4, 3), np.nan))),
               W=Custom(must_fail=(R(2, 3, 4), R(1, 3, 3), "a", np.full((2, 3, 3), np.inf))))),
-    Spec("tasks.linear_dynamics", tasks.linear_dynamics, lambda: dict(rng=0, batch=2, T=4, D=3, sigma=0.01),
+    Spec("theory.mesa.data.linear_dynamics", mesa.linear_dynamics, lambda: dict(rng=0, batch=2, T=4, D=3, sigma=0.01),
          dict(rng=Rng(), batch=SIZE, T=Custom(must_fail=(1, 0, -1, 2.5, "a")), D=SIZE, sigma=NONNEG)),
-    Spec("mesa.tokens", mesa.tokens, lambda: dict(S=R(2, 4, 3)), dict(S=A)),
-    Spec("mesa.mesa_layer_forward", mesa.mesa_layer_forward,
+    Spec("theory.mesa.attention.tokens", mesa.tokens, lambda: dict(S=R(2, 4, 3)), dict(S=A)),
+    Spec("theory.mesa.layer.mesa_layer_forward", mesa.mesa_layer_forward,
          lambda: dict(K=R(2, 4, 3), V=R(2, 4, 2), Q=R(2, 4, 3), lam=1.0), dict(K=A, V=A, Q=A, lam=POS)),
-    Spec("mesa.mesa_layer_backward", mesa.mesa_layer_backward,
+    Spec("theory.mesa.layer.mesa_layer_backward", mesa.mesa_layer_backward,
          lambda: dict(dy=R(2, 4, 2), cache=mesa.mesa_layer_forward(R(2, 4, 3), R(2, 4, 2), R(2, 4, 3), 1.0)[1]),
          dict(dy=A, cache=Cache())),
-    Spec("mesa.ridge_predictions", mesa.ridge_predictions,
+    Spec("theory.mesa.layer.ridge_predictions", mesa.ridge_predictions,
          lambda: dict(K=R(2, 4, 3), V=R(2, 4, 2), Q=R(2, 4, 3), lam=1.0), dict(K=A, V=A, Q=A, lam=POS)),
-    Spec("mesa.downdate", mesa.downdate,
+    Spec("theory.mesa.layer.downdate", mesa.downdate,
          lambda: dict(R=mesa.mesa_layer_forward(R(2, 4, 3), R(2, 4, 2), R(2, 4, 3), 1.0)[1][5][:, 1],
                       k=R(2, 4, 3)[:, 1]),
          dict(R=A, k=A)),
-    Spec("mesa.causal_lsa_forward", mesa.causal_lsa_forward,
+    Spec("theory.mesa.attention.causal_lsa_forward", mesa.causal_lsa_forward,
          lambda: dict(E=mesa.tokens(R(2, 4, 2)), params=mesa.gd_construction(2, 0.5)), dict(E=A, params=Params())),
-    Spec("mesa.gd_construction", mesa.gd_construction, lambda: dict(D=2, eta=0.5), dict(D=SIZE, eta=REAL)),
-    Spec("mesa.gd_prediction", mesa.gd_prediction, lambda: dict(S=R(2, 4, 3), eta=0.5), dict(S=A, eta=REAL)),
-    Spec("mesa_iterations.richardson", mesa_iterations.richardson, lambda: dict(A=np.eye(3)[None] * 2, b=R(1, 3), omega=0.4, steps=3),
+    Spec("theory.mesa.attention.gd_construction", mesa.gd_construction, lambda: dict(D=2, eta=0.5), dict(D=SIZE, eta=REAL)),
+    Spec("theory.mesa.attention.gd_prediction", mesa.gd_prediction, lambda: dict(S=R(2, 4, 3), eta=0.5), dict(S=A, eta=REAL)),
+    Spec("theory.mesa.iterations.richardson", mesa.richardson, lambda: dict(A=np.eye(3)[None] * 2, b=R(1, 3), omega=0.4, steps=3),
          dict(A=Custom(must_fail=(R(1, 2, 3), R(1, 3, 3), "a")), b=A, omega=POS, steps=SIZE)),
-    Spec("mesa_iterations.richardson_rate", mesa_iterations.richardson_rate, lambda: dict(A=np.eye(3)[None] * 2, omega=0.4),
+    Spec("theory.mesa.iterations.richardson_rate", mesa.richardson_rate, lambda: dict(A=np.eye(3)[None] * 2, omega=0.4),
          dict(A=Custom(must_fail=(R(1, 2, 3), R(1, 3, 3), "a")), omega=POS)),
-    Spec("mesa_iterations.preconditioning_systems", mesa_iterations.preconditioning_systems,
+    Spec("theory.mesa.iterations.preconditioning_systems", mesa.preconditioning_systems,
          lambda: dict(rng=0, batch=2, T=5, D=3, lam=0.1), dict(rng=Rng(), batch=SIZE, T=Custom(must_fail=(1, 0)), D=SIZE,
                                                            lam=POS)),
-    Spec("mesa_iterations.check_richardson_bound", mesa_iterations.check_richardson_bound, lambda: dict(rng=0), dict(rng=Rng())),
-    Spec("mesa_iterations.check_neumann", mesa_iterations.check_neumann, lambda: dict(rng=0), dict(rng=Rng())),
-    Spec("mesa_iterations.chebyshev", mesa_iterations.chebyshev, lambda: dict(A=np.eye(3)[None] * 2, b=R(1, 3), mu=1.0, L=3.0, steps=3),
+    Spec("theory.mesa.iterations.check_richardson_bound", mesa.check_richardson_bound, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("theory.mesa.iterations.check_neumann", mesa.check_neumann, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("theory.mesa.iterations.chebyshev", mesa.chebyshev, lambda: dict(A=np.eye(3)[None] * 2, b=R(1, 3), mu=1.0, L=3.0, steps=3),
          dict(A=Custom(must_fail=(R(1, 2, 3), R(1, 3, 3), "a")), b=A, mu=Custom(must_fail=(0.0, -1.0, 5.0, "a")),
               L=Custom(must_fail=(0.5, "a")), steps=SIZE)),
-    Spec("mesa_iterations.chebyshev_bound", mesa_iterations.chebyshev_bound, lambda: dict(mu=1.0, L=4.0, k=3),
+    Spec("theory.mesa.iterations.chebyshev_bound", mesa.chebyshev_bound, lambda: dict(mu=1.0, L=4.0, k=3),
          dict(mu=Custom(must_fail=(0.0, -1.0, 5.0, "a", float("nan"))), L=Custom(must_fail=(0.5, "a", float("inf"))),
               k=Custom(must_fail=(-1, "a")))),
-    Spec("mesa_iterations.check_chebyshev_bound", mesa_iterations.check_chebyshev_bound, lambda: dict(rng=0), dict(rng=Rng())),
-    Spec("mesa.init_layer", mesa.init_layer, lambda: dict(rng=0, width=4, heads=2, key_size=3, scale=0.1),
+    Spec("theory.mesa.iterations.check_chebyshev_bound", mesa.check_chebyshev_bound, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("theory.mesa.attention.init_layer", mesa.init_layer, lambda: dict(rng=0, width=4, heads=2, key_size=3, scale=0.1),
          dict(rng=Rng(), width=SIZE, heads=SIZE, key_size=SIZE, scale=POS)),
-    Spec("mesa.causal_attention_forward", mesa.causal_attention_forward,
+    Spec("theory.mesa.attention.causal_attention_forward", mesa.causal_attention_forward,
          lambda: dict(E=R(2, 3, 4), params=mesa.init_layer(0, 4, 2, 3, scale=0.1)), dict(E=A, params=Params())),
-    Spec("mesa.causal_attention_backward", mesa.causal_attention_backward,
+    Spec("theory.mesa.attention.causal_attention_backward", mesa.causal_attention_backward,
          lambda: dict(dout=R(2, 3, 4), cache=mesa.causal_attention_forward(R(2, 3, 4), mesa.init_layer(0, 4, 2, 3))[1]),
          dict(dout=A, cache=Cache())),
-    Spec("mesa.next_state_loss", mesa.next_state_loss,
+    Spec("theory.mesa.attention.next_state_loss", mesa.next_state_loss,
          lambda: dict(layers=[mesa.init_layer(0, 8, 2, 3)], S=R(2, 4, 2), clip=4.0, E=mesa.tokens(R(2, 4, 2))),
          dict(layers=Custom(must_fail=([], "abc", [{}])), S=A, clip=Real(positive=True, optional=True),
               E=Custom(must_fail=(R(2, 3, 8), R(2, 4, 1), "a"), optional=True))),
-    Spec("mesa.residual_streams", mesa.residual_streams,
+    Spec("theory.mesa.attention.residual_streams", mesa.residual_streams,
          lambda: dict(layers=[mesa.init_layer(0, 8, 2, 3)], E=R(2, 4, 8), clip=4.0),
          dict(layers=Custom(must_fail=([], "abc", [{}])), E=A, clip=Real(positive=True, optional=True))),
     # mesa_training
-    Spec("mesa_training.MesaConfig", mt.MesaConfig, lambda: {f: getattr(TINY_MESA, f) for f in TINY_MESA.__dataclass_fields__},
+    Spec("theory.mesa.training.MesaConfig", mesa.MesaConfig, lambda: {f: getattr(TINY_MESA, f) for f in TINY_MESA.__dataclass_fields__},
          dict(layers=SIZE, heads=SIZE, key_size=SIZE, steps=SIZE, batch=SIZE, lr=POS, weight_decay=NONNEG,
               grad_clip=POS, resid_clip=POS, init_scale=POS, mask_copy=Flag(), D=SIZE,
               T=Custom(must_fail=(1, 0, 2.5, "a")), sigma=NONNEG, seed=COUNT, threads=SIZE)),
-    Spec("mesa_training.quick_config", mt.quick_config, lambda: dict(config=TINY_MESA),
+    Spec("theory.mesa.training.quick_config", mesa.quick_config, lambda: dict(config=TINY_MESA),
          dict(config=Custom(must_fail=("x", {}, 3)))),
-    Spec("mesa_training.model_tokens", mt.model_tokens, lambda: dict(config=TINY_MESA, S=R(2, 4, 2)),
+    Spec("theory.mesa.training.model_tokens", mesa.model_tokens, lambda: dict(config=TINY_MESA, S=R(2, 4, 2)),
          dict(config=Custom(must_fail=("x", {})), S=Custom(must_fail=(R(2, 4, 3), R(4, 2), "a")))),
-    Spec("mesa_training.train", mt.train, lambda: dict(config=TINY_MESA, progress=None),
+    Spec("theory.mesa.training.train", mesa.train, lambda: dict(config=TINY_MESA, progress=None),
          dict(config=Custom(must_fail=("x", {})), progress=Func(optional=True))),
-    Spec("mesa_training.predict", mt.predict, lambda: dict(config=TINY_MESA, layers=mesa_layers(), S=R(2, 4, 2)),
+    Spec("theory.mesa.training.predict", mesa.predict, lambda: dict(config=TINY_MESA, layers=mesa_layers(), S=R(2, 4, 2)),
          dict(config=Custom(must_fail=("x", {})), layers=Custom(must_fail=([], "abc", [{}])),
               S=Custom(must_fail=(R(2, 4, 3), R(4, 2), "a")))),
-    Spec("mesa_training.position_losses", mt.position_losses, lambda: dict(pred=R(2, 3, 2), S=R(2, 4, 2)),
+    Spec("theory.mesa.training.position_losses", mesa.position_losses, lambda: dict(pred=R(2, 3, 2), S=R(2, 4, 2)),
          dict(pred=Custom(must_fail=(R(2, 4, 2), R(3, 2), "a")), S=A)),
-    Spec("mesa_training.best_gd", mt.best_gd, lambda: dict(S_fit=R(2, 4, 2)), dict(S_fit=A)),
-    Spec("mesa_training.best_ridge", mt.best_ridge, lambda: dict(S_fit=R(2, 4, 2)), dict(S_fit=A)),
-    Spec("mesa_training.baselines", mt.baselines, lambda: dict(S_fit=R(2, 4, 2), data=mesa_states()),
+    Spec("theory.mesa.training.best_gd", mesa.best_gd, lambda: dict(S_fit=R(2, 4, 2)), dict(S_fit=A)),
+    Spec("theory.mesa.training.best_ridge", mesa.best_ridge, lambda: dict(S_fit=R(2, 4, 2)), dict(S_fit=A)),
+    Spec("theory.mesa.training.baselines", mesa.baselines, lambda: dict(S_fit=R(2, 4, 2), data=mesa_states()),
          dict(S_fit=Custom(must_fail=(R(2, 4, 3), "a")), data=Custom(must_fail=(R(2, 4, 2), "a")))),
-    Spec("mesa_training.revalg_scalars", mt.revalg_scalars, lambda: dict(layer=mesa.init_layer(0, 8, 2, 3), D=2),
+    Spec("theory.mesa.analysis.revalg_scalars", mesa.revalg_scalars, lambda: dict(layer=mesa.init_layer(0, 8, 2, 3), D=2),
          dict(layer=Custom(must_fail=({}, "a", mesa.init_layer(0, 12, 2, 3))), D=SIZE)),
-    Spec("mesa_training.revalg_layer", mt.revalg_layer, lambda: dict(scalars=dict(qk=R(2, 2, 2), pv=R(2, 2)), D=2),
+    Spec("theory.mesa.analysis.revalg_layer", mesa.revalg_layer, lambda: dict(scalars=dict(qk=R(2, 2, 2), pv=R(2, 2)), D=2),
          dict(scalars=Custom(must_fail=({}, "a", dict(qk=R(2, 3, 2), pv=R(2, 2)), dict(qk=R(2, 2, 2), pv=R(1, 2)))),
               D=SIZE)),
-    Spec("mesa_training.probe_scores", mt.probe_scores,
+    Spec("theory.mesa.analysis.probe_scores", mesa.probe_scores,
          lambda: dict(X_fit=R(20, 3, 4), Y_fit=R(20, 3, 2), X_test=R(10, 3, 4), Y_test=R(10, 3, 2),
                       keep_fit=np.ones((20, 3), bool), keep_test=np.ones((10, 3), bool)),
          dict(X_fit=A, Y_fit=Custom(must_fail=(R(19, 3, 2), "a")), X_test=Custom(must_fail=(R(10, 3, 5), "a")),
@@ -840,113 +890,129 @@ SPECS = [
               keep_fit=Custom(must_fail=(np.ones((20, 3)), np.ones((20, 2), bool), np.zeros((20, 3), bool)),
                               optional=True),
               keep_test=Custom(must_fail=(np.ones((10, 3)), np.ones((9, 3), bool)), optional=True))),
-    Spec("mesa_training.norm_inliers", mt.norm_inliers, lambda: dict(Y=R(10, 3, 2), z=3.0), dict(Y=A, z=POS)),
-    Spec("mesa_training.preconditioned_inputs", mt.preconditioned_inputs, lambda: dict(S=R(2, 4, 2), lam=1e-3),
+    Spec("theory.mesa.analysis.norm_inliers", mesa.norm_inliers, lambda: dict(Y=R(10, 3, 2), z=3.0), dict(Y=A, z=POS)),
+    Spec("theory.mesa.analysis.preconditioned_inputs", mesa.preconditioned_inputs, lambda: dict(S=R(2, 4, 2), lam=1e-3),
          dict(S=A, lam=POS)),
-    Spec("mesa_training.reproduce", mt.reproduce, lambda: dict(quick=True, seed=0, test_batch=16, executor=None),
+    Spec("theory.mesa.reproduction.reproduce", mesa.reproduce, lambda: dict(quick=True, seed=0, test_batch=16, executor=None),
          dict(quick=Flag(), seed=COUNT, test_batch=Size(optional=True), executor=Executor()), run_good=False),
-    Spec("mesa_training.format_report", mt.format_report, lambda: dict(record=demo_record()),
+    Spec("theory.mesa.reproduction.format_report", mesa.format_report, lambda: dict(record=demo_record()),
          dict(record=Custom(must_fail=({}, demo_record()))), run_good=False),
-    Spec("mesa_iterations.iteration_polynomial", mesa_iterations.iteration_polynomial,
+    Spec("theory.mesa.iterations.iteration_polynomial", mesa.iteration_polynomial,
          lambda: dict(method="chebyshev", lam=0.5, steps=3, omega=None, mu=1.0, L=3.0),
          dict(method=Custom(must_fail=("newton", 3)), lam=NONNEG, steps=SIZE,
               omega=Custom(must_fail=(0.5,), optional=True), mu=Custom(must_fail=(0.0, -1.0, 4.0, float("nan"), "a")),
               L=Custom(must_fail=(0.5, float("inf"), "a")))),
-    Spec("mesa_iterations.krylov_tokens", mesa_iterations.krylov_tokens, lambda: dict(S=R(2, 4, 3), steps=2), dict(S=A, steps=SIZE)),
-    Spec("mesa_iterations.krylov_layers", mesa_iterations.krylov_layers, lambda: dict(D=2, steps=3), dict(D=SIZE, steps=SIZE)),
-    Spec("mesa_iterations.krylov_readout", mesa_iterations.krylov_readout, lambda: dict(E=R(2, 4, 8), coef=R(3)),
+    Spec("theory.mesa.iterations.krylov_tokens", mesa.krylov_tokens, lambda: dict(S=R(2, 4, 3), steps=2), dict(S=A, steps=SIZE)),
+    Spec("theory.mesa.iterations.krylov_layers", mesa.krylov_layers, lambda: dict(D=2, steps=3), dict(D=SIZE, steps=SIZE)),
+    Spec("theory.mesa.iterations.krylov_readout", mesa.krylov_readout, lambda: dict(E=R(2, 4, 8), coef=R(3)),
          dict(E=Custom(must_fail=(R(2, 4, 7), R(4, 8), "a")), coef=A)),
-    Spec("mesa_iterations.run_krylov_stack", mesa_iterations.run_krylov_stack, lambda: dict(S=R(2, 4, 3), coef=R(3)), dict(S=A, coef=A)),
-    Spec("mesa_iterations.check_stack_runs_iterations", mesa_iterations.check_stack_runs_iterations, lambda: dict(rng=0), dict(rng=Rng())),
-    Spec("mesa.check_sherman_morrison", mesa.check_sherman_morrison, lambda: dict(rng=0), dict(rng=Rng())),
-    Spec("mesa.check_downdate", mesa.check_downdate, lambda: dict(rng=0), dict(rng=Rng())),
-    Spec("mesa.check_mesa_is_attention", mesa.check_mesa_is_attention, lambda: dict(rng=0), dict(rng=Rng())),
-    Spec("mesa.check_causal_gd_step", mesa.check_causal_gd_step, lambda: dict(rng=0), dict(rng=Rng())),
-    Spec("mesa.check_mesa_gradient", mesa.check_mesa_gradient, lambda: dict(rng=0), dict(rng=Rng())),
-    Spec("mesa.check_model_gradient", mesa.check_model_gradient, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("theory.mesa.iterations.run_krylov_stack", mesa.run_krylov_stack, lambda: dict(S=R(2, 4, 3), coef=R(3)), dict(S=A, coef=A)),
+    Spec("theory.mesa.iterations.check_stack_runs_iterations", mesa.check_stack_runs_iterations, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("theory.mesa.layer.check_sherman_morrison", mesa.check_sherman_morrison, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("theory.mesa.layer.check_downdate", mesa.check_downdate, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("theory.mesa.layer.check_mesa_is_attention", mesa.check_mesa_is_attention, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("theory.mesa.attention.check_causal_gd_step", mesa.check_causal_gd_step, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("theory.mesa.layer.check_mesa_gradient", mesa.check_mesa_gradient, lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("theory.mesa.attention.check_model_gradient", mesa.check_model_gradient, lambda: dict(rng=0), dict(rng=Rng())),
     # scan and snap
-    Spec("tasks.ScanSnapTask", tasks.ScanSnapTask, lambda: dict(P=SS_TASK.P, query=SS_TASK.query, next_token=SS_TASK.next_token),
+    Spec("theory.scan_snap.data.ScanSnapTask", ssn.ScanSnapTask, lambda: dict(P=SS_TASK.P, query=SS_TASK.query, next_token=SS_TASK.next_token),
          dict(P=Custom(must_fail=(np.full((2, 9), 0.2), -SS_TASK.P, np.zeros((2, 0)), SS_TASK.P[0], "a")),
               query=Custom(must_fail=(SS_TASK.query[:1], np.array([0, 0]), np.array([0.5, 1.0]), "a")),
               next_token=Custom(must_fail=(SS_TASK.next_token[:1], np.array([99, 0]), "a")))),
-    Spec("tasks.ScanSnapTask.distinct", lambda: SS_TASK.distinct(), lambda: {}),
-    Spec("tasks.scan_snap_task", tasks.scan_snap_task, lambda: dict(n_queries=1, classes_per_query=2, n_common=2, n_distinct=2),
+    Spec("theory.scan_snap.data.ScanSnapTask.distinct", lambda: SS_TASK.distinct(), lambda: {}),
+    Spec("theory.scan_snap.data.scan_snap_task", ssn.scan_snap_task, lambda: dict(n_queries=1, classes_per_query=2, n_common=2, n_distinct=2),
          dict(n_queries=SIZE, classes_per_query=SIZE, n_common=COUNT, n_distinct=SIZE)),
-    Spec("tasks.scan_snap_sequences", tasks.scan_snap_sequences, lambda: dict(rng=0, task=SS_TASK, batch=3, T=4),
+    Spec("theory.scan_snap.data.scan_snap_sequences", ssn.scan_snap_sequences, lambda: dict(rng=0, task=SS_TASK, batch=3, T=4),
          dict(rng=Rng(), task=Custom(must_fail=("a", {})), batch=SIZE, T=Custom(must_fail=(1, 0, 2.5, "a")))),
-    Spec("scan_snap.init_params", ssn.init_params, lambda: dict(rng=0, M=4, zero=False), dict(rng=Rng(), M=SIZE, zero=Flag())),
-    Spec("scan_snap.attention_histogram", ssn.attention_histogram, lambda: dict(Z=ss_params()["Z"], tokens=ss_batch().tokens),
+    Spec("theory.scan_snap.model.init_params", ssn.init_params, lambda: dict(rng=0, M=4, zero=False), dict(rng=Rng(), M=SIZE, zero=Flag())),
+    Spec("theory.scan_snap.model.attention_histogram", ssn.attention_histogram, lambda: dict(Z=ss_params()["Z"], tokens=ss_batch().tokens),
          dict(Z=A, tokens=Custom(must_fail=(np.array([[1]]), np.array([[0, 99]]), np.ones((2, 3)), "a")))),
-    Spec("scan_snap.loss_and_grads", ssn.loss_and_grads,
+    Spec("theory.scan_snap.model.loss_and_grads", ssn.loss_and_grads,
          lambda: dict(params=ss_params(), tokens=ss_batch().tokens, labels=ss_batch().labels, residual=False),
          dict(params=Params(), tokens=Custom(must_fail=(np.array([[1]]), np.array([[0, 99]] * 3), "a")),
               labels=Custom(must_fail=(np.array([0, 1]), np.array([0, 1, 99]), "a")), residual=Flag())),
-    Spec("scan_snap.long_sequence_attention", ssn.long_sequence_attention, lambda: dict(Z=ss_params()["Z"], task=SS_TASK),
+    Spec("theory.scan_snap.model.long_sequence_attention", ssn.long_sequence_attention, lambda: dict(Z=ss_params()["Z"], task=SS_TASK),
          dict(Z=Custom(must_fail=(R(3, 3), np.full((SS_TASK.M, SS_TASK.M), np.nan), "a")), task=Custom(must_fail=("a", {})))),
-    Spec("scan_snap.reduced_loss_and_grads", ssn.reduced_loss_and_grads, lambda: dict(params=ss_params(), task=SS_TASK),
+    Spec("theory.scan_snap.model.reduced_loss_and_grads", ssn.reduced_loss_and_grads, lambda: dict(params=ss_params(), task=SS_TASK),
          dict(params=Params(), task=Custom(must_fail=("a", {})))),
-    Spec("scan_snap.paper_flow", ssn.paper_flow, lambda: dict(params=ss_params(), task=SS_TASK, eta_Y=1.0, eta_Z=2.0),
+    Spec("theory.scan_snap.model.paper_flow", ssn.paper_flow, lambda: dict(params=ss_params(), task=SS_TASK, eta_Y=1.0, eta_Z=2.0),
          dict(params=Params(), task=Custom(must_fail=("a", {})), eta_Y=POS, eta_Z=POS)),
-    Spec("scan_snap.entropy", ssn.entropy, lambda: dict(c=np.full((2, 4), 0.25)),
+    Spec("theory.scan_snap.model.entropy", ssn.entropy, lambda: dict(c=np.full((2, 4), 0.25)),
          dict(c=Custom(must_fail=(np.array([[1.5, -0.5]]), R(4), np.full((1, 2), np.nan), "a")))),
-    *[Spec(f"scan_snap.{f}", getattr(ssn, f), lambda: dict(rng=0), dict(rng=Rng()))
+    *[Spec(_name(getattr(ssn, f)), getattr(ssn, f), lambda: dict(rng=0), dict(rng=Rng()))
       for f in ("check_finite_gradient", "check_reduced_gradient", "check_paper_flow", "check_invariances",
                 "check_histogram_limit")],
-    Spec("scan_snap_training.SGDConfig", sst.SGDConfig, lambda: {f: getattr(SS_TINY, f) for f in SS_TINY.__dataclass_fields__},
+    Spec("theory.scan_snap.training.SGDConfig", ssn.SGDConfig, lambda: {f: getattr(SS_TINY, f) for f in SS_TINY.__dataclass_fields__},
          dict(n_queries=SIZE, classes_per_query=SIZE, n_common=COUNT, n_distinct=SIZE, T=Custom(must_fail=(1, 0, 2.5, "a")),
               batch=SIZE, steps=SIZE, lr_Z=POS, ratio=POS, momentum=UNIT, zero_init=Flag(), residual=Flag(), seed=COUNT)),
-    Spec("scan_snap_training.SGDConfig.task", lambda: SS_TINY.task(), lambda: {}),
-    Spec("scan_snap_training.train_sgd", sst.train_sgd, lambda: dict(config=SS_TINY), dict(config=Custom(must_fail=("a", {})))),
-    Spec("scan_snap_training.integrate_flow", sst.integrate_flow,
+    Spec("theory.scan_snap.training.SGDConfig.task", lambda: SS_TINY.task(), lambda: {}),
+    Spec("theory.scan_snap.training.train_sgd", ssn.train_sgd, lambda: dict(config=SS_TINY), dict(config=Custom(must_fail=("a", {})))),
+    Spec("theory.scan_snap.training.integrate_flow", ssn.integrate_flow,
          lambda: dict(task=SS_TASK, params=ss_params(), eta_Y=1.0, eta_Z=1.0, times=[1.0, 2.0], ds=0.05),
          dict(task=Custom(must_fail=("a", {})), params=Params(), eta_Y=POS, eta_Z=POS,
               times=Custom(must_fail=([], [2.0, 1.0], [-1.0], "a")), ds=POS)),
-    Spec("scan_snap_training.flow_step_check", sst.flow_step_check,
+    Spec("theory.scan_snap.training.flow_step_check", ssn.flow_step_check,
          lambda: dict(task=SS_TASK, params=ss_params(), eta_Y=1.0, eta_Z=1.0, times=[1.0, 2.0], ds=0.05),
          dict(task=Custom(must_fail=("a", {})), params=Params(), eta_Y=POS, eta_Z=POS,
               times=Custom(must_fail=([], [2.0, 1.0], "a")), ds=POS)),
-    Spec("scan_snap_training.momentum_time", sst.momentum_time, lambda: dict(steps=5, beta=0.9), dict(steps=SIZE, beta=UNIT)),
-    Spec("scan_snap_training.snap_fits", sst.snap_fits, lambda: dict(flow=ss_flow(), times=[10.0, 20.0, 40.0], t_from=10.0),
+    Spec("theory.scan_snap.training.momentum_time", ssn.momentum_time, lambda: dict(steps=5, beta=0.9), dict(steps=SIZE, beta=UNIT)),
+    Spec("theory.scan_snap.training.snap_fits", ssn.snap_fits, lambda: dict(flow=ss_flow(), times=[10.0, 20.0, 40.0], t_from=10.0),
          dict(flow=Custom(must_fail=({}, "a")), times=Custom(must_fail=([10.0, 20.0], "a")),
               t_from=Custom(must_fail=(0.0, -1.0, 30.0, float("nan"), "a")))),
-    Spec("scan_snap_training.entropy_sweep", sst.entropy_sweep,
+    Spec("theory.scan_snap.training.entropy_sweep", ssn.entropy_sweep,
          lambda: dict(seeds=1, n_queries=(1,), steps=2, T=4, executor=None),
          dict(seeds=SIZE, n_queries=Custom(must_fail=((0,), ("a",))), steps=SIZE, T=SIZE, executor=Executor()),
          run_good=False),
-    Spec("scan_snap_training.reproduce", sst.reproduce, lambda: dict(quick=True, seed=0, executor=None, progress=None),
+    Spec("theory.scan_snap.reproduction.reproduce", ssn.reproduce, lambda: dict(quick=True, seed=0, executor=None, progress=None),
          dict(quick=Flag(), seed=COUNT, executor=Executor(), progress=Func(optional=True)), run_good=False),
-    Spec("scan_snap_training.format_report", sst.format_report, lambda: dict(record=demo_record()),
+    Spec("theory.scan_snap.reproduction.format_report", ssn.format_report, lambda: dict(record=demo_record()),
          dict(record=Custom(must_fail=({}, demo_record()))), run_good=False),
-    *[Spec(f"scan_snap_training.{f}", getattr(sst, f), lambda: dict(rng=0), dict(rng=Rng()))
+    *[Spec(_name(getattr(ssn, f)), getattr(ssn, f), lambda: dict(rng=0), dict(rng=Rng()))
       for f in ("check_frequency_bias", "check_discriminative_bias", "check_scan_order", "check_snap")],
-    Spec("figures.scan_snap_figures", figures.scan_snap_figures,
+    Spec("theory.scan_snap.figures.scan_snap_figures", ssn.figures.scan_snap_figures,
          lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp(), pdf=False),
          dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
               pdf=Unchecked(reason="truthiness")), run_good=False),
     # grading
-    Spec("grading.student_version", grading.student_version, lambda: dict(source="a\n### BEGIN SOLUTION\nb\n### END SOLUTION\n"),
+    Spec("theory.grading.student_version", grading.student_version, lambda: dict(source="a\n### BEGIN SOLUTION\nb\n### END SOLUTION\n"),
          dict(source=Custom(must_fail=("### BEGIN SOLUTION\n", "### END SOLUTION\n")))),
-    Spec("grading.write_exercises", grading.write_exercises, lambda: dict(out_dir=tempfile.mkdtemp(), solutions=False),
+    Spec("theory.grading.write_exercises", grading.write_exercises, lambda: dict(out_dir=tempfile.mkdtemp(), solutions=False),
          dict(out_dir=Unchecked(reason="any path; the file system answers"), solutions=Unchecked(reason="truthiness"))),
-    Spec("grading.grade", grading.grade,
+    Spec("theory.grading.grade", grading.grade,
          lambda: dict(path=str(grading.SOURCES / "three_param_gradient.py"), seed=0, cases=1),
          dict(path=Custom(must_fail=("/nonexistent.py", __file__)), seed=COUNT, cases=SIZE)),
-    Spec("grading.format_grades", grading.format_grades,
+    Spec("theory.grading.format_grades", grading.format_grades,
          lambda: dict(path="x.py", verdicts=[grading.Verdict("f", True)]),
          dict(path=Unchecked(reason="a label"), verdicts=Unchecked(reason="grade's result"))),
     # claims
-    Spec("claims.Claim", claims.Claim,
+    Spec("theory.core.registry.Claim", registry.Claim,
          lambda: dict(id="x", paper="p", statement="s", verdict=claims.EXACT, proof="dual_form", check=lambda rng: 0.0,
                       tol=1e-12, literal_gap=None, paper_says="", gap_floor=1e-6, tol_note="", max_instances=2),
          dict(id=Str(), paper=Str(), statement=Str(), verdict=Choice(), proof=Str(), check=Func(), tol=POS,
               literal_gap=Func(optional=True), paper_says=Unchecked(reason="free text"), gap_floor=NONNEG,
               tol_note=Unchecked(reason="free text"), max_instances=Size(optional=True))),
-    Spec("claims.get", claims.get, lambda: dict(claim_id="dai-icl-split"), dict(claim_id=Custom(must_fail=("nope", 3)))),
-    Spec("claims.proof_modules", claims.proof_modules, lambda: {}),
-    Spec("claims.symbolic_gradient", claims.symbolic_gradient, lambda: {}),
-    Spec("claims.run_proof", claims.run_proof, lambda: dict(name="dual_form", verbose=False),
+    Spec("theory.core.registry.Option", lambda flags, kwargs: registry.Option(*flags, **kwargs),
+         lambda: dict(flags=("--seeds",), kwargs=dict(type=int, default=1)),
+         dict(flags=Custom(must_fail=((), ("seeds",), (3,)), with_none=False), kwargs=Unchecked(reason="argparse's keywords, checked by argparse"))),
+    Spec("theory.core.registry.Reproduction", registry.Reproduction, _reproduction_args,
+         dict(name=Custom(must_fail=("Gd Step", "", 3)), summary=Str(), run=Func(), report=Func(),
+              options=Custom(must_fail=((3,), "abc"), with_none=True), check=Func(optional=True),
+              title=Func(optional=True), workers=Flag(), quick=Flag())),
+    Spec("theory.core.registry.Topic", registry.Topic, _topic_args,
+         dict(name=Custom(must_fail=("not a name", 3, "")), papers=Custom(must_fail=({}, "abc", {"x": 3})),
+              claims=Custom(must_fail=((3,), "abc")), reproductions=Custom(must_fail=((3,), "abc")),
+              figures=Custom(must_fail=({"x": 3}, {"": len}, "abc")),
+              requires=Custom(must_fail=(("not a name",), (3,), ("demo",), "abc")))),
+    Spec("theory.core.proofs.proof_results", proofs.proof_results, lambda: dict(name="dual_form"),
+         dict(name=Custom(must_fail=("no_such_proof", "../x", 3, "")))),
+    Spec("theory.core.proofs.run_proof_aloud", proofs.run_proof_aloud, lambda: dict(name="dual_form"),
+         dict(name=Custom(must_fail=("no_such_proof", "../x", 3, "")))),
+    Spec("theory.claims.get", claims.get, lambda: dict(claim_id="dai-icl-split"), dict(claim_id=Custom(must_fail=("nope", 3)))),
+    Spec("theory.claims.proof_modules", claims.proof_modules, lambda: {}),
+    Spec("theory.induction.claims.symbolic_gradient", itr.claims.symbolic_gradient, lambda: {}),
+    Spec("theory.claims.run_proof", claims.run_proof, lambda: dict(name="dual_form", verbose=False),
          dict(name=Choice(), verbose=Flag())),
-    Spec("claims.run_check", claims.run_check,
+    Spec("theory.claims.run_check", claims.run_check,
          lambda: dict(claim=claims.get("dai-icl-split"), seed=0, instances=2, proof_cache={}),
          dict(claim=Obj(), seed=COUNT, instances=SIZE,
               proof_cache=Custom(must_fail=("abc", 3), must_pass=(None,), with_none=False))),
@@ -1000,16 +1066,30 @@ def test_bad_input_is_refused_by_name(spec):
 
 
 def _public_callables():
+    """``module.name`` of every callable in a module's ``__all__`` that the module defines
+    (a topic package's ``__init__`` re-exports its modules' names: they count where defined)."""
     for m in MODULES:
-        mod = importlib.import_module(f"theory.{m}")
-        assert hasattr(mod, "__all__"), f"theory.{m} has no __all__"
+        mod = importlib.import_module(m)
+        assert hasattr(mod, "__all__"), f"{m} has no __all__"
         defined = {n for n, v in vars(mod).items() if not n.startswith("_") and (inspect.isfunction(v) or inspect.isclass(v))
                    and v.__module__ == mod.__name__}
         missing = defined - set(mod.__all__)
-        assert not missing, f"theory.{m} defines public {sorted(missing)} but leaves them out of __all__"
+        assert not missing, f"{m} defines public {sorted(missing)} but leaves them out of __all__"
         for n in mod.__all__:
-            if callable(getattr(mod, n)):
+            v = getattr(mod, n)
+            if callable(v) and not inspect.ismodule(v) and getattr(v, "__module__", None) == mod.__name__:
                 yield f"{m}.{n}"
+
+
+def _resolve(name: str):
+    """``theory.a.b.f`` -> (the module theory.a.b, ["f"]); ``...Class.method`` -> (module, ["Class", "method"])."""
+    parts = name.split(".")
+    for k in range(len(parts) - 1, 0, -1):
+        try:
+            return importlib.import_module(".".join(parts[:k])), parts[k:]
+        except ModuleNotFoundError:
+            continue
+    raise AssertionError(f"{name}: no module of it can be imported")
 
 
 def test_every_public_callable_has_a_row():
@@ -1019,8 +1099,8 @@ def test_every_public_callable_has_a_row():
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_every_argument_has_a_kind(spec):
-    if spec.name.count(".") == 2:                          # methods: the row lists their arguments
+    module, attrs = _resolve(spec.name)
+    if len(attrs) == 2:                                    # methods: the row lists their arguments
         return
-    module, name = spec.name.split(".")
-    params = inspect.signature(getattr(importlib.import_module(f"theory.{module}"), name)).parameters
+    params = inspect.signature(getattr(module, attrs[0])).parameters
     assert set(params) == set(spec.kinds), f"{spec.name}: arguments {sorted(params)}, kinds {sorted(spec.kinds)}"

@@ -37,7 +37,7 @@ def test_list(capsys):
         assert c.id in out and " ".join(c.statement.split()) in flat
     assert main(["list", "dai-momentum"]) == 0
     out = capsys.readouterr().out
-    assert "the paper says: MoAttn" in out and "proofs/momentum.py" in out and max(map(len, out.splitlines())) <= 100
+    assert "the paper says: MoAttn" in out and "proofs/dual_form_momentum.py" in out and max(map(len, out.splitlines())) <= 100
     assert main(["list", "nope"]) == 2
 
 
@@ -84,7 +84,7 @@ def test_a_check_that_returns_nan_never_holds():
 
 
 def test_a_check_that_raises_on_nan_fails_with_the_reason():
-    from theory.gradcheck import rel_error
+    from theory.core.gradcheck import rel_error
     r = run_check(_with_check(get("dai-icl-split"), lambda rng: rel_error([np.nan], [1.0])), instances=2)
     assert not r.ok and len(r.failures) == 2
     assert "ValueError" in r.failures[0] and "non-finite" in r.failures[0]

@@ -1,9 +1,9 @@
-"""The figures (theory.figures) are drawn from run records, nothing re-trained; the
+"""The figures (each topic's figures module, collected by theory.draw_all) are drawn from run records, nothing re-trained; the
 figures of a full run are looked at by eye (the README shows them)."""
 import pytest
 
-from theory import lsa_training as T
-from theory import records as R
+from theory import gd_step as T
+from theory.core import records as R
 from theory.__main__ import main
 
 TINY = T.GDReproConfig(steps=3, batch=16, deep_steps=3, depths=(2,), n_tasks=200, gaussian_steps=3)
@@ -15,7 +15,7 @@ def tiny_result():
 
 def test_figures_are_drawn_from_records(tiny_result, tmp_path, capsys):
     pytest.importorskip("matplotlib")
-    from theory.figures import draw_all
+    from theory import draw_all
     R.write_record(tiny_result.to_record(), tmp_path)
     paths = draw_all(tmp_path)
     assert sorted(p.name for p in paths) == ["gd-step-loss.png", "gd-step-products.png"]

@@ -1,50 +1,52 @@
 """icl-theory: pure-numpy checks of the theory of in-context learning.
 
-Modules (each small, each citing its paper beside the code):
+The package is a shared core under one folder per topic, with the ledger, the command
+line and the coursework on top:
 
-- :mod:`theory.nn`         forward/backward pairs: linear, softmax, attention, ReLU, losses
-- :mod:`theory.gradcheck`  finite-difference checks of hand-written gradients
-- :mod:`theory.optim`      SGD, heavy-ball momentum, Adam over dict-of-array params
-- :mod:`theory.tasks`      samplers: in-context regression, item-label sequences
+- :mod:`theory.core`       what every topic stands on: ``nn`` (forward/backward pairs),
+  ``gradcheck``, ``optim``, run ``records``, ``plotting``, the ``registry`` types
 - :mod:`theory.dual_form`  Dai et al. 2023: GD on a linear layer == linear attention
-- :mod:`theory.gd_step`    von Oswald et al. 2023: LSA layer == GD step, GD++, closed forms
-- :mod:`theory.dual_form_runs`  Dai et al. 2023: the measurements behind its figures
-- :mod:`theory.mesa`       von Oswald et al. 2023b: the mesa-layer, causal LSA = one GD step,
-  deep causal linear attention
-- :mod:`theory.mesa_iterations`  von Oswald et al. 2023b: Richardson / Chebyshev for the
-  preconditioned input, and the stacked layers that run them
-- :mod:`theory.mesa_training`  von Oswald et al. 2023b: trained depth, RevAlg-1, linear probes
-- :mod:`theory.lsa_training`  training LSA stacks and comparing them with GD / GD++
-- :mod:`theory.induction_head`  Reddy 2024: the three-parameter landscape
-- :mod:`theory.induction_network`  Reddy 2024: the full network, its training and sweeps
-- :mod:`theory.induction_two_param`  Reddy 2024: the two-parameter induction head (our reading)
-- :mod:`theory.induction_training`  Reddy 2024: training runs, sweeps, the reproduction report
-- :mod:`theory.scan_snap`  Tian et al. 2023: the one-layer model, its long-sequence limit, the flow
-- :mod:`theory.scan_snap_training`  Tian et al. 2023: SGD runs, the flow, snap fits, the η sweep
-- :mod:`theory.records`    run records: what a reproduction measured, as JSON
-- :mod:`theory.figures`    the papers' figures, drawn from run records (needs matplotlib)
-- :mod:`theory.claims`     the claim ledger read by ``python -m theory``
+- :mod:`theory.gd_step`    von Oswald et al. 2023: an LSA layer == a GD step, GD++, closed forms
+- :mod:`theory.mesa`       von Oswald et al. 2023b: the mesa-layer, causal GD, trained depths
+- :mod:`theory.scan_snap`  Tian et al. 2023: scan and snap, the SGD dynamics of attention
+- :mod:`theory.induction`  Reddy 2024: induction heads and abrupt learning
+- :mod:`theory.claims`     the claim ledger (every topic's claims) read by ``python -m theory``
+- :mod:`theory.grading`    the exercises' autograder (``theory/exercises/``)
 
-The modules are layered (``LAYERS``): primitives, then one module per model or identity,
-then the experiments (training runs, sweeps, reports), then the claim ledger and the CLI.
-Each imports only from its own layer or the ones below, with no import circle
-(``tests/test_layers.py`` enforces both).
-A new paper adds its model module to the second layer and its experiments to the third.
+``TOPICS`` (kept in the ledger, :mod:`theory.claims`) is the registry: each topic package
+ends with a ``TOPIC`` (see :mod:`theory.core.registry`) holding its claims, reproductions
+and figure drawers, and the ledger and the command line collect them from the packages
+named there (importing the ledger imports every topic, so ``theory.gd_step`` and the rest
+are set after ``import theory``).  A topic imports the core and the topics it declares in
+``TOPIC.requires``; never the ledger, the command line or another topic
+(``tests/test_layers.py`` checks it).  Adding a topic is one folder and one line in
+``TOPICS``; ``CONTRIBUTING.md`` walks through it.
 """
-LAYERS = {
-    "primitives": ("_validate", "_perf", "gradcheck", "nn", "optim", "tasks"),
-    "models": ("dual_form", "gd_step", "mesa", "mesa_iterations", "scan_snap", "induction_head", "induction_network", "induction_two_param"),
-    "experiments": ("records", "dual_form_runs", "lsa_training", "mesa_training", "scan_snap_training", "induction_training",
-                    "induction_paper", "figures"),
-    "ledger and command line": ("claims", "grading", "__main__"),
-}
+from __future__ import annotations
 
-from . import (claims, dual_form, dual_form_runs, figures, gd_step, gradcheck, induction_head,  # noqa: E402
-               induction_network, induction_paper, induction_training, induction_two_param, lsa_training, mesa, mesa_iterations, mesa_training, nn, optim,
-               records, scan_snap, scan_snap_training, tasks)
-from .gradcheck import check_gradients, numerical_gradient, rel_error
+from . import claims
+from .claims import TOPICS, topics
+from .core import Diverged, __version__, gradcheck, nn, optim  # noqa: F401  (coursework reaches them here)
+from .core.gradcheck import check_gradients, check_layer, numerical_gradient, rel_error
 
-__all__ = ["LAYERS", "claims", "dual_form", "dual_form_runs", "figures", "records", "gd_step", "gradcheck", "induction_head", "induction_network",
-           "induction_paper", "induction_training", "induction_two_param", "lsa_training", "mesa", "mesa_iterations", "mesa_training", "nn", "optim", "scan_snap", "scan_snap_training", "tasks",
-           "check_gradients", "numerical_gradient", "rel_error"]
-__version__ = "0.1.0"
+
+def drawer_for(record_name: str):
+    """The figure drawer of a run record's name (from any topic), or None."""
+    if not isinstance(record_name, str) or not record_name:
+        raise ValueError(f"record_name must be a run record's name (e.g. 'gd-step'); got {record_name!r}")
+    for topic in topics():
+        draw = topic.drawer(record_name)
+        if draw is not None:
+            return draw
+    return None
+
+
+def draw_all(records_dir, *, pdf: bool = False) -> list:
+    """Draw the figures of every run record (``*.json``) in ``records_dir``, beside them
+    (needs matplotlib); the paths written.  ``python -m theory figures DIR`` calls it."""
+    from .core.plotting import draw_records
+    return draw_records(records_dir, drawer_for, pdf=pdf)
+
+
+__all__ = ["TOPICS", "topics", "drawer_for", "draw_all", "claims", *TOPICS, "core", "nn", "gradcheck", "optim",
+           "Diverged", "check_gradients", "check_layer", "numerical_gradient", "rel_error", "__version__"]

@@ -2,7 +2,7 @@
 
     python -m theory list [ID ...]
     python -m theory check [ID ...] [-v] [--seed S] [--instances N]
-    python -m theory reproduce NAME [--quick] [--workers K] [--seeds S] [--paper] [--out DIR]
+    python -m theory reproduce NAME [--quick] [--workers K] [NAME's own options] [--out DIR]
     python -m theory figures DIR [--pdf]
     python -m theory exercises --out DIR [--solutions]
     python -m theory grade FILE [FILE ...]
@@ -18,7 +18,7 @@ import sys
 import textwrap
 import time
 
-from .claims import CLAIMS, get, run_check
+from .claims import CLAIMS, PAPERS, get, run_check, topics
 
 
 WIDTH = 100                                    # every line fits a projector / 100-column terminal
@@ -65,8 +65,7 @@ def cmd_list(args) -> int:
     rows = [["claim", "verdict", "statement (`list ID` for everything)"]]
     rows += [[c.id, c.verdict, c.statement] for c in CLAIMS]
     print(_table(rows, wrap_last=True))
-    papers = dict.fromkeys((c.id.split("-")[0], c.paper) for c in CLAIMS)
-    print("\n" + _wrapped("claim prefixes: " + "; ".join(f"{k} = {v}" for k, v in papers), ""))
+    print("\n" + _wrapped("claim prefixes: " + "; ".join(f"{k} = {v}" for k, v in PAPERS.items()), ""))
     return 0
 
 
@@ -116,76 +115,35 @@ def cmd_check(args) -> int:
     return 0 if all_ok else 1
 
 
-REPRODUCTIONS = {
-    "dual-form": "Dai et al. 2023: softmax vs linear attention over the logit scale, momentum weights (seconds)",
-    "gd-step": "von Oswald et al. 2023: trained LSA stacks vs GD and GD++ (about 3 min on two cores, 6 on one)",
-    "induction-head": "Reddy 2024: three-parameter landscape, training runs of the full network and "
-                      "of the two-parameter model, and their sweeps over (B, K, ε, α) (10-15 min)",
-    "scan-snap": "Tian et al. 2023: scan (c_n over SGD), the long-sequence flow vs SGD, the snap's growth laws, "
-                 "the entropy over (η_Z, η_Y/η_Z) (minutes)",
-    "mesa": "von Oswald et al. 2023b: trained 1/2/4-layer causal linear attention vs GD, least squares and W*, "
-            "RevAlg-1, linear probes (minutes)",
-}
+def reproductions() -> dict:
+    """Every topic's reproductions by name (``theory.TOPICS`` order)."""
+    return {r.name: r for topic in topics() for r in topic.reproductions}
 
 
 def cmd_reproduce(args) -> int:
-    from ._perf import tune_allocator, usable_cpus, worker_pool
-    if args.quick and args.paper:
-        print("error: --quick and --paper exclude each other", file=sys.stderr)
+    from .core._workers import tune_allocator, usable_cpus, worker_pool
+    from .core.records import round_trip, write_record
+    r = reproductions()[args.name]
+    options = {o.dest: getattr(args, o.dest) for o in r.options}
+    options["quick"] = bool(getattr(args, "quick", False))
+    try:
+        if r.check is not None:
+            r.check(options)                 # a bad combination is refused before anything trains
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
         return 2
-    paper_only = (args.regime, args.first_seed, args.K, args.model, args.steps)
-    if args.name != "induction-head" and (args.paper or args.seeds != 1 or any(v is not None for v in paper_only)):
-        print(f"error: --paper, --regime, --first-seed, --K, --model, --steps and --seeds belong to induction-head, "
-              f"not {args.name}", file=sys.stderr)
-        return 2
-    if not args.paper and any(v is not None for v in paper_only):
-        print("error: --regime, --first-seed, --K, --model and --steps apply to --paper runs", file=sys.stderr)
-        return 2
-    if args.name == "dual-form" and args.workers is not None:
-        print("error: --workers belongs to gd-step, induction-head, mesa and scan-snap (dual-form takes seconds in this process)",
-              file=sys.stderr)
-        return 2
-    workers = 1 if args.name == "dual-form" else usable_cpus() if args.workers is None else args.workers
-    tune_allocator()                         # see theory/_perf.py: helps the induction network
+    workers = 1 if not r.workers else usable_cpus() if args.workers is None else args.workers
+    tune_allocator()                         # see theory/core/_workers.py: helps the induction network
     say = lambda message: print(message, file=sys.stderr, flush=True)
-    what = "Reddy 2024 at the paper's widths (150,000 SGD steps a seed unless --steps)" if args.paper \
-        else REPRODUCTIONS[args.name]
-    say(f"reproducing {what}" + (" [quick settings]" if args.quick else "")
+    say(f"reproducing {r.announce(options)}" + (" [quick settings]" if options["quick"] else "")
         + f" with {workers} worker process{'es' if workers > 1 else ''}")
-    from .records import round_trip, write_record
-    if args.name == "gd-step":
-        from .lsa_training import GDReproConfig, format_report, reproduce
-        make = lambda executor: reproduce(GDReproConfig.quick() if args.quick else GDReproConfig.full(),
-                                          executor=executor, progress=say).to_record()
-    elif args.name == "dual-form":
-        from .dual_form_runs import format_report, reproduce
-        make = lambda executor: reproduce(quick=args.quick)
-    elif args.name == "scan-snap":
-        from .scan_snap_training import format_report, reproduce
-        make = lambda executor: reproduce(quick=args.quick, executor=executor, progress=say)
-    elif args.name == "mesa":
-        from .mesa_training import format_report, reproduce
-        make = lambda executor: reproduce(quick=args.quick, executor=executor)
-    elif args.paper:
-        from .induction_paper import PAPER_STEPS, format_report, paper_config, reproduce
-        try:
-            paper_config(args.regime or "competition", K=args.K)
-        except ValueError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-        make = lambda executor: reproduce(args.regime or "competition", seeds=args.seeds,
-                                          first_seed=args.first_seed or 0, K=args.K, model=args.model or "network",
-                                          steps=args.steps or PAPER_STEPS, executor=executor, progress=say)
-    else:
-        from .induction_training import format_report, reproduce
-        make = lambda executor: reproduce(quick=args.quick, seeds=args.seeds, executor=executor, progress=say)
 
     def run(executor):
-        record = make(executor)
+        record = r.run(options, executor=executor, progress=say)
         if args.out is not None:
             say(f"wrote {write_record(record, args.out)}")
             _draw(args.out, say)
-        return format_report(round_trip(record))         # the report is what the record holds
+        return r.report(round_trip(record))          # the report is what the record holds
 
     start = time.perf_counter()
     if workers > 1:
@@ -193,7 +151,7 @@ def cmd_reproduce(args) -> int:
             report = run(pool)
     else:
         report = run(None)
-    if args.quick:
+    if options["quick"]:
         print(textwrap.fill("[--quick: a smoke test of the pipeline with CI-sized settings. Its numbers are not "
                             "the paper's and can even order the models differently; run without --quick for "
                             "the reproduction.]", WIDTH) + "\n")
@@ -204,7 +162,8 @@ def cmd_reproduce(args) -> int:
 
 def _draw(out_dir, say, pdf: bool = False) -> None:
     """Draw the figures of the records in ``out_dir``, or say how to get matplotlib."""
-    from .figures import draw_all, have_matplotlib
+    from . import draw_all
+    from .core.plotting import have_matplotlib
     if not have_matplotlib():
         say("figures: matplotlib is not installed; pip install 'icl-theory[plot]' and run "
             f"`python -m theory figures {out_dir}`")
@@ -214,7 +173,7 @@ def _draw(out_dir, say, pdf: bool = False) -> None:
 
 
 def cmd_figures(args) -> int:
-    from .figures import have_matplotlib
+    from .core.plotting import have_matplotlib
     if not have_matplotlib():
         print("error: drawing needs matplotlib: pip install 'icl-theory[plot]'", file=sys.stderr)
         return 2
@@ -263,7 +222,6 @@ def _pos_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .induction_paper import PAPER_REGIMES
     p = argparse.ArgumentParser(prog="python -m theory", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     li = sub.add_parser("list", help="print every registered claim (or everything about the given ones)")
@@ -278,38 +236,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random instances per claim (default 20)")
     c.set_defaults(func=cmd_check)
     r = sub.add_parser("reproduce", help="train the models of a paper and print its figures",
-                       description="\n".join(textwrap.fill(f"{k}: {v}", 78, subsequent_indent="    ")
-                                             for k, v in sorted(REPRODUCTIONS.items())),
+                       description="\n".join(textwrap.fill(f"{k}: {v.summary}", 78, subsequent_indent="    ")
+                                             for k, v in sorted(reproductions().items())),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    r.add_argument("name", choices=sorted(REPRODUCTIONS))
-    r.add_argument("--quick", action="store_true",
-                   help="the quick settings that CI runs: a smoke test of the pipeline, not the paper's numbers")
-    r.add_argument("--workers", type=_pos_int, default=None,
-                   help="train jobs in K processes with one BLAS thread each (default: one per usable CPU; "
-                        "1 trains them one after the other in this process)")
-    r.add_argument("--seeds", type=_pos_int, default=1,
-                   help="induction-head: seeds per condition of the full network's sweep, or with --paper the "
-                        "seeds of the paper-width runs (default 1)")
-    r.add_argument("--paper", action="store_true",
-                   help="induction-head: only the full network at the paper's widths (150,000 SGD steps, float32, "
-                        "about 35 min a seed on one core), in the data regime --regime, written as the record "
-                        "induction-head-paper-REGIME")
-    r.add_argument("--regime", choices=tuple(PAPER_REGIMES), default=None,
-                   help="induction-head --paper: 'competition' (B = 4, training classes only: the data-dependence "
-                        "figure's regime; the default), 'novel' (B = 1, 80 %% novel classes: where the paper shows "
-                        "the head forming abruptly), 'all-novel' (100 %% novel classes) or 'l-equals-n' ('novel' "
-                        "with L = N = 8)")
-    r.add_argument("--first-seed", type=_nonneg_int, default=None,
-                   help="induction-head --paper: the first seed (default 0); seeds first .. first + seeds - 1")
-    r.add_argument("--K", type=_pos_int, default=None,
-                   help="induction-head --paper: the number of classes (default the paper's 256; a multiple of L)")
-    r.add_argument("--model", choices=("network", "two-param"), default=None,
-                   help="induction-head --paper: the full network (default) or the two-parameter induction head")
-    r.add_argument("--steps", type=_pos_int, default=None,
-                   help="induction-head --paper: SGD steps a seed (default the paper's 150,000)")
-    r.add_argument("--out", metavar="DIR", default=None,
-                   help="write the run record DIR/NAME.json (and its figures, if matplotlib is installed)")
-    r.set_defaults(func=cmd_reproduce)
+    names = r.add_subparsers(dest="name", required=True, metavar="NAME")
+    for name, rep in sorted(reproductions().items()):
+        one = names.add_parser(name, help=rep.summary, description=rep.summary)
+        if rep.quick:
+            one.add_argument("--quick", action="store_true",
+                             help="the quick settings that CI runs: a smoke test of the pipeline, not the paper's "
+                                  "numbers")
+        if rep.workers:
+            one.add_argument("--workers", type=_pos_int, default=None,
+                             help="train jobs in K processes with one BLAS thread each (default: one per usable "
+                                  "CPU; 1 trains them one after the other in this process)")
+        for o in rep.options:
+            one.add_argument(*o.flags, **o.kwargs)
+        one.add_argument("--out", metavar="DIR", default=None,
+                         help="write the run record DIR/NAME.json (and its figures, if matplotlib is installed)")
+        one.set_defaults(func=cmd_reproduce)
     e = sub.add_parser("exercises", help="write the coursework exercises (student versions) to DIR")
     e.add_argument("--out", metavar="DIR", required=True)
     e.add_argument("--solutions", action="store_true", help="write the versions with their solutions")
@@ -324,8 +269,28 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _foreign_options(args, unknown: list) -> int:
+    """``reproduce NAME`` with options NAME does not take: say whose options they are."""
+    owners = {}
+    for rep in reproductions().values():
+        flags = ["--quick"] * rep.quick + ["--workers"] * rep.workers + [f for o in rep.options for f in o.flags]
+        for f in flags:
+            owners.setdefault(f, []).append(rep.name)
+    for token in (t.split("=")[0] for t in unknown if t.startswith("-")):
+        whose = ", ".join(owners.get(token, [])) or "no reproduction"
+        print(f"error: {token} is an option of {whose}, not of {args.name}", file=sys.stderr)
+    if not any(t.startswith("-") for t in unknown):
+        print(f"error: unrecognized arguments: {' '.join(unknown)}", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if args.command != "reproduce":
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        return _foreign_options(args, unknown)
     try:
         return args.func(args)
     except BrokenPipeError:                    # e.g. `icl-theory list | head`

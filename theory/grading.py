@@ -22,9 +22,11 @@ from typing import Callable
 
 import numpy as np
 
-from . import gd_step, induction_head, nn
-from ._validate import nonnegative_int, positive_int
-from .gradcheck import rel_error
+from . import gd_step
+from .core import nn
+from .induction import three_param
+from .core._validate import nonnegative_int, positive_int
+from .core.gradcheck import rel_error
 
 __all__ = ["EXERCISES", "Verdict", "student_version", "write_exercises", "grade", "format_grades"]
 
@@ -72,7 +74,7 @@ def _three_param_case(rng):
     N = int(rng.integers(2, 9))
     L = N + int(rng.integers(0, 20))
     theta = rng.uniform(-2, 2, 3)
-    return dict(theta=theta, N=N, L=L), dict(gradient=induction_head.three_param_loss(theta, N, L)[1]), {}
+    return dict(theta=theta, N=N, L=L), dict(gradient=three_param.three_param_loss(theta, N, L)[1]), {}
 
 
 def _gd_case(rng):

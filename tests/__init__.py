@@ -1,0 +1,1 @@
+"""Tests, one folder per topic of theory/ (and core/), mirrored."""

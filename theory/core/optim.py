@@ -1,0 +1,154 @@
+"""Optimizers over ``dict[str, np.ndarray]`` parameters.
+
+Each optimizer keeps its own state and has ``step(params, grads) -> new params``;
+the arrays passed in are never modified.  One optimizer serves every model.
+
+Every step checks its inputs (the same keys and shapes in ``params`` and ``grads``, all
+finite) and its result: an update that leaves float64's range raises
+:class:`theory.core.Diverged` (a ``FloatingPointError``) naming the optimizer's step
+count and learning rate.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from ._validate import Diverged, array, finite_scalar, first_nonfinite
+from .gradcheck import _norm
+
+__all__ = ["SGD", "Momentum", "Adam", "clip_by_global_norm", "clip_by_value", "global_norm"]
+
+
+def _arrays(name: str, d) -> dict:
+    if not isinstance(d, Mapping) or not d:
+        raise ValueError(f"{name} must be a non-empty dict of arrays; got {type(d).__name__}")
+    return {k: array(f"{name}[{k!r}]", v, keep_float32=True) for k, v in d.items()}
+
+
+def _pairs(params: Mapping, grads: Mapping):
+    """``(key, param, grad)`` for every key, after checking keys, shapes and finiteness."""
+    p = _arrays("params", params)
+    if not isinstance(grads, Mapping) or set(grads) != set(p):
+        got = sorted(grads) if isinstance(grads, Mapping) else type(grads).__name__
+        raise ValueError(f"grads must be a dict with the keys of params {sorted(p)}; got {got}")
+    return [(k, p[k], array(f"grads[{k!r}]", grads[k], shape=p[k].shape, keep_float32=True)) for k in p]
+
+
+def global_norm(grads: Mapping) -> float:
+    """``sqrt(sum_k ||g_k||^2)`` over every array in the dict (without overflow)."""
+    g = _arrays("grads", grads)
+    return _norm(np.array([_norm(v) for v in g.values()]))
+
+
+def clip_by_global_norm(grads: Mapping, max_norm: float) -> dict:
+    """Scale all gradients by ``min(1, max_norm / global_norm)`` (as optax does).
+
+    A nan or inf gradient raises ``ValueError`` naming it (clipping would spread it to
+    every gradient)."""
+    max_norm = finite_scalar("max_norm", max_norm, positive=True)
+    g = _arrays("grads", grads)
+    n = _norm(np.array([_norm(v) for v in g.values()]))
+    c = 1.0 if n <= max_norm else max_norm / n
+    return {k: c * v for k, v in g.items()}
+
+
+def clip_by_value(grads: Mapping, max_value: float) -> dict:
+    """Clip every gradient entry to ``[-max_value, max_value]`` (optax's ``clip``, which the
+    mesa paper's code chains before AdamW; not the global-norm clip).  A nan or inf
+    gradient raises ``ValueError`` naming it (clipping would hide it)."""
+    max_value = finite_scalar("max_value", max_value, positive=True)
+    return {k: np.clip(v, -max_value, max_value) for k, v in _arrays("grads", grads).items()}
+
+
+class _Optimizer:
+    """Step counting and the finiteness check shared by the optimizers."""
+    lr: float
+    t: int = 0
+
+    def _checked(self, new: dict) -> dict:
+        where = first_nonfinite(new, "params")
+        if where:
+            raise Diverged(f"{type(self).__name__} step {self.t} (learning rate {self.lr:g}) made {where} "
+                           "non-finite: the update left float64's range; lower the learning rate")
+        return new
+
+    def _state(self, store: dict, k: str, p: np.ndarray) -> np.ndarray:
+        """The state kept for ``params[k]`` (zeros at first); a changed shape is an error."""
+        s = store.get(k)
+        if s is None:
+            return np.zeros_like(p)
+        if s.shape != p.shape:
+            raise ValueError(f"params[{k!r}] has shape {p.shape} but had {s.shape} at the previous step")
+        return s
+
+
+class SGD(_Optimizer):
+    """``θ ← (1 - weight_decay) θ - lr g`` (decoupled weight decay, as in Reddy 2024's code)."""
+
+    def __init__(self, lr: float, weight_decay: float = 0.0):
+        self.lr = finite_scalar("lr", lr, positive=True)
+        self.weight_decay = finite_scalar("weight_decay", weight_decay, nonnegative=True, below=1.0)
+        self.t = 0
+
+    def step(self, params: Mapping, grads: Mapping) -> dict:
+        pairs = _pairs(params, grads)
+        self.t += 1
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by _checked
+            return self._checked({k: (1.0 - self.weight_decay) * p - self.lr * g for k, p, g in pairs})
+
+
+class Momentum(_Optimizer):
+    """Heavy-ball momentum: ``v ← β v - lr g``, ``θ ← θ + v``, with ``v_0 = 0``."""
+
+    def __init__(self, lr: float, beta: float = 0.9):
+        self.lr = finite_scalar("lr", lr, positive=True)
+        self.beta = finite_scalar("beta", beta, nonnegative=True, below=1.0)
+        self.velocity: dict[str, np.ndarray] = {}
+        self.t = 0
+
+    def step(self, params: Mapping, grads: Mapping) -> dict:
+        pairs = _pairs(params, grads)
+        self.t += 1
+        new = {}
+        for k, p, g in pairs:
+            v = self.beta * self._state(self.velocity, k, p) - self.lr * g
+            self.velocity[k] = v
+            new[k] = p + v
+        return self._checked(new)
+
+
+class Adam(_Optimizer):
+    """Adam (Kingma & Ba 2015) with bias correction:
+    ``m ← β1 m + (1-β1) g``, ``v ← β2 v + (1-β2) g²``,
+    ``θ ← θ - lr (m̂ / (sqrt(v̂) + eps) + wd θ)`` with ``m̂ = m / (1-β1^t)``, ``v̂ = v / (1-β2^t)``;
+    ``weight_decay`` wd > 0 is decoupled weight decay (AdamW, Loshchilov & Hutter 2019, in
+    optax's ``adamw`` form, which the mesa paper's code uses)."""
+
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        self.weight_decay = finite_scalar("weight_decay", weight_decay, nonnegative=True)
+        self.lr = finite_scalar("lr", lr, positive=True)
+        self.beta1 = finite_scalar("beta1", beta1, nonnegative=True, below=1.0)
+        self.beta2 = finite_scalar("beta2", beta2, nonnegative=True, below=1.0)
+        self.eps = finite_scalar("eps", eps, positive=True)
+        self.t = 0
+        self.m: dict[str, np.ndarray] = {}
+        self.v: dict[str, np.ndarray] = {}
+
+    def step(self, params: Mapping, grads: Mapping) -> dict:
+        pairs = _pairs(params, grads)
+        self.t += 1
+        c1 = 1.0 - self.beta1 ** self.t
+        c2 = 1.0 - self.beta2 ** self.t
+        new = {}
+        for k, p, g in pairs:
+            m = self.beta1 * self._state(self.m, k, p) + (1.0 - self.beta1) * g
+            with np.errstate(over="ignore"):                # an overflow is reported just below
+                v = self.beta2 * self._state(self.v, k, p) + (1.0 - self.beta2) * g * g
+            if not np.isfinite(v).all():
+                raise Diverged(f"Adam step {self.t} (learning rate {self.lr:g}): grads[{k!r}] is too large, "
+                               f"its square overflows float64 (max |g| = {np.abs(g).max():.3g})")
+            self.m[k], self.v[k] = m, v
+            new[k] = p - self.lr * ((m / c1) / (np.sqrt(v / c2) + self.eps) + self.weight_decay * p)
+        return self._checked(new)

@@ -1,0 +1,145 @@
+"""von Oswald et al. 2023b at CPU scale, as a run record: the trained depths against the
+baselines (:mod:`theory.mesa.training`), RevAlg-1 and the linear probes
+(:mod:`theory.mesa.analysis`).  :func:`format_report` renders the tables from the record
+only (``python -m theory reproduce mesa``).
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import asdict
+
+import numpy as np
+
+from ..core._validate import as_rng, executor as _executor, flag, nonnegative_int, positive_int
+from ..core.records import check_record, make_record
+from ..core.registry import Reproduction
+from .analysis import norm_inliers, preconditioned_inputs, probe_scores, revalg_layer, revalg_scalars
+from .attention import residual_streams
+from .data import linear_dynamics
+from .training import DEPTH, ETA_GRID, LAM_GRID, baselines, model_tokens, position_losses, predict, quick_config, train
+
+__all__ = ["PROBE_T", "SHOW_T", "reproduce", "format_report", "REPRODUCTION"]
+
+
+# --------------------------------------------------------------------------- the reproduction
+PROBE_T = (2, 5, 10, 15, 20, 30, 40, 49)     # positions (1-based t) shown in the probe table
+SHOW_T = (1, 2, 5, 10, 20, 30, 49)           # positions shown in the depth table
+
+
+def _run(config):
+    say = lambda step, loss: print(f"  {config.layers} layer(s): step {step:5d}, loss {loss:.5f}", file=sys.stderr)
+    start = time.perf_counter()
+    layers, losses = train(config, progress=say)
+    return layers, losses, time.perf_counter() - start
+
+
+def reproduce(*, quick: bool = False, seed: int = 0, test_batch: int | None = None, executor=None) -> dict:
+    """Train the models of :data:`DEPTH` (:func:`quick_config` if ``quick``), compare them
+    with the baselines, reverse-engineer the 1-layer model and probe the deepest; returns
+    the run record.  ``executor``: runs the trainings in parallel (``map``)."""
+    quick, seed = flag("quick", quick), nonnegative_int("seed", seed)
+    executor = _executor("executor", executor)
+    n_test = (256 if quick else 2048) if test_batch is None else positive_int("test_batch", test_batch)
+    configs = [quick_config(c) if quick else c for c in DEPTH]
+    parts, start = {}, time.perf_counter()
+    order = sorted(range(len(configs)), key=lambda i: -configs[i].layers)   # costliest first
+    done = list((executor.map if executor is not None else map)(_run, [configs[i] for i in order]))
+    runs = [done[order.index(i)] for i in range(len(configs))]
+    parts["training"] = time.perf_counter() - start
+    for c, r in zip(configs, runs):
+        parts[f"training {c.layers} layer(s) (in its process)"] = r[2]
+    start = time.perf_counter()
+    c0 = configs[0]
+    rng = as_rng(10_000 + seed)
+    fit = linear_dynamics(rng, n_test, c0.T, c0.D, sigma=c0.sigma)
+    test = linear_dynamics(rng, n_test, c0.T, c0.D, sigma=c0.sigma)
+    base = baselines(fit.S, test)
+    models = {f"{c.layers}": position_losses(predict(c, r[0], test.S), test.S) for c, r in zip(configs, runs)}
+    parts["baselines and test losses"] = time.perf_counter() - start
+    start = time.perf_counter()
+    scal = revalg_scalars(runs[0][0][0], c0.D)
+    rebuilt = position_losses(predict(c0, [revalg_layer(scal, c0.D)], test.S), test.S)
+    deep_c, deep = configs[-1], runs[-1][0]
+    streams_fit = residual_streams(deep, model_tokens(deep_c, fit.S), clip=deep_c.resid_clip)
+    streams_test = residual_streams(deep, model_tokens(deep_c, test.S), clip=deep_c.resid_clip)
+    Y = {"next_state": (fit.S[:, 1:], test.S[:, 1:]),
+         "preconditioned": (preconditioned_inputs(fit.S)[:, :-1], preconditioned_inputs(test.S)[:, :-1])}
+    keep = {"next_state": (None, None),                                 # bounded: every sequence counts
+            "preconditioned": (norm_inliers(Y["preconditioned"][0]), norm_inliers(Y["preconditioned"][1]))}
+    probes = {name: np.array([probe_scores(Xf[:, :-1], yf, Xt[:, :-1], yt, keep_fit=keep[name][0],
+                                           keep_test=keep[name][1])
+                              for Xf, Xt in zip(streams_fit, streams_test)])
+              for name, (yf, yt) in Y.items()}                             # (layers + 1, T − 1)
+    left_out = 1.0 - float(keep["preconditioned"][1].mean())
+    parts["RevAlg-1 and probes"] = time.perf_counter() - start
+    T = c0.T
+    return make_record(
+        "mesa",
+        settings=dict(quick=quick, seed=seed, test_batch=n_test, configs=[asdict(c) for c in configs],
+                      eta_grid=ETA_GRID, lam_grid=LAM_GRID, probe_lam=1e-3),
+        parts=parts,
+        results=dict(eta=base["eta"], lam=base["lam"],
+                     test_loss={**{k: float(v.sum() / T) for k, v in models.items()},
+                                **{k: float(base[k].sum() / T) for k in ("zero", "gd", "ridge", "true")},
+                                "revalg": float(rebuilt.sum() / T)},
+                     revalg_qk=scal["qk"], revalg_pv=scal["pv"], revalg_qk_kept=scal["qk_kept"],
+                     revalg_pv_kept=scal["pv_kept"], probes=probes, probe_left_out=left_out),
+        curves=dict(position_losses={**models, **{k: base[k] for k in ("zero", "gd", "ridge", "true")},
+                                     "revalg": rebuilt},
+                    train_loss={f"{c.layers}": r[1] for c, r in zip(configs, runs)}))
+
+
+def format_report(record: dict) -> str:
+    """The report text, rendered from a record of :func:`reproduce` only."""
+    record = check_record(record, "mesa")
+    s, r, cur = record["settings"], record["results"], record["curves"]
+    configs = s["configs"]
+    depths = [str(c["layers"]) for c in configs]
+    T = configs[0]["T"]
+    show = [t for t in SHOW_T if t < T]
+    pl = cur["position_losses"]
+    names = [(f"{d}-layer LSA (trained)", d) for d in depths] + [
+        (f"one GD step, η* = {r['eta']:.3g}", "gd"), (f"least squares (mesa-layer, λ = {r['lam']:.3g})", "ridge"),
+        ("predict 0", "zero"), ("true W*", "true")]
+    c = configs[0]
+    lines = [f"von Oswald et al. 2023b: next-state loss on linear dynamics (D = {c['D']}, T = {T}, σ = {c['sigma']}; "
+             f"{s['test_batch']} test sequences; Σ||s - ŝ||²/(2B) at position t)",
+             f"  {'model':42s}{'test loss':>10s}" + "".join(f"{'t=' + str(t):>9s}" for t in show)]
+    for label, key in names:
+        lines.append(f"  {label:42s}{r['test_loss'][key]:10.5f}" + "".join(f"{pl[key][t - 1]:9.5f}" for t in show))
+    steps = ", ".join(f"{cc['layers']} layer(s) {cc['heads']} heads {cc['steps']} steps" for cc in configs)
+    lines += [f"  (training: {steps}; batch {c['batch']}, Adam lr {c['lr']:g}, weight decay {c['weight_decay']:g}, "
+              f"element-wise gradient clip {c['grad_clip']:g}, residual clip ±{c['resid_clip']:g})", ""]
+    qk, pv = np.asarray(r["revalg_qk"]), np.asarray(r["revalg_pv"])
+    lines += ["RevAlg-1: the 1-layer model's products read as block scalar × I (12 scalars)",
+              "  head   W_K^T W_Q [key s_t, s_t-1] × [query s_t, s_t-1]        P W_V [s_t, s_t-1] -> block 0   "
+              "norm kept (qk, pv)"]
+    for h in range(qk.shape[0]):
+        lines.append(f"  {h:4d}   [{qk[h, 0, 0]:8.4f} {qk[h, 0, 1]:8.4f}; {qk[h, 1, 0]:8.4f} {qk[h, 1, 1]:8.4f}]"
+                     f"              [{pv[h, 0]:8.4f} {pv[h, 1]:8.4f}]"
+                     f"           {r['revalg_qk_kept'][h]:.3f}, {r['revalg_pv_kept'][h]:.3f}")
+    eta_heads = float(np.sum(qk[:, 1, 0] * pv[:, 0]))      # key s_{t'-1}, query s_t, value s_{t'}: the GD term
+    lines += [f"  test loss: trained {r['test_loss'][depths[0]]:.5f}, rebuilt from the 12 scalars "
+              f"{r['test_loss']['revalg']:.5f}",
+              f"  the GD term Σ_h (W_K^T W_Q)_h[key s_t-1, query s_t] · (P W_V)_h[s_t] = {eta_heads:.4f} "
+              f"(one GD step's best η* = {r['eta']:.4f})", ""]
+    pt = [t for t in PROBE_T if t < T]
+    lines.append(f"Linear probes of the {depths[-1]}-layer model (held-out R²; fitted on {s['test_batch']} other "
+                 f"sequences), by layer and position t")
+    for name, label in (("next_state", "target s_{t+1}"),
+                        ("preconditioned", f"target (S_t-1 + {s['probe_lam']:g} I)^-1 s_t *")):
+        lines.append(f"  {label:34s}" + "".join(f"{'t=' + str(t):>8s}" for t in pt))
+        for layer, row in enumerate(r["probes"][name]):
+            lines.append(f"    {'tokens' if layer == 0 else f'after layer {layer}':32s}"
+                         + "".join(f"{row[t - 1]:8.3f}" for t in pt))
+    lines.append(f"  * sequences whose target norm has |z| > 3 at that t are left out of fit and score "
+                 f"(the authors' rule; {100 * r['probe_left_out']:.1f} % of the test entries)")
+    return "\n".join(lines)
+
+
+REPRODUCTION = Reproduction(
+    "mesa", "von Oswald et al. 2023b: trained 1/2/4-layer causal linear attention vs GD, least squares and W*, "
+            "RevAlg-1, linear probes (minutes)",
+    run=lambda options, executor=None, progress=None: reproduce(quick=options["quick"], executor=executor),
+    report=format_report)

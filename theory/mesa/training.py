@@ -1,0 +1,217 @@
+"""von Oswald et al. 2023b, "Uncovering mesa-optimization algorithms in Transformers": the
+training of Secs. 3–4 at CPU scale, on the constructed tokens of
+:func:`theory.mesa.attention.tokens`, and the baselines the trained models are set beside.
+
+**Depth.**  Causal linear-attention transformers (no MLP, no layer norm, residual
+stream clipped to ±4 after each layer, as in the authors' code) with 1, 2 and 4 layers
+are trained on fresh linear-dynamics batches; their per-position test loss
+``Σ_b ||s_{t+1} − ŝ_{t+1}||² / (2B)`` is compared with: predicting 0, one GD step on
+``L_t`` with the best η (grid search on training data), the ridge least-squares
+predictor (the mesa-layer, best λ on training data), and the true W*.
+
+Training follows the authors' constructed-token runs (docs/papers.md, "von Oswald et al.
+2023b"): AdamW with learning rate 1e-4 and weight decay 0.1 after element-wise gradient
+clipping at 1, init std 2e-4, batch 256, key size 20; single-layer runs zero the copy of
+s_t in block 1.  Reverse-engineering and probes are in :mod:`theory.mesa.analysis`, the
+whole experiment in :mod:`theory.mesa.reproduction`.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ..core._validate import array, as_rng, finite_result, finite_scalar, flag, function, nonnegative_int, positive_int
+from ..core.optim import Adam, clip_by_value
+from .attention import HEAD_KEYS, _next_state_loss, gd_prediction, init_layer, residual_streams, tokens
+from .data import LinearDynamics, linear_dynamics
+from .layer import ridge_predictions
+
+__all__ = ["MesaConfig", "DEPTH", "REVALG", "ETA_GRID", "LAM_GRID", "quick_config", "model_tokens", "train", "predict",
+           "position_losses", "best_gd", "best_ridge", "baselines"]
+
+
+@dataclass(frozen=True)
+class MesaConfig:
+    """One training run.  Defaults: the authors' constructed-token settings (the paper
+    trains 5,000 steps at 1–2 layers, 10,000 at 4); :data:`DEPTH` runs them at CPU scale."""
+    layers: int = 2
+    heads: int = 4
+    key_size: int = 20
+    steps: int = 5000
+    batch: int = 256
+    lr: float = 1e-4
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0          # element-wise (optax.clip)
+    resid_clip: float = 4.0         # residual stream clipped to [-4, 4] after each layer
+    init_scale: float = 2e-4
+    mask_copy: bool = False         # zero block 1 (the copy of s_t): the authors' 1-layer runs
+    D: int = 10
+    T: int = 50
+    sigma: float = 0.01
+    seed: int = 0
+    threads: int = 1                # split each batch over this many threads (see train)
+
+    def __post_init__(self):
+        for name in ("layers", "heads", "key_size", "steps", "batch", "D", "threads"):
+            positive_int(name, getattr(self, name))
+        if positive_int("T", self.T) < 2:
+            raise ValueError(f"T must be >= 2 (a sequence needs a transition); got {self.T}")
+        for name in ("lr", "grad_clip", "resid_clip", "init_scale"):
+            finite_scalar(name, getattr(self, name), positive=True)
+        finite_scalar("weight_decay", self.weight_decay, nonnegative=True)
+        finite_scalar("sigma", self.sigma, nonnegative=True)
+        flag("mask_copy", self.mask_copy)
+        nonnegative_int("seed", self.seed)
+
+
+# CPU scale: batch 64 and learning rate 1e-3 (the authors: 256 and 1e-4 with 5,000-10,000 steps),
+# 4,000 steps each, so that the whole reproduction fits in 10 minutes on two cores
+_CPU = dict(batch=64, lr=1e-3, steps=4000)
+DEPTH = (MesaConfig(layers=1, heads=2, mask_copy=True, seed=1, **_CPU),   # also RevAlg-1's model
+         MesaConfig(layers=2, seed=2, **_CPU),
+         MesaConfig(layers=4, seed=4, **_CPU))
+REVALG = DEPTH[0]
+
+
+def _config(config):
+    if not isinstance(config, MesaConfig):
+        raise ValueError(f"config must be a MesaConfig; got {type(config).__name__}")
+    return config
+
+
+def _states(config, S, name="S"):
+    return array(name, S, shape=(None, None, config.D))
+
+
+def quick_config(config: MesaConfig) -> MesaConfig:
+    """The same run at CI scale: 100 steps, batch 32, T = 20, D = 4, key size 8, lr 3e-3."""
+    config = _config(config)
+    return MesaConfig(**{**asdict(config), "steps": 100, "batch": 32, "T": 20, "D": 4, "key_size": 8,
+                         "lr": 3e-3})
+
+
+@finite_result
+def model_tokens(config: MesaConfig, S) -> np.ndarray:
+    """The constructed tokens the model reads (block 1 zeroed if ``mask_copy``)."""
+    config = _config(config)
+    E = tokens(_states(config, S))
+    if config.mask_copy:
+        D = S.shape[2]
+        E[:, :, D:2 * D] = 0.0
+    return E
+
+
+def _flat(layers):
+    return {f"{k}{i}": v for i, p in enumerate(layers) for k, v in p.items()}
+
+
+def _unflat(flat, n):
+    return [{k: flat[f"{k}{i}"] for k in HEAD_KEYS} for i in range(n)]
+
+
+def _batch_parallel_loss(layers, S, E, clip, pool, chunks):
+    """:func:`theory.mesa.next_state_loss`'s kernel on ``chunks`` slices of the batch, run on
+    the threads of ``pool`` (numpy releases the GIL in its matrix products), the losses and
+    gradients averaged with the slices' sizes as weights: the same numbers as one call up
+    to round-off.  Worth it with one BLAS thread per process: numpy's batched products
+    of small matrices run on one core otherwise."""
+    if pool is None:
+        return _next_state_loss(layers, S, E, clip)
+    B = S.shape[0]
+    cuts = np.linspace(0, B, chunks + 1).astype(int)
+    parts = [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+    results = list(pool.map(lambda ab: _next_state_loss(layers, S[ab[0]:ab[1]], E[ab[0]:ab[1]], clip), parts))
+    w = [(b - a) / B for a, b in parts]
+    loss = sum(wi * r[0] for wi, r in zip(w, results))
+    grads = [{k: sum(wi * r[1][i][k] for wi, r in zip(w, results)) for k in HEAD_KEYS} for i in range(len(layers))]
+    return loss, grads
+
+
+def train(config: MesaConfig, *, progress=None):
+    """Train the model of ``config`` on fresh batches; returns ``(layers, losses)`` with the
+    training loss of every step.  ``progress(step, loss)`` is called every 500 steps.
+    ``config.threads > 1`` splits each batch into ``2 × threads`` slices computed on that
+    many threads (same result up to round-off; run the process with one BLAS thread)."""
+    config, progress = _config(config), function("progress", progress, optional=True)
+    if config.threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(config.threads) as pool:
+            return _train(config, progress, pool)
+    return _train(config, progress, None)
+
+
+def _train(config, progress, pool):
+    rng = as_rng(config.seed)
+    width = 4 * config.D
+    layers = [init_layer(rng, width, config.heads, config.key_size, scale=config.init_scale)
+              for _ in range(config.layers)]
+    params = _flat(layers)
+    opt = Adam(config.lr, weight_decay=config.weight_decay)
+    losses = np.empty(config.steps)
+    for step in range(config.steps):
+        S = linear_dynamics(rng, config.batch, config.T, config.D, sigma=config.sigma).S
+        loss, grads = _batch_parallel_loss(_unflat(params, config.layers), S, model_tokens(config, S),
+                                           config.resid_clip, pool, 2 * config.threads)
+        losses[step] = loss
+        params = opt.step(params, clip_by_value(_flat(grads), config.grad_clip))
+        if progress is not None and (step + 1) % 500 == 0:
+            progress(step + 1, loss)
+    return _unflat(params, config.layers), losses
+
+
+@finite_result
+def predict(config: MesaConfig, layers, S) -> np.ndarray:
+    """``ŝ_{t+1}`` for t = 1 … T−1 from the first block of the last stream: (B, T−1, D)."""
+    config = _config(config)
+    return residual_streams(layers, model_tokens(config, S), clip=config.resid_clip)[-1][:, :-1, :config.D]
+
+
+@finite_result
+def position_losses(pred, S) -> np.ndarray:
+    """``Σ_b ||s_{t+1} − ŝ_{t+1}||² / (2B)`` for t = 1 … T−1; their sum / T is the paper's
+    test loss ``Σ (s − ŝ)² / (2 B T)``.  pred (B, T−1, D), S (B, T, D)."""
+    S = array("S", S, ndim=3)
+    pred = array("pred", pred, shape=(S.shape[0], S.shape[1] - 1, S.shape[2]))
+    r = pred - S[:, 1:]
+    return 0.5 * np.sum(r * r, axis=(0, 2)) / S.shape[0]
+
+
+ETA_GRID = tuple(float(e) for e in np.geomspace(1e-3, 0.3, 41))
+LAM_GRID = tuple(float(l) for l in np.geomspace(1e-1, 1e5, 25))     # mesa λ: the ridge term is I/λ
+
+
+def best_gd(S_fit) -> float:
+    """The η of one GD step (:func:`theory.gd_prediction`) with the least loss on S_fit."""
+    S_fit = array("S_fit", S_fit, ndim=3)
+    losses = [position_losses(gd_prediction(S_fit, eta)[:, :-1], S_fit).sum() for eta in ETA_GRID]
+    return ETA_GRID[int(np.argmin(losses))]
+
+
+def _ridge(S, lam):
+    """The mesa-layer's prediction ``Ŵ_t s_t``, keys s_{t'−1}, values s_{t'}: (B, T−1, D)."""
+    prev = np.concatenate([np.zeros_like(S[:, :1]), S[:, :-1]], axis=1)
+    return ridge_predictions(prev, S, S, lam)[:, :-1]
+
+
+def best_ridge(S_fit) -> float:
+    """The mesa-layer's λ (ridge term I/λ) with the least loss on S_fit."""
+    S_fit = array("S_fit", S_fit, ndim=3)
+    losses = [position_losses(_ridge(S_fit, lam), S_fit).sum() for lam in LAM_GRID]
+    return LAM_GRID[int(np.argmin(losses))]
+
+
+def baselines(S_fit, data) -> dict:
+    """Per-position losses on ``data`` (a :class:`theory.tasks.LinearDynamics`) of the four
+    reference predictors, with η and λ chosen on S_fit."""
+    if not isinstance(data, LinearDynamics):
+        raise ValueError(f"data must be a LinearDynamics; got {type(data).__name__}")
+    S = data.S
+    S_fit = array("S_fit", S_fit, shape=(None, None, S.shape[2]))
+    eta, lam = best_gd(S_fit), best_ridge(S_fit)
+    true = np.einsum("bij,btj->bti", data.W, S[:, :-1])                 # W* s_t
+    return dict(eta=eta, lam=lam,
+                zero=position_losses(np.zeros_like(S[:, 1:]), S),
+                gd=position_losses(gd_prediction(S, eta)[:, :-1], S),
+                ridge=position_losses(_ridge(S, lam), S),
+                true=position_losses(true, S))
