@@ -11,7 +11,7 @@ good call and the kind of each argument.  From the kind the test derives the bad
   ``ValueError`` whose message names the argument;
 - **may** (huge values 1e200, integer arrays, shapes that may broadcast): a finite result,
   or a ``ValueError``, or — for training — the documented ``FloatingPointError``
-  (:class:`theory._validate.Diverged`); nothing else;
+  (:class:`theory.core.Diverged`); nothing else;
 - **must pass** (lists for arrays, numpy scalars, None where the signature allows it):
   a finite result.
 
@@ -48,9 +48,11 @@ FAIL, MAY, PASS = "must fail", "may", "must pass"
 
 # Result records: built by the library and read by the user; no function takes them
 # whole except where a row below checks the type (TrainResult, GDReproResult, ...).
-RESULT_RECORDS = {"theory.gd_step.data.RegressionTasks", "theory.induction.data.ItemLabelBatch", "theory.dual_form.dual.GDStep",
-                  "theory.induction.three_param.Trajectory", "theory.induction.training.NetworkRun", "theory.gd_step.comparison.GDComparison",
-                  "theory.gd_step.reproduction.GDReproResult", "theory.claims.CheckResult", "theory.grading.Verdict", "theory.scan_snap.data.ScanSnapBatch"}
+RESULT_RECORDS = {"theory.gd_step.data.RegressionTasks", "theory.induction.data.ItemLabelBatch",
+                  "theory.dual_form.dual.GDStep", "theory.induction.three_param.Trajectory",
+                  "theory.induction.training.NetworkRun", "theory.gd_step.comparison.GDComparison",
+                  "theory.gd_step.reproduction.GDReproResult", "theory.claims.CheckResult", "theory.grading.Verdict",
+                  "theory.scan_snap.data.ScanSnapBatch"}
 
 
 # --------------------------------------------------------------------------- kinds of argument
@@ -249,7 +251,7 @@ class Unchecked(Kind):
 
 # --------------------------------------------------------------------------- good data
 def _name(obj) -> str:
-    """A row's name: where ``obj`` is defined, ``theory.topic.module.name``."""
+    """A row's name: where ``obj`` is defined (``theory.gd_step.lsa.lsa_forward``)."""
     return f"{obj.__module__}.{obj.__qualname__}"
 
 
@@ -407,7 +409,7 @@ def _sgd_step(cls):
 
 
 SPECS = [
-    # nn
+    # core: nn
     Spec("theory.core.nn.linear_forward", nn.linear_forward, _lin, dict(x=AB, W=A, b=Arr(optional=True))),
     Spec("theory.core.nn.linear_backward", nn.linear_backward,
          lambda: dict(dy=R(2, 3, 5), cache=nn.linear_forward(**_lin())[1]), dict(dy=A, cache=Cache())),
@@ -444,7 +446,7 @@ SPECS = [
     Spec("theory.core.nn.cross_entropy_backward", nn.cross_entropy_backward,
          lambda: dict(dloss=1.0, cache=nn.cross_entropy_forward(R(4, 3), np.array([0, 2, 1, 1]))[1]),
          dict(dloss=REAL, cache=Cache())),
-    # gradcheck
+    # core: gradcheck
     Spec("theory.core.gradcheck.norm", gradcheck.norm, lambda: dict(x=R(3, 2)), dict(x=Arr(batch=True, empty_ok=True))),
     Spec("theory.core.gradcheck.rel_error", gradcheck.rel_error, lambda: dict(a=R(3, 2), b=R(3, 2, seed=1), scale=0.5),
          dict(a=Arr(batch=True, empty_ok=True), b=Arr(batch=True, empty_ok=True), scale=NONNEG)),
@@ -463,7 +465,7 @@ SPECS = [
                       n_directions=2, rng=0),
          dict(f=Func(), params=Params(shaped=False), grads=Params(), tol=POS, eps=POS, max_entries=SIZE,
               n_directions=SIZE, rng=Rng())),
-    # optim
+    # core: optim
     Spec("theory.core.optim.SGD", optim.SGD, lambda: dict(lr=0.1, weight_decay=0.01), dict(lr=POS, weight_decay=UNIT)),
     Spec("theory.core.optim.Momentum", optim.Momentum, lambda: dict(lr=0.1, beta=0.9), dict(lr=POS, beta=UNIT)),
     Spec("theory.core.optim.Adam", optim.Adam, lambda: dict(lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=0.1),
@@ -475,7 +477,7 @@ SPECS = [
     Spec("theory.core.optim.clip_by_global_norm", optim.clip_by_global_norm, lambda: dict(grads={"w": R(3)}, max_norm=0.5),
          dict(grads=Params(shaped=False), max_norm=POS)),
     Spec("theory.core.optim.global_norm", optim.global_norm, lambda: dict(grads={"w": R(3)}), dict(grads=Params(shaped=False))),
-    # tasks
+    # the topics' data samplers
     Spec("theory.gd_step.data.regression_tasks", gd_step.regression_tasks,
          lambda: dict(rng=0, batch=2, n_context=3, d=3, d_out=1, inputs="gaussian", a=0.5, cov=spd3(), noise=0.1),
          dict(rng=Rng(), batch=SIZE, n_context=SIZE, d=SIZE, d_out=SIZE, inputs=Choice(), a=POS, cov=SPD(optional=True),
@@ -519,7 +521,7 @@ SPECS = [
                 dual_form.momentum_literal_gap)],
     *[Spec(_name(f), f, lambda: dict(rng=0, loss="cross_entropy"), dict(rng=Rng(), loss=Choice()))
       for f in (dual_form.check_dual_form, dual_form.check_momentum_dual)],
-    # gd_step
+    # gd_step: lsa, construction, closed forms
     Spec("theory.gd_step.lsa.tokens", gd_step.tokens, lambda: dict(X=R(2, 3, 3), Y=R(2, 3, 1), xq=R(2, 3), W0=R(1, 3)),
          dict(X=A, Y=A, xq=A, W0=Arr(optional=True))),
     Spec("theory.gd_step.lsa.readout", gd_step.readout, lambda: dict(E=tokens(), d=3), dict(E=A, d=SIZE)),
@@ -565,7 +567,7 @@ SPECS = [
          dict(rng=Rng(), n_tasks=SIZE)),
     Spec("theory.gd_step.closed_forms.check_zfb_moment", gd_step.check_zfb_moment, lambda: dict(rng=0, n_samples=100),
          dict(rng=Rng(), n_samples=SIZE)),
-    # lsa_training
+    # gd_step: training, comparison, reproduction
     Spec("theory.gd_step.training.TrainResult", gd_step.TrainResult,
          lambda: dict(params=tiny_train().params, losses=np.ones(2), kind="lsa", n_layers=1, shared=False,
                       task=tiny_train().task, seconds=0.1),
@@ -616,7 +618,7 @@ SPECS = [
          # config=None means the paper's full settings (minutes), so only the refusals are tried here
          dict(config=Custom(must_fail=("abc", 3, {}), with_none=False), executor=Executor(), progress=Func(optional=True))),
     Spec("theory.gd_step.reproduction.format_report", gd_step.format_report, lambda: dict(r=tiny_repro()), dict(r=Obj())),
-    # induction_head
+    # induction.three_param
     Spec("theory.induction.three_param.three_param_forward", induction_head.three_param_forward,
          lambda: dict(theta=R(2, 3), N=2, L=4), dict(theta=AB, N=SIZE, L=SIZE)),
     Spec("theory.induction.three_param.three_param_backward", induction_head.three_param_backward,
@@ -635,7 +637,7 @@ SPECS = [
     Spec("theory.induction.reproduction.format_landscape", itr.format_landscape,
          lambda: dict(r=itr.reproduce_landscape([2], [2], steps=20)), dict(r=Custom(must_fail=("abc", {})))),
     Spec("theory.induction.three_param.check_origin_gradient", induction_head.check_origin_gradient, lambda: dict(rng=0), dict(rng=Rng())),
-    # induction_network
+    # induction.network
     Spec("theory.induction.network.embed", net.embed, lambda: dict(content=R(2, 5, 3), rng=0, n_positions=6),
          dict(content=A, rng=Rng(), n_positions=SIZE)),
     Spec("theory.induction.network.init_classifier", net.init_classifier, lambda: dict(rng=0, d_in=3, h=4, L=2),
@@ -690,7 +692,7 @@ SPECS = [
     Spec("theory.induction.reproduction.reproduce_report", itr.reproduce_report,
          lambda: dict(quick=True, seeds=1, executor=None, progress=None),
          dict(quick=Flag(), seeds=SIZE, executor=Executor(), progress=Func(optional=True)), run_good=False),
-    # induction_paper
+    # induction.paper
     Spec("theory.induction.paper.paper_config", ip.paper_config,
          lambda: dict(regime="novel", seed=0, steps=10, K=None, dtype="float32"),
          dict(regime=Choice(), seed=COUNT, steps=SIZE, K=Custom(must_fail=(0, 100, 2.5, "256"), must_pass=(512,), optional=True),
@@ -715,7 +717,7 @@ SPECS = [
               model=Choice(), executor=Executor(), progress=Func(optional=True)), run_good=False),
     Spec("theory.induction.paper.format_report", ip.format_report, lambda: dict(record=paper_record()),
          dict(record=Custom(must_fail=({}, demo_record())))),
-    # induction_two_param
+    # induction.two_param
     Spec("theory.induction.two_param.previous_token_weights", two.previous_token_weights, lambda: dict(beta=1.0, T=5),
          dict(beta=REAL, T=SIZE)),
     Spec("theory.induction.two_param.init_two_param", two.init_two_param, lambda: dict(rng=0, D=3, L=4, hidden=5),
@@ -733,7 +735,7 @@ SPECS = [
     Spec("theory.induction.two_param.check_three_from_two", two.check_three_from_two, lambda: dict(rng=0), dict(rng=Rng())),
     Spec("theory.induction.training.quick_icl_shortfall", itr.quick_icl_shortfall, lambda: dict(rng=0), dict(rng=Rng()),
          run_good=False),
-    # records
+    # core: records
     Spec("theory.core.records.jsonable", records.jsonable, lambda: dict(obj={"a": R(2)}, where="obj"),
          dict(obj=Custom(must_fail=(float("nan"), {"a": object()}, [np.inf]), must_pass=(None, 3), with_none=False),
               where=Unchecked(reason="a label for messages"))),
@@ -765,7 +767,7 @@ SPECS = [
     Spec("theory.dual_form.reproduction.format_report", dual_form.format_report,
          lambda: dict(record=dual_form.reproduce(quick=True, instances=2)),
          dict(record=Custom(must_fail=({}, demo_record())))),
-    # figures
+    # figures (each topic's), core.plotting, the top-level draw_all
     Spec("theory.induction.figures.induction_head_figures", itr.figures.induction_head_figures,
          lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp(), pdf=False),
          dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
@@ -788,6 +790,7 @@ SPECS = [
     Spec("theory.drawer_for", theory.drawer_for, lambda: dict(record_name="gd-step"),
          dict(record_name=Custom(must_fail=(3, ""), with_none=True))),
     Spec("theory.claims.topics", claims.topics, lambda: {}),
+    Spec("theory.claims.collect_claims", claims.collect_claims, lambda: {}),
     Spec("theory.core.plotting.figure", plotting.figure, lambda: dict(width=2.0, height=1.5),
          dict(width=POS, height=POS), run_good=False),
     Spec("theory.core.plotting.save", plotting.save,
@@ -803,7 +806,7 @@ SPECS = [
          lambda: dict(record=tiny_repro().to_record(), out_dir=tempfile.mkdtemp(), pdf=False),
          dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
               pdf=Unchecked(reason="truthiness")), run_good=False),
-    # mesa
+    # mesa: layer, attention, iterations
     Spec("theory.mesa.data.random_orthogonal", mesa.random_orthogonal, lambda: dict(rng=0, batch=2, D=3),
          dict(rng=Rng(), batch=SIZE, D=SIZE)),
     Spec("theory.mesa.data.LinearDynamics", mesa.LinearDynamics, lambda: dict(S=R(2, 4, 3), W=R(2, 3, 3)),
@@ -857,7 +860,7 @@ SPECS = [
     Spec("theory.mesa.attention.residual_streams", mesa.residual_streams,
          lambda: dict(layers=[mesa.init_layer(0, 8, 2, 3)], E=R(2, 4, 8), clip=4.0),
          dict(layers=Custom(must_fail=([], "abc", [{}])), E=A, clip=Real(positive=True, optional=True))),
-    # mesa_training
+    # mesa: training, analysis, reproduction
     Spec("theory.mesa.training.MesaConfig", mesa.MesaConfig, lambda: {f: getattr(TINY_MESA, f) for f in TINY_MESA.__dataclass_fields__},
          dict(layers=SIZE, heads=SIZE, key_size=SIZE, steps=SIZE, batch=SIZE, lr=POS, weight_decay=NONNEG,
               grad_clip=POS, resid_clip=POS, init_scale=POS, mask_copy=Flag(), D=SIZE,
@@ -984,7 +987,7 @@ SPECS = [
     Spec("theory.grading.format_grades", grading.format_grades,
          lambda: dict(path="x.py", verdicts=[grading.Verdict("f", True)]),
          dict(path=Unchecked(reason="a label"), verdicts=Unchecked(reason="grade's result"))),
-    # claims
+    # the registry, the proofs helpers, the ledger
     Spec("theory.core.registry.Claim", registry.Claim,
          lambda: dict(id="x", paper="p", statement="s", verdict=claims.EXACT, proof="dual_form", check=lambda rng: 0.0,
                       tol=1e-12, literal_gap=None, paper_says="", gap_floor=1e-6, tol_note="", max_instances=2),
@@ -1082,7 +1085,7 @@ def _public_callables():
 
 
 def _resolve(name: str):
-    """``theory.a.b.f`` -> (the module theory.a.b, ["f"]); ``...Class.method`` -> (module, ["Class", "method"])."""
+    """A row's name -> (the module that defines it, ["function"] or ["Class", "method"])."""
     parts = name.split(".")
     for k in range(len(parts) - 1, 0, -1):
         try:

@@ -247,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
                              help="the quick settings that CI runs: a smoke test of the pipeline, not the paper's "
                                   "numbers")
         if rep.workers:
-            one.add_argument("--workers", type=_pos_int, default=None,
+            one.add_argument("--workers", type=_pos_int, default=None, metavar="K",
                              help="train jobs in K processes with one BLAS thread each (default: one per usable "
                                   "CPU; 1 trains them one after the other in this process)")
         for o in rep.options:

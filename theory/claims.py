@@ -21,7 +21,7 @@ from .core._validate import choice, flag, nonnegative_int, positive_int
 from .core.proofs import proof_results, run_proof_aloud
 from .core.registry import APPROXIMATE, EMPIRICAL, EXACT, FALSE_AS_STATED, VERDICTS, Claim  # noqa: F401
 
-__all__ = ["TOPICS", "topics", "Claim", "CheckResult", "CLAIMS", "PAPERS", "get", "proof_modules", "run_proof",
+__all__ = ["TOPICS", "topics", "collect_claims", "Claim", "CheckResult", "CLAIMS", "PAPERS", "get", "proof_modules", "run_proof",
            "run_check"]
 
 # The registry of topics: one package under theory/ each, in the order the ledger lists them.
@@ -39,7 +39,12 @@ def topics() -> list:
     return [importlib.import_module(f"theory.{name}").TOPIC for name in TOPICS]
 
 
-CLAIMS: list[Claim] = [c for topic in topics() for c in topic.claims]
+def collect_claims() -> list:
+    """Every claim of every registered topic, in registry order."""
+    return [c for topic in topics() for c in topic.claims]
+
+
+CLAIMS: list[Claim] = collect_claims()
 PAPERS: dict = {prefix: paper for topic in topics() for prefix, paper in topic.papers.items()}   # claim-id prefix -> paper
 
 

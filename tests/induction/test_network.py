@@ -1,5 +1,5 @@
 """Reddy 2024: the full network — hand-written gradients, the target-only second layer,
-positions (its training runs: tests/test_induction_training.py)."""
+positions (its training runs: tests/induction/test_training.py)."""
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings

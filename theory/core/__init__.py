@@ -16,5 +16,5 @@ from . import gradcheck, nn, optim, plotting, proofs, records, registry
 from ._validate import Diverged
 from .registry import Claim, Reproduction, Topic
 
-__all__ = ["gradcheck", "nn", "optim", "plotting", "proofs", "records", "registry", "Diverged", "Claim",
+__all__ = ["__version__", "gradcheck", "nn", "optim", "plotting", "proofs", "records", "registry", "Diverged", "Claim",
            "Reproduction", "Topic"]

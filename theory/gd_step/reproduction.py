@@ -80,7 +80,7 @@ class GDReproResult:
                                     # and the GD construction's at η*: "KQ", "PV", "KQ_gd", "PV_gd"
 
     def to_record(self) -> dict:
-        """The run record (:mod:`theory.records`): every number the report prints, the
+        """The run record (:mod:`theory.core.records`): every number the report prints, the
         loss curves and the product matrices behind the figures."""
         from dataclasses import asdict
         return make_record("gd-step", settings=asdict(self.config), parts=self.parts,

@@ -92,7 +92,7 @@ def model_loss(params, E, y_query, *, kind: str, n_layers: int, shared: bool = F
 
 def _model_loss(params, E, y_query, kind: str, n_layers: int, shared: bool = False, ws: list | None = None):
     """Unchecked kernel of :func:`model_loss` (``ws``: per-layer workspaces, see
-    :func:`theory.gd_step._buffer`).  "gd" runs the GD steps directly
+    :func:`theory.gd_step.lsa._buffer`).  "gd" runs the GD steps directly
     (:func:`_gd_loss`); "gdpp" runs the LSA construction (:func:`_constructed_loss`)."""
     if kind == "lsa":
         return _lsa_loss(params, E, y_query, n_layers, shared, ws)
@@ -172,7 +172,7 @@ def init_params(rng, kind: str, n_layers: int, d: int, n_context: int, *, shared
 class _TokenStream:
     """Fresh regression tasks every step, drawn straight into one reused token buffer.
 
-    Draws the same numbers in the same order as :func:`theory.tasks.regression_tasks`
+    Draws the same numbers in the same order as :func:`theory.gd_step.data.regression_tasks`
     followed by :func:`theory.gd_step.tokens` (one output, no noise), so a run is the same
     either way, but allocates nothing per step: the sampler fills ``x`` in place, and
     ``E`` (B, N+1, d+1) and ``y`` are overwritten.  (Fresh multi-megabyte arrays every
@@ -218,7 +218,7 @@ def train_lsa(n_layers: int = 1, *, kind: str = "lsa", shared: bool = False, d: 
     ``clip`` is an optional global gradient-norm clip.  ``callback(step, loss)`` is called
     every step (for progress output).  All gradients are hand-written.  Everything is
     validated before the first step; a non-finite loss stops the run with
-    :class:`theory._validate.Diverged` naming the step and the learning rate.
+    :class:`theory.core.Diverged` naming the step and the learning rate.
     """
     rng = as_rng(rng)
     n_layers = positive_int("n_layers", n_layers)

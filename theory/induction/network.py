@@ -1,8 +1,8 @@
 """Reddy 2024 (ICLR), arXiv 2312.03002: the full network of Sec. 2 (two causal softmax
 attention layers and a ReLU classifier), its hand-written backward, and its two progress
-measures (Sec. 3).  Training runs and sweeps are in :mod:`theory.induction_training`; the
-three-parameter landscape in :mod:`theory.induction_head`; the data sampler in
-:mod:`theory.tasks`.
+measures (Sec. 3).  Training runs and sweeps are in :mod:`theory.induction.training`; the
+three-parameter landscape in :mod:`theory.induction.three_param`; the data sampler in
+:mod:`theory.induction.data`.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ __all__ = ["NET_ATTN", "NET_MLP", "embed", "init_classifier", "classifier_weight
 
 
 # --------------------------------------------------------------------------- the network
-# Reddy 2024, Sec. 2 (architecture as in the author's code, see PAPERS.md): tokens are a
+# Reddy 2024, Sec. 2 (architecture as in the author's code, see docs/papers.md): tokens are a
 # one-hot position (a contiguous block at a random offset per sequence) joined to the
 # content; two single-head causal softmax attention layers with a residual stream, no
 # normalisation, no output projection, no 1/sqrt(d) scaling; a three-layer ReLU
@@ -225,7 +225,7 @@ def progress_measures(P1, P2, batch) -> dict:
       tokens (summed), averaged over sequences; N/(2N+1) when attention is uniform.
     """
     if not isinstance(batch, ItemLabelBatch):
-        raise ValueError(f"batch must be an ItemLabelBatch (see tasks.item_label_sequences); got {type(batch).__name__}")
+        raise ValueError(f"batch must be an ItemLabelBatch (see theory.induction.item_label_sequences); got {type(batch).__name__}")
     S, N = batch.context_labels.shape
     T = 2 * N + 1
     P1 = array("P1", P1, ndim=3)
@@ -259,7 +259,7 @@ def context_label_accuracy(logits, batch) -> float:
     rises first, while the network learns to answer with *some* context label (ICL
     accuracy ≈ 1/N for N distinct context labels), before the head picks the right one."""
     if not isinstance(batch, ItemLabelBatch):
-        raise ValueError(f"batch must be an ItemLabelBatch (see tasks.item_label_sequences); got {type(batch).__name__}")
+        raise ValueError(f"batch must be an ItemLabelBatch (see theory.induction.item_label_sequences); got {type(batch).__name__}")
     S = batch.context_labels.shape[0]
     logits = array("logits", logits, ndim=2)
     if logits.shape[0] != S or logits.shape[1] <= batch.context_labels.max():

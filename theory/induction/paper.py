@@ -28,7 +28,8 @@ from ..core._validate import choice, executor as _executor, function, nonnegativ
 from ..core.records import check_record, make_record, round_trip
 from .training import NETWORK, TWO_PARAM, NetworkConfig, NetworkRun, _train_quietly, train_network
 
-__all__ = ["PAPER_REGIMES", "MODELS", "PAPER_STEPS", "PAPER_EVAL_EVERY", "RECORD_PREFIX", "paper_config", "record_name", "seed_summary",
+__all__ = ["PAPER_REGIMES", "MODELS", "PAPER_STEPS", "PAPER_EVAL_EVERY", "RECORD_PREFIX", "paper_config", "record_name",
+           "seed_summary",
            "reproduce", "format_report", "reproduce_report", "check_paper_record"]
 
 PAPER_REGIMES = {"competition": dict(B=4, p_bursty=1.0, p_novel=0.0),
@@ -93,7 +94,7 @@ def seed_summary(run: NetworkRun) -> dict:
 def reproduce(regime: str = "novel", *, seeds: int = 1, first_seed: int = 0, steps: int = PAPER_STEPS,
               K: int | None = None, model: str = "network", executor=None, progress=None) -> dict:
     """Train the full network (or with ``model="two-param"`` the two-parameter induction
-    head, :mod:`theory.induction_two_param`) at the paper's widths in ``regime`` with seeds
+    head, :mod:`theory.induction.two_param`) at the paper's widths in ``regime`` with seeds
     ``first_seed, ..., first_seed + seeds - 1`` (in parallel through ``executor``, any
     ``concurrent.futures.Executor``) and return the run record
     (``induction-head-paper-<regime>``): each seed's curves every 1,000 steps, its

@@ -82,13 +82,13 @@ TRAJECTORY_N = 8                           # the landscape figure's GD runs: N =
 
 
 def reproduce(*, quick: bool = False, seeds: int = 1, executor=None, progress=None) -> dict:
-    """Run the reproduction and return its run record (:mod:`theory.records`): the
+    """Run the reproduction and return its run record (:mod:`theory.core.records`): the
     landscape table and GD trajectories of the three-parameter model; one run of the full
     network (the minutes configuration); one run of the two-parameter model; and (not
     ``quick``) the one-at-a-time sweeps around B = 4, K = 256, ε = 0.1, α = 0 of both
     models — the network over ``SWEEP_GRID`` with ``seeds`` seeds per condition, the
     two-parameter model over its wider ``TWO_PARAM_GRID`` with five.  The runs at the
-    paper's widths are :func:`theory.induction_paper.reproduce`.  :func:`format_report`
+    paper's widths are :func:`theory.induction.paper.reproduce`.  :func:`format_report`
     renders it."""
     quick = flag("quick", quick)
     seeds = positive_int("seeds", seeds)
@@ -191,12 +191,12 @@ def _report(record: dict) -> str:
 _SUMMARY = ("Reddy 2024: three-parameter landscape, training runs of the full network and of the two-parameter "
             "model, and their sweeps over (B, K, ε, α) (10-15 min)")
 REPRODUCTION = Reproduction(
-    "induction-head", _SUMMARY + "; with --paper, the full network at the paper's widths (hours a seed)",
+    "induction-head", _SUMMARY + "; with --paper, the full network at the paper's widths (about 35 min a seed on one core)",
     run=_run, report=_report, check=_check_options,
     title=lambda options: ("Reddy 2024 at the paper's widths (150,000 SGD steps a seed unless --steps)"
                            if options["paper"] else _SUMMARY),
     options=(
-        Option("--seeds", type=int, default=1,
+        Option("--seeds", type=int, default=1, metavar="S",
                help="seeds per condition of the full network's sweep, or with --paper the seeds of the paper-width "
                     "runs (default 1)"),
         Option("--paper", action="store_true",
@@ -206,12 +206,12 @@ REPRODUCTION = Reproduction(
                help="with --paper: 'competition' (B = 4, training classes only: the data-dependence figure's "
                     "regime; the default), 'novel' (B = 1, 80 %% novel classes: where the paper shows the head "
                     "forming abruptly), 'all-novel' (100 %% novel classes) or 'l-equals-n' ('novel' with L = N = 8)"),
-        Option("--first-seed", type=int, default=None,
+        Option("--first-seed", type=int, default=None, metavar="F",
                help="with --paper: the first seed (default 0); seeds first .. first + seeds - 1"),
-        Option("--K", type=int, default=None,
+        Option("--K", type=int, default=None, metavar="K",
                help="with --paper: the number of classes (default the paper's 256; a multiple of L)"),
         Option("--model", choices=tuple(paper.MODELS), default=None,
                help="with --paper: the full network (default) or the two-parameter induction head"),
-        Option("--steps", type=int, default=None,
+        Option("--steps", type=int, default=None, metavar="N",
                help="with --paper: SGD steps a seed (default the paper's 150,000)"),
     ))

@@ -19,8 +19,8 @@ when L > N; zero when L = N, so GD never leaves the origin); while ξ grows, p �
 and the loss falls off a cliff.
 
 Everything is vectorised over leading axes: ``theta`` has shape (..., 3) = (β, α, ξ).
-The full network of the paper is in :mod:`theory.induction_network`; the training runs,
-sweeps and the landscape table in :mod:`theory.induction_training`; the check of the
+The full network of the paper is in :mod:`theory.induction.network`; the training runs,
+sweeps and the landscape table in :mod:`theory.induction.training`; the check of the
 gradient against the sympy derivation in :mod:`theory.claims`.
 """
 from __future__ import annotations
@@ -139,7 +139,7 @@ def gradient_descent(N: int, L: int, *, lr: float = 0.1, steps: int = 20000,
                      stop_at_jump: bool = False) -> Trajectory:
     """Plain GD ``θ ← θ - lr ∇loss`` from ``theta0`` (the origin by default); the loop is
     over time only.  ``stop_at_jump`` ends the run at the jump (see :class:`Trajectory`).
-    A loss or parameter that stops being finite raises :class:`theory._validate.Diverged`
+    A loss or parameter that stops being finite raises :class:`theory.core.Diverged`
     naming the step and ``lr``: no trajectory (and no jump) is reported from a divergence."""
     N, L = _sizes(N, L)
     lr = finite_scalar("lr", lr, positive=True)

@@ -32,7 +32,7 @@ __all__ = ["NetworkConfig", "Model", "NETWORK", "TWO_PARAM", "NetworkRun", "trai
 # --------------------------------------------------------------------------- one loop for every model
 @dataclass(frozen=True)
 class NetworkConfig:
-    """Data and training settings (defaults: Reddy 2024 / the author's code, see PAPERS.md)."""
+    """Data and training settings (defaults: Reddy 2024 / the author's code, see docs/papers.md)."""
     K: int = 256
     L: int = 32
     N: int = 8
@@ -172,7 +172,7 @@ def _eval_sets(classes, cfg, rng):
 def train_network(cfg: NetworkConfig, progress=None, model: Model = NETWORK) -> NetworkRun:
     """Plain SGD with decoupled weight decay on fresh batches (Reddy 2024, Sec. 2);
     ``model`` is the full network by default.  ``progress(message)`` is told each
-    evaluation.  A non-finite loss stops the run with :class:`theory._validate.Diverged`
+    evaluation.  A non-finite loss stops the run with :class:`theory.core.Diverged`
     naming the step and the learning rate."""
     if not isinstance(cfg, NetworkConfig):
         raise ValueError(f"cfg must be a NetworkConfig; got {type(cfg).__name__}")

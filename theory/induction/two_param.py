@@ -4,7 +4,7 @@ head, trained on the same bursty item-label data as the full network.
 **Our reading — the paper's printed equations could not be read here.**  Sec. 4 builds
 the model from the two progress measures of the full network (layer-1 previous-token
 attention and layer-2 target-to-matching-label attention); the three-parameter model of
-:mod:`theory.induction_head` names them β and α.  We therefore give each attention
+:mod:`theory.induction.three_param` names them β and α.  We therefore give each attention
 layer exactly one scalar and keep the network's classifier:
 
 * layer 1 (one parameter β): token t attends over the tokens s ≤ t with logit
@@ -16,14 +16,14 @@ layer exactly one scalar and keep the network's classifier:
   ``α x_q · prev_t`` and reads ``o = Σ_t P2_t c_t``: at α → ∞ it reads the labels that
   follow items of its own class — the induction head;
 * the classifier of the full network (three ReLU layers with scalar biases and a readout
-  over L labels, :func:`theory.induction_network.classifier_forward`) on ``[x_q ; o]``:
+  over L labels, :func:`theory.induction.network.classifier_forward`) on ``[x_q ; o]``:
   it can learn in weights (from x_q) and in context (from o).
 
 At β = α = 0 every weight is uniform and o is the mean token, close to where the full
 network starts (its attention is nearly uniform at initialisation): the classifier can
 learn which labels occur in the context but not which one matches.  Everything is
 trained by the same SGD loop, data and evaluation sets as the full network
-(:func:`theory.induction_training.train_network` with ``model=TWO_PARAM``), so the two
+(:func:`theory.induction.training.train_network` with ``model=TWO_PARAM``), so the two
 can be compared condition by condition.  Idealised (orthonormal tokens, B = 1, a
 one-parameter readout ξ), the head has exactly the logits of the three-parameter model:
 :func:`idealised_probability`, ``proofs/induction_head.py`` Step 6.

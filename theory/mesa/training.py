@@ -182,7 +182,7 @@ LAM_GRID = tuple(float(l) for l in np.geomspace(1e-1, 1e5, 25))     # mesa λ: t
 
 
 def best_gd(S_fit) -> float:
-    """The η of one GD step (:func:`theory.gd_prediction`) with the least loss on S_fit."""
+    """The η of one GD step (:func:`theory.mesa.attention.gd_prediction`) with the least loss on S_fit."""
     S_fit = array("S_fit", S_fit, ndim=3)
     losses = [position_losses(gd_prediction(S_fit, eta)[:, :-1], S_fit).sum() for eta in ETA_GRID]
     return ETA_GRID[int(np.argmin(losses))]
@@ -202,7 +202,7 @@ def best_ridge(S_fit) -> float:
 
 
 def baselines(S_fit, data) -> dict:
-    """Per-position losses on ``data`` (a :class:`theory.tasks.LinearDynamics`) of the four
+    """Per-position losses on ``data`` (a :class:`theory.mesa.data.LinearDynamics`) of the four
     reference predictors, with η and λ chosen on S_fit."""
     if not isinstance(data, LinearDynamics):
         raise ValueError(f"data must be a LinearDynamics; got {type(data).__name__}")
