@@ -104,3 +104,11 @@ def test_the_changelog_says_where_each_moved_name_is():
         if defined:
             home = importlib.import_module(defined.group(1))
             assert all(hasattr(home, n) for n in listed), f"CHANGELOG: not all of {listed} in {defined.group(1)}"
+
+
+def test_one_version_everywhere():
+    import theory
+    cff = re.search(r"^version: (\S+)$", (REPO / "CITATION.cff").read_text(), re.M).group(1)
+    assert cff == theory.__version__
+    assert f"## [{theory.__version__}]" in (REPO / "CHANGELOG.md").read_text()
+    assert "version = attr: theory.core._version.__version__" in (REPO / "setup.cfg").read_text()
