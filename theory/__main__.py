@@ -1,4 +1,5 @@
-"""``python -m theory`` (also installed as ``icl-theory``): list and check the claims.
+"""``python -m theory`` (also installed as ``icl-theory``): the claims, the reproductions,
+the figures and the coursework.
 
     python -m theory list [ID ...]
     python -m theory check [ID ...] [-v] [--seed S] [--instances N]
