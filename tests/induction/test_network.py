@@ -70,3 +70,29 @@ def test_context_label_accuracy_counts_any_label_of_the_context():
     assert inet.context_label_accuracy(logits, b) == pytest.approx(2 / 3)
     with pytest.raises(ValueError, match="logits"):
         inet.context_label_accuracy(logits[:, :4], b)           # label 5 has no logit
+
+
+def test_the_author_initialisation():
+    """init="author": Q, K, V of variance 1/D (the content width), three independent scalar
+    biases of variance 1/d; the package's: variance 1/d and zero biases."""
+    d, D = 128, 63
+    ours = inet.init_network(0, d, 32)
+    theirs = inet.init_network(0, d, 32, init="author", content_dim=D)
+    for k in inet.NET_ATTN:
+        assert abs(ours[k].var() * d - 1) < 0.02 and abs(theirs[k].var() * D - 1) < 0.02
+    assert all(ours[f"b{i}"][0] == 0 for i in (1, 2, 3))
+    b = [theirs[f"b{i}"][0] for i in (1, 2, 3)]
+    assert len(set(b)) == 3 and all(b)                       # drawn one by one: b3 is not b2
+    biases = np.array([[inet.init_network(s, d, 4, init="author", content_dim=D)[f"b{i}"][0] for i in (1, 2, 3)]
+                       for s in range(300)])
+    assert abs(biases.var() * d - 1) < 0.15
+    with pytest.raises(ValueError, match="content_dim must be given"):
+        inet.init_network(0, d, 32, init="author")
+
+
+def test_classifier_activity():
+    u3 = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    a = inet.classifier_activity(u3)
+    assert a == dict(relu_active=3 / 12, relu_dead=1 / 3, relu_silent=2 / 4)
+    with pytest.raises(ValueError, match="u3 must hold ReLU outputs"):
+        inet.classifier_activity(-u3 - 1)

@@ -2,6 +2,7 @@
 record and its report, the per-seed summary.  The 150,000-step runs themselves are
 marked slow (``python -m pytest -m slow``); CI runs the same path for 10 steps."""
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,12 +19,15 @@ def test_the_regimes_are_the_papers():
         cfg = ip.paper_config(regime, seed=3)
         assert (cfg.D, cfg.n_positions, cfg.N, cfg.lr, cfg.batch, cfg.steps, cfg.seed) == (63, 65, 8, 0.01, 128,
                                                                                            150_000, 3)
-        assert cfg == replace(base, **fields, eval_every=1000, seed=3, dtype="float32")
+        assert cfg == replace(base, **fields, eval_every=1000, seed=3, dtype="float32", sampler="author")
     assert ip.paper_config("l-equals-n").L == ip.paper_config("l-equals-n").N == 8
     assert (ip.paper_config("novel").B, ip.paper_config("novel").p_novel) == (1, 0.8)
     assert ip.paper_config("competition", K=2048).K == 2048
     assert ip.record_name("competition", 2048) == "induction-head-paper-competition-K2048"
     assert ip.record_name("l-equals-n", model="two-param") == "induction-head-paper-l-equals-n-two-param"
+    assert ip.record_name("novel", sampler="fresh", init="author") == "induction-head-paper-novel-fresh-sampler-author-init"
+    assert (ip.paper_config("novel", init="author").init, ip.paper_config("novel", sampler="fresh").sampler) == \
+        ("author", "fresh")
     with pytest.raises(ValueError, match="K must be a multiple of L"):
         ip.paper_config("novel", K=100)
     with pytest.raises(ValueError, match="regime"):
@@ -65,8 +69,15 @@ def test_the_paper_path_end_to_end(tmp_path):
         assert np.all((r.context_label >= r.icl) & (r.context_label <= 1))   # a right answer is a context label
     assert len(rec["curves"]["loss"]) == 2 and len(rec["curves"]["loss"][0]) == 1
     text = ip.format_report(rec)
-    assert "regime 'l-equals-n'" in text and "of 2 seeds learned ICL" in text
-    assert text.count("\n     5  ") == 1 and text.count("\n     6  ") == 1
+    assert "regime 'l-equals-n'" in text and "of 2 seeds learned ICL" in text and "the author sampler" in text
+    assert text.count("\n     5  ") == 2 and text.count("\n     6  ") == 2        # the rises and the classifier
+    early = rec["results"]["summaries"][0]["early"]
+    assert early["step"] == 10 and 0 <= early["relu_dead"] <= 1 and early["b1"] == runs[0].b1[-1]
+    # a record made before 0.2.0 (the fresh sampler, no classifier curves) still renders
+    from theory.core.records import read_record
+    old = read_record(Path(__file__).resolve().parents[2] / "docs" / "figures" / "induction-head-paper-novel.json")
+    old_text = ip.format_report(old)
+    assert "the fresh sampler, the package initialisation" in old_text and "last ReLU layer" not in old_text
     from theory import draw_all
     from theory.core.plotting import have_matplotlib
     if have_matplotlib():

@@ -13,11 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core._validate import (array, as_rng, finite_scalar, flag, nonnegative_int, positive_int,
+from ..core._validate import (array, as_rng, choice, finite_scalar, flag, nonnegative_int, positive_int,
                               probability)
 
-__all__ = ["ItemLabelClasses", "ItemLabelBatch", "item_label_classes", "zipf_probabilities", "check_burstiness",
-           "item_label_sequences"]
+__all__ = ["SAMPLERS", "NOVEL_CLASSES", "ItemLabelClasses", "ItemLabelBatch", "item_label_classes",
+           "zipf_probabilities", "check_burstiness", "item_label_sequences"]
+
+SAMPLERS = ("fresh", "author")
+NOVEL_CLASSES = 128        # K_c: the novel class means the author's code draws per call (datasets_v2.py)
 
 
 @dataclass(frozen=True)
@@ -98,18 +101,27 @@ def check_burstiness(B, N: int) -> int:
 
 def item_label_sequences(rng, classes: ItemLabelClasses, n_seq: int, N: int, *, B: int,
                          eps: float, alpha: float = 0.0, p_bursty: float = 1.0,
-                         p_novel: float = 0.0, shift_labels: bool = False) -> ItemLabelBatch:
+                         p_novel: float = 0.0, shift_labels: bool = False, sampler: str = "fresh") -> ItemLabelBatch:
     """Reddy 2024, Sec. 2: a batch of sequences, vectorised over sequences.
 
-    A fraction ``p_bursty`` is bursty: N/B classes with distinct labels (drawn ∝ Zipf
-    without replacement), each shown B times in shuffled order, the query's class one of
-    them.  The rest draw context and query classes i.i.d. from the Zipf law ``P(k) ∝
-    k^(-α)`` (B = 0 means no bursty sequences).  A fraction ``p_novel`` of the bursty
-    sequences uses freshly drawn class means (novel classes: only copying from the
-    context can work) with random distinct labels.  An item of class k is
-    ``(μ_k + ε η) / sqrt(1 + ε²)``, η ~ N(0, I/D); a label token is the bare λ.
-    ``shift_labels`` shows every context label shifted by one (l → l+1 mod L) and asks
-    for the shifted label of the query (the swapped-labels test).
+    An item of class k is ``(μ_k + ε η) / sqrt(1 + ε²)``, η ~ N(0, I/D); a label token is
+    the bare λ.  Non-bursty sequences draw context and query classes i.i.d. from the Zipf
+    law ``P(k) ∝ k^(-α)``.  ``shift_labels`` shows every context label shifted by one
+    (l → l+1 mod L) and asks for the shifted label of the query (the swapped-labels test).
+    Two samplers differ in the bursty and the novel-class sequences:
+
+    - ``sampler="fresh"`` (this package's): a fraction ``p_bursty`` is bursty — N/B classes
+      with distinct labels (drawn ∝ Zipf without replacement), each shown B times in
+      shuffled order, the query's class one of them (B = 0 means no bursty sequences);
+      a fraction ``p_novel`` *of the bursty sequences* uses class means drawn fresh for
+      that sequence, with random distinct labels.
+    - ``sampler="author"`` (Reddy's code, ``datasets_v2.generate_input_seqs`` with
+      ``no_repeats=True``): a bursty context takes N/B labels uniformly without
+      replacement and, for each, a uniform class among those with that label (the Zipf
+      law is not used there); ``p_novel`` applies to *every* sequence, and a novel
+      sequence is bursty (with B = N/2 when B = 0) over :data:`NOVEL_CLASSES` = 128 novel
+      class means drawn once per call — every novel sequence of the batch shares them —
+      novel class j having label j mod L.
     """
     rng = as_rng(rng)
     if not isinstance(classes, ItemLabelClasses):
@@ -120,6 +132,7 @@ def item_label_sequences(rng, classes: ItemLabelClasses, n_seq: int, N: int, *, 
     alpha = finite_scalar("alpha", alpha, nonnegative=True)
     p_bursty, p_novel = probability("p_bursty", p_bursty), probability("p_novel", p_novel)
     shift_labels = flag("shift_labels", shift_labels)
+    sampler = choice("sampler", sampler, SAMPLERS)
     K, L = classes.K, classes.L
     D = classes.means.shape[1]
     p_class = zipf_probabilities(K, alpha)
@@ -129,39 +142,8 @@ def item_label_sequences(rng, classes: ItemLabelClasses, n_seq: int, N: int, *, 
     query = rng.choice(K, size=S, p=p_class)               # (S,)
     lab_ctx, target = ctx % L, query % L                   # label of class k is k mod L
     mu_ctx, mu_q = classes.means[ctx], classes.means[query]  # (S, N, D), (S, D)
-    nb = int(bursty.sum())
-    if nb:
-        m = N // B
-        if m > L:
-            raise ValueError(f"bursty sequences need N/B = {m} distinct labels but L = {L}")
-        # distinct labels ∝ the Zipf mass of their classes, then a class within each label
-        mass = p_class.reshape(K // L, L).sum(axis=0)      # (L,) label l: classes l, l+L, ...
-        lab = _top_k_without_replacement(rng, np.log(mass), nb, m)       # (nb, m)
-        within = p_class.reshape(K // L, L)[:, lab] / mass[lab]         # (K/L, nb, m)
-        j = (rng.random((nb, m))[None] > np.cumsum(within, axis=0)).sum(axis=0)  # inverse CDF
-        cls = np.minimum(j, K // L - 1) * L + lab                        # (nb, m) class ids
-        slot = np.argsort(rng.random((nb, N)), axis=1) // B              # (nb, N): B copies of each
-        q_slot = rng.integers(0, m, nb)                                  # the query's class
-        rows = np.arange(nb)
-        ctx_b, query_b = cls[rows[:, None], slot], cls[rows, q_slot]
-        lab_b, target_b = lab[rows[:, None], slot], lab[rows, q_slot]
-        mu_b, mu_qb = classes.means[ctx_b], classes.means[query_b]
-        novel = rng.random(nb) < p_novel
-        if novel.any():
-            # novel classes: fresh means, and fresh distinct labels for the m classes
-            nv = int(novel.sum())
-            fresh = rng.standard_normal((nv, m, D)) / np.sqrt(D)         # (nv, m, D)
-            fresh_lab = _top_k_without_replacement(rng, np.zeros(L), nv, m)
-            r = np.arange(nv)
-            mu_b[novel] = fresh[r[:, None], slot[novel]]
-            mu_qb[novel] = fresh[r, q_slot[novel]]
-            lab_b[novel] = fresh_lab[r[:, None], slot[novel]]
-            target_b[novel] = fresh_lab[r, q_slot[novel]]
-            query_b[novel] = -1 - q_slot[novel]                          # not a trained class
-            ctx_b[novel] = -1 - slot[novel]
-        ctx[bursty], query[bursty] = ctx_b, query_b
-        lab_ctx[bursty], target[bursty] = lab_b, target_b
-        mu_ctx[bursty], mu_q[bursty] = mu_b, mu_qb
+    draw = _draw_fresh if sampler == "fresh" else _draw_author
+    draw(rng, classes, p_class, bursty, p_novel, B, N, (ctx, query, lab_ctx, target, mu_ctx, mu_q))
     scale = 1.0 / np.hypot(1.0, eps)                                    # 1 / sqrt(1 + ε²), no overflow
     x_ctx = scale * (mu_ctx + eps * rng.standard_normal((S, N, D)) / np.sqrt(D))
     x_q = scale * (mu_q + eps * rng.standard_normal((S, D)) / np.sqrt(D))
@@ -172,3 +154,74 @@ def item_label_sequences(rng, classes: ItemLabelClasses, n_seq: int, N: int, *, 
     content[:, 1:2 * N:2] = classes.labels[lab_ctx]                      # labels λ_i
     content[:, 2 * N] = x_q
     return ItemLabelBatch(content, target, lab_ctx, ctx == query[:, None])
+
+
+def _bursty_slots(rng, n: int, N: int, B: int):
+    """(n, N) slots: each of the N/B classes of a context B times, shuffled; (n,) the query's slot."""
+    return np.argsort(rng.random((n, N)), axis=1) // B, rng.integers(0, N // B, n)
+
+
+def _fill(rows, arrays, cls, labels, means, slot, q_slot):
+    """Write bursty contexts into the rows ``rows`` of ``arrays``: class ids ``cls`` (n, m)
+    with labels ``labels`` (n, m) and means ``means`` (n, m, D), placed by ``slot``."""
+    ctx, query, lab_ctx, target, mu_ctx, mu_q = arrays
+    r = np.arange(len(rows))
+    ctx[rows], query[rows] = cls[r[:, None], slot], cls[r, q_slot]
+    lab_ctx[rows], target[rows] = labels[r[:, None], slot], labels[r, q_slot]
+    mu_ctx[rows], mu_q[rows] = means[r[:, None], slot], means[r, q_slot]
+
+
+def _draw_fresh(rng, classes, p_class, bursty, p_novel, B, N, arrays):
+    """The package's bursty and novel sequences (see :func:`item_label_sequences`)."""
+    nb = int(bursty.sum())
+    if not nb:
+        return
+    K, L, D = classes.K, classes.L, classes.means.shape[1]
+    m = N // B
+    if m > L:
+        raise ValueError(f"bursty sequences need N/B = {m} distinct labels but L = {L}")
+    # distinct labels ∝ the Zipf mass of their classes, then a class within each label
+    mass = p_class.reshape(K // L, L).sum(axis=0)      # (L,) label l: classes l, l+L, ...
+    lab = _top_k_without_replacement(rng, np.log(mass), nb, m)       # (nb, m)
+    within = p_class.reshape(K // L, L)[:, lab] / mass[lab]         # (K/L, nb, m)
+    j = (rng.random((nb, m))[None] > np.cumsum(within, axis=0)).sum(axis=0)  # inverse CDF
+    cls = np.minimum(j, K // L - 1) * L + lab                        # (nb, m) class ids
+    slot, q_slot = _bursty_slots(rng, nb, N, B)
+    means = classes.means[cls]                                       # (nb, m, D)
+    novel = rng.random(nb) < p_novel
+    if novel.any():
+        # novel classes: fresh means, and fresh distinct labels for the m classes
+        nv = int(novel.sum())
+        means[novel] = rng.standard_normal((nv, m, D)) / np.sqrt(D)
+        lab[novel] = _top_k_without_replacement(rng, np.zeros(L), nv, m)
+        cls[novel] = -1 - np.arange(m)                               # not trained classes
+    _fill(np.flatnonzero(bursty), arrays, cls, lab, means, slot, q_slot)
+
+
+def _draw_author(rng, classes, p_class, bursty, p_novel, B, N, arrays):
+    """Reddy's code's bursty and novel sequences (see :func:`item_label_sequences`)."""
+    K, L, D = classes.K, classes.L, classes.means.shape[1]
+    novel = rng.random(len(bursty)) < p_novel
+    trained = bursty & ~novel
+    for rows, n_classes, means_of, Bx in (
+            (np.flatnonzero(trained), K, None, B),
+            (np.flatnonzero(novel), NOVEL_CLASSES, "novel", B if B else N // 2)):
+        n = len(rows)
+        if not n:
+            continue
+        if N % Bx:
+            raise ValueError(f"novel sequences are bursty with B = N/2 when B = 0 (the author's code); "
+                             f"N = {N} must then be even")
+        m = N // Bx
+        if m > L:
+            raise ValueError(f"bursty sequences need N/B = {m} distinct labels but L = {L}")
+        if means_of == "novel":
+            if NOVEL_CLASSES % L:
+                raise ValueError(f"the author's sampler draws {NOVEL_CLASSES} novel classes, k mod L labelled: "
+                                 f"L must divide {NOVEL_CLASSES}; got L = {L}")
+            table = rng.standard_normal((NOVEL_CLASSES, D)) / np.sqrt(D)   # K_c means, once per call
+        lab = _top_k_without_replacement(rng, np.zeros(L), n, m)           # (n, m) uniform distinct labels
+        cls = rng.integers(0, n_classes // L, (n, m)) * L + lab            # a uniform class of each label
+        means = classes.means[cls] if means_of is None else table[cls]
+        slot, q_slot = _bursty_slots(rng, n, N, Bx)
+        _fill(rows, arrays, cls if means_of is None else -1 - cls, lab, means, slot, q_slot)

@@ -104,17 +104,21 @@ def induction_head_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
 def induction_paper_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
     """Reddy 2024 at the paper's widths (a record of :func:`theory.induction.paper.reproduce`):
     per seed, over SGD steps, the ICL accuracy with the context-label accuracy, the
-    in-weights accuracy, and the two attention progress measures (Figs. 3-4)."""
+    in-weights accuracy, the two attention progress measures (Figs. 3-4) and, where the
+    run measured it, the classifier's last ReLU layer (the share of its outputs above 0
+    and of its units dead on every sequence)."""
     from .paper import check_paper_record
     record = check_paper_record(record)
     s, runs = record["settings"], record["results"]["runs"]
     c = s["network"]
-    fig = figure(13, 3.8)
-    axes = fig.subplots(1, 4, sharex=True)
     panels = ((("icl", "ICL (novel classes)"), ("context_label", "context-label accuracy")),
               (("iwl", "IWL (trained classes, i.i.d.)"),),
               (("prev_token", "layer 1: label → previous item"),),
               (("match_label", "layer 2: target → matching label"),))
+    if all("relu_active" in run for run in runs):
+        panels += ((("relu_active", "last ReLU: outputs > 0"), ("relu_dead", "dead units")),)
+    fig = figure(3.25 * len(panels), 3.8)
+    axes = fig.subplots(1, len(panels), sharex=True)
     markers = "os^vDP<>"
     for ax, panel in zip(axes, panels):
         for i, run in enumerate(runs):
@@ -129,7 +133,8 @@ def induction_paper_figures(record: dict, out_dir, *, pdf: bool = False) -> list
     axes[0].axhline(1 / c["N"], color="0.5", lw=0.8, ls="--")
     axes[0].set_ylabel("accuracy / attention weight")
     axes[0].legend(fontsize=7)
-    fig.suptitle(f"Reddy 2024 at the paper's widths, {s.get('model', 'full network')}, regime {s['regime']!r}: K = {c['K']}, L = {c['L']}, "
-                 f"N = {c['N']}, B = {c['B']}, p_C = {c['p_novel']} ({c['steps']:,} SGD steps; dashed: 1/N)",
+    fig.suptitle(f"Reddy 2024 at the paper's widths, {s.get('model', 'full network')}, regime {s['regime']!r}: "
+                 f"K = {c['K']}, L = {c['L']}, N = {c['N']}, B = {c['B']}, p_C = {c['p_novel']} ({c['steps']:,} SGD "
+                 f"steps; {c.get('sampler', 'fresh')} sampler, {c.get('init', 'package')} init; dashed: 1/N)",
                  fontsize=10)
     return save(fig, Path(out_dir), record["name"], pdf)

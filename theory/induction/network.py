@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import nn
-from ..core._validate import (array, as_rng, cache as _cache, finite_result, function, integer_array,
+from ..core._validate import (array, as_rng, cache as _cache, choice, finite_result, function, integer_array,
                         params as _params, positive_int)
 from .data import ItemLabelBatch
 
-__all__ = ["NET_ATTN", "NET_MLP", "embed", "init_classifier", "classifier_weights", "network_weights", "classifier_forward", "classifier_backward", "init_network",
+__all__ = ["NET_ATTN", "NET_MLP", "INITS", "embed", "init_classifier", "classifier_weights", "network_weights", "classifier_forward", "classifier_backward", "init_network",
            "network_forward", "network_backward", "cross_entropy_loss", "network_loss",
-           "progress_measures", "attention_measures", "context_label_accuracy"]
+           "progress_measures", "attention_measures", "context_label_accuracy", "classifier_activity"]
 
 
 # --------------------------------------------------------------------------- the network
@@ -105,13 +105,28 @@ def _classifier_backward(dlogits, cache, params):
     return g, du
 
 
-def init_network(rng, d: int, L: int) -> dict:
-    """Q, K, V ~ N(0, 1/d); classifier W ~ N(0, 2/d); readout ~ N(0, 1/d); biases 0
-    (the author's code uses 1/63 = 1/D for Q, K, V; we scale by the full width d)."""
+INITS = ("package", "author")
+
+
+def init_network(rng, d: int, L: int, *, init: str = "package", content_dim: int | None = None) -> dict:
+    """The network's weights for tokens of width ``d``.
+
+    ``init="package"``: Q, K, V ~ N(0, 1/d); classifier W ~ N(0, 2/d); readout ~ N(0, 1/d);
+    biases 0.  ``init="author"`` (Reddy's ``transformer_v2.init_network_params``): Q, K, V
+    ~ N(0, 1/D) with D = ``content_dim`` (63 in the paper: the content part of the token),
+    the three scalar biases ~ N(0, 1/d), each drawn on its own — in the author's code the
+    third equals the second through a key-indexing quirk, which we do not copy — and the
+    same classifier and readout laws."""
     rng = as_rng(rng)
     d, L = positive_int("d", d), positive_int("L", L)
-    p = {k: rng.standard_normal((d, d)) / np.sqrt(d) for k in NET_ATTN}
+    init = choice("init", init, INITS)
+    if init == "author" and content_dim is None:
+        raise ValueError("content_dim must be given with init='author' (Q, K, V have variance 1/content_dim)")
+    scale = np.sqrt(d if init == "package" else positive_int("content_dim", content_dim))
+    p = {k: rng.standard_normal((d, d)) / scale for k in NET_ATTN}
     p.update(init_classifier(rng, d, d, L))
+    if init == "author":
+        p.update({f"b{i}": rng.standard_normal(1) / np.sqrt(d) for i in (1, 2, 3)})
     return p
 
 
@@ -272,6 +287,29 @@ def _context_label_accuracy(logits, batch) -> float:
     """Unchecked kernel of :func:`context_label_accuracy`."""
     pred = np.argmax(logits, axis=1)                        # (S,)
     return float(np.mean(np.any(batch.context_labels == pred[:, None], axis=1)))
+
+
+def classifier_activity(u3) -> dict:
+    """How much of the classifier's last ReLU layer is alive, from its outputs ``u3``
+    (S, h) on S sequences: ``relu_active``, the fraction of (sequence, unit) outputs above
+    0; ``relu_dead``, the fraction of units at 0 on every sequence; ``relu_silent``, the
+    fraction of sequences on which every unit is at 0 (the logits are then all 0: a
+    uniform answer)."""
+    u3 = array("u3", u3, ndim=2)
+    if u3.min() < 0:
+        raise ValueError(f"u3 must hold ReLU outputs (>= 0); got minimum {u3.min():.3g}")
+    return _classifier_activity(u3)
+
+
+def _classifier_activity(u3) -> dict:
+    """Unchecked kernel of :func:`classifier_activity`."""
+    on = u3 > 0
+    return dict(relu_active=float(on.mean()), relu_dead=float((~on.any(axis=0)).mean()),
+                relu_silent=float((~on.any(axis=1)).mean()))
+
+
+def _network_hidden(cache):
+    return cache[7][1]                                      # (S, h) the classifier's last ReLU layer
 
 
 def _network_attention(cache):

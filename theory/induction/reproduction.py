@@ -14,6 +14,8 @@ from ..core._validate import executor as _executor, finite_scalar, flag, functio
 from ..core.records import check_record, make_record, round_trip
 from ..core.registry import Option, Reproduction
 from . import paper
+from .data import SAMPLERS
+from .network import INITS
 from .three_param import _int_list, _jump_time, gradient_descent
 from .training import (NETWORK, TWO_PARAM, TWO_PARAM_GRID, TWO_PARAM_QUICK_CONFIG, NetworkConfig, NetworkRun,
                        format_sweep, sweep, train_network)
@@ -156,7 +158,7 @@ def reproduce_report(*, quick: bool = False, seeds: int = 1, executor=None, prog
 
 
 # --------------------------------------------------------------------------- the command line
-_PAPER_ONLY = ("regime", "first_seed", "K", "model", "steps")
+_PAPER_ONLY = ("regime", "first_seed", "K", "model", "steps", "sampler", "init")
 
 
 def _check_options(options: dict) -> None:
@@ -170,9 +172,11 @@ def _check_options(options: dict) -> None:
     if options["quick"] and options["paper"]:
         raise ValueError("--quick and --paper exclude each other")
     if not options["paper"] and any(options[k] is not None for k in _PAPER_ONLY):
-        raise ValueError("--regime, --first-seed, --K, --model and --steps apply to --paper runs")
+        raise ValueError("--regime, --first-seed, --K, --model, --steps, --sampler and --init apply to --paper runs")
     if options["paper"]:
         paper.paper_config(options["regime"] or "competition", K=options["K"])
+        if options["model"] == "two-param" and options["init"] == "author":
+            raise ValueError("--init author is the full network's initialisation; the two-parameter model has none")
 
 
 def _run(options: dict, executor=None, progress=None) -> dict:
@@ -180,6 +184,7 @@ def _run(options: dict, executor=None, progress=None) -> dict:
         return paper.reproduce(options["regime"] or "competition", seeds=options["seeds"],
                                first_seed=options["first_seed"] or 0, K=options["K"],
                                model=options["model"] or "network", steps=options["steps"] or paper.PAPER_STEPS,
+                               sampler=options["sampler"] or "author", init=options["init"] or "package",
                                executor=executor, progress=progress)
     return reproduce(quick=options["quick"], seeds=options["seeds"], executor=executor, progress=progress)
 
@@ -214,4 +219,10 @@ REPRODUCTION = Reproduction(
                help="with --paper: the full network (default) or the two-parameter induction head"),
         Option("--steps", type=int, default=None, metavar="N",
                help="with --paper: SGD steps a seed (default the paper's 150,000)"),
+        Option("--sampler", choices=SAMPLERS, default=None,
+               help="with --paper: 'author' (the default: the data as Reddy's code draws them, 128 novel classes a "
+                    "batch, p_C on every sequence) or 'fresh' (this package's sampler, the records before 0.2.0)"),
+        Option("--init", choices=INITS, default=None,
+               help="with --paper: 'package' (the default) or 'author' (Reddy's code's initialisation: Q, K, V "
+                    "variance 1/D, the scalar biases N(0, 1/d))"),
     ))

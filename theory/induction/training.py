@@ -19,11 +19,11 @@ import numpy as np
 
 from ..core._validate import (as_rng, check_step, choice, executor as _executor, finite_scalar, function,
                               nonnegative_int, positive_int, probability)
-from .network import _context_label_accuracy, _network_attention, _network_forward, _network_loss, \
-    _progress_measures, embed, init_network
-from .two_param import _two_param_forward, _two_param_loss, init_two_param
 from ..core.optim import SGD
-from .data import check_burstiness, item_label_classes, item_label_sequences
+from .data import SAMPLERS, check_burstiness, item_label_classes, item_label_sequences
+from .network import (INITS, _classifier_activity, _context_label_accuracy, _network_attention, _network_forward,
+                      _network_hidden, _network_loss, _progress_measures, embed, init_network)
+from .two_param import _two_param_forward, _two_param_loss, init_two_param
 
 __all__ = ["NetworkConfig", "Model", "NETWORK", "TWO_PARAM", "NetworkRun", "train_network", "sweep",
            "format_sweep", "TWO_PARAM_QUICK_CONFIG", "TWO_PARAM_GRID", "quick_icl_shortfall"]
@@ -51,9 +51,13 @@ class NetworkConfig:
     n_eval: int = 1000
     seed: int = 0
     dtype: str = "float64"          # "float32": the training run in single precision (≈ 2× faster)
+    sampler: str = "fresh"          # "author": novel classes and bursty contexts as Reddy's code draws them
+    init: str = "package"           # "author": Reddy's code's initialisation (the full network only)
 
     def __post_init__(self):
         choice("dtype", self.dtype, ("float64", "float32"))
+        choice("sampler", self.sampler, SAMPLERS)
+        choice("init", self.init, INITS)
         for name in ("K", "L", "N", "D", "n_positions", "batch", "steps", "eval_every", "n_eval"):
             positive_int(name, getattr(self, name))
         nonnegative_int("seed", self.seed)
@@ -83,16 +87,17 @@ class Model:
     forward: Callable      # (X, params) -> (logits (S, L), cache)
     loss: Callable         # (params, X, target) -> (loss, grads, logits)
     attention: Callable    # cache -> (P1 (S or 1, T, T) layer-1 weights, P2 (S, T) target's layer 2)
+    hidden: Callable       # cache -> (S, h) the classifier's last ReLU layer
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"name must be a non-empty string; got {self.name!r}")
-        for field_name in ("init", "inputs", "forward", "loss", "attention"):
+        for field_name in ("init", "inputs", "forward", "loss", "attention", "hidden"):
             function(field_name, getattr(self, field_name))
 
 
 def _network_init(rng, cfg):
-    return init_network(rng, cfg.n_positions + cfg.D, cfg.L)
+    return init_network(rng, cfg.n_positions + cfg.D, cfg.L, init=cfg.init, content_dim=cfg.D)
 
 
 def _network_inputs(content, rng, cfg):
@@ -101,11 +106,13 @@ def _network_inputs(content, rng, cfg):
 
 # The training loop validates its configuration once and then calls the unchecked kernels.
 NETWORK = Model("full network", _network_init, _network_inputs, _network_forward, _network_loss,
-                _network_attention)
+                _network_attention, _network_hidden)
 
 
 _CURVES = ("icl", "swapped", "iwl", "prev_token", "match_label")
-_NEW_CURVES = ("context_label", "label_attention")         # absent from records made before they existed
+# absent from records made before they existed: CLA and TLA2; the classifier's last ReLU layer
+# (classifier_activity) and its scalar biases
+_NEW_CURVES = ("context_label", "label_attention", "relu_active", "relu_dead", "relu_silent", "b1", "b2", "b3")
 
 
 @dataclass
@@ -123,6 +130,12 @@ class NetworkRun:
     model: str = NETWORK.name
     context_label: np.ndarray | None = None    # (E,) CLA on the ICL set: predicts a context label
     label_attention: np.ndarray | None = None  # (E,) layer-2 target → all labels attention (TLA2)
+    relu_active: np.ndarray | None = None      # (E,) last ReLU layer on the ICL set: outputs above 0
+    relu_dead: np.ndarray | None = None        # (E,) ... units at 0 on every sequence
+    relu_silent: np.ndarray | None = None      # (E,) ... sequences with every unit at 0
+    b1: np.ndarray | None = None               # (E,) the classifier's scalar biases
+    b2: np.ndarray | None = None
+    b3: np.ndarray | None = None
 
     def curves(self) -> tuple:
         """The names of the per-evaluation curves this run holds."""
@@ -137,7 +150,8 @@ class NetworkRun:
     @classmethod
     def from_dict(cls, d: dict) -> "NetworkRun":
         """The run a record holds (the inverse of :meth:`to_dict`).  Records made before
-        the context-label accuracy and label attention were measured give None for them."""
+        a curve was measured (the context-label accuracy, the label attention, the
+        classifier's activity and biases) give None for it."""
         if not isinstance(d, dict) or "config" not in d:
             raise ValueError(f"d must be a dict made by NetworkRun.to_dict; got {type(d).__name__}")
         arr = {k: np.asarray(d[k], dtype=float) for k in _CURVES + ("loss",)}
@@ -160,7 +174,7 @@ class NetworkRun:
 
 def _eval_sets(classes, cfg, rng):
     B_eval = cfg.B if cfg.B else 1
-    common = dict(eps=cfg.eps)
+    common = dict(eps=cfg.eps, sampler=cfg.sampler)
     return {
         "icl": item_label_sequences(rng, classes, cfg.n_eval, cfg.N, B=B_eval, p_bursty=1.0, p_novel=1.0, **common),
         "swapped": item_label_sequences(rng, classes, cfg.n_eval, cfg.N, B=B_eval, p_bursty=1.0,
@@ -197,9 +211,12 @@ def train_network(cfg: NetworkConfig, progress=None, model: Model = NETWORK) -> 
                 rec[k].append(float(np.mean(np.argmax(logits, axis=1) == b.target)))
                 if k == "icl":
                     m = _progress_measures(*model.attention(cache), b)
+                    m.update(_classifier_activity(model.hidden(cache)))
                     rec["context_label"].append(_context_label_accuracy(logits, b))
-            for k in ("prev_token", "match_label", "label_attention"):
+            for k in ("prev_token", "match_label", "label_attention", "relu_active", "relu_dead", "relu_silent"):
                 rec[k].append(m[k])
+            for k in ("b1", "b2", "b3"):
+                rec[k].append(float(params[k][0]))
             if progress is not None:
                 progress(f"step {step:7d}  ICL {rec['icl'][-1]:.3f}  swapped {rec['swapped'][-1]:.3f}  "
                          f"IWL {rec['iwl'][-1]:.3f}  context-label {rec['context_label'][-1]:.3f}  "
@@ -208,14 +225,14 @@ def train_network(cfg: NetworkConfig, progress=None, model: Model = NETWORK) -> 
         if step == cfg.steps:
             break
         b = item_label_sequences(rng, classes, cfg.batch, cfg.N, B=cfg.B, eps=cfg.eps, alpha=cfg.alpha,
-                                 p_bursty=cfg.p_bursty, p_novel=cfg.p_novel)
+                                 p_bursty=cfg.p_bursty, p_novel=cfg.p_novel, sampler=cfg.sampler)
         loss, grads, _ = model.loss(params, model.inputs(b.content, rng, cfg).astype(dt, copy=False), b.target)
         losses[step] = check_step(loss, grads, step, cfg.lr)
         params = opt.step(params, grads)
     arr = {k: np.array(v) for k, v in rec.items()}
     return NetworkRun(cfg, arr["steps"], arr["icl"], arr["swapped"], arr["iwl"], arr["prev_token"],
                       arr["match_label"], losses, time.perf_counter() - start, model.name,
-                      context_label=arr["context_label"], label_attention=arr["label_attention"])
+                      **{k: arr[k] for k in _NEW_CURVES})
 
 
 def _train_quietly(cfg: NetworkConfig, model: Model) -> NetworkRun:
@@ -287,6 +304,9 @@ def format_sweep(rows) -> str:
 
 # --------------------------------------------------------------------------- the two-parameter model in the loop
 def _two_param_init(rng, cfg):
+    if cfg.init != "package":
+        raise ValueError(f"init must be 'package' for the two-parameter model (init={cfg.init!r} is the full "
+                         "network's initialisation in the author's code)")
     return init_two_param(rng, cfg.D, cfg.L)
 
 
@@ -298,8 +318,12 @@ def _two_param_attention(cache):
     return cache[1][None], cache[3]                         # (1, T, T), (S, T)
 
 
+def _two_param_hidden(cache):
+    return cache[4][1]                                      # (S, h) the classifier's last ReLU layer
+
+
 TWO_PARAM = Model("two-parameter model", _two_param_init, _two_param_inputs, _two_param_forward, _two_param_loss,
-                  _two_param_attention)
+                  _two_param_attention, _two_param_hidden)
 
 
 # A CI-sized configuration (about 2 s on one core): 16 labels, 4 context pairs of 2
