@@ -37,12 +37,16 @@ def test_k_layers_are_k_gd_steps(seed, B, N, d, d_out, zero_W0, K):
     assert rel_error(g.readout(out, d), y_hat) < EXACT
     moved = X @ np.swapaxes(W - W_start, 1, 2)             # ΔW x_i; y_i - ΔW x_i may cancel,
     assert rel_error(out[:, :N, d:], Y - moved, scale=max(norm(Y), norm(moved))) < EXACT  # so: vs operands
-    # wrong variants: a flipped sign on P, or one step too few
+    # wrong variants: a flipped sign on P, or one step too few — the latter told apart
+    # wherever the K-th step is visible (a draw where GD had converged moved the prediction
+    # by 7.9e-8 in its last step: K - 1 and K steps are then the same answer)
     flipped = dict(g.gd_construction(d, d_out, N, eta, W0), P=-(eta / N) * np.eye(d + d_out))
     wrong, _ = g.stack_forward(g.tokens(X, Y, xq, W0), flipped, K, N, shared=True)
     assert rel_error(g.readout(wrong, d), y_hat) > 1e-6
     if K > 1:
-        assert rel_error(g.gd_predict(X, Y, xq, eta, K - 1, W0)[0], y_hat) > 1e-6
+        fewer = g.gd_predict(X, Y, xq, eta, K - 1, W0)[0]
+        if norm(y_hat - fewer) > 1e-4 * norm(y_hat):
+            assert rel_error(g.readout(out, d), fewer) > 1e-6
 
 
 @given(seeds, small, sizes, small, small)

@@ -169,7 +169,7 @@ def test_next_state_loss_gradients_and_the_gd_head():
     assert rel_error(mesa.causal_attention_forward(E, head)[0], mesa.causal_lsa_forward(E, gd)[0]) < 1e-14
     pred = mesa.causal_attention_forward(E, head)[0][:, :-1, :2]
     r = pred - S[:, 1:]
-    assert abs(mesa.next_state_loss([head], S)[0] - 0.5 * np.sum(r * r) / (3 * 6)) < 1e-15
+    assert abs(mesa.next_state_loss([head], S)[0] - 0.5 * np.sum(r * r) / (3 * 5)) < 1e-15   # B (T − 1) targets
     with pytest.raises(ValueError, match=r"layers\[0\]: params must be a dict"):
         mesa.next_state_loss([{"W_Q": np.zeros((1, 2, 8))}], S)
 
@@ -205,7 +205,7 @@ def test_the_gradient_claims_and_a_residual_path_left_out():
     E1, c1 = mesa.causal_attention_forward(E, layers[0])
     E2, c2 = mesa.causal_attention_forward(E1, layers[1])
     dE2 = np.zeros_like(E2)
-    dE2[:, :-1, :2] = (E2[:, :-1, :2] - S[:, 1:]) / (2 * 5)
+    dE2[:, :-1, :2] = (E2[:, :-1, :2] - S[:, 1:]) / (2 * 4)            # B (T − 1) targets
     dE1, _ = mesa.causal_attention_backward(dE2, c2)
     _, g_right = mesa.causal_attention_backward(dE1, c1)
     _, g_wrong = mesa.causal_attention_backward(dE1 - dE2, c1)           # the residual's dE2 dropped

@@ -53,15 +53,17 @@ def test_position_losses_sum_to_the_training_loss():
     S = linear_dynamics(rng, 8, QUICK.T, QUICK.D).S
     c = replace(QUICK, layers=1)
     loss = mesa.next_state_loss(layers, S, clip=c.resid_clip, E=mt.model_tokens(c, S))[0]
-    assert abs(mt.position_losses(mt.predict(c, layers, S), S).sum() / S.shape[1] - loss) < 1e-15
+    assert abs(mt.position_losses(mt.predict(c, layers, S), S).sum() / (S.shape[1] - 1) - loss) < 1e-15
 
 
 def test_baselines_order_and_the_grids():
     rng = np.random.default_rng(1)
     fit, test = linear_dynamics(rng, 256, 30, 4), linear_dynamics(rng, 256, 30, 4)
     b = mt.baselines(fit.S, test)
-    total = {k: b[k].sum() for k in ("zero", "gd", "ridge", "true")}
-    assert total["true"] < total["ridge"] < total["gd"] < total["zero"]
+    total = {k: b[k].sum() for k in ("zero", "gd", "gd_c_t", "lsq", "mesa_layer", "true")}
+    # one pair more (the mesa-layer's t pairs against the authors' t - 1) helps; η_t = c/t beats one η
+    assert total["true"] < total["mesa_layer"] < total["lsq"] < total["gd_c_t"] < total["gd"] < total["zero"]
+    assert b["gd_author"].shape == b["gd"].shape and b["c"] in mt.C_GRID
     # η* is the grid's best on the fitting data: its neighbours are no better
     i = mt.ETA_GRID.index(b["eta"])
     loss = lambda eta: mt.position_losses(mesa.gd_prediction(fit.S, eta)[:, :-1], fit.S).sum()
@@ -70,6 +72,11 @@ def test_baselines_order_and_the_grids():
             assert loss(mt.ETA_GRID[j]) >= loss(b["eta"])
     # true W*: the loss is the noise's, σ² D / 2 per position
     assert abs(b["true"].mean() / (0.5 * 0.01 ** 2 * 4) - 1) < 0.05
+    # predicting 0: ½ E||s_{t+1}||² = ½ (D/3 + t σ² D) per position (W* orthogonal keeps the norm;
+    # s_1 ~ U(-1, 1)^D); on the authors' 51 states its mean is 1.68 for D = 10
+    want = 0.5 * (4 / 3 + np.arange(1, 30) * 0.01 ** 2 * 4)
+    assert abs(b["zero"].mean() / want.mean() - 1) < 0.05
+    assert abs(0.5 * (10 / 3 + np.arange(1, 51) * 0.01 ** 2 * 10).mean() - 1.68) < 0.005
 
 
 def test_revalg_layer_reads_back_its_scalars_and_holds_the_gd_step():
@@ -126,8 +133,8 @@ def test_preconditioned_inputs_solve_the_ridge_system():
 
 def test_quick_reproduction_record_and_report(quick_record):
     r = quick_record["results"]
-    assert set(r["test_loss"]) == {"1", "2", "4", "zero", "gd", "ridge", "true", "revalg"}
-    assert r["test_loss"]["true"] < r["test_loss"]["ridge"] < r["test_loss"]["zero"]
+    assert set(r["test_loss"]) == {"1", "2", "4", "revalg", *mt.BASELINES}
+    assert r["test_loss"]["true"] < r["test_loss"]["lsq"] < r["test_loss"]["zero"]
     for d in ("1", "2", "4"):
         assert r["test_loss"][d] < r["test_loss"]["zero"]
     assert np.shape(r["probes"]["next_state"]) == (5, QUICK.T - 1)

@@ -23,7 +23,7 @@ from .attention import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
 from .iterations import *  # noqa: F401,F403
 from .layer import *  # noqa: F401,F403
-from .reproduction import PROBE_T, SHOW_T, format_report, reproduce  # noqa: F401
+from .reproduction import BASELINES, PROBE_T, SHOW_T, format_report, reproduce  # noqa: F401
 from .training import *  # noqa: F401,F403
 
 TOPIC = Topic("mesa", papers=claims.PAPERS, claims=claims.CLAIMS, reproductions=(reproduction.REPRODUCTION,),
@@ -31,4 +31,4 @@ TOPIC = Topic("mesa", papers=claims.PAPERS, claims=claims.CLAIMS, reproductions=
 
 __all__ = ["data", "layer", "attention", "iterations", "training", "analysis", "reproduction", "figures", "claims",
            "TOPIC", *data.__all__, *layer.__all__, *attention.__all__, *iterations.__all__, *training.__all__,
-           *analysis.__all__, "PROBE_T", "SHOW_T", "reproduce", "format_report"]
+           *analysis.__all__, "BASELINES", "PROBE_T", "SHOW_T", "reproduce", "format_report"]

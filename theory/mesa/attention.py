@@ -12,7 +12,7 @@ the paper trains, with their hand-written backward.
   autoregressive setting): ``ŝ_{t+1} = η Σ_{t'<=t} s_{t'} s_{t'-1}^T s_t``.
 - **Deep causal linear attention** (Secs. 3–4, the trained models): several layers of
   several heads on the residual stream, no MLP or layer norm, the stream optionally
-  clipped after each layer; hand-written backward; loss ``Σ_{t<T} ||s_{t+1} − ŝ||²/(2BT)``.
+  clipped after each layer; hand-written backward; loss ``Σ_{t<T} ||s_{t+1} − ŝ||²/(2B(T − 1))``.
 
 Rows are tokens: ``E`` is (B, T, 4D); matrices act on columns as in the paper.
 """
@@ -216,8 +216,9 @@ def next_state_loss(layers, S, *, clip: float | None = None, E=None):
     """The training loss of a deep causal linear-attention model on states S (B, T, D):
     tokens E (default :func:`tokens` of S), the layers in turn (the stream clipped to
     [−clip, clip] after each if ``clip`` is given; gradient 0 where it clips), ŝ_{t+1} read
-    from the first block, and ``L = Σ_{t<T} ||s_{t+1} − ŝ_{t+1}||² / (2 B T)`` (the paper's
-    test loss).  Returns ``(loss, grads)`` with one dict of gradients per layer."""
+    from the first block, and ``L = Σ_{t<T} ||s_{t+1} − ŝ_{t+1}||² / (2 B (T − 1))``: the mean
+    over the T − 1 targets, as the authors' code divides (``train.py``: 51 states, 50
+    targets, ``/(2·B·50)``).  Returns ``(loss, grads)`` with one dict of gradients per layer."""
     S = array("S", S, ndim=3)
     E = tokens(S) if E is None else array("E", E, shape=S.shape[:2] + (None,))
     if E.shape[2] < S.shape[2]:
@@ -230,9 +231,10 @@ def _next_state_loss(layers, S, E, clip=None):
     streams, caches = _stack_forward(layers, E, clip)
     E = streams[-1]
     r = E[:, :-1, :D] - S[:, 1:]                           # ŝ_{t+1} − s_{t+1}, t = 1..T−1
-    loss = 0.5 * float(np.sum(r * r)) / (B * T)
+    n = B * (T - 1)                                        # the targets s_2 ... s_T of every sequence
+    loss = 0.5 * float(np.sum(r * r)) / n
     dE = np.zeros_like(E)
-    dE[:, :-1, :D] = r / (B * T)
+    dE[:, :-1, :D] = r / n
     grads = []
     for c in reversed(caches):
         if clip is not None:

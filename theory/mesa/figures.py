@@ -17,8 +17,9 @@ __all__ = ["mesa_figures"]
 
 def mesa_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
     """von Oswald et al. 2023b: (1) next-state loss by position t for the trained depths
-    against one GD step, least squares (the mesa-layer) and the true W* (Fig. 2 of the
-    paper); (2) training curves; (3) held-out R² of the linear probes by layer and t."""
+    against one GD step (one fitted η, and η_t = c/t), least squares (the authors' pairs
+    < t) and the true W* (Fig. 2 of the paper); (2) training curves; (3) held-out R² of the
+    linear probes by layer and t."""
     record = check_record(record, "mesa")
     out_dir = Path(out_dir)
     s, r, cur = record["settings"], record["results"], record["curves"]
@@ -30,9 +31,12 @@ def mesa_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
     for ls, d in zip(LINESTYLES, depths):
         a.plot(t, pl[d], color="black", ls=ls, label=f"{d}-layer linear attention (trained)")
     for key, label, color, ls in (("gd", f"one GD step, η* = {r['eta']:.3g}", "tab:blue", "--"),
-                                  ("ridge", "least squares (mesa-layer)", "tab:orange", "-."),
+                                  ("gd_c_t", f"one GD step, η_t = {r['c']:.2g}/t", "tab:cyan", ":"),
+                                  ("lsq", "least squares (pairs < t)", "tab:orange", "-."),
                                   ("true", "true W*", "0.5", ":")):
         a.plot(t, pl[key], color=color, ls=ls, label=label)
+    a.annotate("one η for all t: the GD step's\nloss rises with t (η_t = c/t: no rise)", xy=(0.35, 0.9),
+               xycoords="axes fraction", fontsize=7, va="top")
     a.set_yscale("log")
     a.set_xlabel("position t in the sequence")
     a.set_ylabel("test loss Σ||s_{t+1} − ŝ||²/(2B)")
@@ -42,10 +46,10 @@ def mesa_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
         y, x = smooth(cur["train_loss"][d])
         b.plot(x, y, color="black", ls=ls, label=f"{d} layer(s)")
     b.axhline(r["test_loss"]["gd"], color="tab:blue", ls="--", label="one GD step (test)")
-    b.axhline(r["test_loss"]["ridge"], color="tab:orange", ls="-.", label="least squares (test)")
+    b.axhline(r["test_loss"]["lsq"], color="tab:orange", ls="-.", label="least squares (test)")
     b.set_yscale("log")
     b.set_xlabel("training step (Adam, fresh sequences each step)")
-    b.set_ylabel("loss Σ||s − ŝ||²/(2BT), running mean of 50")
+    b.set_ylabel("loss Σ||s − ŝ||²/(2B·targets), running mean of 50")
     b.set_title("training", fontsize=10)
     legend(b)
     for ls, (name, color) in zip(LINESTYLES, (("next_state", "black"), ("preconditioned", "tab:orange"))):

@@ -17,14 +17,15 @@ from ..core.registry import Reproduction
 from .analysis import norm_inliers, preconditioned_inputs, probe_scores, revalg_layer, revalg_scalars
 from .attention import residual_streams
 from .data import linear_dynamics
-from .training import DEPTH, ETA_GRID, LAM_GRID, baselines, model_tokens, position_losses, predict, quick_config, train
+from .training import AUTHOR_ETA, C_GRID, DEPTH, ETA_GRID, LAM_GRID, baselines, model_tokens, position_losses, predict, quick_config, train
 
-__all__ = ["PROBE_T", "SHOW_T", "reproduce", "format_report", "REPRODUCTION"]
+__all__ = ["PROBE_T", "SHOW_T", "BASELINES", "reproduce", "format_report", "REPRODUCTION"]
 
 
 # --------------------------------------------------------------------------- the reproduction
-PROBE_T = (2, 5, 10, 15, 20, 30, 40, 49)     # positions (1-based t) shown in the probe table
-SHOW_T = (1, 2, 5, 10, 20, 30, 49)           # positions shown in the depth table
+PROBE_T = (2, 5, 10, 15, 20, 30, 40, 50)     # positions (1-based t) shown in the probe table
+SHOW_T = (1, 2, 5, 10, 20, 30, 40, 50)       # positions shown in the depth table
+BASELINES = ("zero", "gd", "gd_author", "gd_c_t", "lsq", "mesa_layer", "true")
 
 
 def _run(config):
@@ -73,20 +74,19 @@ def reproduce(*, quick: bool = False, seed: int = 0, test_batch: int | None = No
               for name, (yf, yt) in Y.items()}                             # (layers + 1, T − 1)
     left_out = 1.0 - float(keep["preconditioned"][1].mean())
     parts["RevAlg-1 and probes"] = time.perf_counter() - start
-    T = c0.T
+    targets = c0.T - 1                                     # the test loss: the mean over the targets
     return make_record(
         "mesa",
         settings=dict(quick=quick, seed=seed, test_batch=n_test, configs=[asdict(c) for c in configs],
-                      eta_grid=ETA_GRID, lam_grid=LAM_GRID, probe_lam=1e-3),
+                      eta_grid=ETA_GRID, c_grid=C_GRID, lam_grid=LAM_GRID, author_eta=AUTHOR_ETA, probe_lam=1e-3),
         parts=parts,
-        results=dict(eta=base["eta"], lam=base["lam"],
-                     test_loss={**{k: float(v.sum() / T) for k, v in models.items()},
-                                **{k: float(base[k].sum() / T) for k in ("zero", "gd", "ridge", "true")},
-                                "revalg": float(rebuilt.sum() / T)},
+        results=dict(eta=base["eta"], c=base["c"], lam=base["lam"], lam_mesa=base["lam_mesa"],
+                     test_loss={**{k: float(v.sum() / targets) for k, v in models.items()},
+                                **{k: float(base[k].sum() / targets) for k in BASELINES},
+                                "revalg": float(rebuilt.sum() / targets)},
                      revalg_qk=scal["qk"], revalg_pv=scal["pv"], revalg_qk_kept=scal["qk_kept"],
                      revalg_pv_kept=scal["pv_kept"], probes=probes, probe_left_out=left_out),
-        curves=dict(position_losses={**models, **{k: base[k] for k in ("zero", "gd", "ridge", "true")},
-                                     "revalg": rebuilt},
+        curves=dict(position_losses={**models, **{k: base[k] for k in BASELINES}, "revalg": rebuilt},
                     train_loss={f"{c.layers}": r[1] for c, r in zip(configs, runs)}))
 
 
@@ -100,14 +100,23 @@ def format_report(record: dict) -> str:
     show = [t for t in SHOW_T if t < T]
     pl = cur["position_losses"]
     names = [(f"{d}-layer LSA (trained)", d) for d in depths] + [
-        (f"one GD step, η* = {r['eta']:.3g}", "gd"), (f"least squares (mesa-layer, λ = {r['lam']:.3g})", "ridge"),
+        (f"one GD step, η* = {r['eta']:.3g} (fitted)", "gd"),
+        (f"one GD step, η = {s['author_eta']:g} (the authors')", "gd_author"),
+        (f"one GD step, η_t = c/t, c = {r['c']:.3g}", "gd_c_t"),
+        (f"least squares, pairs < t (authors'), 1/λ = {1 / r['lam']:.2g}", "lsq"),
+        (f"mesa-layer, pairs <= t, 1/λ = {1 / r['lam_mesa']:.2g}", "mesa_layer"),
         ("predict 0", "zero"), ("true W*", "true")]
     c = configs[0]
-    lines = [f"von Oswald et al. 2023b: next-state loss on linear dynamics (D = {c['D']}, T = {T}, σ = {c['sigma']}; "
-             f"{s['test_batch']} test sequences; Σ||s - ŝ||²/(2B) at position t)",
-             f"  {'model':42s}{'test loss':>10s}" + "".join(f"{'t=' + str(t):>9s}" for t in show)]
+    lines = [f"von Oswald et al. 2023b: next-state loss on linear dynamics (D = {c['D']}, {T} states = {T - 1} "
+             f"targets, σ = {c['sigma']}; {s['test_batch']} test sequences). Test loss Σ||s - ŝ||²/(2B·{T - 1}) "
+             f"(the authors' scale); by position, Σ||s - ŝ||²/(2B) at t",
+             f"  {'model':50s}{'test loss':>10s}" + "".join(f"{'t=' + str(t):>9s}" for t in show)]
     for label, key in names:
-        lines.append(f"  {label:42s}{r['test_loss'][key]:10.5f}" + "".join(f"{pl[key][t - 1]:9.5f}" for t in show))
+        lines.append(f"  {label:50s}{r['test_loss'][key]:10.5f}" + "".join(f"{pl[key][t - 1]:9.5f}" for t in show))
+    g, gc = np.asarray(pl["gd"]), np.asarray(pl["gd_c_t"])
+    lines.append(f"  one η for every t: the GD step's loss at t = {T - 1} is {g[-1] / g.min():.3f}× its minimum "
+                 f"(at t = {int(np.argmin(g)) + 1}); with η_t = c/t it is {gc[-1] / gc.min():.3f}× (at t = "
+                 f"{int(np.argmin(gc)) + 1})")
     steps = ", ".join(f"{cc['layers']} layer(s) {cc['heads']} heads {cc['steps']} steps" for cc in configs)
     lines += [f"  (training: {steps}; batch {c['batch']}, Adam lr {c['lr']:g}, weight decay {c['weight_decay']:g}, "
               f"element-wise gradient clip {c['grad_clip']:g}, residual clip ±{c['resid_clip']:g})", ""]

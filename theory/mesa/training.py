@@ -21,14 +21,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..core._validate import array, as_rng, finite_result, finite_scalar, flag, function, nonnegative_int, positive_int
+from ..core._validate import array, as_rng, choice, finite_result, finite_scalar, flag, function, nonnegative_int, positive_int
 from ..core.optim import Adam, clip_by_value
 from .attention import HEAD_KEYS, _next_state_loss, gd_prediction, init_layer, residual_streams, tokens
 from .data import LinearDynamics, linear_dynamics
 from .layer import ridge_predictions
 
-__all__ = ["MesaConfig", "DEPTH", "REVALG", "ETA_GRID", "LAM_GRID", "quick_config", "model_tokens", "train", "predict",
-           "position_losses", "best_gd", "best_ridge", "baselines"]
+__all__ = ["MesaConfig", "DEPTH", "REVALG", "ETA_GRID", "C_GRID", "LAM_GRID", "AUTHOR_ETA", "PAIRS", "quick_config",
+           "model_tokens", "train", "predict", "position_losses", "best_gd", "best_c", "best_ridge", "baselines"]
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class MesaConfig:
     init_scale: float = 2e-4
     mask_copy: bool = False         # zero block 1 (the copy of s_t): the authors' 1-layer runs
     D: int = 10
-    T: int = 50
+    T: int = 51                     # states a sequence: 50 inputs, 50 targets, as the authors' code
     sigma: float = 0.01
     seed: int = 0
     threads: int = 1                # split each batch over this many threads (see train)
@@ -169,8 +169,9 @@ def predict(config: MesaConfig, layers, S) -> np.ndarray:
 
 @finite_result
 def position_losses(pred, S) -> np.ndarray:
-    """``Σ_b ||s_{t+1} − ŝ_{t+1}||² / (2B)`` for t = 1 … T−1; their sum / T is the paper's
-    test loss ``Σ (s − ŝ)² / (2 B T)``.  pred (B, T−1, D), S (B, T, D)."""
+    """``Σ_b ||s_{t+1} − ŝ_{t+1}||² / (2B)`` for t = 1 … T−1; their mean over the T − 1
+    targets is the authors' test loss ``Σ (s − ŝ)² / (2 B (T − 1))``.  pred (B, T−1, D),
+    S (B, T, D)."""
     S = array("S", S, ndim=3)
     pred = array("pred", pred, shape=(S.shape[0], S.shape[1] - 1, S.shape[2]))
     r = pred - S[:, 1:]
@@ -178,40 +179,76 @@ def position_losses(pred, S) -> np.ndarray:
 
 
 ETA_GRID = tuple(float(e) for e in np.geomspace(1e-3, 0.3, 41))
+C_GRID = tuple(float(c) for c in np.geomspace(1e-2, 10.0, 61))      # η_t = c / t
 LAM_GRID = tuple(float(l) for l in np.geomspace(1e-1, 1e5, 25))     # mesa λ: the ridge term is I/λ
+AUTHOR_ETA = 0.032                 # the authors' one-GD-step baseline: one fixed η for every t
+PAIRS = ("author", "mesa")         # least squares at t on the pairs up to t − 1 (their baseline) or t (the mesa-layer)
+
+
+def _gd(S, eta):
+    """One GD step's prediction ŝ_{t+1}, t = 1 … T−1; ``eta`` a number or one per position (T,)."""
+    eta = np.asarray(eta, dtype=float)
+    return (gd_prediction(S, 1.0) * (eta[None, :, None] if eta.ndim else eta))[:, :-1]
 
 
 def best_gd(S_fit) -> float:
     """The η of one GD step (:func:`theory.mesa.attention.gd_prediction`) with the least loss on S_fit."""
     S_fit = array("S_fit", S_fit, ndim=3)
-    losses = [position_losses(gd_prediction(S_fit, eta)[:, :-1], S_fit).sum() for eta in ETA_GRID]
+    losses = [position_losses(_gd(S_fit, eta), S_fit).sum() for eta in ETA_GRID]
     return ETA_GRID[int(np.argmin(losses))]
 
 
-def _ridge(S, lam):
-    """The mesa-layer's prediction ``Ŵ_t s_t``, keys s_{t'−1}, values s_{t'}: (B, T−1, D)."""
-    prev = np.concatenate([np.zeros_like(S[:, :1]), S[:, :-1]], axis=1)
-    return ridge_predictions(prev, S, S, lam)[:, :-1]
-
-
-def best_ridge(S_fit) -> float:
-    """The mesa-layer's λ (ridge term I/λ) with the least loss on S_fit."""
+def best_c(S_fit) -> float:
+    """The c of one GD step with the rate η_t = c/t at position t (the least loss on S_fit):
+    the step of the mean-squared error ``L_t / t`` rather than of the sum ``L_t``."""
     S_fit = array("S_fit", S_fit, ndim=3)
-    losses = [position_losses(_ridge(S_fit, lam), S_fit).sum() for lam in LAM_GRID]
+    t = np.arange(1, S_fit.shape[1] + 1)
+    losses = [position_losses(_gd(S_fit, c / t), S_fit).sum() for c in C_GRID]
+    return C_GRID[int(np.argmin(losses))]
+
+
+def _ridge(S, lam, pairs="mesa"):
+    """Least squares ``Ŵ_t s_t`` from the pairs (s_{t'−1} → s_{t'}), s_0 = 0, ridge term
+    I/λ, for t = 1 … T−1: (B, T−1, D).  ``pairs="mesa"``: t' ≤ t, the mesa-layer (keys
+    s_{t'−1}, values s_{t'}, causal, the current token included); ``"author"``: t' ≤ t − 1,
+    as the authors' least-squares baseline fits (``LeastSquaresSequenceSolver``)."""
+    prev = np.concatenate([np.zeros_like(S[:, :1]), S[:, :-1]], axis=1)
+    if pairs == "mesa":
+        return ridge_predictions(prev, S, S, lam)[:, :-1]
+    # pairs up to t − 1: the keys and values of the mesa-layer one step behind the query s_t
+    K = np.concatenate([np.zeros_like(S[:, :1]), prev[:, :-1]], axis=1)
+    V = np.concatenate([np.zeros_like(S[:, :1]), S[:, :-1]], axis=1)
+    return ridge_predictions(K, V, S, lam)[:, :-1]
+
+
+def best_ridge(S_fit, pairs: str = "mesa") -> float:
+    """The λ (ridge term I/λ) of least squares on ``pairs`` (see :data:`PAIRS`) with the
+    least loss on S_fit."""
+    S_fit = array("S_fit", S_fit, ndim=3)
+    pairs = choice("pairs", pairs, PAIRS)
+    losses = [position_losses(_ridge(S_fit, lam, pairs), S_fit).sum() for lam in LAM_GRID]
     return LAM_GRID[int(np.argmin(losses))]
 
 
 def baselines(S_fit, data) -> dict:
-    """Per-position losses on ``data`` (a :class:`theory.mesa.data.LinearDynamics`) of the four
-    reference predictors, with η and λ chosen on S_fit."""
+    """Per-position losses on ``data`` (a :class:`theory.mesa.data.LinearDynamics`) of the
+    reference predictors, their rates and ridge terms chosen on S_fit: ``zero``; one GD step
+    ``gd`` (η* fitted), ``gd_author`` (the authors' fixed η = 0.032), ``gd_c_t`` (η_t = c/t,
+    c fitted); least squares ``lsq`` (the pairs up to t − 1, the authors' baseline) and
+    ``mesa_layer`` (the pairs up to t); and ``true`` (W*)."""
     if not isinstance(data, LinearDynamics):
         raise ValueError(f"data must be a LinearDynamics; got {type(data).__name__}")
     S = data.S
     S_fit = array("S_fit", S_fit, shape=(None, None, S.shape[2]))
-    eta, lam = best_gd(S_fit), best_ridge(S_fit)
+    eta, c = best_gd(S_fit), best_c(S_fit)
+    lam, lam_mesa = best_ridge(S_fit, "author"), best_ridge(S_fit, "mesa")
     true = np.einsum("bij,btj->bti", data.W, S[:, :-1])                 # W* s_t
-    return dict(eta=eta, lam=lam,
+    t = np.arange(1, S.shape[1] + 1)
+    return dict(eta=eta, c=c, lam=lam, lam_mesa=lam_mesa,
                 zero=position_losses(np.zeros_like(S[:, 1:]), S),
-                gd=position_losses(gd_prediction(S, eta)[:, :-1], S),
-                ridge=position_losses(_ridge(S, lam), S),
+                gd=position_losses(_gd(S, eta), S),
+                gd_author=position_losses(_gd(S, AUTHOR_ETA), S),
+                gd_c_t=position_losses(_gd(S, c / t), S),
+                lsq=position_losses(_ridge(S, lam, "author"), S),
+                mesa_layer=position_losses(_ridge(S, lam_mesa, "mesa"), S),
                 true=position_losses(true, S))
