@@ -34,9 +34,12 @@ def test_dual_form_identity(seed, d_out, d_in, N, loss, lr):
     step = df.gd_step_linear(W0, X, targets, lr=lr, loss=loss)
     finetuned = df.finetuned_output(W0, step.delta_W, Xq)
     assert rel_error(finetuned, df.dual_output(W0, step.E, X, Xq)) < EXACT
-    # wrong variants are caught: a flipped sign on E, values paired with the wrong keys
-    assert rel_error(finetuned, df.dual_output(W0, -step.E, X, Xq)) > 1e-6
-    assert rel_error(finetuned, Xq @ W0.T + (Xq @ X.T) @ step.E[::-1]) > 1e-6 or N == 1
+    # wrong variants are caught: a flipped sign on E, values paired with the wrong keys —
+    # wherever the update is visible in the output (a draw with lr 1/64 and a residual of
+    # 2e-4 moved it by 3e-7 of its size, below what the check asks for)
+    if np.linalg.norm(Xq @ step.delta_W.T) > 1e-4 * np.linalg.norm(finetuned):
+        assert rel_error(finetuned, df.dual_output(W0, -step.E, X, Xq)) > 1e-6
+        assert rel_error(finetuned, Xq @ W0.T + (Xq @ X.T) @ step.E[::-1]) > 1e-6 or N == 1
 
 
 @given(seeds, small, small, small, losses)

@@ -48,15 +48,48 @@ def scan_snap_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
     b.set_ylabel("value")
     b.set_title("snap: logits freeze, ||Y|| ~ ln t, 1 − α ~ 1/t", fontsize=10)
     legend(b)
-    mean = np.asarray(r["sweep_mean"]).mean(axis=0)        # average over the query counts
+    mean = np.asarray(r["sweep_distinct_mean"]).mean(axis=0)        # average over the query counts
     for ls, (j, ez) in zip(LINESTYLES, enumerate(s["eta_z"])):
-        c.plot(s["ratios"], mean[j], color="black", ls=ls, marker="o", label=f"η_Z = {ez:g}")
+        c.plot(s["ratios"], mean[j], color=f"C{j}", ls=ls, marker="o", label=f"η_Z = {ez:g}")
+        if "authors_mean" in r:
+            c.plot(s["ratios"], np.asarray(r["authors_mean"]).mean(axis=0)[j], color=f"C{j}", ls="none",
+                   marker="x", ms=7, label="the authors' (Fig. 6)" if j == 0 else None)
     c.set_xscale("log")
     c.set_xlabel("η_Y / η_Z")
-    c.set_ylabel("entropy of the final c_n (nats)")
+    c.set_ylabel("entropy of the final c_n, distinct tokens (nats)")
     c.set_title(f"sparsity after the snap ({len(s['n_queries'])} query counts × "
                 f"{s['sweep_seeds']} seeds)", fontsize=10)
     legend(c)
     fig.suptitle("Tian et al. 2023 (scan and snap): a one-layer transformer's attention dynamics "
                  f"({nc} common + {nd} distinct tokens a class, T = {s['scan']['T']})")
-    return save(fig, out_dir, "scan-snap", pdf)
+    paths = save(fig, out_dir, "scan-snap", pdf)
+    if "authors_mean" in r:
+        paths += _entropy_figure(s, r, out_dir, pdf)
+    return paths
+
+
+def _entropy_figure(s, r, out_dir, pdf):
+    """Fig. 6 of the paper, panel by panel: ours (mean ± sample sd over the seeds) beside the
+    authors' published numbers (theory/scan_snap/authors.py)."""
+    ours, sd = np.asarray(r["sweep_distinct_mean"]), np.asarray(r["sweep_distinct_sd"])
+    theirs, theirs_sd = np.asarray(r["authors_mean"]), np.asarray(r["authors_sd"])
+    fig = figure(13.5, 3.4)
+    axes = fig.subplots(1, len(s["n_queries"]), sharey=True)
+    x = np.asarray(s["ratios"], dtype=float)
+    for i, (ax, q) in enumerate(zip(axes, s["n_queries"])):
+        for j, ez in enumerate(s["eta_z"]):
+            ax.errorbar(x * 0.97, ours[i, j], sd[i, j], color=f"C{j}", ls="-", marker="o", ms=3, capsize=2,
+                        label=f"η_Z = {ez:g}, ours")
+            ax.errorbar(x * 1.03, theirs[i, j], theirs_sd[i, j], color=f"C{j}", ls=":", marker="x", ms=4,
+                        capsize=2, label="the authors'" if j == len(s["eta_z"]) - 1 else None)
+        ax.set_xscale("log")
+        ax.set_xticks(x, [f"{v:g}" for v in x])
+        ax.set_xlabel("η_Y / η_Z")
+        ax.set_title(f"{q} quer{'y' if q == 1 else 'ies'}, {2 * q} next tokens", fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("entropy of c_n, distinct tokens (nats)")
+    axes[0].legend(fontsize=7)
+    d = np.abs(np.asarray(r["authors_diff_in_sd"]))
+    fig.suptitle(f"Tian et al. 2023, Fig. 6: ours (solid, {s['sweep_seeds']} seeds) and the authors' (dotted); "
+                 f"|difference| ≤ 2 of their sd in {int((d <= 2).sum())} of {d.size} cells", fontsize=10)
+    return save(fig, out_dir, "scan-snap-entropy", pdf)

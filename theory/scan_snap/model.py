@@ -34,7 +34,7 @@ from ..core.gradcheck import numerical_gradient, rel_error
 from .data import ScanSnapTask, scan_snap_sequences, scan_snap_task
 
 __all__ = ["HISTOGRAM_T", "init_params", "attention_histogram", "loss_and_grads", "long_sequence_attention",
-           "reduced_loss_and_grads", "paper_flow", "entropy", "check_finite_gradient", "check_reduced_gradient",
+           "reduced_loss_and_grads", "paper_flow", "entropy", "distinct_entropy", "check_finite_gradient", "check_reduced_gradient",
            "check_paper_flow", "check_invariances", "check_histogram_limit"]
 
 
@@ -208,8 +208,31 @@ def entropy(c) -> np.ndarray:
     c = array("c", c, ndim=2)
     if np.any(c < 0):
         raise ValueError("c must be non-negative (distributions)")
+    return _entropy(c)
+
+
+def _entropy(c):
     logc = np.log(np.where(c > 0, c, 1.0))
     return -np.sum(c * logc, axis=1)
+
+
+def distinct_entropy(c, task: ScanSnapTask) -> np.ndarray:
+    """The entropy of each class's attention over its *distinct* tokens only (those no
+    other class draws), renormalised to sum to one: ``H(c_n|distinct(n) / Σ c_n|distinct(n))``
+    in nats, (K,).  The quantity of Tian et al. 2023's entropy figure (Fig. 6, "average
+    entropy of c_n" — the mean over n of this), in our reading of their numbers (see
+    :mod:`theory.scan_snap.authors`); :func:`entropy` of the whole c_n counts the common
+    tokens too.  ``c``: (K, M) rows of the long-sequence attention."""
+    task = _check_task(task)
+    c = array("c", c, shape=(task.K, task.M))
+    if np.any(c < 0):
+        raise ValueError("c must be non-negative (distributions)")
+    distinct = (task.P > 0) & ((task.P > 0).sum(axis=0) == 1)[None, :]   # (K, M) class n's own tokens
+    d = np.where(distinct, c, 0.0)
+    mass = d.sum(axis=1, keepdims=True)
+    if np.any(mass <= 0):
+        raise ValueError("c must put some weight on every class's distinct tokens")
+    return _entropy(d / mass)
 
 
 # --------------------------------------------------------------------------- random checks

@@ -14,6 +14,7 @@ from ..core._validate import executor as _executor, flag, function, nonnegative_
 from ..core.records import check_record, make_record
 from ..core.registry import Reproduction
 from . import model as ss
+from .authors import FIGURE_6, FIGURE_6_SOURCE
 from .training import (ETA_Z, N_QUERIES, RATIOS, SCAN, SGDConfig, _rank_agreement, entropy_sweep, flow_step_check,
                        integrate_flow, momentum_time, snap_fits, train_sgd)
 
@@ -57,8 +58,8 @@ def reproduce(*, quick: bool = False, seed: int = 0, executor=None, progress=Non
     say(f"scan and snap done ({sum(parts.values()):.1f} s); entropy sweep ...")
     start = time.perf_counter()
     nq = (1, 3) if quick else N_QUERIES
-    sweep = entropy_sweep(seeds=1 if quick else 5, n_queries=nq, steps=20 if quick else 100, T=16 if quick else 128,
-                          executor=executor)
+    sweep = entropy_sweep(seeds=2 if quick else 10, n_queries=nq, steps=20 if quick else 100,
+                          T=16 if quick else 128, executor=executor)
     for g_cfg, job in zip(gap_cfgs, pending):
         g_run = run if job is None else train_sgd(job) if isinstance(job, SGDConfig) else job.result()
         g_flow = integrate_flow(task, params0, g_cfg.lr_Y, g_cfg.lr_Z, momentum_time(g_cfg.steps, g_cfg.momentum))
@@ -72,7 +73,7 @@ def reproduce(*, quick: bool = False, seed: int = 0, executor=None, progress=Non
     return make_record(
         "scan-snap",
         settings=dict(quick=quick, seed=seed, scan=asdict(cfg), flow_rate=rate, eta_z=ETA_Z, ratios=RATIOS,
-                      n_queries=nq, sweep_seeds=sweep.shape[-1], sweep_steps=20 if quick else 100,
+                      n_queries=nq, sweep_seeds=sweep["distinct"].shape[-1], sweep_steps=20 if quick else 100,
                       sweep_T=16 if quick else 128, snap_t_from=100.0 if quick else 1000.0),
         parts=parts,
         results=dict(
@@ -81,11 +82,24 @@ def reproduce(*, quick: bool = False, seed: int = 0, executor=None, progress=Non
             rank_agreement=[_rank_agreement(c_end[n, distinct[n]], task.P[n, distinct[n]]) for n in range(task.K)],
             entropy_start=float(ss.entropy(run["c"][0]).mean()), entropy_end=float(ss.entropy(c_end).mean()),
             flow_gap_max=float(gap.max()), flow_gap_end=float(gap[-1]), flow_step_halving=halved, gap_runs=gap_rows,
-            fits=fits, sweep_mean=sweep.mean(axis=-1), sweep_sd=sweep.std(axis=-1)),
+            fits=fits, **_sweep_results(sweep, nq, quick)),
         curves=dict(c_sgd=run["c"][:, 0], c_flow=flow["c"][:, 0], y_norm=run["y_norm"], loss=run["loss"],
                     gap=gap, long_t=long_t, long_z=long_flow["z"].max(axis=2).mean(axis=1),
                     long_y=long_flow["y_norm"], long_alpha=long_flow["alpha"].mean(axis=1),
                     p_class0=task.P[0]))
+
+
+def _sweep_results(sweep: dict, nq: tuple, quick: bool) -> dict:
+    """The sweep's means and sample standard deviations (ddof 1, as the authors report) of
+    both entropies, and — on the authors' grid — their published means and stds beside ours
+    with the difference in units of their std, cell by cell."""
+    out = {f"sweep_{k}_mean": v.mean(axis=-1) for k, v in sweep.items()}
+    out.update({f"sweep_{k}_sd": v.std(axis=-1, ddof=1) for k, v in sweep.items()})
+    if not quick and tuple(nq) == N_QUERIES:
+        theirs = np.array([[[FIGURE_6[q][z][int(r)] for r in RATIOS] for z in ETA_Z] for q in nq])   # (4, 4, 4, 2)
+        out.update(authors_mean=theirs[..., 0], authors_sd=theirs[..., 1],
+                   authors_diff_in_sd=(out["sweep_distinct_mean"] - theirs[..., 0]) / theirs[..., 1])
+    return out
 
 
 def format_report(record: dict) -> str:
@@ -124,14 +138,32 @@ def format_report(record: dict) -> str:
               f"  ||Y|| vs ln t: slope {f['y_vs_ln_t'][0]:.3f}, R² {f['y_vs_ln_t'][2]:.4f};   "
               f"ln(1 - α) vs ln t: slope {f['log_gap_vs_ln_t'][0]:.3f} (-1 = a 1/t decay), "
               f"R² {f['log_gap_vs_ln_t'][2]:.4f}", ""]
-    mean, sd = np.asarray(r["sweep_mean"]), np.asarray(r["sweep_sd"])
-    lines.append(f"Entropy of the final c_n (nats, mean ± sd over {s['sweep_seeds']} seeds; 2 classes per query, "
-                 f"default init, T = {s['sweep_T']}, {s['sweep_steps']} iterations): rows η_Z, columns η_Y/η_Z")
+    ours, sd = np.asarray(r["sweep_distinct_mean"]), np.asarray(r["sweep_distinct_sd"])
+    full, full_sd = np.asarray(r["sweep_full_mean"]), np.asarray(r["sweep_full_sd"])
+    compared = "authors_mean" in r
+    lines.append(f"Entropy of the final c_n over each class's distinct tokens, renormalised (nats; the authors' "
+                 f"Fig. 6 quantity), mean ± sample sd over {s['sweep_seeds']} seeds (2 classes per query, default "
+                 f"init, T = {s['sweep_T']}, {s['sweep_steps']} iterations): rows η_Z, columns η_Y/η_Z"
+                 + ("; beside each, the authors' published mean ± sd and (ours − theirs)/their sd" if compared
+                    else ""))
     for i, q in enumerate(s["n_queries"]):
-        lines.append(f"  {q} quer{'y' if q == 1 else 'ies'}      " + "".join(f"{x:>14g}" for x in s["ratios"]))
+        lines.append(f"  {q} quer{'y' if q == 1 else 'ies'}"
+                     + "".join(f"{x:>{34 if compared else 15}g}" for x in s["ratios"]))
         for j, ez in enumerate(s["eta_z"]):
-            lines.append(f"    η_Z = {ez:<4g}   " + "".join(f"{mean[i, j, k]:8.3f} ±{sd[i, j, k]:.3f}"
-                                                         for k in range(len(s["ratios"]))))
+            cells = []
+            for k in range(len(s["ratios"])):
+                cell = f"{ours[i, j, k]:.3f}±{sd[i, j, k]:.3f}"
+                if compared:
+                    cell += (f" | {r['authors_mean'][i][j][k]:.3f}±{r['authors_sd'][i][j][k]:.3f} "
+                             f"{r['authors_diff_in_sd'][i][j][k]:+5.1f}")
+                cells.append(f"{cell:>{34 if compared else 15}s}")
+            lines.append(f"    η_Z = {ez:<4g}" + "".join(cells))
+    if compared:
+        d = np.abs(np.asarray(r["authors_diff_in_sd"]))
+        lines.append(f"  |ours − theirs| in units of their sd: median {np.median(d):.2f}, largest {d.max():.2f}; "
+                     f"{int((d <= 2).sum())} of {d.size} cells within 2 (source: {FIGURE_6_SOURCE})")
+    lines.append(f"The entropy of the whole final c_n (common tokens included; not the figure's quantity): "
+                 f"{full.min():.3f} … {full.max():.3f} nats over the cells (sd up to {full_sd.max():.3f})")
     return "\n".join(lines)
 
 

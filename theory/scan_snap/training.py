@@ -196,14 +196,17 @@ def _sweep_cell(args):
     n_queries, lr_Z, ratio, seed, steps, T = args
     cfg = SGDConfig(n_queries=n_queries, classes_per_query=2, lr_Z=lr_Z, ratio=ratio, zero_init=False,
                     seed=seed, steps=steps, T=T)
-    run = train_sgd(cfg)
-    return float(ss.entropy(run["c"][-1]).mean())
+    c = train_sgd(cfg)["c"][-1]                              # after the last iteration
+    return float(ss._entropy(c).mean()), float(ss.distinct_entropy(c, cfg.task()).mean())
 
 
-def entropy_sweep(*, seeds: int = 5, n_queries=N_QUERIES, steps: int = 100, T: int = 128, executor=None) -> np.ndarray:
-    """Mean entropy of the final ``c_n`` for every (n_queries, η_Z, η_Y/η_Z, seed), the
-    authors' entropy-figure settings (2 classes per query, T = 128, batch 128, momentum
-    0.9, 100 iterations, default init; seeds 1, 2, …): (len(n_queries), 4, 4, seeds)."""
+def entropy_sweep(*, seeds: int = 10, n_queries=N_QUERIES, steps: int = 100, T: int = 128, executor=None) -> dict:
+    """The entropy of the final ``c_n`` (after the last iteration), averaged over the classes,
+    for every (n_queries, η_Z, η_Y/η_Z, seed) of the authors' entropy figure (2 classes per
+    query, 10 common tokens, T = 128, batch 128, momentum 0.9, 100 iterations, default init;
+    seeds 1, 2, …): ``{"distinct": ..., "full": ...}``, each (len(n_queries), 4, 4, seeds) —
+    ``distinct`` over each class's distinct tokens, renormalised (the authors' quantity,
+    :func:`theory.scan_snap.model.distinct_entropy`), ``full`` over the whole c_n."""
     seeds, steps, T = positive_int("seeds", seeds), positive_int("steps", steps), positive_int("T", T)
     if T < 2:
         raise ValueError(f"T must be >= 2; got {T}")
@@ -213,7 +216,8 @@ def entropy_sweep(*, seeds: int = 5, n_queries=N_QUERIES, steps: int = 100, T: i
     executor = _executor("executor", executor)
     cells = [(q, z, r, s, steps, T) for q in n_queries for z in ETA_Z for r in RATIOS for s in range(1, seeds + 1)]
     values = list(executor.map(_sweep_cell, cells, chunksize=8) if executor is not None else map(_sweep_cell, cells))
-    return np.array(values).reshape(len(n_queries), len(ETA_Z), len(RATIOS), seeds)
+    v = np.array(values).reshape(len(n_queries), len(ETA_Z), len(RATIOS), seeds, 2)
+    return dict(full=v[..., 0], distinct=v[..., 1])
 
 
 def _rank_agreement(a, b) -> float:
