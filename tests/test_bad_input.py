@@ -951,6 +951,11 @@ SPECS = [
          dict(params=Params(), task=Custom(must_fail=("a", {})), eta_Y=POS, eta_Z=POS)),
     Spec("theory.scan_snap.model.entropy", ssn.entropy, lambda: dict(c=np.full((2, 4), 0.25)),
          dict(c=Custom(must_fail=(np.array([[1.5, -0.5]]), R(4), np.full((1, 2), np.nan), "a")))),
+    Spec("theory.scan_snap.model.distinct_entropy", ssn.distinct_entropy,
+         lambda: dict(c=np.full((SS_TASK.K, SS_TASK.M), 1.0 / SS_TASK.M), task=SS_TASK),
+         dict(c=Custom(must_fail=(-np.ones((SS_TASK.K, SS_TASK.M)), np.ones((1, 2)), np.zeros((SS_TASK.K, SS_TASK.M)),
+                                  "a")),
+              task=Obj())),
     *[Spec(_name(getattr(ssn, f)), getattr(ssn, f), lambda: dict(rng=0), dict(rng=Rng()))
       for f in ("check_finite_gradient", "check_reduced_gradient", "check_paper_flow", "check_invariances",
                 "check_histogram_limit")],

@@ -121,3 +121,21 @@ def test_entropy():
     assert np.allclose(ss.entropy(np.array([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0]])), [np.log(2), 0.0])
     with pytest.raises(ValueError, match="non-negative"):
         ss.entropy(np.array([[1.5, -0.5]]))
+
+
+def test_distinct_entropy_counts_the_class_s_own_tokens_only():
+    """Tian et al.'s Fig. 6 measures the entropy of c_n over the class's distinct tokens,
+    renormalised: the common tokens' mass does not count, and uniform attention over 10
+    distinct tokens gives ln 10."""
+    from theory.scan_snap.data import scan_snap_task
+    task = scan_snap_task(2, 2, 3, 10)
+    c = np.zeros((task.K, task.M))
+    c[:, :3] = 0.5 / 3                                       # half the mass on the common tokens
+    for n in range(task.K):
+        c[n, 3 + 10 * n: 3 + 10 * (n + 1)] = 0.05
+    assert np.allclose(ss.distinct_entropy(c, task), np.log(10))
+    assert np.all(ss.entropy(c) > np.log(10))                # the whole c_n counts the common tokens too
+    c[0, 3] = 0.5 - 0.05 * 9 + 0.05                          # class 0 leans on one distinct token
+    assert ss.distinct_entropy(c, task)[0] < np.log(10)
+    with pytest.raises(ValueError, match="distinct tokens"):
+        ss.distinct_entropy(np.eye(task.K, task.M), task)

@@ -87,8 +87,10 @@ def test_quick_reproduction_record_report_and_figure(quick_cli):
     assert text in out and st.format_report(round_trip(record)) == text
     r = record["results"]
     assert r["common_end"] < r["common_start"] and min(r["rank_agreement"]) > 0.99
-    mean = np.asarray(r["sweep_mean"])
-    assert mean.shape == (2, 4, 4)
+    for k in ("distinct", "full"):
+        assert np.shape(r[f"sweep_{k}_mean"]) == np.shape(r[f"sweep_{k}_sd"]) == (2, 4, 4)
+    assert "authors_mean" not in r                           # the quick grid is not the authors'
+    assert np.all(np.asarray(r["sweep_distinct_mean"]) <= np.log(10) + 1e-12)   # 10 distinct tokens a class
     from theory.core.plotting import have_matplotlib
     if have_matplotlib():
         assert (out_dir / "scan-snap.png").stat().st_size > 1000
@@ -101,6 +103,8 @@ def test_full_reproduction():
     with worker_pool(usable_cpus()) as pool:
         record = st.reproduce(executor=pool)
     print(st.format_report(record))
-    mean = np.asarray(record["results"]["sweep_mean"]).mean(axis=0)          # (η_Z, ratio)
+    r = record["results"]
+    mean = np.asarray(r["sweep_distinct_mean"]).mean(axis=0)    # (η_Z, ratio), the authors' quantity
     assert np.all(np.diff(mean, axis=0) < 0)              # a larger η_Z: sparser (lower entropy)
     assert np.all(mean[:, -1] > mean[:, 0])               # a larger η_Y/η_Z: denser
+    assert np.all(np.abs(np.asarray(r["authors_diff_in_sd"])) <= 2)   # every cell within 2 of their sd
