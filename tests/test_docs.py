@@ -13,7 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", REPO / "CONTRIBUTING.md", *sorted((REPO / "docs").glob("*.md"))]
-SOURCES = [p for d in ("theory", "proofs", "tests", "benchmarks") for p in sorted((REPO / d).rglob("*.py"))]
+SOURCES = [p for d in ("theory", "proofs", "tests", "benchmarks", "conformance") for p in sorted((REPO / d).rglob("*.py"))]
 PATH = re.compile(r"(?<![\w./-])((?:theory|proofs|tests|benchmarks|docs)/[\w./*-]*[\w*/])")
 NAME = re.compile(r"(?<![\w./])(theory(?:\.[A-Za-z_]\w*)+)")
 OUTSIDE = re.compile(r"\.\./shared|PAPERS\.md|ARCHITECTURE\.md")

@@ -66,8 +66,8 @@ def _mesa_forward(K, V, Q, lam):
     """Unchecked kernel of :func:`mesa_layer_forward`."""
     B, T, dk = K.shape
     Kt = np.ascontiguousarray(K.transpose(1, 0, 2))        # (T, B, d_k): k_t contiguous per step
-    R_by_t = np.empty((T, B, dk, dk))                      # R_t for t = 1..T
-    prev = np.broadcast_to(lam * np.eye(dk), (B, dk, dk))  # R_0 = λ I
+    R_by_t = np.empty((T, B, dk, dk), dtype=K.dtype)       # R_t for t = 1..T (K's precision: float64, or
+    prev = np.broadcast_to(lam * np.eye(dk, dtype=K.dtype), (B, dk, dk))   # longdouble for a reference)  R_0 = λ I
     for t in range(T):                                     # Sherman–Morrison, causal
         k, Rt = Kt[t], R_by_t[t]
         Rk = np.einsum("bij,bj->bi", prev, k)              # (B, d_k) R_{t-1} k_t
