@@ -35,8 +35,8 @@ def mesa_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
                                   ("lsq", "least squares (pairs < t)", "tab:orange", "-."),
                                   ("true", "true W*", "0.5", ":")):
         a.plot(t, pl[key], color=color, ls=ls, label=label)
-    a.annotate("one η for all t: the GD step's\nloss rises with t (η_t = c/t: no rise)", xy=(0.35, 0.9),
-               xycoords="axes fraction", fontsize=7, va="top")
+    a.annotate("one η for all t: the GD step's loss\nrises at large t (η_t = c/t: no rise)", xy=(0.97, 0.22),
+               xycoords="axes fraction", fontsize=7, ha="right", va="bottom")
     a.set_yscale("log")
     a.set_xlabel("position t in the sequence")
     a.set_ylabel("test loss Σ||s_{t+1} − ŝ||²/(2B)")
