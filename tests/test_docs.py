@@ -112,3 +112,10 @@ def test_one_version_everywhere():
     assert cff == theory.__version__
     assert f"## [{theory.__version__}]" in (REPO / "CHANGELOG.md").read_text()
     assert "version = attr: theory.core._version.__version__" in (REPO / "setup.cfg").read_text()
+
+
+def test_the_readme_counts_the_bad_input_rows():
+    """The README says how many rows the bad-input table has; the number is the table's."""
+    from tests.test_bad_input import SPECS
+    said = re.search(r"tries them all \((\d+) rows\)", (REPO / "README.md").read_text())
+    assert said and int(said.group(1)) == len(SPECS)

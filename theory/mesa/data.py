@@ -2,8 +2,8 @@
 dynamical system ``s_{t+1} = W* s_t + ε_t`` with W* random orthogonal per sequence.
 
 The sampler takes an ``np.random.Generator`` (or an integer seed) and draws a whole batch
-at once; the settings (D = 10, T = 50, σ = 0.01, s_1 ~ U(-1, 1)^D) and where they come
-from are in docs/papers.md.
+at once; the settings (D = 10, T = 51 states — 50 transitions, as the authors' code —
+σ = 0.01, s_1 ~ U(-1, 1)^D) and where they come from are in docs/papers.md.
 """
 from __future__ import annotations
 
@@ -40,10 +40,11 @@ def random_orthogonal(rng, batch: int, D: int) -> np.ndarray:
     return Qm * np.sign(np.diagonal(Rm, axis1=1, axis2=2))[:, None, :]  # column j times sign(R_jj)
 
 
-def linear_dynamics(rng, batch: int, T: int = 50, D: int = 10, *, sigma: float = 0.01) -> LinearDynamics:
+def linear_dynamics(rng, batch: int, T: int = 51, D: int = 10, *, sigma: float = 0.01) -> LinearDynamics:
     """von Oswald et al. 2023b (mesa-optimization), Sec. 3: ``s_{t+1} = W* s_t + ε_t`` with
-    W* random orthogonal per sequence, ``ε_t ~ N(0, σ² I)``, ``s_1 ~ U(-1, 1)^D``.
-    Batched over sequences (one loop over t)."""
+    W* random orthogonal per sequence, ``ε_t ~ N(0, σ² I)``, ``s_1 ~ U(-1, 1)^D``; T states
+    ``s_1 … s_T`` (T − 1 targets; the authors' code: 51 states).  Batched over sequences
+    (one loop over t)."""
     rng = as_rng(rng)
     B, T, D = positive_int("batch", batch), positive_int("T", T), positive_int("D", D)
     if T < 2:
