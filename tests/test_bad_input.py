@@ -24,6 +24,7 @@ import functools
 import importlib
 import inspect
 import pkgutil
+import runpy
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -33,7 +34,8 @@ import numpy as np
 import pytest
 
 import theory
-from theory import claims, dual_form, gd_step, grading, mesa
+from theory import claims, dual_form, gd_step, mesa
+from theory.coursework import grading, notebooks
 from theory import induction as itr, scan_snap as ssn
 from theory.core import gradcheck, nn, optim, plotting, proofs, records, registry
 from theory.core._validate import Diverged, first_nonfinite
@@ -43,7 +45,7 @@ from theory.induction import network as net, paper as ip, three_param as inducti
 # themselves; ``core._workers``; ``__main__``) and the students' exercise files are not API.
 MODULES = sorted(m.name for m in pkgutil.walk_packages(theory.__path__, "theory.")
                  if not any(part.startswith("_") for part in m.name.split("."))
-                 and not m.name.startswith("theory.exercises")) + ["theory"]
+                 and not m.name.startswith("theory.coursework.exercises")) + ["theory"]
 FAIL, MAY, PASS = "must fail", "may", "must pass"
 
 # Result records: built by the library and read by the user; no function takes them
@@ -51,7 +53,8 @@ FAIL, MAY, PASS = "must fail", "may", "must pass"
 RESULT_RECORDS = {"theory.gd_step.data.RegressionTasks", "theory.induction.data.ItemLabelBatch",
                   "theory.dual_form.dual.GDStep", "theory.induction.three_param.Trajectory",
                   "theory.induction.training.NetworkRun", "theory.gd_step.comparison.GDComparison",
-                  "theory.gd_step.reproduction.GDReproResult", "theory.claims.CheckResult", "theory.grading.Verdict",
+                  "theory.gd_step.reproduction.GDReproResult", "theory.claims.CheckResult", "theory.coursework.grading.Verdict",
+                  "theory.coursework.grading.Report", "theory.coursework.cases.Exercise",
                   "theory.scan_snap.data.ScanSnapBatch"}
 
 
@@ -990,17 +993,44 @@ SPECS = [
          lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp(), pdf=False),
          dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
               pdf=Unchecked(reason="truthiness")), run_good=False),
-    # grading
-    Spec("theory.grading.student_version", grading.student_version, lambda: dict(source="a\n### BEGIN SOLUTION\nb\n### END SOLUTION\n"),
-         dict(source=Custom(must_fail=("### BEGIN SOLUTION\n", "### END SOLUTION\n")))),
-    Spec("theory.grading.write_exercises", grading.write_exercises, lambda: dict(out_dir=tempfile.mkdtemp(), solutions=False),
-         dict(out_dir=Unchecked(reason="any path; the file system answers"), solutions=Unchecked(reason="truthiness"))),
-    Spec("theory.grading.grade", grading.grade,
-         lambda: dict(path=str(grading.SOURCES / "three_param_gradient.py"), seed=0, cases=1),
-         dict(path=Custom(must_fail=("/nonexistent.py", __file__)), seed=COUNT, cases=SIZE)),
-    Spec("theory.grading.format_grades", grading.format_grades,
-         lambda: dict(path="x.py", verdicts=[grading.Verdict("f", True)]),
-         dict(path=Unchecked(reason="a label"), verdicts=Unchecked(reason="grade's result"))),
+    # coursework
+    Spec("theory.coursework.notebooks.student_version", notebooks.student_version,
+         lambda: dict(source="a\n### BEGIN SOLUTION\nb\n### END SOLUTION\n"),
+         dict(source=Custom(must_fail=("### BEGIN SOLUTION\n", "### END SOLUTION\n", 3)))),
+    Spec("theory.coursework.notebooks.percent_cells", notebooks.percent_cells, lambda: dict(source="# %%\nx = 1\n"),
+         dict(source=Custom(must_fail=("x = 1\n", 3), must_pass=("",)))),
+    Spec("theory.coursework.notebooks.notebook", notebooks.notebook, lambda: dict(source="# %%\nx = 1\n"),
+         dict(source=Custom(must_fail=("x = 1\n", 3)))),
+    Spec("theory.coursework.notebooks.nbgrader_notebook", notebooks.nbgrader_notebook,
+         lambda: dict(name="ex", source="# %%\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n", outputs=("x",),
+                      points=1),
+         dict(name=Custom(must_fail=("", "a b", 3)), source=Custom(must_fail=("x = 1\n", 3)),
+              outputs=Custom(must_fail=((), ["x"], ("",), "x")), points=SIZE)),
+    Spec("theory.coursework.notebooks.write_exercises", notebooks.write_exercises,
+         lambda: dict(out_dir=tempfile.mkdtemp(), solutions=False, format="py"),
+         dict(out_dir=Custom(must_fail=(3,)), solutions=Flag(), format=Choice())),
+    Spec("theory.coursework.notebooks.read_code", notebooks.read_code,
+         lambda: dict(path=str(notebooks.SOURCES / "three_param_gradient.py")),
+         dict(path=Custom(must_fail=("/nonexistent.py", str(notebooks.SOURCES), __file__.replace(".py", ".txt"), 3)))),
+    Spec("theory.coursework.grading.exercise_of", grading.exercise_of,
+         lambda: dict(path=str(notebooks.SOURCES / "three_param_gradient.py"), code=None),
+         dict(path=Custom(must_fail=("/nonexistent.py", __file__)), code=Unchecked(reason="read from path when None"))),
+    Spec("theory.coursework.grading.grade", grading.grade,
+         lambda: dict(path=str(notebooks.SOURCES / "three_param_gradient.py"), seed=0, cases=1, timeout=30.0,
+                      no_theory=False, forward_once=False),
+         dict(path=Custom(must_fail=("/nonexistent.py", __file__)), seed=Size(zero_ok=True, optional=True),
+              cases=SIZE, timeout=POS, no_theory=Flag(), forward_once=Flag())),
+    Spec("theory.coursework.grading.check_answer", grading.check_answer,
+         lambda: dict(exercise="three_param_gradient", output="gradient",
+                      namespace=runpy.run_path(str(notebooks.SOURCES / "three_param_gradient.py")), seed=0, cases=1),
+         dict(exercise=Choice(), output=Custom(must_fail=("dQ", 3)), namespace=Custom(must_fail=("globals", 3)),
+              seed=COUNT, cases=SIZE)),
+    Spec("theory.coursework.grading.format_report", grading.format_report,
+         lambda: dict(report=grading.Report("x.py", "gd_construction", 0, 1, [grading.Verdict("f", True)])),
+         dict(report=Obj())),
+    Spec("theory.coursework.grading.report_json", grading.report_json,
+         lambda: dict(report=grading.Report("x.py", "gd_construction", 0, 1, [grading.Verdict("f", True)])),
+         dict(report=Obj())),
     # the registry, the proofs helpers, the ledger
     Spec("theory.core.registry.Claim", registry.Claim,
          lambda: dict(id="x", paper="p", statement="s", verdict=claims.EXACT, proof="dual_form", check=lambda rng: 0.0,

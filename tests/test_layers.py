@@ -3,7 +3,7 @@ ledger, the command line and the coursework on top.
 
 - Every module belongs somewhere: to ``theory/core/``, to a topic package named in
   ``theory.TOPICS``, or to the top (``__init__``, ``__main__``, the ledger ``claims``,
-  ``grading`` and the exercise sources); no other module or folder sits in ``theory/``.
+  the coursework package ``coursework/``); no other module or folder sits in ``theory/``.
 - The core imports no topic and nothing on top.
 - A topic imports the core, itself and the topics its ``TOPIC.requires`` declares — never
   the ledger, the command line or the grader; what it declares it really imports.
@@ -18,7 +18,7 @@ import pytest
 import theory
 
 ROOT = Path(theory.__file__).parent
-TOP = {"theory", "theory.__main__", "theory.claims", "theory.grading"}
+TOP = {"theory", "theory.__main__", "theory.claims"}
 
 
 def _module_name(path: Path, root: Path) -> str:
@@ -60,7 +60,7 @@ REQUIRES = {t.name: set(t.requires) for t in theory.topics()}
 def group(module: str) -> str:
     """'core', a topic's name, 'top', or '?' for a module that belongs nowhere."""
     parts = module.split(".")
-    if module in TOP or module.startswith("theory.exercises"):
+    if module in TOP or module == "theory.coursework" or module.startswith("theory.coursework."):
         return "top"
     if len(parts) >= 2 and parts[1] == "core":
         return "core"
@@ -74,9 +74,9 @@ def test_every_module_belongs_somewhere():
     assert not stray, (f"modules outside core/, the topics of theory.TOPICS and the top: {stray} "
                        "(a new topic is a package plus its name in TOPICS, theory/claims.py)")
     flat = sorted(p.name for p in ROOT.glob("*.py"))
-    assert flat == ["__init__.py", "__main__.py", "claims.py", "grading.py"], flat
+    assert flat == ["__init__.py", "__main__.py", "claims.py"], flat
     folders = sorted(p.name for p in ROOT.iterdir() if p.is_dir() and p.name != "__pycache__")
-    assert folders == sorted(["core", "exercises", *theory.TOPICS]), folders
+    assert folders == sorted(["core", "coursework", *theory.TOPICS]), folders
 
 
 def test_every_topic_declares_itself():

@@ -11,7 +11,7 @@ line and the coursework on top:
 - :mod:`theory.scan_snap`  Tian et al. 2023: scan and snap, the SGD dynamics of attention
 - :mod:`theory.induction`  Reddy 2024: induction heads and abrupt learning
 - :mod:`theory.claims`     the claim ledger (every topic's claims) read by ``python -m theory``
-- :mod:`theory.grading`    the exercises' autograder (``theory/exercises/``)
+- :mod:`theory.coursework` exercises, their autograder and notebooks (``theory/coursework/``)
 
 ``TOPICS`` (kept in the ledger, :mod:`theory.claims`) is the registry: each topic package
 ends with a ``TOPIC`` (see :mod:`theory.core.registry`) holding its claims, reproductions

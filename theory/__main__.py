@@ -5,8 +5,8 @@ the figures and the coursework.
     python -m theory check [ID ...] [-v] [--seed S] [--instances N]
     python -m theory reproduce NAME [--quick] [--workers K] [NAME's own options] [--out DIR]
     python -m theory figures DIR [--pdf]
-    python -m theory exercises --out DIR [--solutions]
-    python -m theory grade FILE [FILE ...]
+    python -m theory exercises --out DIR [--solutions] [--format py|ipynb|nbgrader]
+    python -m theory grade FILE [FILE ...] [--seed S] [--timeout SECONDS] [--json]
 
 ``check`` runs, for each claim, its sympy proof and its numeric check on random
 float64 instances, prints one row per claim, and exits 0 only if every claim holds.
@@ -14,6 +14,7 @@ float64 instances, prints one row per claim, and exits 0 only if every claim hol
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import textwrap
@@ -187,25 +188,46 @@ def cmd_figures(args) -> int:
 
 
 def cmd_exercises(args) -> int:
-    from .grading import write_exercises
-    for path in write_exercises(args.out, solutions=args.solutions):
+    from .coursework import write_exercises
+    try:
+        paths = write_exercises(args.out, solutions=args.solutions, format=args.format)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for path in paths:
         print(f"wrote {path}")
-    print("Open one as a notebook with `jupytext --to ipynb FILE`; grade it with `python -m theory grade FILE`.")
+    if args.format == "nbgrader":
+        print("These are nbgrader source notebooks: put them in COURSE/source/ASSIGNMENT/ and run "
+              "`nbgrader generate_assignment ASSIGNMENT` (pip install 'icl-theory[teach]').")
+    else:
+        print("Open one in Jupyter (pip install 'icl-theory[teach]'); grade it with `python -m theory grade FILE`.")
     return 0
 
 
 def cmd_grade(args) -> int:
-    from .grading import format_grades, grade
-    ok = True
+    """Exit 0: every file passed; 1: some function failed; 2: the grader could not run."""
+    from .coursework import format_report, grade, report_json
+    reports = []
     for f in args.files:
         try:
-            verdicts = grade(f)
-        except ValueError as err:
+            report = grade(f, seed=args.seed, cases=args.cases, timeout=args.timeout, no_theory=args.no_theory,
+                           forward_once=args.forward_once)
+        except (ValueError, RuntimeError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
-        print(format_grades(f, verdicts))
-        ok &= all(v.passed for v in verdicts)
-    return 0 if ok else 1
+        reports.append(report)
+        if not args.json:
+            print(format_report(report))
+    if args.json:
+        print(json.dumps([report_json(r) for r in reports], indent=1, ensure_ascii=False))
+    return 0 if all(r.passed for r in reports) else 1
+
+
+def _positive_float(text: str) -> float:
+    v = float(text)
+    if not v > 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds; got {text}")
+    return v
 
 
 def _nonneg_int(text: str) -> int:
@@ -259,9 +281,28 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("exercises", help="write the coursework exercises (student versions) to DIR")
     e.add_argument("--out", metavar="DIR", required=True)
     e.add_argument("--solutions", action="store_true", help="write the versions with their solutions")
+    e.add_argument("--format", choices=("py", "ipynb", "nbgrader"), default="py",
+                   help="py: jupytext percent scripts (default); ipynb: notebooks; nbgrader: nbgrader source "
+                        "notebooks with autograded test cells")
     e.set_defaults(func=cmd_exercises)
-    g = sub.add_parser("grade", help="grade exercise files function by function (exit 0 only if all pass)")
+    g = sub.add_parser("grade", help="grade exercise files (.py or .ipynb) function by function",
+                       description="Grade exercise files function by function. Exit status: 0 every function "
+                                   "passed, 1 some failed, 2 the grader could not run (no such file, not an "
+                                   "exercise).")
     g.add_argument("files", nargs="+", metavar="FILE")
+    g.add_argument("--seed", type=_nonneg_int, default=None,
+                   help="the seed that draws the cases (default: a fresh one, printed in the report)")
+    g.add_argument("--cases", type=_pos_int, default=3, help="random cases per function, each a different size "
+                                                                  "(default 3)")
+    g.add_argument("--timeout", type=_positive_float, default=60.0, metavar="SECONDS",
+                   help="wall-clock limit for each file (default 60)")
+    g.add_argument("--no-theory", action="store_true",
+                   help="refuse `import theory` in the student's code (no calling this package's answers)")
+    g.add_argument("--forward-once", action="store_true",
+                   help="fail a function that calls the exercise's forward function more than once a case "
+                        "(a finite-difference gradient)")
+    g.add_argument("--json", action="store_true", help="print the reports as JSON (per function: passed, errors, "
+                                                       "hints)")
     g.set_defaults(func=cmd_grade)
     f = sub.add_parser("figures", help="draw the figures of the run records in DIR (needs matplotlib)")
     f.add_argument("dir", metavar="DIR")

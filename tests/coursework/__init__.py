@@ -1,0 +1,1 @@
+"""Tests of theory/coursework/: the exercises, the grader, the notebooks."""

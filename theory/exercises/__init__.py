@@ -1,4 +1,0 @@
-"""Exercise sources (jupytext percent scripts), one per topic, with their solutions
-between ``### BEGIN SOLUTION`` / ``### END SOLUTION`` (the markers of nbgrader and
-otter-grader).  ``python -m theory exercises --out DIR`` writes the student versions;
-``python -m theory grade FILE`` grades one (:mod:`theory.grading`)."""
