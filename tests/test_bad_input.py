@@ -993,6 +993,8 @@ SPECS = [
          lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp(), pdf=False),
          dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
               pdf=Unchecked(reason="truthiness")), run_good=False),
+    Spec("theory.core.gradcheck.low_precision", gradcheck.low_precision, lambda: dict(label="dQ", x=np.ones(2, np.float32)),
+         dict(label=Str(), x=Unchecked(reason="any array: its dtype is the answer"))),
     # coursework
     Spec("theory.coursework.notebooks.student_version", notebooks.student_version,
          lambda: dict(source="a\n### BEGIN SOLUTION\nb\n### END SOLUTION\n"),

@@ -152,10 +152,47 @@ def test_check_layer_checks_forward_backward_pairs():
 
 
 def test_a_float32_gradient_fails_with_a_hint():
+    """A float32 gradient fails even when it is the right one rounded (its round-off is as
+    large as the tolerance): the grader's rule, in the grader's words."""
+    from theory.core.gradcheck import low_precision
     w = np.random.default_rng(0).standard_normal(6)
-    grads = {"w": (np.cos(w) * (1 + 3e-7)).astype(np.float32)}   # a float32 answer, round-off-sized off
-    with pytest.raises(AssertionError, match="grads\\['w'\\] is float32: its round-off alone"):
-        check_gradients(lambda p: float(np.sum(np.sin(p["w"]))), {"w": w}, grads)
+    for grads in ({"w": (np.cos(w) * (1 + 3e-7)).astype(np.float32)},    # round-off-sized off
+                  {"w": np.cos(w).astype(np.float32)}):                  # right, rounded to float32
+        with pytest.raises(AssertionError, match="grads\\['w'\\] is float32: compute in float64"):
+            check_gradients(lambda p: float(np.sum(np.sin(p["w"]))), {"w": w}, grads)
+    assert low_precision("x", np.ones(2)) is None and low_precision("x", np.ones(2, int)) is None
+    assert low_precision("dQ", np.ones(2, np.float16)).startswith("dQ is float16: compute in float64")
     with pytest.raises(AssertionError) as err:                   # a float64 error gets no such hint
         check_gradients(lambda p: float(np.sum(np.sin(p["w"]))), {"w": w}, {"w": 1.01 * np.cos(w)})
     assert "Hint" not in str(err.value)
+
+
+def _layer_norm_forward(x):
+    """A layer norm without gain and bias: y = (x − mean) / sqrt(var + 1e-5), row by row."""
+    mu = x.mean(axis=-1, keepdims=True)
+    s = np.sqrt(((x - mu) ** 2).mean(axis=-1, keepdims=True) + 1e-5)
+    y = (x - mu) / s
+    return y, (y, s)
+
+
+def _layer_norm_backward(dy, cache):
+    y, s = cache
+    return (dy - dy.mean(axis=-1, keepdims=True) - y * (dy * y).mean(axis=-1, keepdims=True)) / s
+
+
+def test_a_failed_check_says_its_step_and_whether_another_step_passes():
+    """A right layer-norm backward on nearly constant rows (spread 1e-3, close to the default
+    step) fails at eps = 1e-5 — the function curves on that scale — and the report says so:
+    the step used, the errors at the other steps, and that a smaller one passes.  A wrong
+    backward fails at every step, and the report says that instead."""
+    from theory.core.gradcheck import check_layer
+    x = 3.0 + 1e-3 * np.random.default_rng(0).standard_normal((2, 6))
+    with pytest.raises(AssertionError) as err:
+        check_layer(_layer_norm_forward, _layer_norm_backward, {"x": x})
+    text = str(err.value)
+    assert "with the finite-difference step eps = 1e-05" in text and "the verdict depends on the step" in text
+    passing = float(text.split("check again with eps=")[1].split(",")[0])
+    assert passing < 1e-5
+    assert check_layer(_layer_norm_forward, _layer_norm_backward, {"x": x}, eps=passing)["x"] <= 1e-7
+    with pytest.raises(AssertionError, match="it fails at every step tried: the gradient itself is off"):
+        check_layer(_layer_norm_forward, lambda dy, c: 1.01 * _layer_norm_backward(dy, c), {"x": x})

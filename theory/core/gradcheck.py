@@ -29,7 +29,10 @@ import numpy as np
 
 from ._validate import array, as_rng, finite_scalar, function, positive_int
 
-__all__ = ["norm", "rel_error", "numerical_gradient", "directional_errors", "check_gradients", "check_layer"]
+__all__ = ["norm", "rel_error", "numerical_gradient", "directional_errors", "check_gradients", "check_layer",
+           "low_precision", "STEP_FACTORS"]
+
+STEP_FACTORS = (100.0, 10.0, 0.1, 0.01, 0.001)   # the other steps a failed check tries, times eps
 
 Params = Mapping[str, np.ndarray]
 
@@ -166,13 +169,22 @@ def check_gradients(f: Callable[[dict], float], params: Params, grads: Params, *
     (relative error in norm against :func:`numerical_gradient`); larger ones by
     ``n_directions`` random directional derivatives (worst error).  Raises
     ``AssertionError`` naming the worst parameter when an error exceeds ``tol``;
-    a non-finite error is a failure too, never a pass.
+    a non-finite error is a failure too, never a pass.  A gradient of lower precision
+    than float64 fails too, with the hint of :func:`low_precision` (its round-off alone is
+    as large as ``tol``, so a right answer could not be told from a wrong one) — the rule
+    the coursework grader applies.
 
     The error is relative to ``max(||analytic||, ||numeric||, floor / tol)``, where
     ``floor = 4 u |f| sqrt(n) / eps`` (``u`` = 2.2e-16, n entries) estimates the
     round-off noise of the central differences themselves: a gradient far below ``|f|``
     cannot be resolved to ``tol`` relative by any finite difference, so a difference at
     the noise floor counts as an error of ``tol``, and anything larger is still caught.
+
+    When the check fails, the message says which step it used and the error at the
+    steps ``eps`` × :data:`STEP_FACTORS`: where another step passes, the finite
+    difference (truncation at a large step, round-off at a small one), not necessarily
+    the gradient, is what is off — a function that curves on a scale near ``eps`` (a
+    layer norm of nearly constant rows) needs a smaller step.
     """
     f = function("f", f)
     tol = finite_scalar("tol", tol, positive=True)
@@ -183,40 +195,76 @@ def check_gradients(f: Callable[[dict], float], params: Params, grads: Params, *
     p = _copy_params(params)
     g = _matching_grads(p, grads)
     f0 = _scalar(f, p, "at params")
-    errors = {}
-    for name in p:
+    seed = int(rng.integers(2 ** 32))                  # the same directions at every step tried
+
+    def error(name: str, h: float) -> float:
         others = {k: v for k, v in p.items() if k != name}
 
-        def f_one(q, name=name, others=others):
+        def f_one(q):
             return f({**others, name: q[name]})
 
         if p[name].size <= max_entries:
-            num = numerical_gradient(f_one, {name: p[name]}, eps=eps)[name]
-            floor = 4 * np.finfo(float).eps * abs(f0) * np.sqrt(num.size) / eps
-            errors[name] = rel_error(g[name], num, scale=floor / tol)
-        else:
-            errors[name] = float(directional_errors(f_one, {name: p[name]}, {name: g[name]},
-                                                    n_directions=n_directions, eps=eps,
-                                                    rng=rng).max())
+            num = numerical_gradient(f_one, {name: p[name]}, eps=h)[name]
+            floor = 4 * np.finfo(float).eps * abs(f0) * np.sqrt(num.size) / h
+            return rel_error(g[name], num, scale=floor / tol)
+        return float(directional_errors(f_one, {name: p[name]}, {name: g[name]}, n_directions=n_directions,
+                                        eps=h, rng=seed).max())
+
+    errors = {name: error(name, eps) for name in p}
     worst = max(errors, key=lambda k: np.inf if np.isnan(errors[k]) else errors[k])
+    low = [hint for k, v in grads.items() if (hint := low_precision(f"grads[{k!r}]", v))]
+    if low:
+        raise AssertionError(f"gradient check failed: {low[0]} (relative errors at eps = {eps:g}: {errors})")
     if not errors[worst] <= tol:                       # also true for nan
         raise AssertionError(f"gradient check failed: relative error {errors[worst]:.3e} for "
-                             f"{worst!r} exceeds tol {tol:.1e} (all errors: {errors})"
-                             + _precision_hint(params, grads))
+                             f"{worst!r} exceeds tol {tol:.1e} with the finite-difference step eps = {eps:g} "
+                             f"(all errors: {errors})" + _other_steps(error, worst, eps, tol)
+                             + _precision_hint(params))
     return errors
 
 
-def _precision_hint(*dicts) -> str:
-    """A hint when an array is of lower precision than float64 (its round-off alone is
-    about 1e-7 relative in float32, so a correct answer cannot pass a float64 tolerance)."""
-    low = [f"{label}[{k!r}] is {np.asarray(v).dtype}" for label, d in zip(("params", "grads"), dicts)
-           for k, v in d.items() if np.issubdtype(np.asarray(v).dtype, np.floating)
-           and np.finfo(np.asarray(v).dtype).eps > np.finfo(np.float64).eps]
-    if not low:
+def _other_steps(error: Callable, name: str, eps: float, tol: float) -> str:
+    """The errors of ``name`` at the other steps, and what they say about the verdict."""
+    tried = []
+    for factor in STEP_FACTORS:
+        h = eps * factor
+        try:
+            e = error(name, h)
+        except ValueError:                               # the step left the function's domain, or overflowed
+            continue
+        tried.append((h, e))
+    if not tried:
         return ""
-    return (f". Hint: {', '.join(low)}: its round-off alone is about "
-            f"{np.finfo(np.float32).eps:.1e} relative, so even a correct gradient misses a float64 "
-            "tolerance; compute in float64 (x.astype(np.float64)) to check the formula")
+    listed = ", ".join(f"eps = {h:g}: {e:.1e} ({'passes' if e <= tol else 'fails'})" for h, e in tried)
+    passing = [h for h, e in tried if e <= tol]
+    if passing:
+        verdict = (f"the verdict depends on the step, so the finite difference, not necessarily the gradient, is "
+                   f"off at eps = {eps:g}: check again with eps={passing[0]:g}, or at a point where the function "
+                   "curves less")
+    else:
+        verdict = "it fails at every step tried: the gradient itself is off"
+    return f". Other steps: {listed}; {verdict}"
+
+
+def low_precision(label: str, x) -> str | None:
+    """The hint for an array of lower precision than float64 (None for float64 and for
+    non-float arrays): its round-off alone (float32: about 1e-7 relative) is as large as
+    the tolerance of a gradient check, so a right answer cannot pass one.  The coursework
+    grader and :func:`check_gradients` fail such an answer with this sentence."""
+    if not isinstance(label, str) or not label:
+        raise ValueError(f"label must be a non-empty string naming the array; got {label!r:.40}")
+    dtype = np.asarray(x).dtype
+    if not np.issubdtype(dtype, np.floating) or np.finfo(dtype).eps <= np.finfo(np.float64).eps:
+        return None
+    return (f"{label} is {dtype}: compute in float64 ({dtype} round-off alone is about "
+            f"{np.finfo(dtype).eps:.0e} relative, so a right answer cannot be told from a wrong one; "
+            "x.astype(np.float64))")
+
+
+def _precision_hint(params) -> str:
+    """A hint when a parameter is of lower precision than float64."""
+    low = [hint for k, v in params.items() if (hint := low_precision(f"params[{k!r}]", v))]
+    return f". Hint: {low[0]}" if low else ""
 
 
 def check_layer(forward: Callable, backward: Callable, inputs: Params, *, tol: float = 1e-7, eps: float = 1e-5,

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core._validate import finite_scalar, flag, nonnegative_int, positive_int
-from ..core.gradcheck import rel_error
+from ..core.gradcheck import low_precision, rel_error
 from . import sandbox
 from .cases import EXERCISES
 from .notebooks import read_code
@@ -165,9 +165,9 @@ def _judge(name: str, a, ref: dict) -> tuple:
         return None, [f"{name} contains {bad} (an overflow, a division by zero, or a log of 0?)"], None, True
     x = a.astype(np.float64)
     err = rel_error(x, r)
-    low = a.dtype.kind == "f" and a.dtype.itemsize < 8
+    low = low_precision(name, a)                     # the rule and the words of check_gradients
     if low:
-        hints.append(f"{name} is {a.dtype}: compute in float64 (float32 round-off alone is ~1e-7 relative)")
+        hints.append(low)
     factor = None
     if err > TOL and not (low and err <= CLOSE):
         others = [o for o in ref if o != name and ref[o].shape == r.shape and rel_error(x, ref[o]) <= TOL]
