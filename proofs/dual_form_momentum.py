@@ -14,20 +14,41 @@
 # Heavy-ball momentum with coefficient `η` and zero initial velocity:
 # `M_0 = 0`, `M_i = η M_{i-1} + U_i`, `W_i = W_{i-1} + M_i`.
 #
-# Steps 1 and 4 use `MatrixSymbol` algebra (generic sizes, explicit N); Step 2 proves
-# the coefficients for every N with scalar sums.  Stands on its own: needs only sympy.
+# Step 1 uses `MatrixSymbol` algebra (generic sizes, N = 4 steps); Step 2 proves the
+# coefficients for every N with scalar sums; Step 4 compares scalars.  Every check is
+# exact.  Stands on its own: needs only sympy; open it as a notebook and the formulas
+# render as LaTeX.  The figure `docs/figures/dual-form.png` plots the momentum weights
+# `s_k` and the MoAttn gap of Step 4 over random instances.
 
 # %%
 import sympy as sp
 
+try:                      # inside Jupyter, IPython puts get_ipython and display among the builtins
+    NOTEBOOK = get_ipython().__class__.__name__ == "ZMQInteractiveShell"  # noqa: F821
+except NameError:
+    NOTEBOOK = False
+
+
+def step(title):
+    """In a terminal, the step's title (a notebook shows it in the markdown cell above)."""
+    if not NOTEBOOK:
+        print(f"\n## {title}")
+
 
 def show(*parts):
-    """Print text and pretty-print formulas, in a terminal or a notebook."""
+    """Text is printed; a formula is shown, as LaTeX in a notebook, pretty-printed in a terminal."""
     for part in parts:
         if isinstance(part, str):
             print(part)
+        elif NOTEBOOK:
+            display(part)  # noqa: F821  (IPython's display, a builtin inside a kernel)
         else:
             sp.pprint(part, use_unicode=True)
+
+
+def eq(lhs, rhs):
+    """``lhs = rhs`` as one formula to show (not evaluated)."""
+    return sp.Eq(lhs, rhs, evaluate=False)
 
 
 def weight(n, eta):
@@ -40,10 +61,12 @@ eta = sp.Symbol("eta", nonnegative=True)
 m, n = sp.symbols("m n", integer=True, positive=True)
 
 # %% [markdown]
-# ## Step 1: unroll the momentum recursion (generic sizes, N steps)
+# ## Step 1: unroll the momentum recursion (generic sizes, N = 4 steps)
+# Apply `M_i = η M_{i−1} + e_i x_i^T`, `W_i = W_{i−1} + M_i` four times and read the
+# weights on the query q: each example's update arrives with the weight it has collected.
 
 # %%
-show(f"## Step 1: unroll heavy-ball momentum for N = {N} steps")
+step(f"Step 1: unroll heavy-ball momentum for N = {N} steps")
 W0 = sp.MatrixSymbol("W_0", m, n)
 q = sp.MatrixSymbol("q", n, 1)
 e = [sp.MatrixSymbol(f"e_{i}", m, 1) for i in range(1, N + 1)]
@@ -55,7 +78,7 @@ for i in range(N):
 claimed = W0 * q + sum((weight(N - 1 - i, eta) * e[i] * (x[i].T * q) for i in range(N)),
                        sp.ZeroMatrix(m, 1))
 residual = (W * q - claimed).expand()
-show("  W_N q =", claimed, f"  residual: {residual}")
+show(eq(sp.Symbol("W₄ q"), claimed), eq(sp.Symbol("residual"), residual))
 assert residual.is_ZeroMatrix
 
 # %% [markdown]
@@ -65,7 +88,7 @@ assert residual.is_ZeroMatrix
 # step `N` they hold `U_i` with `s_{N-i} = Σ_{j=0}^{N-i} η^j = (1 - η^{N-i+1})/(1 - η)`.
 
 # %%
-show("## Step 2: s_k = Σ_{j=0}^{k} η^j = (1 - η^{k+1}) / (1 - η) for every k")
+step("Step 2: s_k = Σ_{j=0}^{k} η^j = (1 − η^{k+1}) / (1 − η) for every k")
 k, j = sp.symbols("k j", integer=True, nonnegative=True)
 s_k = sp.summation(eta ** j, (j, 0, k))                # Piecewise: k + 1 if η = 1, else ...
 closed = (1 - eta ** (k + 1)) / (1 - eta)
@@ -75,7 +98,10 @@ assert sp.cancel(general - closed) == 0
 for kk in range(6):                                    # and the finite sums, exactly
     assert sp.cancel(weight(kk, eta) - closed.subs(k, kk)) == 0
 assert closed.subs(eta, 0) == 1
-show("  ✓  (η ≠ 1; at η = 0 every s_k = 1 ✓ and plain GD is recovered)")
+show("sympy's sum, its η ≠ 1 branch, and the closed form:", eq(sp.Symbol("s_k"), s_k),
+     eq(sp.Symbol("s_k − (1 − ηᵏ⁺¹)/(1 − η)"), sp.cancel(general - closed)),
+     "the first weights, s₀ … s₃:", sp.Matrix([[weight(kk, eta) for kk in range(4)]]),
+     "at η = 0 every s_k is 1: plain GD is recovered.")
 
 # %% [markdown]
 # ## Step 3: the exact dual
@@ -85,7 +111,12 @@ show("  ✓  (η ≠ 1; at η = 0 every s_k = 1 ✓ and plain GD is recovered)")
 # re-applying them.
 
 # %%
-show("## Step 3: dual of momentum GD = LinearAttn with score of key i scaled by s_{N-i}")
+step("Step 3: dual of momentum GD = LinearAttn with the score of key i scaled by s_{N−i}")
+score = [sp.Symbol(f"x{chr(0x2080 + i)}ᵀq") for i in range(1, N + 1)]
+show("the attention weights of the four keys (value e_i, raw score x_iᵀq), oldest first:",
+     sp.Matrix([[weight(N - 1 - i, eta) * score[i] for i in range(N)]]),
+     "against plain GD's (η = 0):", sp.Matrix([[weight(N - 1 - i, eta).subs(eta, 0) * score[i] for i in range(N)]]))
+assert [weight(N - 1 - i, eta).subs(eta, 0) for i in range(N)] == [1] * N
 
 # %% [markdown]
 # ## Step 4: the paper's MoAttn is a different object
@@ -95,7 +126,7 @@ show("## Step 3: dual of momentum GD = LinearAttn with score of key i scaled by 
 # `x_i^T q`.  The difference is not zero; it vanishes at `η = 0`.
 
 # %%
-show("## Step 4: MoAttn - (momentum dual) for N = 2 scalar examples")
+step("Step 4: MoAttn − (momentum dual) for N = 2 scalar examples")
 es = sp.symbols("e_1:3", real=True)
 xs = sp.symbols("x_1:3", real=True)
 qs = sp.Symbol("q", real=True)
@@ -103,10 +134,15 @@ mo_attn = sum(ei * xi * qs for ei, xi in zip(es, xs)) + sum(
     eta ** (3 - i) * es[i - 1] for i in (1, 2))
 dual = sum(weight(2 - i, eta) * es[i - 1] * xs[i - 1] * qs for i in (1, 2))
 gap = sp.expand(mo_attn - dual)
-show("  MoAttn - dual =", sp.factor(gap))
+show(eq(sp.Symbol("MoAttn"), mo_attn), eq(sp.Symbol("momentum dual"), dual),
+     eq(sp.Symbol("MoAttn − dual"), sp.factor(gap)),
+     "not zero for η > 0 (its terms without q cannot cancel those with q); zero at η = 0.")
 assert gap != 0 and gap.subs(eta, 0) == 0
 
-# Explicit sizes for the tests: m = 2 outputs, n = 2 inputs, N = 3 steps, columns.
+# %% tags=["remove-cell"]
+# Test plumbing, not part of the lesson: explicit sizes (m = 2 outputs, n = 2 inputs, N = 3
+# steps, columns) and RESULTS, which the tests compare with theory/dual_form/ through
+# sympy.lambdify (a cell Jupyter Book leaves out).
 Wm = sp.Matrix(2, 2, lambda r, c: sp.Symbol(f"w_{r}{c}"))
 Em = sp.Matrix(2, 3, lambda r, c: sp.Symbol(f"e_{r}{c}"))
 Xm = sp.Matrix(2, 3, lambda r, c: sp.Symbol(f"x_{r}{c}"))
@@ -115,12 +151,6 @@ Mm, Wn = sp.zeros(2, 2), Wm
 for i in range(3):
     Mm = eta * Mm + Em[:, i] * Xm[:, i].T
     Wn = Wn + Mm
-# %% [markdown]
-# ## What the tests read
-# `RESULTS` holds the symbolic objects that `tests/` compare with the numpy
-# code in `theory/` (through `sympy.lambdify`).
-
-# %%
 RESULTS = dict(eta=eta, W0=Wm, E=Em, X=Xm, q=qm, output=(Wn * qm).expand(), weight=closed, k=k)
 
 print("\nAll assertions hold.")

@@ -18,19 +18,42 @@
 # three logits are exactly those of an idealised two-parameter induction head (Sec. 4).
 # Scalars and explicit symbols throughout, so every step is exact; the algebra is done
 # with `cancel`, `expand` and `factor` (canonical forms that decide equality of rational
-# expressions), never with the heuristic `simplify`.  Stands on its own: needs only sympy.
+# expressions), never with the heuristic `simplify`.  Stands on its own: needs only sympy;
+# open it as a notebook and every formula renders as LaTeX.  The figures
+# `docs/figures/induction-head-landscape.png` (the loss over (α, ξ): the cliff of Step 4)
+# and `docs/figures/induction-head-training.png` (the logits taking off in turn, Step 3)
+# picture it.  The paper's equations could not be read word for word here: the sections
+# are the paper's, the form is ours (see above).
 
 # %%
 import sympy as sp
 
+try:                      # inside Jupyter, IPython puts get_ipython and display among the builtins
+    NOTEBOOK = get_ipython().__class__.__name__ == "ZMQInteractiveShell"  # noqa: F821
+except NameError:
+    NOTEBOOK = False
+
+
+def step(title):
+    """In a terminal, the step's title (a notebook shows it in the markdown cell above)."""
+    if not NOTEBOOK:
+        print(f"\n## {title}")
+
 
 def show(*parts):
-    """Print text and pretty-print formulas, in a terminal or a notebook."""
+    """Text is printed; a formula is shown, as LaTeX in a notebook, pretty-printed in a terminal."""
     for part in parts:
         if isinstance(part, str):
             print(part)
+        elif NOTEBOOK:
+            display(part)  # noqa: F821  (IPython's display, a builtin inside a kernel)
         else:
             sp.pprint(part, use_unicode=True)
+
+
+def eq(lhs, rhs):
+    """``lhs = rhs`` as one formula to show (not evaluated)."""
+    return sp.Eq(lhs, rhs, evaluate=False)
 
 
 def tidy(e):
@@ -59,13 +82,13 @@ grad = [sp.diff(loss, v) for v in (beta, alpha, xi)]
 # ∂/∂β carries a factor α and ∂/∂α a factor ξ, so both vanish; ∂/∂ξ = 1/L - 1/N.
 
 # %%
-show("## Step 1: the gradient at the origin")
+step("Step 1: the gradient at the origin")
 origin = {beta: 0, alpha: 0, xi: 0}
 g0 = [sp.cancel(g.subs(origin)) for g in grad]
-show("  (∂β, ∂α, ∂ξ) =", sp.Matrix(g0).T)
+show(eq(sp.Symbol("∇loss(0)"), sp.Matrix(g0)),
+     "∂loss/∂ξ = 1/L − 1/N < 0 when L > N: ξ grows first.  When L = N the origin is a critical point.")
 assert g0[0] == 0 and g0[1] == 0
 assert sp.cancel(g0[2] - (1 / L - 1 / N)) == 0
-show("  ∂ξ = 1/L - 1/N < 0 when L > N: ξ grows first.  When L = N the origin is a critical point.")
 
 # %% [markdown]
 # ## Step 2: the slow phase — ξ alone, and accuracy 1/L → 1/N
@@ -74,12 +97,14 @@ show("  ∂ξ = 1/L - 1/N < 0 when L > N: ξ grows first.  When L = N the origin
 # network learns to pick *a* label from the context, at random.
 
 # %%
-show("## Step 2: along ξ with α = β = 0, p rises from 1/L to 1/N")
+step("Step 2: along ξ with α = β = 0, p rises from 1/L to 1/N")
 p_xi = sp.cancel(tidy(sp.exp(-loss.subs({beta: 0, alpha: 0}))))
+limit = sp.limit(p_xi.subs({N: 8, L: 32}), xi, sp.oo)
+show(eq(sp.Symbol("p(ξ)"), p_xi), eq(sp.Symbol("p(0)"), p_xi.subs({xi: 0})),
+     eq(sp.Symbol("lim_{ξ→∞} p(ξ) at N = 8, L = 32"), limit))
 assert sp.cancel(p_xi - sp.exp(xi / N) / (N * sp.exp(xi / N) + L - N)) == 0
-assert sp.limit(p_xi.subs({N: 8, L: 32}), xi, sp.oo) == sp.Rational(1, 8)
+assert limit == sp.Rational(1, 8)
 assert p_xi.subs({xi: 0}) == 1 / L
-show("  p(ξ) =", p_xi, "  → 1/N as ξ → ∞ (checked at N = 8, L = 32) ✓")
 
 # %% [markdown]
 # ## Step 3: the curriculum — α's gradient carries a factor ξ, β's a factor α
@@ -91,7 +116,7 @@ show("  p(ξ) =", p_xi, "  → 1/N as ξ → ∞ (checked at N = 8, L = 32) ✓"
 # grow as soon as ξ does.
 
 # %%
-show("## Step 3: ∂loss/∂w carries a factor ξ, ∂loss/∂β a factor α")
+step("Step 3: ∂loss/∂w carries a factor ξ, ∂loss/∂β a factor α")
 wv, u = sp.Symbol("w", positive=True), sp.Symbol("u", real=True)
 
 
@@ -104,18 +129,20 @@ def loss_of(w_):
 assert loss_of(w) == loss                                         # the same expression tree
 Zw = sp.exp(xi * wv) + (N - 1) * sp.exp(xi * (1 - wv) / (N - 1)) + L - N
 dloss_dw = xi * ((sp.exp(xi * wv) - sp.exp(xi * (1 - wv) / (N - 1))) / Zw - 1)
+show(eq(sp.Symbol("∂loss/∂w"), dloss_dw),
+     eq(sp.Symbol("d loss/dw (sympy) − that"), sp.cancel(sp.diff(loss_of(wv), wv) - dloss_dw)))
 assert sp.cancel(sp.diff(loss_of(wv), wv) - dloss_dw) == 0
-show("  ∂loss/∂w = ξ · ((e^{ξw} - e^{ξ(1-w)/(N-1)}) / Z - 1) ✓")
 w_u = sp.exp(u) / (sp.exp(u) + N - 1)                             # w as a function of u = αy
 assert loss_of(w_u).subs(u, alpha * y) == loss                   # loss = f(αy), f(u) = loss_of(w(u))
 f = sp.Function("f")                                              # the chain rule for any such f:
 chain = sp.diff(f(alpha * y), beta) - alpha * sp.diff(y, beta) * sp.Subs(sp.Derivative(f(u), u), u, alpha * y)
+show("the loss is f(αy) for f(u) = loss(w(u)); by the chain rule, for any such f,",
+     eq(sp.Symbol("∂f(αy)/∂β − α σ′(β) f′(αy)"), sp.expand(chain)), "so ∂loss/∂β is zero at α = 0.")
 assert sp.expand(chain) == 0
-show("  loss = f(αy), so ∂loss/∂β = α σ'(β) f'(αy) ✓   (zero at α = 0)")
 g_alpha = grad[1].subs({beta: 0, alpha: 0})
 slope = sp.cancel(sp.diff(g_alpha, xi).subs(xi, 0))
+show(eq(sp.Symbol("∂²loss/∂α∂ξ (0)"), sp.factor(slope)), "< 0 for N > 1: α grows once ξ > 0.")
 assert sp.cancel(slope - (-(N - 1) / (2 * N ** 2))) == 0
-show("  ∂²loss/∂α∂ξ at the origin =", slope, " ✓ (< 0 for N > 1: α grows once ξ > 0)")
 
 # %% [markdown]
 # ## Step 4: the cliff
@@ -127,7 +154,7 @@ show("  ∂²loss/∂α∂ξ at the origin =", slope, " ✓ (< 0 for N > 1: α g
 # N = 8, L = 32 on both sides of the step; the sign argument gives them for every N, L.
 
 # %%
-show("## Step 4: loss = log(1 + (N-1) e^{ξ c(w)} + (L-N) e^{-ξw}), c(w) = (1 - Nw)/(N-1)")
+step("Step 4: loss = log(1 + (N−1) e^{ξ c(w)} + (L−N) e^{−ξw}), c(w) = (1 − Nw)/(N−1)")
 c = (1 - N * wv) / (N - 1)
 assert sp.cancel(c - ((1 - wv) / (N - 1) - wv)) == 0
 inside = 1 + (N - 1) * sp.exp(xi * c) + (L - N) * sp.exp(-xi * wv)
@@ -139,26 +166,37 @@ assert sp.cancel(sp.diff(c, wv) + N / (N - 1)) == 0           # c decreases thro
 at = {N: 8, L: 32}
 limits = [sp.limit(rewritten.subs(at).subs(wv, wval), xi, sp.oo)
           for wval in (sp.Rational(1, 8), sp.Rational(1, 4), sp.Rational(1, 16))]
+show(eq(sp.Symbol("loss"), rewritten), eq(sp.Symbol("c(w)"), sp.factor(c)),
+     "the loss as ξ → ∞ at N = 8, L = 32, at w = 1/N, 1/4 (> 1/N) and 1/16 (< 1/N):", sp.Matrix([limits]))
 assert limits == [sp.log(8), 0, sp.oo]
-show(f"  ξ → ∞ at N = 8, L = 32: w = 1/N → {limits[0]}, w = 1/4 → {limits[1]}, w = 1/16 → {limits[2]} ✓")
 
 # %% [markdown]
-# ## Step 5: L = N — the origin is a saddle
-# With L = N the gradient vanishes at the origin (Step 1), so exact GD from the
-# origin never moves.  The Hessian there has eigenvalues of both signs: a saddle.
-# Any perturbation δ grows, so in floating point GD does escape, after a number of
-# steps that grows like log(1/δ) — "stuck" means exactly this.
+# ## Step 5: L = N — the origin is a saddle (Sec. 5)
+# With L = N the gradient vanishes at the origin (Step 1), so exact GD from the origin never
+# moves.  The Hessian there has eigenvalues −(N−1)/(2N²), 0 and +(N−1)/(2N²): a saddle.
+# Near the origin a GD step with rate η multiplies the component of θ along each
+# eigenvector by 1 − η·(eigenvalue): the component along (β, α, ξ) = (0, 1, 1) (α and ξ
+# together) grows by 1 + η(N−1)/(2N²) a step, the one along (0, −1, 1) shrinks, and β does
+# not move to first order (its gradient carries a factor α, Step 3).  So a perturbation δ
+# with a component along (0, 1, 1) escapes — α and ξ first, β once α has grown — after a
+# number of steps that grows like log(1/δ); one without it stays stuck to first order.
 
 # %%
-show("## Step 5: L = N: the Hessian at the origin")
+step("Step 5: L = N: the Hessian at the origin")
 grad_LN = [g.subs(L, N) for g in grad]
 H0 = sp.Matrix(3, 3, lambda i, j: sp.diff(grad_LN[i], (beta, alpha, xi)[j]).subs(origin))
 H0 = H0.applyfunc(sp.cancel)
-show("  H(0) =", H0)
-H8 = H0.subs(N, 8)
-eig = list(H8.eigenvals())
-assert any(e < 0 for e in eig) and any(e > 0 for e in eig)
-show(f"  at N = 8 its eigenvalues are {eig}: a saddle ✓")
+vects = H0.eigenvects()
+show(eq(sp.Symbol("H(0)"), H0.applyfunc(sp.factor)),
+     "its eigenvalues (first column) and their eigenvectors (components along β, α, ξ):",
+     sp.Matrix([[sp.factor(val), *vec[0]] for val, _, vec in vects]))
+spectrum = {sp.factor(val): tuple(vec[0]) for val, _, vec in vects}
+kappa = (N - 1) / (2 * N ** 2)
+assert set(spectrum) == {sp.factor(-kappa), 0, sp.factor(kappa)}
+assert spectrum[sp.factor(-kappa)] == (0, 1, 1) and spectrum[0] == (1, 0, 0)
+eig8 = sorted(H0.subs(N, 8).eigenvals())
+show(f"at N = 8 the eigenvalues are {eig8}: a saddle.")
+assert eig8 == [sp.Rational(-7, 128), 0, sp.Rational(7, 128)]
 
 # %% [markdown]
 # ## Step 6: where the three logits come from
@@ -173,7 +211,7 @@ show(f"  at N = 8 its eigenvalues are {eig}: a saddle ✓")
 # L-N others — so its p *is* the three-parameter p.  Explicit sizes (N, L).
 
 # %%
-show("## Step 6: the idealised two-parameter induction head has exactly these logits")
+step("Step 6: the idealised two-parameter induction head has exactly these logits")
 Y = sp.Symbol("y", positive=True)
 sig = 1 / (1 + sp.exp(-beta))
 for n, l in ((1, 3), (2, 3), (3, 5), (4, 4)):
@@ -188,15 +226,17 @@ for n, l in ((1, 3), (2, 3), (3, 5), (4, 4)):
     logits = [xi * (label[m].T * o)[0] for m in range(l)]
     w_n = sp.exp(alpha * Y) / (sp.exp(alpha * Y) + n - 1)
     groups = [xi * w_n] + [xi * (1 - w_n) / (n - 1)] * (n - 1) + [sp.S.Zero] * (l - n)
+    if (n, l) == (3, 5):
+        show(f"N = {n}, L = {l}: the head's logits, computed token by token (y = σ(β) is the layer-1 weight "
+             "on the predecessor),", eq(sp.Symbol("logits"), sp.Matrix([[sp.factor(a.subs(w_pred, Y)) for a in logits]])),
+             "and the three groups of the model, ξw, ξ(1 − w)/(N − 1) and 0:",
+             eq(sp.Symbol("logits − groups"), sp.Matrix([[sp.cancel(a.subs(w_pred, Y) - b) for a, b in zip(logits, groups)]])))
     assert all(sp.cancel(a.subs(w_pred, Y) - b) == 0 for a, b in zip(logits, groups))
-    show(f"  N = {n}, L = {l}: logits = (ξw, ξ(1-w)/(N-1) × {n - 1}, 0 × {l - n}) with y = σ(β) ✓")
+show("the same holds at (N, L) = (1, 3), (2, 3), (3, 5) and (4, 4).")
 
-# %% [markdown]
-# ## What the tests read
-# `RESULTS` holds the symbolic objects that `tests/` compare with the numpy
-# code in `theory/` (through `sympy.lambdify`).
-
-# %%
+# %% tags=["remove-cell"]
+# Test plumbing, not part of the lesson: RESULTS holds the symbolic objects that the tests
+# compare with theory/induction/ through sympy.lambdify (a cell Jupyter Book leaves out).
 RESULTS = dict(symbols=(beta, alpha, xi, N, L), loss=loss, grad=grad, hessian_origin_L_eq_N=H0)
 
 print("\nAll assertions hold.")

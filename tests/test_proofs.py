@@ -59,12 +59,24 @@ def test_a_single_proof_runs_as_a_module():
     assert done.returncode == 0 and "All assertions hold." in done.stdout
 
 
+def test_proofs_use_canonical_forms_only():
+    """The README says so: equality is decided by expand, cancel or factor (and Step 4 of
+    scan_snap, the one numeric spot check, says it is one) — never the heuristic simplify."""
+    for name in proof_modules():
+        source = (PROOFS / f"{name}.py").read_text()
+        assert "simplify(" not in source, name
+        assert "✓" not in source, f"{name}: a step shows its algebra, not a tick"
+    assert "numeric spot check" in (PROOFS / "scan_snap.py").read_text()
+
+
 @pytest.mark.notebook
 @pytest.mark.parametrize("name", proof_modules())
 def test_proof_runs_as_a_notebook(name):
-    """jupytext opens the script as a notebook whose code cells are top-level code (no
-    cell marker inside a function), and a real kernel runs them top to bottom: every
-    step's ✓ shows in the outputs, and the last cell reports that all assertions hold."""
+    """jupytext opens the script as a notebook whose code cells are top-level code (no cell
+    marker inside a function), and a real kernel runs them top to bottom.  Each step is a
+    markdown heading (not repeated by its code), its code cell shows its algebra as LaTeX
+    (no step prints only a tick), and the test plumbing — RESULTS — sits in the last cell,
+    tagged remove-cell so that Jupyter Book leaves it out of the lesson."""
     jupytext = pytest.importorskip("jupytext")
     nbclient = pytest.importorskip("nbclient")
     source = (PROOFS / f"{name}.py").read_text()
@@ -72,9 +84,19 @@ def test_proof_runs_as_a_notebook(name):
     nb = jupytext.reads(source, fmt="py:percent")
     kinds = [c.cell_type for c in nb.cells]
     assert kinds[0] == "markdown" and kinds.count("code") >= 3
-    steps = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## Step")]
+    steps = [i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.startswith("## Step")]
     assert steps, "the notebook shows its steps as markdown headings"
+    last = nb.cells[-1]
+    assert last.cell_type == "code" and "RESULTS = " in last.source and last.metadata.get("tags") == ["remove-cell"]
+    assert not any("RESULTS = " in c.source for c in nb.cells[:-1])
     nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
-    text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
-    assert text.count("## Step") == len(steps) and "All assertions hold." in text
-    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    outputs = [c.get("outputs", []) for c in nb.cells]
+    text = "\n".join(o.get("text", "") for out in outputs for o in out)
+    assert "## Step" not in text, "a code cell repeats its markdown heading"
+    for i in steps:
+        code = nb.cells[i + 1]
+        assert code.cell_type == "code", nb.cells[i].source
+        latex = [o for o in code.get("outputs", []) if "text/latex" in o.get("data", {})]
+        assert latex, f"{nb.cells[i].source.splitlines()[0]}: no formula shown"
+    assert "All assertions hold." in text
+    assert not [o for out in outputs for o in out if o.get("output_type") == "error"]

@@ -163,7 +163,7 @@ def symbolic():
 def test_closed_form_matches_proof(symbolic, seed, d, N, a):
     r = symbolic["one_step"]
     s2, m4 = uniform_moments(a)
-    subs = {r["d"]: d, r["N"]: N, r["s2"]: s2, r["m4"]: m4}
+    subs = {r["d"]: d, r["N"]: N, r["sigma"]: np.sqrt(s2), r["mu4"]: m4}
     b, loss = g.optimal_one_step(d, N, s2, m4)
     assert rel_error(float(r["b_star"].subs(subs)), b) < EXACT
     assert rel_error(float(r["loss_star"].subs(subs)), loss) < EXACT
