@@ -352,11 +352,24 @@ class _Saves:
 
 
 class _Axes:
+    """Stands in for a matplotlib Axes (the rows run without matplotlib)."""
     def legend(self, **kw):
         pass
 
     def grid(self, **kw):
         pass
+
+    def set_xticks(self, *a, **kw):
+        pass
+
+    def set_xlim(self, *a):
+        pass
+
+    def set_xlabel(self, *a):
+        pass
+
+    def imshow(self, *a, **kw):
+        return None
 
 
 def _reproduction_args():
@@ -804,11 +817,19 @@ SPECS = [
     Spec("theory.core.plotting.figure", plotting.figure, lambda: dict(width=2.0, height=1.5),
          dict(width=POS, height=POS), run_good=False),
     Spec("theory.core.plotting.save", plotting.save,
-         lambda: dict(fig=_Saves(), out_dir=tempfile.mkdtemp(), stem="demo", pdf=False),
+         lambda: dict(fig=_Saves(), out_dir=tempfile.mkdtemp(), stem="demo", pdf=False, caption="One paragraph."),
          dict(fig=Custom(must_fail=("abc", 3)), out_dir=Custom(must_fail=("/nonexistent/dir", 3)),
-              stem=Custom(must_fail=("", "a/b", 3)), pdf=Flag())),
+              stem=Custom(must_fail=("", "a/b", 3)), pdf=Flag(), caption=Custom(must_fail=("", "a\n\nb", 3)))),
     Spec("theory.core.plotting.smooth", plotting.smooth, lambda: dict(y=R(20), window=5), dict(y=A, window=SIZE)),
-    Spec("theory.core.plotting.legend", plotting.legend, lambda: dict(ax=_Axes()), dict(ax=Custom(must_fail=("abc", 3)))),
+    Spec("theory.core.plotting.legend", plotting.legend, lambda: dict(ax=_Axes(), ncols=2),
+         dict(ax=Custom(must_fail=("abc", 3)), ncols=SIZE)),
+    Spec("theory.core.plotting.categorical_axis", plotting.categorical_axis,
+         lambda: dict(ax=_Axes(), values=[1, 10, 100], label="K"),
+         dict(ax=Custom(must_fail=("abc", 3)), values=Custom(must_fail=([], "abc", 3)), label=Str())),
+    Spec("theory.core.plotting.signed_image", plotting.signed_image, lambda: dict(ax=_Axes(), M=R(3, 3), lim=2.0),
+         dict(ax=Custom(must_fail=("abc", 3)), M=Arr(), lim=Real(positive=True, optional=True))),
+    Spec("theory.core.plotting.over_seeds", plotting.over_seeds, lambda: dict(seeds=3, what="mean"),
+         dict(seeds=SIZE, what=Str())),
     Spec("theory.core.plotting.draw_records", plotting.draw_records,
          lambda: dict(records_dir=tempfile.mkdtemp(), drawer_for=lambda name: None, pdf=False),
          dict(records_dir=Custom(must_fail=("/nonexistent/dir",)), drawer_for=Func(), pdf=Flag()), run_good=False),

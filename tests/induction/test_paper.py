@@ -83,7 +83,8 @@ def test_the_paper_path_end_to_end(tmp_path):
     if have_matplotlib():
         from theory.core.records import write_record
         write_record(rec, tmp_path)
-        assert [p.name for p in draw_all(tmp_path)] == ["induction-head-paper-l-equals-n.png"]
+        assert [p.name for p in draw_all(tmp_path)] == ["induction-head-paper-l-equals-n.png",
+                                                        "induction-head-paper-l-equals-n.caption.md"]
     with pytest.raises(ValueError, match="induction-head-paper-"):
         ip.format_report(make_record("induction-head", settings={}, parts={}, results={}, curves={}))
     two = round_trip(ip.reproduce("novel", steps=10, model="two-param"))

@@ -5,8 +5,14 @@ Needs matplotlib (``pip install 'icl-theory[plot]'``), imported only inside thes
 functions and only through its object interface (``matplotlib.figure.Figure``), so
 drawing changes no global state and importing this module needs no matplotlib.  Every
 figure is meant for a slide and a greyscale print: lines differ in style and marker as
-well as colour, heat maps use a colour map whose lightness rises monotonically
-(viridis), axes say their units, and each title names the paper and figure.
+well as colour; symbols are mathtext (``$\\eta_Z$``); legends sit outside the data
+(:func:`legend`); a parameter grid with uneven steps is drawn on a categorical axis
+that says so (:func:`categorical_axis`) or on a log axis whose label says so; a signed
+matrix uses a diverging colour map centred at 0 (:func:`signed_image`); a spread over
+seeds is named only when there is more than one seed (:func:`over_seeds`); axes say
+their units; each title names the paper and figure; and every figure has a
+one-paragraph caption, computed from its run record and written beside it
+(``stem.caption.md``, :func:`save`), which docs/RESULTS.md shows under the figure.
 
 The drawers themselves live in each topic's ``figures`` module; nothing is trained there.
 """
@@ -21,9 +27,11 @@ import numpy as np
 from ._validate import array, finite_scalar, flag, function, positive_int
 from .records import read_record
 
-__all__ = ["LINESTYLES", "have_matplotlib", "figure", "save", "smooth", "legend", "draw_records"]
+__all__ = ["LINESTYLES", "DIVERGING", "have_matplotlib", "figure", "save", "smooth", "legend", "categorical_axis",
+           "signed_image", "over_seeds", "draw_records"]
 
 LINESTYLES = ("-", "--", ":", "-.")                      # told apart in greyscale too
+DIVERGING = "RdBu_r"                                     # signed values: blue < 0 < red, white at 0
 
 
 def _directory(name: str, path, what: str = "an existing directory") -> Path:
@@ -45,19 +53,24 @@ def figure(width: float, height: float):
     return Figure(figsize=(width, height), dpi=120, layout="constrained")
 
 
-def save(fig, out_dir, stem: str, pdf: bool) -> list:
-    """Write ``out_dir/stem.png`` (and ``.pdf`` with ``pdf``); the paths written."""
+def save(fig, out_dir, stem: str, pdf: bool, caption: str) -> list:
+    """Write ``out_dir/stem.png`` (and ``.pdf`` with ``pdf``) and the figure's caption, one
+    paragraph, to ``out_dir/stem.caption.md``; the paths written."""
     if not callable(getattr(fig, "savefig", None)):
         raise ValueError(f"fig must be a matplotlib Figure (see figure()); got {type(fig).__name__}")
     out_dir = _directory("out_dir", out_dir)
     if not isinstance(stem, str) or not stem or "/" in stem or os.sep in stem:
         raise ValueError(f"stem must be a file name without a folder or suffix; got {stem!r}")
     pdf = flag("pdf", pdf)
+    if not isinstance(caption, str) or not caption.strip() or "\n\n" in caption.strip():
+        raise ValueError(f"caption must be one non-empty paragraph; got {caption!r:.80}")
     paths = [out_dir / f"{stem}.png"]
     fig.savefig(paths[0])
     if pdf:
         paths.append(out_dir / f"{stem}.pdf")
         fig.savefig(paths[1])
+    paths.append(out_dir / f"{stem}.caption.md")
+    paths[-1].write_text(" ".join(caption.split()) + "\n", encoding="utf-8")
     return paths
 
 
@@ -69,12 +82,49 @@ def smooth(y, window: int = 50):
     return np.convolve(y, np.ones(w) / w, mode="valid"), np.arange(w - 1, len(y))
 
 
-def legend(ax) -> None:
-    """A small legend and a light grid."""
+def legend(ax, *, ncols: int = 2) -> None:
+    """A small legend below the axes (never over the data) and a light grid."""
     if not callable(getattr(ax, "legend", None)) or not callable(getattr(ax, "grid", None)):
         raise ValueError(f"ax must be a matplotlib Axes; got {type(ax).__name__}")
-    ax.legend(fontsize=8)
+    ncols = positive_int("ncols", ncols)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=ncols, frameon=False)
     ax.grid(alpha=0.3)
+
+
+def categorical_axis(ax, values, label: str) -> np.ndarray:
+    """Put ``values`` (a grid with uneven steps) at evenly spaced ticks 0, 1, … and say so
+    in the axis label; returns the positions to plot at."""
+    if not callable(getattr(ax, "set_xticks", None)):
+        raise ValueError(f"ax must be a matplotlib Axes; got {type(ax).__name__}")
+    if not isinstance(values, (list, tuple)) or not values:
+        raise ValueError(f"values must be a non-empty list of the grid's values; got {values!r:.60}")
+    if not isinstance(label, str) or not label:
+        raise ValueError(f"label must be the parameter's name; got {label!r:.60}")
+    x = np.arange(len(values))
+    ax.set_xticks(x, [f"{v:g}" if isinstance(v, (int, float)) else str(v) for v in values])
+    ax.set_xlim(-0.5, len(values) - 0.5)
+    ax.set_xlabel(f"{label} (categorical axis)")
+    return x
+
+
+def signed_image(ax, M, *, lim: float | None = None):
+    """A heat map of a signed matrix: the diverging :data:`DIVERGING` map, centred at 0
+    (white), symmetric limits ``±lim`` (default: the largest |entry|); the image."""
+    if not callable(getattr(ax, "imshow", None)):
+        raise ValueError(f"ax must be a matplotlib Axes; got {type(ax).__name__}")
+    M = array("M", M, ndim=2)
+    lim = float(np.abs(M).max()) if lim is None else finite_scalar("lim", lim, positive=True)
+    lim = lim if lim > 0 else 1.0
+    return ax.imshow(M, cmap=DIVERGING, vmin=-lim, vmax=lim)
+
+
+def over_seeds(seeds: int, what: str = "mean and min–max") -> str:
+    """``", mean and min–max over 3 seeds"`` — or nothing for one seed, where there is no
+    spread to name."""
+    seeds = positive_int("seeds", seeds)
+    if not isinstance(what, str) or not what:
+        raise ValueError(f"what must name the statistic; got {what!r:.40}")
+    return f", {what} over {seeds} seeds" if seeds > 1 else ", one seed"
 
 
 def draw_records(records_dir, drawer_for: Callable[[str], Callable | None], *, pdf: bool = False) -> list:
