@@ -50,7 +50,7 @@ def test_cli_reproduce_induction_head_quick(capsys, monkeypatch, tmp_path):
         record["results"]["sweeps"] = [dict(model="full network", seeds=2, grid={}, rows=[
             dict(name=k, value=v, runs=[r.to_dict(with_loss=False) for r in runs]) for k, v, runs in rows])]
         paths = induction_head_figures(record, tmp_path)
-        assert [p.name for p in paths][-1] == "induction-head-sweep-network.png"
+        assert [p.name for p in paths][-2:] == ["induction-head-sweep-network.png", "induction-head-sweep-network.caption.md"]
     assert main(["reproduce", "induction-head", "--quick", "--paper"]) == 2
     assert main(["reproduce", "gd-step", "--seeds", "3"]) == 2
     assert "--seeds is an option of induction-head, not of gd-step" in capsys.readouterr().err

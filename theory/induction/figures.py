@@ -123,7 +123,7 @@ def induction_head_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
         axes[0].set_ylabel("final accuracy" + over_seeds(sw["seeds"]))
         fig.suptitle(f"Reddy 2024, Fig. 2: data parameters, one at a time — {sw['model']}")
         stem = "induction-head-sweep-" + ("network" if sw["model"] == "full network" else "two-param")
-        base = record["settings"]["sweep_base"]
+        base = record["settings"].get("sweep_base") or _sweep_base(sw)
         caption = (f"Reddy 2024, Fig. 2, for the {sw['model']}: the final in-context accuracy on novel classes (ICL, "
                    "circles) and in-weights accuracy on trained classes (IWL, squares) as one data parameter at a "
                    f"time moves away from the base setting (K = {base['K']}, B = {base['B']}, ε = {base['eps']:g}, "
@@ -137,6 +137,14 @@ def induction_head_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
                               for name in names if len(finals[name, 'icl']) > 1))
         paths += save(fig, out_dir, stem, pdf, caption)
     return paths
+
+
+def _sweep_base(sw: dict) -> dict:
+    """The base setting of a sweep whose record does not hold it: each parameter from a run
+    of a row that varies another one."""
+    configs = [(row["name"], row["runs"][0]["config"]) for row in sw["rows"]]
+    return {p: next((c[p] for name, c in configs if name != p), configs[0][1][p])
+            for p in ("K", "B", "eps", "alpha", "steps")}
 
 
 def induction_paper_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
