@@ -18,8 +18,10 @@
 # explicit small sizes (a 2 × 3 weight matrix, 2 examples) and checks the chain rule
 # entry by entry.  Step 4 (softmax) is about scalars.  Every check is exact: a difference
 # that `expand`/`cancel` reduce to zero.
+#
+# ![softmax against its linear relaxation; the momentum weights](../docs/figures/dual-form.png)
 
-# %%
+# %% tags=["hide-input"]
 import sympy as sp
 
 try:                      # inside Jupyter, IPython puts get_ipython and display among the builtins
@@ -45,9 +47,23 @@ def show(*parts):
             sp.pprint(part, use_unicode=True)
 
 
+class Formula:
+    """A formula that a notebook renders as LaTeX (IPython calls ``_repr_latex_``)."""
+
+    def __init__(self, latex):
+        self.latex = latex
+
+    def _repr_latex_(self):
+        return f"$\\displaystyle {self.latex}$"
+
+
 def eq(lhs, rhs):
-    """``lhs = rhs`` as one formula to show (not evaluated)."""
-    return sp.Eq(lhs, rhs, evaluate=False)
+    """``lhs = rhs`` as one formula to show (not evaluated); ``lhs`` a formula, or a label
+    in words (set as text in LaTeX, as a symbol in a terminal)."""
+    if isinstance(lhs, str) and NOTEBOOK:
+        label = "".join(c for c in lhs if c not in "{}#%&$\\")      # \text shows _ and ^ as they are
+        return Formula(f"\\text{{{label}}} = {sp.latex(rhs)}")
+    return sp.Eq(sp.Symbol(lhs) if isinstance(lhs, str) else lhs, rhs, evaluate=False)
 
 
 # %% [markdown]
@@ -84,12 +100,12 @@ for loss in ("squared", "cross_entropy"):
     grad_chain = sum((G[:, i] * X[:, i].T for i in range(N)), sp.zeros(m, n))
     if loss == "squared":
         show(f"squared error, L = (1/2N) Σ ||W x_i − t_i||², m = {m}, n = {n}, N = {N}:",
-             eq(sp.Symbol("∂L/∂W"), sp.MatMul(G.applyfunc(sp.factor), X.T, evaluate=False)))
+             eq("∂L/∂W", sp.MatMul(G.applyfunc(sp.factor), X.T, evaluate=False)))
     else:
         show(f"cross-entropy over {m} classes, N = {N}: the first error signal, (softmax(W x₁) − e_label)/N,",
-             eq(sp.Symbol("g₁"), G[:, 0]))
+             eq("g₁", G[:, 0]))
     diff = (grad_direct - grad_chain).applyfunc(lambda e: sp.cancel(sp.expand(e)))
-    show("sympy's own derivative of L in every w_rc, minus G Xᵀ:", eq(sp.Symbol("∂L/∂W − G Xᵀ"), diff))
+    show("sympy's own derivative of L in every w_rc, minus G Xᵀ:", eq("∂L/∂W − G Xᵀ", diff))
     assert diff == sp.zeros(m, n), f"chain rule failed for {loss}"
     results[loss] = dict(W=W, X=X, targets=targets, lr=lr,
                          E=-lr * G, delta_W=-lr * grad_direct)
@@ -110,13 +126,13 @@ q = sp.MatrixSymbol("q", n, 1)
 finetuned = (W0 + E * X.T) * q
 dual = W0 * q + E * (X.T * q)
 residual = (finetuned - dual).expand()
-show(eq(finetuned, dual), eq(sp.Symbol("residual"), residual))
+show(eq(finetuned, dual), eq("residual", residual))
 assert residual.is_ZeroMatrix
 # E X^T is the sum of outer products Σ e_i x_i^T (explicit 2 × 3 E and X):
 Ee = sp.Matrix(2, 3, lambda r, c: sp.Symbol(f"e_{r}{c}"))
 Xe = sp.Matrix(2, 3, lambda r, c: sp.Symbol(f"x_{r}{c}"))
 outer_sum = sum((Ee[:, i] * Xe[:, i].T for i in range(3)), sp.zeros(2, 2))
-show("and E Xᵀ is the sum of the outer products e_i x_iᵀ (three columns):", eq(sp.Symbol("Σᵢ eᵢ xᵢᵀ"), outer_sum))
+show("and E Xᵀ is the sum of the outer products e_i x_iᵀ (three columns):", eq("Σᵢ eᵢ xᵢᵀ", outer_sum))
 assert (Ee * Xe.T - outer_sum).expand() == sp.zeros(2, 2)
 
 # %% [markdown]
@@ -144,7 +160,7 @@ W_zsl = W_V * Xc * (W_K * Xc).T
 dW_icl = W_V * Xd * (W_K * Xd).T
 show(eq(W_V * gram * W_K.T * qk, W_zsl * qk + dW_icl * qk))
 residual = (W_V * gram * W_K.T * qk - (W_zsl * qk + dW_icl * qk)).expand()
-show(eq(sp.Symbol("residual"), residual))
+show(eq("residual", residual))
 assert residual.is_ZeroMatrix
 
 # %% [markdown]
@@ -167,13 +183,13 @@ full = sum(wi * vi for wi, vi in zip(w, v)) / (Z_D + Z_C)
 attn_D = (w[0] * v[0] + w[1] * v[1]) / Z_D
 attn_C = (w[2] * v[2] + w[3] * v[3]) / Z_C
 lam = Z_C / (Z_C + Z_D)
-show(eq(sp.Symbol("SoftAttn"), full), eq(sp.Symbol("λ"), lam),
-     eq(sp.Symbol("SoftAttn − (λ SoftAttn_C + (1 − λ) SoftAttn_D)"), sp.cancel(full - (lam * attn_C + (1 - lam) * attn_D))))
+show(eq("SoftAttn", full), eq("λ", lam),
+     eq("SoftAttn − (λ SoftAttn_C + (1 − λ) SoftAttn_D)", sp.cancel(full - (lam * attn_C + (1 - lam) * attn_D))))
 assert sp.cancel(full - (lam * attn_C + (1 - lam) * attn_D)) == 0
 linear_split = sum(si * vi for si, vi in zip(s, v))
 gap = sp.cancel(full - linear_split)
 show("the linear split Σ s_i v_i is not softmax attention; their difference,",
-     eq(sp.Symbol("SoftAttn − Σ s_i v_i"), full - linear_split), "is not identically 0 (at s = 0 it is the mean of v).")
+     eq("SoftAttn − Σ s_i v_i", full - linear_split), "is not identically 0 (at s = 0 it is the mean of v).")
 assert gap != 0 and gap.subs({si: 0 for si in s}) == sum(v) / 4
 
 # %% tags=["remove-cell"]

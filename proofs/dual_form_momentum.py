@@ -19,8 +19,10 @@
 # exact.  Stands on its own: needs only sympy; open it as a notebook and the formulas
 # render as LaTeX.  The figure `docs/figures/dual-form.png` plots the momentum weights
 # `s_k` and the MoAttn gap of Step 4 over random instances.
+#
+# ![the momentum weights s_k and the MoAttn gap (middle and right)](../docs/figures/dual-form.png)
 
-# %%
+# %% tags=["hide-input"]
 import sympy as sp
 
 try:                      # inside Jupyter, IPython puts get_ipython and display among the builtins
@@ -46,9 +48,23 @@ def show(*parts):
             sp.pprint(part, use_unicode=True)
 
 
+class Formula:
+    """A formula that a notebook renders as LaTeX (IPython calls ``_repr_latex_``)."""
+
+    def __init__(self, latex):
+        self.latex = latex
+
+    def _repr_latex_(self):
+        return f"$\\displaystyle {self.latex}$"
+
+
 def eq(lhs, rhs):
-    """``lhs = rhs`` as one formula to show (not evaluated)."""
-    return sp.Eq(lhs, rhs, evaluate=False)
+    """``lhs = rhs`` as one formula to show (not evaluated); ``lhs`` a formula, or a label
+    in words (set as text in LaTeX, as a symbol in a terminal)."""
+    if isinstance(lhs, str) and NOTEBOOK:
+        label = "".join(c for c in lhs if c not in "{}#%&$\\")      # \text shows _ and ^ as they are
+        return Formula(f"\\text{{{label}}} = {sp.latex(rhs)}")
+    return sp.Eq(sp.Symbol(lhs) if isinstance(lhs, str) else lhs, rhs, evaluate=False)
 
 
 def weight(n, eta):
@@ -78,7 +94,7 @@ for i in range(N):
 claimed = W0 * q + sum((weight(N - 1 - i, eta) * e[i] * (x[i].T * q) for i in range(N)),
                        sp.ZeroMatrix(m, 1))
 residual = (W * q - claimed).expand()
-show(eq(sp.Symbol("W₄ q"), claimed), eq(sp.Symbol("residual"), residual))
+show(eq("W₄ q", claimed), eq("residual", residual))
 assert residual.is_ZeroMatrix
 
 # %% [markdown]
@@ -98,8 +114,8 @@ assert sp.cancel(general - closed) == 0
 for kk in range(6):                                    # and the finite sums, exactly
     assert sp.cancel(weight(kk, eta) - closed.subs(k, kk)) == 0
 assert closed.subs(eta, 0) == 1
-show("sympy's sum, its η ≠ 1 branch, and the closed form:", eq(sp.Symbol("s_k"), s_k),
-     eq(sp.Symbol("s_k − (1 − ηᵏ⁺¹)/(1 − η)"), sp.cancel(general - closed)),
+show("sympy's sum, its η ≠ 1 branch, and the closed form:", eq("s_k", s_k),
+     eq("s_k − (1 − ηᵏ⁺¹)/(1 − η)", sp.cancel(general - closed)),
      "the first weights, s₀ … s₃:", sp.Matrix([[weight(kk, eta) for kk in range(4)]]),
      "at η = 0 every s_k is 1: plain GD is recovered.")
 
@@ -134,8 +150,8 @@ mo_attn = sum(ei * xi * qs for ei, xi in zip(es, xs)) + sum(
     eta ** (3 - i) * es[i - 1] for i in (1, 2))
 dual = sum(weight(2 - i, eta) * es[i - 1] * xs[i - 1] * qs for i in (1, 2))
 gap = sp.expand(mo_attn - dual)
-show(eq(sp.Symbol("MoAttn"), mo_attn), eq(sp.Symbol("momentum dual"), dual),
-     eq(sp.Symbol("MoAttn − dual"), sp.factor(gap)),
+show(eq("MoAttn", mo_attn), eq("momentum dual", dual),
+     eq("MoAttn − dual", sp.factor(gap)),
      "not zero for η > 0 (its terms without q cannot cancel those with q); zero at η = 0.")
 assert gap != 0 and gap.subs(eta, 0) == 0
 

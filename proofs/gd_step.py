@@ -20,8 +20,10 @@
 # d, N by replacing monomials with moments, then solves the general formula.  Step 5
 # takes fourth moments of a Gaussian from its moment generating function, for d = 2.
 # Every check is exact (`expand`, `cancel`, `factor`).
+#
+# ![the trained layer's weight products beside this construction](../docs/figures/gd-step-products.png)
 
-# %%
+# %% tags=["hide-input"]
 import sympy as sp
 
 try:                      # inside Jupyter, IPython puts get_ipython and display among the builtins
@@ -47,9 +49,23 @@ def show(*parts):
             sp.pprint(part, use_unicode=True)
 
 
+class Formula:
+    """A formula that a notebook renders as LaTeX (IPython calls ``_repr_latex_``)."""
+
+    def __init__(self, latex):
+        self.latex = latex
+
+    def _repr_latex_(self):
+        return f"$\\displaystyle {self.latex}$"
+
+
 def eq(lhs, rhs):
-    """``lhs = rhs`` as one formula to show (not evaluated)."""
-    return sp.Eq(lhs, rhs, evaluate=False)
+    """``lhs = rhs`` as one formula to show (not evaluated); ``lhs`` a formula, or a label
+    in words (set as text in LaTeX, as a symbol in a terminal)."""
+    if isinstance(lhs, str) and NOTEBOOK:
+        label = "".join(c for c in lhs if c not in "{}#%&$\\")      # \text shows _ and ^ as they are
+        return Formula(f"\\text{{{label}}} = {sp.latex(rhs)}")
+    return sp.Eq(sp.Symbol(lhs) if isinstance(lhs, str) else lhs, rhs, evaluate=False)
 
 
 def _mat(name, rows, cols):
@@ -108,17 +124,17 @@ W0 = _mat("w", d_out, d)
 step("Step 1: one constructed LSA layer = one GD step (d = 2, d_out = 2, N = 2)")
 W_K, W_Q, W_V, P = gd_weights(d, d_out, N, eta, W0)
 show("the construction (x-block first, then the y-block):",
-     eq(sp.Symbol("W_K = W_Q"), W_K), eq(sp.Symbol("W_V"), W_V), eq(sp.Symbol("P"), P))
+     eq("W_K = W_Q", W_K), eq("W_V", W_V), eq("P", P))
 toks = [sp.Matrix.vstack(X[:, i], Y[:, i]) for i in range(N)] + [sp.Matrix.vstack(xq, -W0 * xq)]
 show("the value of context token 1 and its score for the query:",
-     eq(sp.Symbol("W_V e₁"), W_V * toks[0]),
-     eq(sp.Symbol("(W_K e₁)ᵀ (W_Q e_q)"), ((W_K * toks[0]).T * (W_Q * toks[N]))[0]))
+     eq("W_V e₁", W_V * toks[0]),
+     eq("(W_K e₁)ᵀ (W_Q e_q)", ((W_K * toks[0]).T * (W_Q * toks[N]))[0]))
 out = lsa_layer(toks, W_K, W_Q, W_V, P, n_keys=N)
 dW = -(eta / N) * sum(((W0 * X[:, i] - Y[:, i]) * X[:, i].T for i in range(N)), sp.zeros(d_out, d))
 prediction = -out[N][d:, :]
 show("one GD step's update, and the query token after the layer minus (x_q, −(W0 + ΔW) x_q):",
-     eq(sp.Symbol("ΔW"), dW),
-     eq(sp.Symbol("e_q′ − (x_q, −(W₀ + ΔW) x_q)"),
+     eq("ΔW", dW),
+     eq("e_q′ − (x_q, −(W₀ + ΔW) x_q)",
         (out[N] - sp.Matrix.vstack(xq, -(W0 + dW) * xq)).expand()))
 for i in range(N):
     assert (out[i][d:, :] - (Y[:, i] - dW * X[:, i])).expand() == sp.zeros(d_out, 1)
@@ -129,7 +145,7 @@ show("so −(the query's y-slot) is the prediction (W0 + ΔW) x_q; each context 
 with_query = lsa_layer(toks, W_K, W_Q, W_V, P, n_keys=N + 1)
 extra = (-with_query[N][d:, :] - prediction).expand()
 show("With the query among the keys and values, the prediction changes by",
-     eq(sp.Symbol("Δŷ"), extra.applyfunc(sp.factor)), "= −(2η/N) W0 x_q (x_qᵀ x_q): zero for every x_q only if W0 = 0.")
+     eq("Δŷ", extra.applyfunc(sp.factor)), "= −(2η/N) W0 x_q (x_qᵀ x_q): zero for every x_q only if W0 = 0.")
 assert (extra + (2 * eta / N) * W0 * xq * (xq.T * xq)).expand() == sp.zeros(d_out, 1)
 
 # %% [markdown]
@@ -145,11 +161,11 @@ Wk = _mat("v", d_out, d)
 toks_k = [sp.Matrix.vstack(X[:, i], Y[:, i] - (Wk - W0) * X[:, i]) for i in range(N)] \
     + [sp.Matrix.vstack(xq, -Wk * xq)]
 show("the value of context token 1 after k layers is the residual at W_k (the y-block):",
-     eq(sp.Symbol("W_V e₁⁽ᵏ⁾"), (W_V * toks_k[0]).expand()), eq(sp.Symbol("W_k x₁ − y₁"), (Wk * X[:, 0] - Y[:, 0]).expand()))
+     eq("W_V e₁⁽ᵏ⁾", (W_V * toks_k[0]).expand()), eq("W_k x₁ − y₁", (Wk * X[:, 0] - Y[:, 0]).expand()))
 out_k = lsa_layer(toks_k, W_K, W_Q, W_V, P, n_keys=N)
 Wk1 = Wk - (eta / N) * sum(((Wk * X[:, i] - Y[:, i]) * X[:, i].T for i in range(N)), sp.zeros(d_out, d))
 show("the query token after one more layer, minus (x_q, −W_{k+1} x_q) with W_{k+1} = W_k − η ∇L(W_k):",
-     eq(sp.Symbol("e_q⁽ᵏ⁺¹⁾ − (x_q, −W_{k+1} x_q)"), (out_k[N] - sp.Matrix.vstack(xq, -Wk1 * xq)).expand()))
+     eq("e_q⁽ᵏ⁺¹⁾ − (x_q, −W_{k+1} x_q)", (out_k[N] - sp.Matrix.vstack(xq, -Wk1 * xq)).expand()))
 for i in range(N):
     assert (out_k[i][d:, :] - (Y[:, i] - (Wk1 - W0) * X[:, i])).expand() == sp.zeros(d_out, 1)
 assert (out_k[N][d:, :] + Wk1 * xq).expand() == sp.zeros(d_out, 1)
@@ -168,13 +184,13 @@ Y1 = _mat("y", d_out1, N)
 W_K, W_Q, W_V, P = gd_weights(d, d_out1, N, eta, sp.zeros(d_out1, d))
 W_V[:d, :d] = sp.eye(d)
 P[:d, :d] = -gamma * sp.eye(d)
-show(eq(sp.Symbol("W_V"), W_V), eq(sp.Symbol("P"), P))
+show(eq("W_V", W_V), eq("P", P))
 toks1 = [sp.Matrix.vstack(X[:, i], Y1[:, i]) for i in range(N)] + [sp.Matrix.vstack(xq, sp.zeros(1, 1))]
 out_pp = lsa_layer(toks1, W_K, W_Q, W_V, P, n_keys=N)
 S = X * X.T                                            # Σ_i x_i x_i^T
 dW1 = (eta / N) * Y1 * X.T                             # one GD step from 0
 show("the query token after the layer, minus ((I − γ S) x_q, −ΔW x_q), S = Σ x_i x_iᵀ:",
-     eq(sp.Symbol("e_q′ − ((I − γS) x_q, −ΔW x_q)"),
+     eq("e_q′ − ((I − γS) x_q, −ΔW x_q)",
         (out_pp[N] - sp.Matrix.vstack((sp.eye(d) - gamma * S) * xq, -dW1 * xq)).expand()))
 for j, e in enumerate(out_pp):
     x_old = X[:, j] if j < N else xq
@@ -197,7 +213,7 @@ b, sigma, mu4 = sp.symbols("b sigma mu_4", positive=True)
 dd, NN = sp.symbols("d N", positive=True, integer=True)
 c = (mu4 + (dd + NN - 2) * sigma ** 4) / NN
 general = dd * sigma ** 2 * (b ** 2 * c - 2 * b * sigma ** 2 + 1)
-show(eq(sp.Symbol("E(ŷ − y)²"), general))
+show(eq("E(ŷ − y)²", general))
 for dv, Nv in [(1, 1), (2, 1), (1, 2), (2, 2)]:
     w = sp.symbols(f"w0:{dv}", real=True)
     xs = [sp.symbols(f"x{i}_0:{dv}", real=True) for i in range(Nv + 1)]   # last one is x_q
@@ -207,13 +223,13 @@ for dv, Nv in [(1, 1), (2, 1), (1, 2), (2, 2)]:
     moments = {v: {2: 1, 4: 3} for v in w}                                 # N(0, 1)
     moments.update({v: {2: sigma ** 2, 4: mu4} for x in xs for v in x})
     exact = moment(err ** 2, list(w) + [v for x in xs for v in x], moments)
-    show(f"d = {dv}, N = {Nv}: the expectation, monomial by monomial,", eq(sp.Symbol("E(ŷ − y)²"), sp.factor(exact)))
+    show(f"d = {dv}, N = {Nv}: the expectation, monomial by monomial,", eq("E(ŷ − y)²", sp.factor(exact)))
     assert sp.expand(exact - general.subs({dd: dv, NN: Nv})) == 0, (dv, Nv)
 loss = general / 2                                     # L(b) = ½ E(ŷ − y)²
 b_star = sp.solve(sp.diff(loss, b), b)[0]
 loss_star = sp.factor(loss.subs(b, b_star))
 show("minimising L(b) = ½ E(ŷ − y)² (a parabola in b with positive curvature d σ² c):",
-     eq(sp.Symbol("b*"), b_star), eq(sp.Symbol("L*"), loss_star))
+     eq("b*", b_star), eq("L*", loss_star))
 assert sp.cancel(b_star - NN * sigma ** 2 / (mu4 + (dd + NN - 2) * sigma ** 4)) == 0
 assert sp.cancel(loss_star - dd * sigma ** 2 * (1 - sigma ** 4 / c) / 2) == 0
 assert sp.cancel(sp.diff(loss, b, 2)) != 0             # a strict minimum (c > 0)
@@ -248,17 +264,17 @@ def fourth(a_, b_, c_, e_):
 
 
 E4 = sp.Matrix(2, 2, lambda a_, e_: sum(fourth(a_, k, k, e_) for k in range(2)))  # Σ_k E[x_a x_k x_k x_e]
-show("from the moment generating function, entry by entry:", eq(sp.Symbol("E[x xᵀ x xᵀ]"), E4.applyfunc(sp.factor)),
-     eq(sp.Symbol("E[x xᵀ x xᵀ] − (2Λ² + tr(Λ)Λ)"), (E4 - (2 * Lam ** 2 + Lam.trace() * Lam)).expand()))
+show("from the moment generating function, entry by entry:", eq("E[x xᵀ x xᵀ]", E4.applyfunc(sp.factor)),
+     eq("E[x xᵀ x xᵀ] − (2Λ² + tr(Λ)Λ)", (E4 - (2 * Lam ** 2 + Lam.trace() * Lam)).expand()))
 assert (E4 - (2 * Lam ** 2 + Lam.trace() * Lam)).expand() == sp.zeros(2, 2)
 Nsym = sp.Symbol("N", positive=True)
 Gamma = (1 + 1 / Nsym) * Lam + Lam.trace() / Nsym * sp.eye(2)
 ES2 = E4 / Nsym + (1 - 1 / Nsym) * Lam ** 2
-show(eq(sp.Symbol("Γ"), Gamma), eq(sp.Symbol("E[Ŝ²] − ΛΓ"), (ES2 - Lam * Gamma).applyfunc(sp.cancel)))
+show(eq("Γ", Gamma), eq("E[Ŝ²] − ΛΓ", (ES2 - Lam * Gamma).applyfunc(sp.cancel)))
 assert (ES2 - Lam * Gamma).applyfunc(sp.cancel) == sp.zeros(2, 2)
 assert (Lam * Gamma - Gamma * Lam).expand() == sp.zeros(2, 2)
 M_opt = Gamma.inv()
-show("and M = Γ⁻¹ solves the normal equations:", eq(sp.Symbol("Γ⁻¹ E[Ŝ²] − Λ"), (M_opt * ES2 - Lam).applyfunc(sp.cancel)))
+show("and M = Γ⁻¹ solves the normal equations:", eq("Γ⁻¹ E[Ŝ²] − Λ", (M_opt * ES2 - Lam).applyfunc(sp.cancel)))
 assert (M_opt * ES2 - Lam).applyfunc(sp.cancel) == sp.zeros(2, 2)
 
 # %% tags=["remove-cell"]

@@ -24,8 +24,10 @@
 # and `docs/figures/induction-head-training.png` (the logits taking off in turn, Step 3)
 # picture it.  The paper's equations could not be read word for word here: the sections
 # are the paper's, the form is ours (see above).
+#
+# ![the plateau, the logits in turn, the plateau's length](../docs/figures/induction-head-landscape.png)
 
-# %%
+# %% tags=["hide-input"]
 import sympy as sp
 
 try:                      # inside Jupyter, IPython puts get_ipython and display among the builtins
@@ -51,9 +53,23 @@ def show(*parts):
             sp.pprint(part, use_unicode=True)
 
 
+class Formula:
+    """A formula that a notebook renders as LaTeX (IPython calls ``_repr_latex_``)."""
+
+    def __init__(self, latex):
+        self.latex = latex
+
+    def _repr_latex_(self):
+        return f"$\\displaystyle {self.latex}$"
+
+
 def eq(lhs, rhs):
-    """``lhs = rhs`` as one formula to show (not evaluated)."""
-    return sp.Eq(lhs, rhs, evaluate=False)
+    """``lhs = rhs`` as one formula to show (not evaluated); ``lhs`` a formula, or a label
+    in words (set as text in LaTeX, as a symbol in a terminal)."""
+    if isinstance(lhs, str) and NOTEBOOK:
+        label = "".join(c for c in lhs if c not in "{}#%&$\\")      # \text shows _ and ^ as they are
+        return Formula(f"\\text{{{label}}} = {sp.latex(rhs)}")
+    return sp.Eq(sp.Symbol(lhs) if isinstance(lhs, str) else lhs, rhs, evaluate=False)
 
 
 def tidy(e):
@@ -85,7 +101,7 @@ grad = [sp.diff(loss, v) for v in (beta, alpha, xi)]
 step("Step 1: the gradient at the origin")
 origin = {beta: 0, alpha: 0, xi: 0}
 g0 = [sp.cancel(g.subs(origin)) for g in grad]
-show(eq(sp.Symbol("∇loss(0)"), sp.Matrix(g0)),
+show(eq("∇loss(0)", sp.Matrix(g0)),
      "∂loss/∂ξ = 1/L − 1/N < 0 when L > N: ξ grows first.  When L = N the origin is a critical point.")
 assert g0[0] == 0 and g0[1] == 0
 assert sp.cancel(g0[2] - (1 / L - 1 / N)) == 0
@@ -100,8 +116,8 @@ assert sp.cancel(g0[2] - (1 / L - 1 / N)) == 0
 step("Step 2: along ξ with α = β = 0, p rises from 1/L to 1/N")
 p_xi = sp.cancel(tidy(sp.exp(-loss.subs({beta: 0, alpha: 0}))))
 limit = sp.limit(p_xi.subs({N: 8, L: 32}), xi, sp.oo)
-show(eq(sp.Symbol("p(ξ)"), p_xi), eq(sp.Symbol("p(0)"), p_xi.subs({xi: 0})),
-     eq(sp.Symbol("lim_{ξ→∞} p(ξ) at N = 8, L = 32"), limit))
+show(eq("p(ξ)", p_xi), eq("p(0)", p_xi.subs({xi: 0})),
+     eq("lim_{ξ→∞} p(ξ) at N = 8, L = 32", limit))
 assert sp.cancel(p_xi - sp.exp(xi / N) / (N * sp.exp(xi / N) + L - N)) == 0
 assert limit == sp.Rational(1, 8)
 assert p_xi.subs({xi: 0}) == 1 / L
@@ -129,19 +145,19 @@ def loss_of(w_):
 assert loss_of(w) == loss                                         # the same expression tree
 Zw = sp.exp(xi * wv) + (N - 1) * sp.exp(xi * (1 - wv) / (N - 1)) + L - N
 dloss_dw = xi * ((sp.exp(xi * wv) - sp.exp(xi * (1 - wv) / (N - 1))) / Zw - 1)
-show(eq(sp.Symbol("∂loss/∂w"), dloss_dw),
-     eq(sp.Symbol("d loss/dw (sympy) − that"), sp.cancel(sp.diff(loss_of(wv), wv) - dloss_dw)))
+show(eq("∂loss/∂w", dloss_dw),
+     eq("d loss/dw (sympy) − that", sp.cancel(sp.diff(loss_of(wv), wv) - dloss_dw)))
 assert sp.cancel(sp.diff(loss_of(wv), wv) - dloss_dw) == 0
 w_u = sp.exp(u) / (sp.exp(u) + N - 1)                             # w as a function of u = αy
 assert loss_of(w_u).subs(u, alpha * y) == loss                   # loss = f(αy), f(u) = loss_of(w(u))
 f = sp.Function("f")                                              # the chain rule for any such f:
 chain = sp.diff(f(alpha * y), beta) - alpha * sp.diff(y, beta) * sp.Subs(sp.Derivative(f(u), u), u, alpha * y)
 show("the loss is f(αy) for f(u) = loss(w(u)); by the chain rule, for any such f,",
-     eq(sp.Symbol("∂f(αy)/∂β − α σ′(β) f′(αy)"), sp.expand(chain)), "so ∂loss/∂β is zero at α = 0.")
+     eq("∂f(αy)/∂β − α σ′(β) f′(αy)", sp.expand(chain)), "so ∂loss/∂β is zero at α = 0.")
 assert sp.expand(chain) == 0
 g_alpha = grad[1].subs({beta: 0, alpha: 0})
 slope = sp.cancel(sp.diff(g_alpha, xi).subs(xi, 0))
-show(eq(sp.Symbol("∂²loss/∂α∂ξ (0)"), sp.factor(slope)), "< 0 for N > 1: α grows once ξ > 0.")
+show(eq("∂²loss/∂α∂ξ (0)", sp.factor(slope)), "< 0 for N > 1: α grows once ξ > 0.")
 assert sp.cancel(slope - (-(N - 1) / (2 * N ** 2))) == 0
 
 # %% [markdown]
@@ -166,7 +182,7 @@ assert sp.cancel(sp.diff(c, wv) + N / (N - 1)) == 0           # c decreases thro
 at = {N: 8, L: 32}
 limits = [sp.limit(rewritten.subs(at).subs(wv, wval), xi, sp.oo)
           for wval in (sp.Rational(1, 8), sp.Rational(1, 4), sp.Rational(1, 16))]
-show(eq(sp.Symbol("loss"), rewritten), eq(sp.Symbol("c(w)"), sp.factor(c)),
+show(eq("loss", rewritten), eq("c(w)", sp.factor(c)),
      "the loss as ξ → ∞ at N = 8, L = 32, at w = 1/N, 1/4 (> 1/N) and 1/16 (< 1/N):", sp.Matrix([limits]))
 assert limits == [sp.log(8), 0, sp.oo]
 
@@ -187,7 +203,7 @@ grad_LN = [g.subs(L, N) for g in grad]
 H0 = sp.Matrix(3, 3, lambda i, j: sp.diff(grad_LN[i], (beta, alpha, xi)[j]).subs(origin))
 H0 = H0.applyfunc(sp.cancel)
 vects = H0.eigenvects()
-show(eq(sp.Symbol("H(0)"), H0.applyfunc(sp.factor)),
+show(eq("H(0)", H0.applyfunc(sp.factor)),
      "its eigenvalues (first column) and their eigenvectors (components along β, α, ξ):",
      sp.Matrix([[sp.factor(val), *vec[0]] for val, _, vec in vects]))
 spectrum = {sp.factor(val): tuple(vec[0]) for val, _, vec in vects}
@@ -228,9 +244,9 @@ for n, l in ((1, 3), (2, 3), (3, 5), (4, 4)):
     groups = [xi * w_n] + [xi * (1 - w_n) / (n - 1)] * (n - 1) + [sp.S.Zero] * (l - n)
     if (n, l) == (3, 5):
         show(f"N = {n}, L = {l}: the head's logits, computed token by token (y = σ(β) is the layer-1 weight "
-             "on the predecessor),", eq(sp.Symbol("logits"), sp.Matrix([[sp.factor(a.subs(w_pred, Y)) for a in logits]])),
+             "on the predecessor),", eq("logits", sp.Matrix([[sp.factor(a.subs(w_pred, Y)) for a in logits]])),
              "and the three groups of the model, ξw, ξ(1 − w)/(N − 1) and 0:",
-             eq(sp.Symbol("logits − groups"), sp.Matrix([[sp.cancel(a.subs(w_pred, Y) - b) for a, b in zip(logits, groups)]])))
+             eq("logits − groups", sp.Matrix([[sp.cancel(a.subs(w_pred, Y) - b) for a, b in zip(logits, groups)]])))
     assert all(sp.cancel(a.subs(w_pred, Y) - b) == 0 for a, b in zip(logits, groups))
 show("the same holds at (N, L) = (1, 3), (2, 3), (3, 5) and (4, 4).")
 

@@ -19,8 +19,10 @@
 # which the mesa-layer computes (Steps 1–3).  Section and equation numbers are the
 # paper's where we could check them (the mesa-layer, Sec. 5, Eq. (9)); elsewhere the
 # section.
+#
+# ![trained depth against one GD step and least squares](../docs/figures/mesa.png)
 
-# %%
+# %% tags=["hide-input"]
 import sympy as sp
 
 try:                      # inside Jupyter, IPython puts get_ipython and display among the builtins
@@ -46,9 +48,23 @@ def show(*parts):
             sp.pprint(part, use_unicode=True)
 
 
+class Formula:
+    """A formula that a notebook renders as LaTeX (IPython calls ``_repr_latex_``)."""
+
+    def __init__(self, latex):
+        self.latex = latex
+
+    def _repr_latex_(self):
+        return f"$\\displaystyle {self.latex}$"
+
+
 def eq(lhs, rhs):
-    """``lhs = rhs`` as one formula to show (not evaluated)."""
-    return sp.Eq(lhs, rhs, evaluate=False)
+    """``lhs = rhs`` as one formula to show (not evaluated); ``lhs`` a formula, or a label
+    in words (set as text in LaTeX, as a symbol in a terminal)."""
+    if isinstance(lhs, str) and NOTEBOOK:
+        label = "".join(c for c in lhs if c not in "{}#%&$\\")      # \text shows _ and ^ as they are
+        return Formula(f"\\text{{{label}}} = {sp.latex(rhs)}")
+    return sp.Eq(sp.Symbol(lhs) if isinstance(lhs, str) else lhs, rhs, evaluate=False)
 
 
 def sym_matrix(name, rows, cols, symmetric=False):
@@ -75,7 +91,7 @@ Rk = R * k
 updated = R - Rk * Rk.T / (1 + (k.T * Rk)[0])
 residual = ((M + k * k.T) * updated - sp.eye(2)).applyfunc(sp.cancel)
 show("with M a symmetric 2 × 2 matrix of free symbols and R = M⁻¹:",
-     eq(sp.Symbol("(M + k kᵀ)(R − R k kᵀ R / (1 + kᵀ R k)) − I"), residual))
+     eq("(M + k kᵀ)(R − R k kᵀ R / (1 + kᵀ R k)) − I", residual))
 assert residual == sp.zeros(2, 2)
 
 # %% [markdown]
@@ -91,7 +107,7 @@ Rk0 = R0 * k
 R1 = R0 - Rk0 * Rk0.T / (1 + (k.T * Rk0)[0])               # R_t, its update by k
 Rk1 = R1 * k
 back = R1 + Rk1 * Rk1.T / (1 - (k.T * Rk1)[0])
-show(eq(sp.Symbol("downdate(update(R, k), k) − R"), (back - R0).applyfunc(sp.cancel)))
+show(eq("downdate(update(R, k), k) − R", (back - R0).applyfunc(sp.cancel)))
 assert (back - R0).applyfunc(sp.cancel) == sp.zeros(2, 2)
 
 # %% [markdown]
@@ -109,7 +125,7 @@ ks = [sp.MatrixSymbol(f"k_{i}", dk, 1) for i in range(1, 4)]
 Rm, q = sp.MatrixSymbol("R", dk, dk), sp.MatrixSymbol("q", dk, 1)
 mesa_out = sp.MatAdd(*[v * kk.T for v, kk in zip(vs, ks)]) * Rm * q
 attention = sp.MatAdd(*[v * (kk.T * (Rm * q)) for v, kk in zip(vs, ks)])
-show(eq(mesa_out, attention), eq(sp.Symbol("residual"), (mesa_out - attention).expand().doit()))
+show(eq(mesa_out, attention), eq("residual", (mesa_out - attention).expand().doit()))
 assert (mesa_out - attention).expand().doit() == sp.ZeroMatrix(dv, 1)
 
 # %% [markdown]
@@ -132,7 +148,7 @@ for t in range(1, T + 1):
     L_t = sum(((s[i] - W * s[i - 1]).T * (s[i] - W * s[i - 1]))[0] for i in range(1, t + 1)) / 2
     grad0 = sp.Matrix(D, D, lambda r, c: sp.diff(L_t, W[r, c])).subs({w: 0 for w in W})
     if t == 2:
-        show(f"the gradient of the mesa-objective at W = 0, t = {t} (s_0 = 0):", eq(sp.Symbol("∇L₂(0)"), grad0))
+        show(f"the gradient of the mesa-objective at W = 0, t = {t} (s_0 = 0):", eq("∇L₂(0)", grad0))
     assert (grad0 + sum((s[i] * s[i - 1].T for i in range(1, t + 1)), sp.zeros(D, D))).expand() == sp.zeros(D, D)
 show("= −Σ_{t′≤t} s_{t′} s_{t′−1}ᵀ, checked at t = 1, 2, 3.")
 Z, I = sp.zeros(4 * D, 4 * D), sp.eye(D)
@@ -150,7 +166,7 @@ def blocks(W):
 
 
 show("the construction on tokens (0, s_t, s_t, s_{t−1}), in blocks of size D (P = η I):",
-     eq(sp.Symbol("W_K"), blocks(W_K)), eq(sp.Symbol("W_Q"), blocks(W_Q)), eq(sp.Symbol("W_V"), blocks(W_V)))
+     eq("W_K", blocks(W_K)), eq("W_Q", blocks(W_Q)), eq("W_V", blocks(W_V)))
 assert all(W == blocks(W).as_explicit() for W in (W_K, W_Q, W_V))
 e = [None] + [sp.Matrix.vstack(sp.zeros(D, 1), s[t], s[t], s[t - 1]) for t in range(1, T + 1)]
 gd = []
@@ -160,8 +176,8 @@ for t in range(1, T + 1):
     gd.append(W1 * s[t])
     if t == 2:
         show(f"block 0 of the layer's output at t = {t}, and its difference from one GD step's prediction W₁ s_t:",
-             eq(sp.Symbol("block₀(e₂′)"), out[:D, :].applyfunc(sp.factor)),
-             eq(sp.Symbol("block₀(e₂′) − W₁ s₂"), (out[:D, :] - gd[-1]).expand()))
+             eq("block₀(e₂′)", out[:D, :].applyfunc(sp.factor)),
+             eq("block₀(e₂′) − W₁ s₂", (out[:D, :] - gd[-1]).expand()))
     assert (out[:D, :] - gd[-1]).expand() == sp.zeros(D, 1)
 show("the same at t = 1 and 3.")
 
@@ -189,7 +205,7 @@ rhs = ((sp.Identity(n) - omega * A_) * (x_k - x_star)).expand()
 # the difference is ω (b - A A^{-1} b), zero because A A^{-1} = I
 show(eq(x_next - x_star, (sp.Identity(n) - omega * A_) * (x_k - x_star)),
      "their difference is ω (b − A A⁻¹ b); with A A⁻¹ = I:",
-     eq(sp.Symbol("difference"), (lhs - rhs).expand().subs(A_ * Ainv, sp.Identity(n)).doit()))
+     eq("difference", (lhs - rhs).expand().subs(A_ * Ainv, sp.Identity(n)).doit()))
 assert (lhs - rhs).expand().subs(A_ * Ainv, sp.Identity(n)).doit() == sp.ZeroMatrix(n, 1)
 A2, b2 = sym_matrix("a", 2, 2, symmetric=True), sym_matrix("b", 2, 1)   # explicit 2x2
 M2 = sp.eye(2) - omega * A2
@@ -200,7 +216,7 @@ for steps in range(1, 5):
     assert (stepped - target).expand() == sp.zeros(2, 1)
 x2_rich = omega * (sp.eye(2) + M2) * b2
 show("two steps from 0 (k = 2), the truncated Neumann series ω (I + (I − ωA)) b, first entry:",
-     eq(sp.Symbol("x₂[0]"), sp.expand(x2_rich[0])),
+     eq("x₂[0]", sp.expand(x2_rich[0])),
      "one more step maps the k-term sum to the (k+1)-term sum exactly, k = 1 … 4 (2 × 2 A of free symbols).")
 
 # %% [markdown]
@@ -230,8 +246,8 @@ for kk in range(1, 4):
     predicted = sp.chebyshevt(kk, (theta - lam_) / delta) / sp.chebyshevt(kk, sigma)
     if kk == 2:
         show("after k = 2 steps, on an eigenvector with eigenvalue λ:",
-             eq(sp.Symbol("e₂/e₀"), sp.factor((x - b0 / lam_) / e0)),
-             eq(sp.Symbol("T₂((θ − λ)/δ)/T₂(σ)"), sp.factor(predicted)))
+             eq("e₂/e₀", sp.factor((x - b0 / lam_) / e0)),
+             eq("T₂((θ − λ)/δ)/T₂(σ)", sp.factor(predicted)))
     assert sp.cancel((x - b0 / lam_) / e0 - predicted) == 0
 show("equal; and so at k = 1 and 3.")
 
@@ -263,8 +279,8 @@ for t in range(2):
     readout = omega * (2 - omega * lam_) * seq[t] - omega ** 2 * (S_t * seq[t])
     assert (x2 - readout).expand() == sp.zeros(2, 1)
 show("at t = 2: block 3 after two layers minus S₂² s₂, and Richardson's x₂ minus the read-out ω(2 − ωλ) s_t − ω² S_t s_t:",
-     eq(sp.Symbol("block₃ − S₂² s₂"), (block - S_t ** 2 * seq[t]).expand()),
-     eq(sp.Symbol("x₂ − read-out"), (x2 - readout).expand()), "and the same at t = 1.")
+     eq("block₃ − S₂² s₂", (block - S_t ** 2 * seq[t]).expand()),
+     eq("x₂ − read-out", (x2 - readout).expand()), "and the same at t = 1.")
 
 # %% tags=["remove-cell"]
 # Test plumbing, not part of the lesson: RESULTS holds the symbolic objects that the tests

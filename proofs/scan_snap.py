@@ -25,8 +25,10 @@
 # theorems could not be read word for word here; these are our derivations, which
 # `theory/scan_snap/model.py` implements and the tests check against finite differences.
 # Stands on its own: needs only sympy.
+#
+# ![the scan, the snap and the entropy after it](../docs/figures/scan-snap.png)
 
-# %%
+# %% tags=["hide-input"]
 import sympy as sp
 
 try:                      # inside Jupyter, IPython puts get_ipython and display among the builtins
@@ -52,9 +54,23 @@ def show(*parts):
             sp.pprint(part, use_unicode=True)
 
 
+class Formula:
+    """A formula that a notebook renders as LaTeX (IPython calls ``_repr_latex_``)."""
+
+    def __init__(self, latex):
+        self.latex = latex
+
+    def _repr_latex_(self):
+        return f"$\\displaystyle {self.latex}$"
+
+
 def eq(lhs, rhs):
-    """``lhs = rhs`` as one formula to show (not evaluated)."""
-    return sp.Eq(lhs, rhs, evaluate=False)
+    """``lhs = rhs`` as one formula to show (not evaluated); ``lhs`` a formula, or a label
+    in words (set as text in LaTeX, as a symbol in a terminal)."""
+    if isinstance(lhs, str) and NOTEBOOK:
+        label = "".join(c for c in lhs if c not in "{}#%&$\\")      # \text shows _ and ^ as they are
+        return Formula(f"\\text{{{label}}} = {sp.latex(rhs)}")
+    return sp.Eq(sp.Symbol(lhs) if isinstance(lhs, str) else lhs, rhs, evaluate=False)
 
 
 M = 3
@@ -81,13 +97,13 @@ def rational(expr):
 step("Step 1: ∂c/∂z = diag c − c cᵀ, and 1ᵀ (diag c − c cᵀ) = 0")
 J = c.jacobian(z)
 J_claim = sp.diag(*c) - c * c.T
-show(eq(sp.Symbol("c"), c.subs(as_E)), eq(sp.Symbol("∂c/∂z − (diag c − c cᵀ)"), (J - J_claim).applyfunc(rational)),
-     eq(sp.Symbol("1ᵀ (diag c − c cᵀ)"), (sp.ones(1, M) * J_claim).applyfunc(rational)))
+show(eq("c", c.subs(as_E)), eq("∂c/∂z − (diag c − c cᵀ)", (J - J_claim).applyfunc(rational)),
+     eq("1ᵀ (diag c − c cᵀ)", (sp.ones(1, M) * J_claim).applyfunc(rational)))
 assert (J - J_claim).applyfunc(rational) == sp.zeros(M, M)
 assert (sp.ones(1, M) * J_claim).applyfunc(rational) == sp.zeros(1, M)
 k = sp.Symbol("k", real=True)
 shifted = (w.subs({z[i]: z[i] + k for i in range(M)}) / sum(w.subs({z[i]: z[i] + k for i in range(M)})))
-show("adding k to every logit:", eq(sp.Symbol("c(z + k·1) − c(z)"), (shifted - c).applyfunc(rational)))
+show("adding k to every logit:", eq("c(z + k·1) − c(z)", (shifted - c).applyfunc(rational)))
 assert (shifted - c).applyfunc(rational) == sp.zeros(M, 1)
 
 # %% [markdown]
@@ -113,9 +129,9 @@ def with_r(expr):
 
 
 Jf_claim = (sp.eye(M) - f * f.T) / norm
-show(eq(sp.Symbol("(I − f fᵀ)/||c||"), Jf_claim.applyfunc(with_r)),
-     eq(sp.Symbol("∂f/∂c − (I − f fᵀ)/||c||"), (f.jacobian(cv) - Jf_claim).applyfunc(with_r)),
-     eq(sp.Symbol("(I − f fᵀ) f"), ((sp.eye(M) - f * f.T) * f).applyfunc(with_r)))
+show(eq("(I − f fᵀ)/||c||", Jf_claim.applyfunc(with_r)),
+     eq("∂f/∂c − (I − f fᵀ)/||c||", (f.jacobian(cv) - Jf_claim).applyfunc(with_r)),
+     eq("(I − f fᵀ) f", ((sp.eye(M) - f * f.T) * f).applyfunc(with_r)))
 assert (f.jacobian(cv) - Jf_claim).applyfunc(with_r) == sp.zeros(M, M)
 assert ((sp.eye(M) - f * f.T) * f).applyfunc(with_r) == sp.zeros(M, 1)
 
@@ -134,9 +150,9 @@ alpha = sp.Matrix([sp.exp(u[i]) for i in range(M)]) / sum(sp.exp(u[i]) for i in 
 n = 0                                                          # the class's next token
 e = sp.Matrix([1 if i == n else 0 for i in range(M)])
 grad_u = sp.Matrix([sp.diff(-sp.log(alpha[n]), u[i]) for i in range(M)])
-show(eq(sp.Symbol("∂(−ln α₁)/∂u"), grad_u.applyfunc(lambda x: sp.cancel(x.subs(as_U)))),
-     eq(sp.Symbol("∂(−ln α₁)/∂u − (α − e₁)"), (grad_u - (alpha - e)).applyfunc(lambda x: sp.cancel(x.subs(as_U)))),
-     eq(sp.Symbol("1ᵀ(α − e₁)"), sp.cancel(sum(alpha - e).subs(as_U))))
+show(eq("∂(−ln α₁)/∂u", grad_u.applyfunc(lambda x: sp.cancel(x.subs(as_U)))),
+     eq("∂(−ln α₁)/∂u − (α − e₁)", (grad_u - (alpha - e)).applyfunc(lambda x: sp.cancel(x.subs(as_U)))),
+     eq("1ᵀ(α − e₁)", sp.cancel(sum(alpha - e).subs(as_U))))
 assert (grad_u - (alpha - e)).applyfunc(lambda x: sp.cancel(x.subs(as_U))) == sp.zeros(M, 1)
 assert sp.cancel(sum(alpha - e).subs(as_U)) == 0
 

@@ -167,7 +167,7 @@ def _draw(out_dir, say, pdf: bool = False) -> None:
     from . import draw_all
     from .core.plotting import have_matplotlib
     if not have_matplotlib():
-        say("figures: matplotlib is not installed; pip install 'icl-theory[plot]' and run "
+        say("figures: matplotlib is not installed; pip install -e '.[plot]' and run "
             f"`python -m theory figures {out_dir}`")
         return
     for path in draw_all(out_dir, pdf=pdf):
@@ -177,7 +177,7 @@ def _draw(out_dir, say, pdf: bool = False) -> None:
 def cmd_figures(args) -> int:
     from .core.plotting import have_matplotlib
     if not have_matplotlib():
-        print("error: drawing needs matplotlib: pip install 'icl-theory[plot]'", file=sys.stderr)
+        print("error: drawing needs matplotlib: pip install -e '.[plot]'", file=sys.stderr)
         return 2
     try:
         _draw(args.dir, print, pdf=args.pdf)
@@ -198,9 +198,9 @@ def cmd_exercises(args) -> int:
         print(f"wrote {path}")
     if args.format == "nbgrader":
         print("These are nbgrader source notebooks: put them in COURSE/source/ASSIGNMENT/ and run "
-              "`nbgrader generate_assignment ASSIGNMENT` (pip install 'icl-theory[teach]').")
+              "`nbgrader generate_assignment ASSIGNMENT` (pip install -e '.[teach]').")
     else:
-        print("Open one in Jupyter (pip install 'icl-theory[teach]'); grade it with `python -m theory grade FILE`.")
+        print("Open one in Jupyter (pip install -e '.[teach]'); grade it with `python -m theory grade FILE`.")
     return 0
 
 

@@ -39,7 +39,7 @@ Params = Mapping[str, np.ndarray]
 
 def norm(x) -> float:
     """Euclidean norm of all entries, computed without overflow (``||x|| = m ||x / m||``,
-    m = max |x|), so that entries of 1e200 give 1e200·√n and not inf."""
+    m = max abs(x)), so that entries of 1e200 give 1e200·√n and not inf."""
     return _norm(array("x", x, allow_empty=True))
 
 

@@ -1,7 +1,7 @@
 """What every topic's figures share: a matplotlib figure that touches no global state, its
 file names, the running mean of a noisy curve, and drawing every run record of a folder.
 
-Needs matplotlib (``pip install 'icl-theory[plot]'``), imported only inside these
+Needs matplotlib (``pip install -e '.[plot]'``), imported only inside these
 functions and only through its object interface (``matplotlib.figure.Figure``), so
 drawing changes no global state and importing this module needs no matplotlib.  Every
 figure is meant for a slide and a greyscale print: lines differ in style and marker as
@@ -109,7 +109,7 @@ def categorical_axis(ax, values, label: str) -> np.ndarray:
 
 def signed_image(ax, M, *, lim: float | None = None):
     """A heat map of a signed matrix: the diverging :data:`DIVERGING` map, centred at 0
-    (white), symmetric limits ``±lim`` (default: the largest |entry|); the image."""
+    (white), symmetric limits ``±lim`` (default: the largest absolute entry); the image."""
     if not callable(getattr(ax, "imshow", None)):
         raise ValueError(f"ax must be a matplotlib Axes; got {type(ax).__name__}")
     M = array("M", M, ndim=2)

@@ -51,7 +51,7 @@ def student_version(source: str) -> str:
 
 def percent_cells(source: str) -> list:
     """The cells of a jupytext percent script: ``[(kind, text)]``, kind ``"markdown"`` or
-    ``"code"``; a markdown cell's lines lose their leading ``# ``."""
+    ``"code"``; a markdown cell's lines lose their leading comment sign and one space."""
     if not isinstance(source, str):
         raise ValueError(f"source must be the text of a percent script; got {type(source).__name__}")
     cells = []

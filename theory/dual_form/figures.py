@@ -1,7 +1,7 @@
 """Dai et al. 2023: the figures of the dual-form record (``python -m theory reproduce dual-form``).
 
 Drawn from run records only (nothing is trained); needs matplotlib (``pip install
-'icl-theory[plot]'``), imported inside :mod:`theory.core.plotting`'s helpers only.
+-e '.[plot]'`` from a clone), imported inside :mod:`theory.core.plotting`'s helpers only.
 """
 from __future__ import annotations
 

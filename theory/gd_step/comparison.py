@@ -167,7 +167,7 @@ def compare_to_gd(result: TrainResult, *, n_tasks: int = 10000, rng=1) -> GDComp
 
 @finite_result
 def agreement(y1, s1, y2, s2) -> dict:
-    """Mean |ŷ1 - ŷ2|, mean ||s1 - s2|| and mean cosine of two models' sensitivities:
+    """Mean abs(ŷ1 − ŷ2), mean ‖s1 − s2‖ and mean cosine of two models' sensitivities:
     ŷ1, ŷ2 (B,) and s1, s2 (B, d), no sensitivity zero (its cosine is undefined)."""
     y1 = array("y1", y1, ndim=1)
     y2 = array("y2", y2, shape=y1.shape)

@@ -1,7 +1,7 @@
 """von Oswald et al. 2023: the figures of the gd-step record (``python -m theory reproduce gd-step``).
 
 Drawn from run records only (nothing is trained); needs matplotlib (``pip install
-'icl-theory[plot]'``), imported inside :mod:`theory.core.plotting`'s helpers only.
+-e '.[plot]'`` from a clone), imported inside :mod:`theory.core.plotting`'s helpers only.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Reddy 2024: the figures of the induction-head records (``python -m theory reproduce induction-head [--paper]``).
 
 Drawn from run records only (nothing is trained); needs matplotlib (``pip install
-'icl-theory[plot]'``), imported inside :mod:`theory.core.plotting`'s helpers only.
+-e '.[plot]'`` from a clone), imported inside :mod:`theory.core.plotting`'s helpers only.
 """
 from __future__ import annotations
 

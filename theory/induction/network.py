@@ -140,12 +140,14 @@ def network_weights(params, d: int) -> dict:
 
 @finite_result(with_cache=True)
 def network_forward(X, params):
-    """Logits (S, L) of the target token, and a cache.
+    """Logits (S, L) of the target token, and a cache::
 
-    h1 = X + SoftAttn_causal(X W_Q1^T, X W_K1^T, X W_V1^T)            (every token)
-    z  = h1_q + SoftAttn(h1_q W_Q2^T, h1 W_K2^T, h1 W_V2^T)           (the target only:
-         the last token, which sees every token, is all the classifier reads)
-    logits = classifier(z)   (:func:`classifier_forward`)
+        h1 = X + SoftAttn_causal(X W_Q1^T, X W_K1^T, X W_V1^T)            (every token)
+        z  = h1_q + SoftAttn(h1_q W_Q2^T, h1 W_K2^T, h1 W_V2^T)           (the target only:
+             the last token, which sees every token, is all the classifier reads)
+        logits = classifier(z)                                            (classifier_forward)
+
+    The cache holds what :func:`network_backward` needs.
     """
     X = array("X", X, ndim=3)
     return _network_forward(X, network_weights(params, X.shape[2]))

@@ -1,7 +1,7 @@
 """von Oswald et al. 2023b: the figure of the mesa record (``python -m theory reproduce mesa``).
 
 Drawn from run records only (nothing is trained); needs matplotlib (``pip install
-'icl-theory[plot]'``), imported inside :mod:`theory.core.plotting`'s helpers only.
+-e '.[plot]'`` from a clone), imported inside :mod:`theory.core.plotting`'s helpers only.
 """
 from __future__ import annotations
 

@@ -23,9 +23,9 @@ class ScanSnapTask:
     token ψ(n) (many-to-one) and a distribution P(l | n) of its contextual tokens, all in
     one vocabulary of M tokens.
 
-    P: (K, M) rows P(·|n), non-negative, each summing to one; query: (K,) the query token
+    P: (K, M) rows P(· | n), non-negative, each summing to one; query: (K,) the query token
     ψ(n); next_token: (K,) the token index of class n's next token (the label).  A token l
-    is *distinct* if P(l|n) > 0 for one class n only, *common* if for several."""
+    is *distinct* if P(l | n) > 0 for one class n only, *common* if for several."""
     P: np.ndarray
     query: np.ndarray
     next_token: np.ndarray
@@ -100,7 +100,7 @@ class ScanSnapBatch:
 
 def scan_snap_sequences(rng, task: ScanSnapTask, batch: int, T: int) -> ScanSnapBatch:
     """``batch`` sequences of length T: a class n uniformly, T − 1 contextual tokens i.i.d.
-    from P(·|n) (inverse CDF by one ``searchsorted`` over all classes, no loop over
+    from P(· | n) (inverse CDF by one ``searchsorted`` over all classes, no loop over
     sequences), then the query ψ(n)."""
     rng = as_rng(rng)
     if not isinstance(task, ScanSnapTask):

@@ -1,7 +1,7 @@
 """Tian et al. 2023: the figure of the scan-snap record (``python -m theory reproduce scan-snap``).
 
 Drawn from run records only (nothing is trained); needs matplotlib (``pip install
-'icl-theory[plot]'``), imported inside :mod:`theory.core.plotting`'s helpers only.
+-e '.[plot]'`` from a clone), imported inside :mod:`theory.core.plotting`'s helpers only.
 """
 from __future__ import annotations
 
