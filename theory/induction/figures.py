@@ -162,7 +162,7 @@ def induction_paper_figures(record: dict, out_dir, *, pdf: bool = False) -> list
               (("prev_token", "layer 1: label → previous item"),),
               (("match_label", "layer 2: target → matching label"),))
     if all("relu_active" in run for run in runs):
-        panels += ((("relu_active", "last ReLU: outputs > 0"), ("relu_dead", "dead units")),)
+        panels += ((("relu_active", "last ReLU: active"), ("relu_dead", "dead units")),)
     fig = figure(3.25 * len(panels), 4.2)
     axes = fig.subplots(1, len(panels), sharex=True)
     markers = "os^vDP<>"
