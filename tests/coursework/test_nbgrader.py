@@ -4,7 +4,9 @@ submission, and the exported scores are what they must be.
 
 Needs the ``teach`` extra (``pip install -e '.[teach]'``, part of the README's test
 command); without it the test is skipped, except under CI, where a missing nbgrader is a
-failure. ``python -m pytest -m teach`` runs it alone."""
+failure.  It runs in the README's notebook step (``python -m pytest -n 2 -m notebook``:
+eight notebooks executed in Jupyter kernels, about 20 s); ``python -m pytest -m teach``
+runs it alone."""
 import csv
 import json
 import os
@@ -17,7 +19,7 @@ import pytest
 
 from theory.coursework import EXERCISES, notebooks
 
-pytestmark = pytest.mark.teach
+pytestmark = [pytest.mark.teach, pytest.mark.notebook]      # it executes notebooks in kernels: the notebook step
 
 POINTS = sum(len(ex.graded_names) for ex in EXERCISES.values())     # one point a graded output
 
