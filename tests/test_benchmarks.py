@@ -16,7 +16,10 @@ TINY = {"bench_lsa": ["--batch", "8", "--steps", "4", "--block", "2", "--warmup"
                             "--B", "1", "--D", "3", "--positions", "6", "--dtype", "both"],
         "bench_scan_snap": ["--batch", "4", "--T", "5", "--steps", "2", "--warmup", "1", "--common", "2", "--distinct", "2"],
         "bench_mesa": ["--batch", "4", "--steps", "2", "--warmup", "1", "--D", "3", "--T", "5", "--heads", "2",
-                       "--key-size", "3"]}
+                       "--key-size", "3"],
+        "bench_preconditioned_gd": ["--batch", "4", "--steps", "2", "--warmup", "1", "--d", "2", "--n", "3",
+                                    "--layers", "2"],
+        "bench_task_diversity": ["--d", "3", "--tau", "3", "--steps", "2", "--warmup", "1", "--chunk", "7"]}
 
 
 def _load(path):

@@ -35,7 +35,7 @@ def _table(rows: list[list[str]], wrap_last: bool = False) -> str:
     indent = sum(w + 2 for w in widths[:-1])
     out = []
     for k, r in enumerate([rows[0], ["-" * w for w in widths]] + rows[1:]):
-        last = textwrap.wrap(r[-1], widths[-1]) if wrap_last and k != 1 else [r[-1]]
+        last = textwrap.wrap(r[-1], widths[-1], break_on_hyphens=False) if wrap_last and k != 1 else [r[-1]]
         out.append("  ".join(c.ljust(w) for c, w in zip(r[:-1] + [last[0] if last else ""], widths)).rstrip())
         out += [" " * indent + more for more in last[1:]]
     return "\n".join(out)
@@ -73,7 +73,8 @@ def cmd_list(args) -> int:
 
 COLUMNS = ("claim: see `python -m theory list ID`; verdict: exact / approximate (the paper's wording is an "
            "approximation; the exact statement is checked) / false as stated (the corrected statement is checked) "
-           "/ empirical (a quick training run); proof: the sympy proof ran and its asserts hold; "
+           "/ empirical (a quick training run or a Monte Carlo estimate, with its bar in the tolerance note); proof: "
+           "the sympy proof ran and its asserts hold; "
            "error: worst relative error of the numeric check over the instances; tol: the error allowed; "
            "wording gap: for non-exact claims, the range over the instances of the relative distance between "
            "the paper's wording and the truth (it must be clearly above 0 for 'false as stated'); "
@@ -102,9 +103,12 @@ def cmd_check(args) -> int:
         all_ok &= r.ok
         print(f"checked {c.id}", file=sys.stderr, flush=True)
     print(_table(rows))
-    capped = [c.id for c in claims if c.max_instances and c.max_instances < args.instances]
+    capped = [c for c in claims if c.max_instances and c.max_instances < args.instances]
+    fewer = "; ".join(f"{', '.join(c.id for c in capped if c.max_instances == k)}: {k} "
+                      + ("(a quick training run)" if k == 1 else "(an expensive check: Monte Carlo or an integrated flow)")
+                      for k in sorted({c.max_instances for c in capped}))
     print("\n" + _wrapped(f"{args.instances} random float64 instances per claim, seed {args.seed}"
-                          + (f" ({', '.join(capped)}: one quick training run each)" if capped else "") + ".", ""))
+                          + (f", except {fewer}" if capped else "") + ".", ""))
     print(_wrapped(COLUMNS, ""))
     if failures:
         print("Instances that gave no finite answer (a claim with any such instance fails):\n" + "\n".join(failures))

@@ -13,13 +13,19 @@ whose loss landscape has a cliff.
 - :mod:`~theory.induction.paper`         the runs at the paper's widths (its own reproduction
   functions: ``induction.paper.reproduce``)
 - :mod:`~theory.induction.figures`       the figures, drawn from the records
-- :mod:`~theory.induction.claims`        the topic's ledger entries (``reddy-*``)
+- :mod:`~theory.induction.markov`        Edelman et al. 2024: in-context Markov chains and the
+  exact uniform / unigram / bigram strategies
+- :mod:`~theory.induction.minimal_model` Edelman et al.'s minimal two-layer model (forward and
+  hand-written backward, causal or the authors' unmasked layer 1)
+- :mod:`~theory.induction.claims`        the topic's ledger entries (``reddy-*``, ``edelman-*``)
 
-Proof: ``proofs/induction_head.py``.
+Proofs: ``proofs/induction_head.py``, ``proofs/statistical_induction_head.py``.
 """
 from ..core.registry import Topic
-from . import claims, data, figures, network, paper, reproduction, three_param, training, two_param
+from . import claims, data, figures, markov, minimal_model, network, paper, reproduction, three_param, training, two_param
 from .data import *  # noqa: F401,F403
+from .markov import *  # noqa: F401,F403
+from .minimal_model import *  # noqa: F401,F403
 from .network import *  # noqa: F401,F403
 from .reproduction import *  # noqa: F401,F403
 from .three_param import *  # noqa: F401,F403
@@ -31,5 +37,5 @@ TOPIC = Topic("induction", papers=claims.PAPERS, claims=claims.CLAIMS, reproduct
                        paper.RECORD_PREFIX + "*": figures.induction_paper_figures})
 
 __all__ = ["data", "three_param", "network", "two_param", "training", "reproduction", "paper", "figures", "claims",
-           "TOPIC", *data.__all__, *three_param.__all__, *network.__all__, *two_param.__all__, *training.__all__,
+           "markov", "minimal_model", "TOPIC", *data.__all__, *markov.__all__, *minimal_model.__all__, *three_param.__all__, *network.__all__, *two_param.__all__, *training.__all__,
            *reproduction.__all__]

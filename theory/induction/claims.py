@@ -9,13 +9,14 @@ from ..core._validate import as_rng
 from ..core.gradcheck import rel_error
 from ..core.proofs import proof_results
 from ..core.registry import EMPIRICAL, EXACT, Claim
-from . import three_param, two_param
+from . import markov, minimal_model, three_param, two_param
 from .training import quick_icl_shortfall
 
 REDDY = "Reddy 2024"
-PAPERS = {"reddy": REDDY}
+EDELMAN = "Edelman et al. 2024"
+PAPERS = {"reddy": REDDY, "edelman": EDELMAN}
 
-__all__ = ["REDDY", "PAPERS", "CLAIMS", "symbolic_gradient"]
+__all__ = ["REDDY", "EDELMAN", "PAPERS", "CLAIMS", "symbolic_gradient"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -54,4 +55,18 @@ CLAIMS = (
           tol_note="quick run (1,500 SGD steps, K = 512, L = 16, N = 4, B = 2): 1 - ICL accuracy on 300 "
                    "novel-class sequences; seeds 0-23 reach 0.973-1.0 (chance 1/16); "
                    "`python -m theory reproduce induction-head` gives the sweeps"),
+    Claim("edelman-bigram-bayes", EDELMAN,
+          "the add-one bigram strategy (c(x_t→s) + 1)/(n_{x_t} + k) is the posterior predictive of a Markov chain "
+          "with Dirichlet(1) rows given the context (the first token's law left out)",
+          EXACT, "statistical_induction_head", markov.check_bigram_bayes,
+          tol_note="the posterior by 60-point Gauss–Legendre quadrature, exact for these polynomial degrees"),
+    Claim("edelman-minimal-gradient", EDELMAN,
+          "the minimal model's hand-written gradient (offset attention, then a k × k bilinear read-out) matches "
+          "central differences, with the causal mask and with the authors' unmasked layer 1",
+          EXACT, "statistical_induction_head", minimal_model.check_minimal_gradient, tol=1e-7,
+          tol_note="central differences with step 1e-6: their own error is ~1e-9-1e-8 relative"),
+    Claim("edelman-init-gradient", EDELMAN,
+          "with every entry of W equal (the authors' start) the loss does not depend on layer 1: ∂L/∂v = 0 for any v "
+          "while ∂L/∂W ≠ 0, so the read-out moves first",
+          EXACT, "statistical_induction_head", minimal_model.check_init_gradient),
 )

@@ -1,0 +1,1 @@
+"""Tests of theory/preconditioned_gd/."""

@@ -1,0 +1,145 @@
+"""Ahn et al. 2023, the multi-layer results: L layers on the set ``S = {A_ℓ = a_ℓ Σ⁻¹, B_ℓ = b_ℓ I}``.
+
+With ``x = C z`` (``C Cᵀ = Σ``) and ``w = C⁻ᵀ v`` (``w ~ N(0, Σ⁻¹)``), a sparse model with
+``(A_ℓ, B_ℓ)`` on prompts in x is the same model with ``(Cᵀ A_ℓ C, C⁻¹ B_ℓ C)`` on the
+whitened prompts in z (scores ``x_iᵀ A x_j = z_iᵀ (Cᵀ A C) z_j``; the x-update
+``(I + B Ŝ A)`` conjugates the same way).  On S these are ``a_ℓ I`` and ``b_ℓ I``, and the
+whitened data are rotation invariant, so the expected gradient in z is a multiple of I in
+each block (Schur), and back in x (``∇_A L = C ∇_{A_z} L Cᵀ``, ``∇_B L = C⁻ᵀ ∇_{B_z} L Cᵀ``):
+
+    on S,  E ∇_{A_ℓ} L ∝ Σ   and   E ∇_{B_ℓ} L ∝ I.
+
+(So S is not invariant under plain gradient flow when Σ is not a multiple of I — the flow
+adds Σ, not Σ⁻¹ — but a stationary point of the 2L scalars ``(a_ℓ, b_ℓ)`` is a stationary
+point of the whole loss: ``∂L/∂a_ℓ = ⟨∇_{A_ℓ} L, Σ⁻¹⟩ = α_ℓ d`` vanishes only with α_ℓ.)
+:func:`orbit_gradient` averages a sample's gradient over the signed permutations of the
+whitened coordinates (a group that preserves the data law), which gives that expectation's
+form exactly; :func:`best_scalars` minimises the loss over the 2L scalars.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ..core._validate import array, as_rng, choice, positive_int, spd
+from .data import regression_prompts
+from .model import prompt, sparse_loss
+
+__all__ = ["VARIANTS", "BASES", "signed_permutations", "on_S", "orbit_gradient", "span_distance", "scalar_loss",
+           "best_scalars", "check_S_gradient"]
+
+VARIANTS = ("gd", "gdpp")      # B_ℓ = 0 (preconditioned GD) or b_ℓ free (GD++)
+
+
+def signed_permutations(d: int) -> np.ndarray:
+    """All 2^d d! signed permutation matrices of size d (the hyperoctahedral group)."""
+    d = positive_int("d", d)
+    if d > 5:
+        raise ValueError(f"d must be at most 5 (2^d d! matrices); got {d}")
+    mats = []
+    for perm in itertools.permutations(range(d)):
+        for signs in itertools.product((1.0, -1.0), repeat=d):
+            O = np.zeros((d, d))
+            O[np.arange(d), perm] = signs
+            mats.append(O)
+    return np.array(mats)
+
+
+def on_S(a, b, cov) -> dict:
+    """Sparse params on S: ``A_ℓ = a_ℓ Σ⁻¹``, ``B_ℓ = b_ℓ I`` (a, b of length L)."""
+    cov = spd("cov", cov)
+    a, b = array("a", a, ndim=1), array("b", b, ndim=1)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have one length (the layers); got {a.shape} and {b.shape}")
+    d = len(cov)
+    return {"A": a[:, None, None] * np.linalg.inv(cov), "B": b[:, None, None] * np.eye(d)}
+
+
+def orbit_gradient(rng, params, cov, n: int, batch: int = 64) -> dict:
+    """The gradient of a sample's loss, averaged over the sample's images under every signed
+    permutation O of the whitened coordinates (z → O z, v → O v): for params on S it is
+    exactly ``α_ℓ Σ`` (A) and ``β_ℓ I`` (B) — the form of the expected gradient."""
+    rng = as_rng(rng)
+    cov = spd("cov", cov)
+    n, batch = positive_int("n", n), positive_int("batch", batch)
+    d = len(cov)
+    C = np.linalg.cholesky(cov)
+    P = regression_prompts(rng, batch, n, d, cov=cov, task="inverse")
+    Z = np.linalg.solve(C, P.X.reshape(-1, d).T).T.reshape(P.X.shape)      # whitened contexts
+    zq = np.linalg.solve(C, P.x_q.T).T
+    v = P.w @ C                                                           # w = C⁻ᵀ v
+    total = None
+    for O in signed_permutations(d):
+        X, xq, w = Z @ O.T @ C.T, zq @ O.T @ C.T, np.linalg.solve(C.T, (v @ O.T).T).T
+        y = np.einsum("bnd,bd->bn", X, w)
+        _, g = sparse_loss(params, prompt(X, y, xq), np.einsum("bd,bd->b", xq, w))
+        total = g if total is None else {k: total[k] + g[k] for k in g}
+    return {k: v_ / len(signed_permutations(d)) for k, v_ in total.items()}
+
+
+def span_distance(M, basis) -> float:
+    """``‖M − c·basis‖_F / ‖M‖_F`` for the best c: how far M is from the span of ``basis``."""
+    M, basis = array("M", M, ndim=2), array("basis", basis, ndim=2)
+    if M.shape != basis.shape:
+        raise ValueError(f"M and basis must have one shape; got {M.shape} and {basis.shape}")
+    c = float(np.sum(M * basis) / np.sum(basis * basis))
+    nm = np.linalg.norm(M)
+    return 0.0 if nm == 0 else float(np.linalg.norm(M - c * basis) / nm)
+
+
+BASES = ("inverse", "identity")   # A_ℓ = a_ℓ Σ⁻¹ (preconditioned) or a_ℓ I (plain GD)
+
+
+def scalar_loss(a, b, prompts, basis) -> tuple:
+    """The loss and its gradient in the 2L scalars, ``A_ℓ = a_ℓ basis``, ``B_ℓ = b_ℓ I``, on
+    ``prompts = (Z0, y_q)``: ``(L, dL/da, dL/db)``."""
+    a, b = array("a", a, ndim=1), array("b", b, ndim=1)
+    basis = array("basis", basis, ndim=2)
+    if not isinstance(prompts, tuple) or len(prompts) != 2:
+        raise ValueError(f"prompts must be the pair (Z0, y_q); got {type(prompts).__name__}")
+    Z0 = array("prompts[0]", prompts[0], ndim=3)
+    y_q = array("prompts[1]", prompts[1], shape=(Z0.shape[0],))
+    d = Z0.shape[1] - 1
+    if basis.shape != (d, d) or a.shape != b.shape:
+        raise ValueError(f"basis must be ({d}, {d}) and a, b of one length; got {basis.shape}, {a.shape}, {b.shape}")
+    loss, g = sparse_loss({"A": a[:, None, None] * basis, "B": b[:, None, None] * np.eye(d)}, Z0, y_q)
+    return loss, np.einsum("lij,ij->l", g["A"], basis), np.trace(g["B"], axis1=1, axis2=2)
+
+
+def best_scalars(rng, layers: int, n: int, d: int, *, cov=None, basis: str = "inverse", variant: str = "gd",
+                 samples: int = 4000, steps: int = 300, lr: float = 0.02) -> tuple:
+    """Minimise the loss over 2L scalars, ``A_ℓ = a_ℓ Σ⁻¹`` (``basis="inverse"``: L steps of
+    GD preconditioned by Σ⁻¹, or GD++ on S with ``variant="gdpp"``) or ``a_ℓ I``
+    (``"identity"``: plain GD), ``B_ℓ = b_ℓ I`` (0 for ``variant="gd"``), on a fixed sample of
+    prompts with x ~ N(0, Σ), w ~ N(0, Σ⁻¹), by Adam from the one-layer step spread over the
+    layers; returns ``(a, b, loss on the sample)``."""
+    from ..core.optim import Adam
+    rng = as_rng(rng)
+    L, n, d = positive_int("layers", layers), positive_int("n", n), positive_int("d", d)
+    cov = np.eye(d) if cov is None else spd("cov", cov, d)
+    basis = choice("basis", basis, BASES)
+    variant = choice("variant", variant, VARIANTS)
+    samples, steps = positive_int("samples", samples), positive_int("steps", steps)
+    M = np.linalg.inv(cov) if basis == "inverse" else np.eye(d)
+    P = regression_prompts(rng, samples, n, d, cov=cov, task="inverse")
+    data = (prompt(P.X, P.y, P.x_q), P.y_q)
+    gamma = n / (n + d + 1) * (1.0 if basis == "inverse" else d / np.trace(cov))
+    p = {"a": np.full(L, -gamma / L), "b": np.zeros(L)}
+    opt = Adam(lr)
+    for _ in range(steps):
+        loss, ga, gb = scalar_loss(p["a"], p["b"], data, M)
+        p = opt.step(p, {"a": ga, "b": gb if variant == "gdpp" else np.zeros(L)})
+    return p["a"].copy(), p["b"].copy(), scalar_loss(p["a"], p["b"], data, M)[0]
+
+
+def check_S_gradient(rng) -> float:
+    """On S (random a_ℓ, b_ℓ, rotated Σ, d = 3): how far the orbit-averaged gradient is from
+    ``α_ℓ Σ`` (A) and ``β_ℓ I`` (B) — the largest relative distance over layers."""
+    from .data import rotated_covariance
+    rng = as_rng(rng)
+    d, n, L = 3, int(rng.integers(3, 9)), int(rng.integers(1, 4))
+    cov = rotated_covariance(rng, rng.uniform(0.3, 1.5, d))
+    p = on_S(rng.uniform(-0.8, -0.2, L), rng.uniform(-0.3, 0.3, L), cov)
+    g = orbit_gradient(rng, p, cov, n, batch=8)
+    return max(max(span_distance(g["A"][l], cov), span_distance(g["B"][l], np.eye(d))) for l in range(L))

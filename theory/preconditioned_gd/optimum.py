@@ -1,0 +1,155 @@
+"""The one-layer optimum in closed form (Ahn et al. 2023; Mahankali et al. 2024;
+Zhang, Frei & Bartlett 2024, Γ): Gaussian moments, no Monte Carlo.
+
+One sparse layer predicts ``ŷ = x_qᵀ Γ h`` with ``h = (1/n) Σ_i y_i x_i`` and ``Γ = −Aᵀ``.
+For ``x ~ N(0, Σ)``, ``w ~ N(0, Ω)``, ``y = wᵀx + ε``, ``ε ~ N(0, σ²)`` (derived in
+proofs/preconditioned_gd.py, Step 3):
+
+    L(Γ) = E(ŷ − y_q)² = tr(Σ Γ H Γᵀ) − 2 tr(Γ Σ Ω Σ) + tr(Σ Ω) + σ²,
+    H = E[Ŝ Ω Ŝ] + (σ²/n) Σ = ((n+1)/n) Σ Ω Σ + ((tr(Ω Σ) + σ²)/n) Σ,    Ŝ = (1/n) Σ_i x_i x_iᵀ,
+
+a convex quadratic in Γ minimised by ``Γ* = Ω Σ H⁻¹``: for Ω = I,
+``Γ* = ((n+1)/n Σ + (tr Σ + σ²)/n I)⁻¹`` (ZFB's Γ⁻¹ at σ = 0); for Ω = Σ⁻¹,
+``Γ* = n/(n + d + 1 + σ²) Σ⁻¹`` (preconditioned by Σ⁻¹).  The minimum is
+``L* = tr(ΣΩ) + σ² − tr(Γ* Σ Ω Σ)``.
+
+For targets from a rotation-invariant family with ``x ~ N(0, I)`` (Mahankali et al.,
+nonlinear tasks) the optimum is ``γ* I`` with ``γ* = n E‖g‖² / ((n − 1) E‖g‖² + E[y²‖x‖²])``,
+``g = E_x[f(x) x]`` the task's linear part (:func:`nonlinear_step`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core._validate import array, choice, finite_result, finite_scalar, positive_int, spd
+from .data import TASKS
+
+__all__ = ["task_covariance", "population_loss", "optimal_gamma", "optimal_loss", "isotropic_step",
+           "single_index_step", "single_index_loss", "check_dense_mirror", "check_optimum", "check_single_index"]
+
+
+def task_covariance(cov, task: str = "identity") -> np.ndarray:
+    """Ω = Cov(w): the identity, or Σ⁻¹ (``task="inverse"``)."""
+    cov = spd("cov", cov)
+    task = choice("task", task, TASKS)
+    return np.eye(len(cov)) if task == "identity" else np.linalg.inv(cov)
+
+
+def _H(cov, omega, n, noise):
+    return (n + 1) / n * cov @ omega @ cov + (np.trace(omega @ cov) + noise * noise) / n * cov
+
+
+def _args(cov, n, task, noise):
+    cov = spd("cov", cov)
+    n = positive_int("n", n)
+    noise = finite_scalar("noise", noise, nonnegative=True)
+    return cov, task_covariance(cov, task), n, noise
+
+
+@finite_result
+def population_loss(Gamma, cov, n: int, *, task: str = "identity", noise: float = 0.0) -> float:
+    """``E(ŷ − y_q)²`` of the one-layer model ``ŷ = x_qᵀ Γ h`` (exact; module docstring)."""
+    cov, omega, n, noise = _args(cov, n, task, noise)
+    G = array("Gamma", Gamma, shape=cov.shape)
+    H = _H(cov, omega, n, noise)
+    return float(np.trace(cov @ G @ H @ G.T) - 2 * np.trace(G @ cov @ omega @ cov) + np.trace(cov @ omega)
+                 + noise * noise)
+
+
+@finite_result
+def optimal_gamma(cov, n: int, *, task: str = "identity", noise: float = 0.0) -> np.ndarray:
+    """``Γ* = Ω Σ H⁻¹``, the minimiser of :func:`population_loss`."""
+    cov, omega, n, noise = _args(cov, n, task, noise)
+    return omega @ cov @ np.linalg.inv(_H(cov, omega, n, noise))
+
+
+@finite_result
+def optimal_loss(cov, n: int, *, task: str = "identity", noise: float = 0.0) -> float:
+    """``L* = tr(ΣΩ) + σ² − tr(Γ* Σ Ω Σ)``."""
+    cov, omega, n, noise = _args(cov, n, task, noise)
+    G = omega @ cov @ np.linalg.inv(_H(cov, omega, n, noise))
+    return float(np.trace(cov @ omega) + noise * noise - np.trace(G @ cov @ omega @ cov))
+
+
+@finite_result
+def isotropic_step(n: int, d: int, *, noise: float = 0.0, task_scale: float = 1.0) -> float:
+    """Mahankali et al.'s optimal step for ``x ~ N(0, I_d)``, ``w ~ N(0, s² I)`` (s =
+    ``task_scale``), noise σ: ``Γ* = γ* I``, ``γ* = n / (n + d + 1 + σ²/s²)``."""
+    n, d = positive_int("n", n), positive_int("d", d)
+    noise = finite_scalar("noise", noise, nonnegative=True)
+    s = finite_scalar("task_scale", task_scale, positive=True)
+    return n / (n + d + 1 + (noise / s) * (noise / s))
+
+
+def single_index_step(n: int, d: int) -> float:
+    """γ* for ``y = ReLU(wᵀx)``, ``x, w ~ N(0, I_d)``: ``g = E_x[y x] = w/2`` so ``E‖g‖² =
+    d/4``, and ``E[y²‖x‖²] = d(d + 2)/2``, hence ``γ* = n / (n + 2d + 3)``."""
+    n, d = positive_int("n", n), positive_int("d", d)
+    g2, y2x2 = d / 4, d * (d + 2) / 2
+    return n * g2 / ((n - 1) * g2 + y2x2)
+
+
+def single_index_loss(n: int, d: int) -> float:
+    """The one-layer optimum's loss on ReLU targets: ``E y² − γ* E‖g‖²`` = ``d/2 − γ* d/4``."""
+    n, d = positive_int("n", n), positive_int("d", d)
+    return d / 2 - single_index_step(n, d) * d / 4
+
+
+# --------------------------------------------------------------------------- the ledger's checks
+def check_dense_mirror(rng) -> float:
+    """Relative error of "a dense layer's prediction, split into its parts odd and even in
+    the labels (a prompt and its mirror w → −w), has as odd part the sparse layer with
+    A_eff = P[d+1,d+1] Q_xx + P[d+1,:d] Q[d+1,:d]": so its loss is the sparse loss of A_eff
+    plus E ŷ_even², never below the sparse optimum."""
+    from ..core._validate import as_rng
+    from ..core.gradcheck import rel_error
+    from .model import layer_forward, predict, prompt, sparse_weights
+    rng = as_rng(rng)
+    d, n, B = int(rng.integers(1, 6)), int(rng.integers(2, 12)), 8
+    X, w, x_q = rng.standard_normal((B, n, d)), rng.standard_normal((B, d)), rng.standard_normal((B, d))
+    y = np.einsum("bnd,bd->bn", X, w)
+    P, Q = rng.standard_normal((d + 1, d + 1)), rng.standard_normal((d + 1, d + 1))
+    plus, minus = (predict(layer_forward(prompt(X, s * y, x_q), P, Q)[0]) for s in (1.0, -1.0))
+    odd = (plus - minus) / 2
+    A_eff = P[d, d] * Q[:d, :d] + np.outer(P[d, :d], Q[d, :d])
+    sparse = predict(layer_forward(prompt(X, y, x_q), *sparse_weights(A_eff, np.zeros((d, d))))[0])
+    return rel_error(odd, sparse)
+
+
+def check_optimum(rng, samples: int = 60000) -> float:
+    """Monte Carlo against the closed form: ``|L̂(Γ*) − L*| / (4 SE)`` (below 1 passes), and
+    1 more if a random nudge of Γ* lowers the Monte Carlo loss (common random numbers);
+    random d, n, covariance, task law and noise."""
+    from ..core._validate import as_rng
+    from .data import regression_prompts, rotated_covariance
+    rng = as_rng(rng)
+    samples = positive_int("samples", samples)
+    d, n = int(rng.integers(1, 5)), int(rng.integers(3, 16))
+    cov = rotated_covariance(rng, rng.uniform(0.3, 1.5, d))
+    task, noise = ("identity", "inverse")[int(rng.integers(2))], float(rng.choice([0.0, 0.5]))
+    G = optimal_gamma(cov, n, task=task, noise=noise)
+    P = regression_prompts(rng, samples, n, d, cov=cov, task=task, noise=noise)
+    h = np.einsum("bn,bnd->bd", P.y, P.X) / n
+
+    def mc(Gm):
+        e = (np.einsum("bd,de,be->b", P.x_q, Gm, h) - P.y_q) ** 2
+        return e.mean(), e.std() / np.sqrt(len(e))
+
+    L_hat, se = mc(G)
+    nudged = mc(G + 0.05 * np.abs(G).max() * rng.standard_normal(G.shape))[0]
+    return abs(L_hat - optimal_loss(cov, n, task=task, noise=noise)) / (4 * se) + (1.0 if nudged < L_hat else 0.0)
+
+
+def check_single_index(rng, samples: int = 100000) -> float:
+    """ReLU targets: ``|L̂(γ*) − L*| / (4 SE)``, plus 1 if γ* ± 15 % scores lower."""
+    from ..core._validate import as_rng
+    from .data import single_index_prompts
+    rng = as_rng(rng)
+    samples = positive_int("samples", samples)
+    d, n = int(rng.integers(1, 6)), int(rng.integers(3, 21))
+    P = single_index_prompts(rng, samples, n, d)
+    s = np.einsum("bd,bd->b", P.x_q, np.einsum("bn,bnd->bd", P.y, P.X) / n)
+    g = single_index_step(n, d)
+    e = (g * s - P.y_q) ** 2
+    worse = min(np.mean((f * g * s - P.y_q) ** 2) for f in (0.85, 1.15)) < e.mean()
+    return abs(e.mean() - single_index_loss(n, d)) / (4 * e.std() / np.sqrt(samples)) + (1.0 if worse else 0.0)
