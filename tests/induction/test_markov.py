@@ -12,13 +12,15 @@ from tests.helpers import rng_from, seeds
 
 @settings(max_examples=20)
 @given(seeds, st.integers(2, 4), st.integers(2, 3))
-def test_the_stationary_law_is_exact_and_the_authors_power_is_close(seed, k, order):
+def test_the_stationary_law_is_exact_and_the_authors_power_is_off_by_the_second_eigenvalue(seed, k, order):
     P = M.transition_matrices(rng_from(seed), 3, k, order)
     pi = M.stationary(P)
     chain = M._state_chain(P) if order > 2 else P
     assert np.abs(np.einsum("bi,bij->bj", pi, chain) - pi).max() < 1e-12 and np.allclose(pi.sum(1), 1)
-    if order == 2:                                           # P^16 is close but not exact
-        assert np.abs(M.authors_stationary(P) - pi).max() < 1e-2
+    if order == 2 and k == 2:        # P^16 = 1π + λ^16 (I − 1π): the authors' mean of its rows is π + λ^16 (u − π)
+        lam = 1 - P[:, 0, 1] - P[:, 1, 0]
+        want = pi + lam[:, None] ** 16 * (0.5 - pi)
+        assert np.abs(M.authors_stationary(P) - want).max() < 1e-12
 
 
 def test_sequences_follow_their_tables():
