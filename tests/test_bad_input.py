@@ -327,6 +327,14 @@ def MC_P(k=2):
     return itr.transition_matrices(0, 2, k)
 
 
+def MC_NET():
+    """A tiny two-layer transformer (k = 2, T = 4, width 4, two heads in layer 1)."""
+    return itr.init_transformer(0, 2, 4, 4, 2)
+
+
+MC_CFG = itr.MarkovConfig(T=4, steps=2, eval_every=1, n_eval=4, batch=2, d=4)
+
+
 def MC_X():
     """Two token sequences of length 5 over 2 tokens."""
     return itr.markov_sequences(0, 2, 5, 2)[0]
@@ -448,6 +456,11 @@ SPECS = [
     Spec("theory.core.nn.logsumexp", nn.logsumexp, lambda: dict(z=R(2, 3), axis=0), dict(z=AB, axis=Custom(must_fail=(5, "0")))),
     Spec("theory.core.nn.log_softmax", nn.log_softmax, lambda: dict(z=R(2, 3), axis=1), dict(z=AB, axis=Custom(must_fail=(2, "0")))),
     Spec("theory.core.nn.relu_forward", nn.relu_forward, lambda: dict(x=R(2, 3)), dict(x=AB)),
+    Spec("theory.core.nn.layer_norm_forward", nn.layer_norm_forward, lambda: dict(x=R(2, 3), gain=R(3), bias=R(3), eps=1e-5),
+         dict(x=Arr(batch=True), gain=Custom(must_fail=(R(2), "a", R(3, 1))), bias=Custom(must_fail=(R(4), "a")), eps=POS)),
+    Spec("theory.core.nn.layer_norm_backward", nn.layer_norm_backward,
+         lambda: dict(dy=R(2, 3), cache=nn.layer_norm_forward(R(2, 3), R(3), R(3))[1]),
+         dict(dy=Custom(must_fail=(R(2, 4), "a")), cache=Cache())),
     Spec("theory.core.nn.relu_backward", nn.relu_backward, lambda: dict(dy=R(2, 3), cache=nn.relu_forward(R(2, 3))[1]),
          dict(dy=A, cache=Cache())),
     Spec("theory.core.nn.attention_mask", nn.attention_mask,
@@ -1268,6 +1281,42 @@ SPECS = [
          dict(params=Params(), tokens=Custom(must_fail=(MC_X() + 5, "a")), lr_W=POS, lr_v=POS, mask=Choice())),
     *[Spec(_name(f), f, lambda: dict(rng=0), dict(rng=Rng()))
       for f in (itr.check_minimal_gradient, itr.check_init_gradient)],
+    Spec("theory.induction.markov_transformer.init_transformer", itr.init_transformer,
+         lambda: dict(rng=0, k=2, T=4, d=4, heads=2),
+         dict(rng=Rng(), k=SIZE, T=SIZE, d=Custom(must_fail=(3, 0, "a")), heads=SIZE)),
+    *[Spec(_name(f), f, lambda: dict(params=MC_NET(), tokens=MC_X(), heads=2),
+           dict(params=Params(), tokens=Custom(must_fail=(MC_X() + 5, MC_X()[:, :1], MC_X()[0], "a")),
+                heads=Custom(must_fail=(3, 0, "a"))))
+      for f in (itr.transformer_forward, itr.transformer_loss, itr.attention_maps)],
+    Spec("theory.induction.markov_transformer.transformer_backward", itr.transformer_backward,
+         lambda: dict(dlogits=R(2, 4, 2), cache=itr.transformer_forward(MC_NET(), MC_X(), 2)[1]),
+         dict(dlogits=Custom(must_fail=(R(2, 4, 3), "a")), cache=Cache())),
+    Spec("theory.induction.markov_transformer.check_transformer_gradient", itr.check_transformer_gradient,
+         lambda: dict(rng=0), dict(rng=Rng())),
+    Spec("theory.induction.markov_training.MarkovConfig", itr.MarkovConfig,
+         lambda: {f: getattr(MC_CFG, f) for f in MC_CFG.__dataclass_fields__},
+         dict(model=Choice(), k=Custom(must_fail=(1, 0, "a")), T=Custom(must_fail=(1, 0, "a")), batch=SIZE, steps=SIZE,
+              lr=POS, lr_v=POS, betas=Custom(must_fail=((0.9,), (0.9, 1.5), "ab")), weight_decay=NONNEG, d=SIZE,
+              heads=SIZE, mask=Choice(), eval_every=SIZE, n_eval=SIZE, seed=COUNT)),
+    Spec("theory.induction.markov_training.train_markov", itr.train_markov, lambda: dict(config=MC_CFG),
+         dict(config=Obj())),
+    Spec("theory.induction.markov_training.stage_summary", itr.stage_summary,
+         lambda: dict(run=itr.train_markov(MC_CFG)), dict(run=Custom(must_fail=({}, "a", {"steps": [0]})))),
+    Spec("theory.induction.markov_reproduction.markov_configs", itr.markov_reproduction.markov_configs,
+         lambda: dict(quick=True, seed=0), dict(quick=Unchecked(reason="truthiness"), seed=Unchecked(reason="an offset"))),
+    Spec("theory.induction.markov_reproduction.reproduce_markov", itr.markov_reproduction.reproduce_markov,
+         lambda: dict(quick=True, seed=0, executor=None), dict(quick=Flag(), seed=COUNT, executor=Executor()),
+         run_good=False),
+    Spec("theory.induction.markov_reproduction.first_move", itr.markov_reproduction.first_move,
+         lambda: dict(steps=[0, 1], values=[0.0, 1.0], level=0.5),
+         dict(steps=Unchecked(reason="read from a record"), values=Unchecked(reason="read from a record"),
+              level=Unchecked(reason="compared with the values"))),
+    Spec("theory.induction.markov_reproduction.format_markov_report", itr.markov_reproduction.format_markov_report,
+         lambda: dict(record=demo_record()), dict(record=Custom(must_fail=({}, demo_record()))), run_good=False),
+    Spec("theory.induction.markov_figures.markov_figures", itr.markov_figures.markov_figures,
+         lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp(), pdf=False),
+         dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
+              pdf=Unchecked(reason="truthiness")), run_good=False),
     # coursework
     Spec("theory.coursework.notebooks.student_version", notebooks.student_version,
          lambda: dict(source="a\n### BEGIN SOLUTION\nb\n### END SOLUTION\n"),

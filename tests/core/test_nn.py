@@ -2,7 +2,7 @@
 drawn by hypothesis; softmax invariances; bad input answered by ValueError."""
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import rng_from, seeds, sizes, small, well_scaled
@@ -219,3 +219,23 @@ def test_bad_input():
         nn.linear_forward(np.ones((0, 3)), W)
     with pytest.raises(ValueError, match="z must be finite or -inf"):
         nn.softmax([np.nan, 1.0])
+
+
+@settings(max_examples=25)
+@given(seeds, st.integers(1, 3), st.integers(2, 7))
+def test_layer_norm_matches_its_definition_and_finite_differences(seed, rows, n):
+    from theory.core.gradcheck import numerical_gradient
+    rng = rng_from(seed)
+    x, g, b, w = rng.standard_normal((rows, n)), rng.standard_normal(n), rng.standard_normal(n), rng.standard_normal((rows, n))
+    y, cache = nn.layer_norm_forward(x, g, b)
+    want = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-5) * g + b
+    assert rel_error(y, want) < 1e-12
+    dx, dg, db = nn.layer_norm_backward(w, cache)
+    fd = numerical_gradient(lambda p: float((nn.layer_norm_forward(p["x"], p["g"], p["b"])[0] * w).sum()),
+                            {"x": x, "g": g, "b": b}, eps=1e-6)
+    scale = float(np.linalg.norm(np.concatenate([dx.ravel(), dg, db])))
+    for got, name in ((dx, "x"), (dg, "g"), (db, "b")):
+        assert rel_error(got, fd[name], scale=scale) < 1e-7, name
+    wrong = w * g / np.sqrt(x.var(-1, keepdims=True) + 1e-5)               # forgetting the mean and variance terms
+    if n > 1:
+        assert rel_error(wrong, fd["x"]) > 1e-3

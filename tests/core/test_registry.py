@@ -66,7 +66,7 @@ def test_the_registry_collects_every_topic_in_order():
     assert claims.CLAIMS == claims.collect_claims()
     assert [c.id.split("-")[0] for c in claims.CLAIMS][0] == "dai"
     assert set(reproductions()) == {"dual-form", "gd-step", "mesa", "scan-snap", "induction-head", "preconditioned-gd",
-                                    "task-diversity"}
+                                    "task-diversity", "markov-icl"}
     assert theory.drawer_for("induction-head-paper-novel-K512") is theory.induction.figures.induction_paper_figures
     assert theory.drawer_for("induction-head") is theory.induction.figures.induction_head_figures
     assert theory.drawer_for("no-such-record") is None

@@ -20,6 +20,7 @@ __all__ = [
     "linear_forward", "linear_backward",
     "softmax", "softmax_backward", "logsumexp", "log_softmax",
     "relu_forward", "relu_backward",
+    "layer_norm_forward", "layer_norm_backward",
     "attention_mask",
     "linear_attention_forward", "linear_attention_backward",
     "softmax_attention_forward", "softmax_attention_backward",
@@ -152,6 +153,45 @@ def softmax_backward(dp, p, axis: int = -1) -> np.ndarray:
 def _softmax_backward(dp, p, axis: int = -1) -> np.ndarray:
     """Unchecked kernel of :func:`softmax_backward` (entries with p = 0 get dz = 0)."""
     return p * (dp - np.sum(dp * p, axis=axis, keepdims=True))
+
+
+# --------------------------------------------------------------------------- layer norm
+@finite_result(with_cache=True)
+def layer_norm_forward(x, gain, bias, eps: float = 1e-5):
+    """``y = g ⊙ (x − μ)/√(σ² + ε) + b`` over the last axis (μ, σ² the row's mean and biased
+    variance, as torch.nn.LayerNorm); returns ``(y, cache)``."""
+    x = array("x", x, min_ndim=1)
+    n = x.shape[-1]
+    gain, bias = array("gain", gain, shape=(n,)), array("bias", bias, shape=(n,))
+    eps = finite_scalar("eps", eps, positive=True)
+    return _layer_norm(x, gain, bias, eps)
+
+
+def _layer_norm(x, gain, bias, eps=1e-5):
+    """Unchecked kernel of :func:`layer_norm_forward`."""
+    mu = x.mean(-1, keepdims=True)
+    xc = x - mu
+    inv = 1.0 / np.sqrt((xc * xc).mean(-1, keepdims=True) + eps)       # 1/√(σ² + ε)
+    xhat = xc * inv
+    return xhat * gain + bias, (xhat, inv, gain)
+
+
+@finite_result
+def layer_norm_backward(dy, cache):
+    """``(dx, dgain, dbias)``: with x̂ the normalised row and n its length,
+    ``dx = (1/√(σ²+ε)) (ĝ − mean(ĝ) − x̂ mean(ĝ ⊙ x̂))``, ``ĝ = dy ⊙ g``; ``dgain = Σ dy ⊙ x̂``,
+    ``dbias = Σ dy`` over every axis but the last."""
+    xhat, inv, gain = _cache("cache", cache, 3, "layer_norm_forward", arrays=(0, 1, 2))
+    return _layer_norm_backward(_check_dy(dy, xhat), cache)
+
+
+def _layer_norm_backward(dy, cache):
+    """Unchecked kernel of :func:`layer_norm_backward`."""
+    xhat, inv, gain = cache
+    gh = dy * gain
+    dx = inv * (gh - gh.mean(-1, keepdims=True) - xhat * (gh * xhat).mean(-1, keepdims=True))
+    axes = tuple(range(dy.ndim - 1))
+    return dx, (dy * xhat).sum(axes), dy.sum(axes)
 
 
 # --------------------------------------------------------------------------- relu

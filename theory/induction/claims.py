@@ -9,7 +9,7 @@ from ..core._validate import as_rng
 from ..core.gradcheck import rel_error
 from ..core.proofs import proof_results
 from ..core.registry import EMPIRICAL, EXACT, Claim
-from . import markov, minimal_model, three_param, two_param
+from . import markov, markov_transformer, minimal_model, three_param, two_param
 from .training import quick_icl_shortfall
 
 REDDY = "Reddy 2024"
@@ -65,6 +65,12 @@ CLAIMS = (
           "central differences, with the causal mask and with the authors' unmasked layer 1",
           EXACT, "statistical_induction_head", minimal_model.check_minimal_gradient, tol=1e-7,
           tol_note="central differences with step 1e-6: their own error is ~1e-9-1e-8 relative"),
+    Claim("edelman-transformer-gradient", EDELMAN,
+          "the two-layer attention-only transformer's hand-written gradient (pre-LayerNorm, relative-position logits, "
+          "causal softmax, final LayerNorm, unembedding) matches central differences for every parameter",
+          EXACT, "statistical_induction_head", markov_transformer.check_transformer_gradient, tol=1e-7, max_instances=3,
+          tol_note="central differences with step 1e-6; each block's error relative to the whole gradient's norm "
+                   "(a block can vanish by symmetry)"),
     Claim("edelman-init-gradient", EDELMAN,
           "with every entry of W equal (the authors' start) the loss does not depend on layer 1: ∂L/∂v = 0 for any v "
           "while ∂L/∂W ≠ 0, so the read-out moves first",
