@@ -18,9 +18,8 @@ import numpy as np
 from _timing import median_time  # noqa: E402  (benchmarks/_timing.py)
 from theory.core.optim import Adam
 from theory.induction.markov import markov_sequences
+from theory.induction.markov_training import DECAYED
 from theory.induction.markov_transformer import init_transformer, transformer_loss
-
-DECAYED = ("Wq", "Wk", "Wv", "Wo", "W_U")
 
 
 def _data(args, k=4):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core._validate import array, as_rng, choice, finite_result, integer_array, positive_int
+from ..core.nn import _logsumexp
 
 __all__ = ["transition_matrices", "stationary", "authors_stationary", "markov_sequences", "uniform_strategy",
            "unigram_strategy", "bigram_strategy", "strategy_losses", "distance", "check_bigram_bayes"]
@@ -176,8 +177,7 @@ def distance(strategy, logits, kind: str = "kl") -> np.ndarray:
     q = array("strategy", strategy, ndim=3)
     z = array("logits", logits, shape=q.shape)
     kind = choice("kind", kind, ("kl", "cross_entropy"))
-    logp = z - z.max(-1, keepdims=True)
-    logp -= np.log(np.exp(logp).sum(-1, keepdims=True))
+    logp = z - _logsumexp(z, -1)
     ce = -(q * logp).sum(-1)
     return (ce if kind == "cross_entropy" else ce + _xlogy(q, q).sum(-1)).mean(0)
 

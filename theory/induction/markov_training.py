@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..core._validate import choice, finite_scalar, nonnegative_int, positive_int
+from ..core.nn import _logsumexp
 from ..core.optim import SGD, Adam
 from .markov import bigram_strategy, distance, markov_sequences, unigram_strategy, uniform_strategy
 from .minimal_model import MASKS, init_minimal, minimal_forward, minimal_loss, offset_attention
@@ -71,8 +72,7 @@ def _measures(config, params, x, P, strategies):
         logits, cache = transformer_forward(params, x, config.heads)
     else:
         logits, cache = minimal_forward(params, x[:, :-1], config.mask)
-    z = logits - logits.max(-1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    logp = logits - _logsumexp(logits, -1)
     inputs = x[:, :-1]
     true = P[np.arange(len(x))[:, None], inputs]                           # P[x_t, :]
     out = {"loss": float(-(true * logp).sum(-1).mean()),

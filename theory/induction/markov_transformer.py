@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core._validate import array, as_rng, cache as _cache, finite_result, integer_array, positive_int
-from ..core.nn import _layer_norm, _layer_norm_backward, _softmax
+from ..core.nn import _layer_norm, _layer_norm_backward, _logsumexp, _softmax
 
 __all__ = ["LAYER_KEYS", "init_transformer", "transformer_forward", "transformer_backward", "transformer_loss",
            "attention_maps", "check_transformer_gradient"]
@@ -148,10 +148,9 @@ def transformer_loss(params, tokens, heads: int = 1):
     position and sequence."""
     logits, cache = transformer_forward(params, tokens, heads)
     x = np.asarray(tokens)
-    z = logits - logits.max(-1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
-    target = np.eye(z.shape[-1])[x[:, 1:]]
-    n = z.shape[0] * z.shape[1]
+    logp = logits - _logsumexp(logits, -1)
+    target = np.eye(logits.shape[-1])[x[:, 1:]]
+    n = logits.shape[0] * logits.shape[1]
     return float(-(target * logp).sum() / n), transformer_backward((np.exp(logp) - target) / n, cache)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core._validate import array, as_rng, cache as _cache, choice, finite_result, finite_scalar, integer_array, positive_int
+from ..core.nn import _logsumexp, _softmax
 
 __all__ = ["MASKS", "init_minimal", "offset_attention", "minimal_forward", "minimal_backward", "minimal_loss",
            "minimal_sgd", "check_minimal_gradient", "check_init_gradient"]
@@ -51,9 +52,7 @@ def offset_attention(v, T: int, mask: str = "causal") -> np.ndarray:
     z = v[np.maximum(off, 0)]
     if mask == "causal":
         z = np.where(off >= 0, z, -np.inf)
-    z = z - z.max(1, keepdims=True)
-    p = np.exp(z)
-    return p / p.sum(1, keepdims=True)
+    return _softmax(z, axis=1)
 
 
 def _inputs(params, tokens):
@@ -106,8 +105,7 @@ def minimal_loss(params, tokens, mask: str = "causal"):
     logits, cache = minimal_forward(params, tokens, mask)
     x = np.asarray(tokens)
     z = logits[:, :-1]
-    z = z - z.max(-1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    logp = z - _logsumexp(z, -1)
     target = np.eye(z.shape[-1])[x[:, 1:]]
     n = z.shape[0] * z.shape[1]
     loss = float(-(target * logp).sum() / n)
