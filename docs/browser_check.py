@@ -76,9 +76,15 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):   # the browser moved on mid-reply
+            super().handle_error(request, client_address)
+
+
 def _serve(root: Path):
     handler = functools.partial(_Quiet, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -102,15 +108,20 @@ def check_page(driver, url: str, proof: bool) -> list:
     driver.get(url)
     problems = []
     driver.set_script_timeout(60)
-    ready = driver.execute_async_script(                   # MathJax loads asynchronously: wait for it
-        "const done = arguments[arguments.length - 1]; const start = Date.now();"
-        "if (!document.querySelector('script[src*=\"mathjax\"]')) { done('no MathJax on this page'); return; }"
+    # Wait until this page (not the previous one) has finished loading, then for MathJax, which
+    # loads asynchronously.  A page without the MathJax script is reported only once it has
+    # loaded completely: a check that ran on a half-loaded page once reported a proof page
+    # that does carry the script as "no MathJax".
+    ready = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1]; const url = arguments[0]; const start = Date.now();"
         "(function wait() {"
-        "  if (window.MathJax && MathJax.startup && MathJax.startup.promise)"
+        "  const here = document.readyState === 'complete' && location.href === url;"
+        "  if (here && !document.querySelector('script[src*=\"mathjax\"]')) done('no MathJax on this page');"
+        "  else if (here && window.MathJax && MathJax.startup && MathJax.startup.promise)"
         "    MathJax.startup.promise.then(() => done('typeset')).catch(e => done('error: ' + e));"
-        "  else if (Date.now() - start > 20000) done('no MathJax after 20 s');"
+        "  else if (Date.now() - start > 20000) done(here ? 'no MathJax after 20 s' : 'page did not load in 20 s');"
         "  else setTimeout(wait, 50);"
-        "})();")
+        "})();", url)
     if not proof and ready.startswith("error"):
         problems.append(f"MathJax failed: {ready}")
     if proof and ready != "typeset":
