@@ -50,7 +50,7 @@ def test_check_selected_claims(capsys):
     assert "wording gap: for non-exact claims" in " ".join(out.split())      # every column is explained
     assert main(["check", "vo-optimal-eta", "--instances", "1", "-v"]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "calibration run of 60 instances" in out and "checked on 1 instance" in out
+    assert "(vs exact quadrature)" in out and "checked on 1 instance" in out
 
 
 def test_a_broken_claim_fails_the_check(monkeypatch, capsys):

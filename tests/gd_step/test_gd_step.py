@@ -193,7 +193,33 @@ def test_gaussian_moment_matches_proof_and_monte_carlo(symbolic, seed):
     subs[r["N"]] = N
     ES2 = np.array(r["ES2"].subs(subs), dtype=float)
     assert rel_error(ES2, cov @ g.zfb_gamma(cov, N)) < EXACT
-    assert g.check_zfb_moment(rng) < 0.03
+    assert g.check_zfb_moment(rng) < EXACT
+
+
+@settings(max_examples=10)
+@given(seeds, st.integers(1, 6), st.integers(1, 12), st.floats(0.1, 3.0))
+def test_exact_one_step_by_quadrature_equals_the_closed_form(seed, d, N, a):
+    b, loss = g.exact_one_step(d, N, a)
+    b_star, loss_star = g.optimal_one_step(d, N, *uniform_moments(a))
+    assert rel_error(b, b_star) < EXACT and rel_error(loss, loss_star) < EXACT
+    assert g.check_optimal_step(rng_from(seed)) < EXACT
+
+
+def test_quadrature_moments_are_exact_and_catch_a_wrong_kurtosis():
+    """3-node Gauss rules: U(-a, a) has M4 diagonal m4 + (d-1)s⁴; the Gaussian's is 3λ² + ...
+    The check would fail a closed form with the Gaussian kurtosis on uniform inputs."""
+    s2, m4 = uniform_moments(0.7)
+    M2, M4 = g.single_input_moments(4, a=0.7)
+    assert rel_error(M2, s2 * np.eye(4)) < EXACT and rel_error(M4, (m4 + 3 * s2 ** 2) * np.eye(4)) < EXACT
+    cov = g.random_covariance(rng_from(1), 3)
+    M2, M4 = g.single_input_moments(3, cov=cov)             # Isserlis: E|x|² x xᵀ = tr Λ Λ + 2Λ²
+    assert rel_error(M2, cov) < EXACT and rel_error(M4, np.trace(cov) * cov + 2 * cov @ cov) < EXACT
+    b_gauss = g.optimal_one_step(5, 5, s2, 3 * s2 ** 2)[0]
+    assert abs(g.exact_one_step(5, 5, 0.7)[0] / b_gauss - 1) > 0.04
+    with pytest.raises(ValueError, match="exactly one of a"):
+        g.single_input_moments(2)
+    with pytest.raises(ValueError, match=r"d must be <= 12"):
+        g.single_input_moments(13, a=1.0)
 
 
 def test_zfb_moment_catches_a_wrong_gamma():

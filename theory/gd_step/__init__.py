@@ -5,7 +5,7 @@ and the one-layer optimum for Gaussian inputs (Zhang, Frei & Bartlett 2024).
 - :mod:`~theory.gd_step.data`          in-context linear regression tasks
 - :mod:`~theory.gd_step.lsa`           the LSA layer, its stacks and loss (forward + backward)
 - :mod:`~theory.gd_step.construction`  the weights of GD and GD++, and the direct algorithms
-- :mod:`~theory.gd_step.closed_forms`  the best one-step η and ZFB's Γ, checked by Monte Carlo
+- :mod:`~theory.gd_step.closed_forms`  the best one-step η and ZFB's Γ, checked by exact quadrature
 - :mod:`~theory.gd_step.training`      training LSA stacks (and GD / GD++ with learned rates)
 - :mod:`~theory.gd_step.comparison`    the paper's equivalence metrics against GD
 - :mod:`~theory.gd_step.reproduction`  the paper's experiments as a run record
