@@ -1392,6 +1392,10 @@ SPECS = [
          lambda: dict(claim=claims.get("dai-icl-split"), seed=0, instances=2, proof_cache={}),
          dict(claim=Obj(), seed=COUNT, instances=SIZE,
               proof_cache=Custom(must_fail=("abc", 3), must_pass=(None,), with_none=False))),
+    Spec("theory.claims.check_claims", claims.check_claims,
+         lambda: dict(claims=[claims.get("dai-icl-split")], seed=0, instances=2, jobs=1, progress=None),
+         dict(claims=Custom(must_fail=(["dai-icl-split"], [3])), seed=COUNT, instances=SIZE, jobs=SIZE,
+              progress=Custom(must_fail=("abc", 3), must_pass=(None, print), with_none=False))),
 ]
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 

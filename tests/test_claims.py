@@ -53,11 +53,26 @@ def test_check_selected_claims(capsys):
     assert "(vs exact quadrature)" in out and "checked on 1 instance" in out
 
 
+def test_checking_in_two_processes_gives_what_one_process_gives(capsys):
+    """Claims of three proof scripts over two workers: the same errors, in the order asked."""
+    chosen = [get(i) for i in ("dai-icl-split", "vo-gdpp", "dai-momentum", "mesa-downdate")]
+    seen = []
+    two = claims.check_claims(chosen, seed=5, instances=3, jobs=2, progress=seen.append)
+    one = claims.check_claims(chosen, seed=5, instances=3, jobs=1)
+    assert [r.claim for r in two] == chosen and sorted(seen) == sorted(c.id for c in chosen)
+    assert all(a.errors == b.errors and a.gap_range == b.gap_range and a.ok for a, b in zip(one, two))
+    assert main(["check", "dai-icl-split", "vo-gdpp", "--instances", "2", "--jobs", "2"]) == 0
+    assert "ALL CLAIMS HOLD" in capsys.readouterr().out
+
+
 def test_a_broken_claim_fails_the_check(monkeypatch, capsys):
     c = get("dai-icl-split")
     broken = claims.Claim(c.id, c.paper, c.statement, c.verdict, c.proof, lambda rng: 1e-9)
     monkeypatch.setattr(claims, "CLAIMS", [broken if x is c else x for x in CLAIMS])
     assert main(["check", "dai-icl-split", "--instances", "2"]) == 1
+    assert "FAILS" in capsys.readouterr().out
+    # with workers too: a swapped-in claim runs in this process, where the swap is visible
+    assert main(["check", "dai-icl-split", "vo-gdpp", "--instances", "2", "--jobs", "2"]) == 1
     assert "FAILS" in capsys.readouterr().out
 
 

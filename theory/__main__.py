@@ -20,7 +20,8 @@ import sys
 import textwrap
 import time
 
-from .claims import CLAIMS, PAPERS, get, run_check, topics
+from .claims import CLAIMS, PAPERS, check_claims, get, topics
+from .core._workers import usable_cpus
 
 
 WIDTH = 100                                    # every line fits a projector / 100-column terminal
@@ -88,9 +89,11 @@ def cmd_check(args) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     rows = [["claim", "verdict", "proof", "error", "tol", "wording gap", "time", "status"]]
-    notes, failures, all_ok, proofs = [], [], True, {}
-    for c in claims:
-        r = run_check(c, seed=args.seed, instances=args.instances, proof_cache=proofs)
+    notes, failures, all_ok = [], [], True
+    jobs = args.jobs if args.jobs is not None else usable_cpus()
+    results = check_claims(claims, seed=args.seed, instances=args.instances, jobs=jobs,
+                           progress=lambda claim_id: print(f"checked {claim_id}", file=sys.stderr, flush=True))
+    for c, r in zip(claims, results):
         gap = "-" if r.gap_range is None else f"{r.gap_range[0]:.2g}..{r.gap_range[1]:.2g}"
         rows.append([c.id, c.verdict, "ok" if r.symbolic_ok else "FAIL", f"{r.worst_error:.1e}",
                      f"{c.tol:.0e}", gap, f"{r.seconds:.1f}s", "holds" if r.ok else "FAILS"])
@@ -101,7 +104,6 @@ def cmd_check(args) -> int:
             notes.append(_wrapped(f"{c.id}: {r.symbolic_error}"))
         failures += [_wrapped(f"{c.id}: {f}") for f in r.failures]
         all_ok &= r.ok
-        print(f"checked {c.id}", file=sys.stderr, flush=True)
     print(_table(rows))
     capped = [c for c in claims if c.max_instances and c.max_instances < args.instances]
     fewer = "; ".join(f"{', '.join(c.id for c in capped if c.max_instances == k)}: {k} "
@@ -127,7 +129,7 @@ def reproductions() -> dict:
 
 
 def cmd_reproduce(args) -> int:
-    from .core._workers import tune_allocator, usable_cpus, worker_pool
+    from .core._workers import tune_allocator, worker_pool
     from .core.records import round_trip, write_record
     r = reproductions()[args.name]
     options = {o.dest: getattr(args, o.dest) for o in r.options}
@@ -261,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default 0)")
     c.add_argument("--instances", type=_pos_int, default=20,
                    help="random instances per claim (default 20)")
+    c.add_argument("--jobs", type=_pos_int, default=None, metavar="K",
+                   help="check in K processes, one proof script's claims each (default: one per usable CPU; "
+                        "1 checks everything in this process); the results do not depend on K")
     c.set_defaults(func=cmd_check)
     r = sub.add_parser("reproduce", help="train the models of a paper and print its figures",
                        description="\n".join(textwrap.fill(f"{k}: {v.summary}", 78, subsequent_indent="    ")
