@@ -8,7 +8,11 @@ excluded:
 
     python benchmarks/bench_mesa.py
     python benchmarks/bench_mesa.py --torch     # side by side with PyTorch autograd
-    python benchmarks/bench_mesa.py --threads 2 --torch   # numpy on 2 threads, 1 BLAS thread each
+    python benchmarks/bench_mesa.py --threads 1 --torch   # numpy on one thread (BLAS as it is)
+
+By default the numpy step splits its batch over one thread per usable CPU with numpy's
+BLAS held to one thread (``MesaConfig.threads``, as ``theory.mesa.train`` runs it), and
+torch runs on as many threads: the same cores on both sides.
 
 The torch side computes the same functions the efficient way for autograd: the model
 with batched masked ``Q K^T`` products per head (T = 50 is short, so the quadratic form
@@ -20,21 +24,16 @@ Sherman–Morrison updates would put T small steps on the autograd tape).
 from __future__ import annotations
 
 import argparse
-import os
-import sys
+import contextlib
 
-if __name__ == "__main__" and "--threads" in sys.argv and "numpy" not in sys.modules:
-    # the numpy side's threads each run one BLAS thread (set before numpy is imported)
-    os.environ.update({k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")})
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from _timing import median_time  # noqa: E402  (benchmarks/_timing.py)
-from theory.core._workers import tune_allocator  # noqa: E402
-from theory.core.optim import Adam, clip_by_value  # noqa: E402
-from theory.mesa import attention, layer as mesa_layer  # noqa: E402
-from theory.mesa.data import linear_dynamics  # noqa: E402
-from theory.mesa.training import _batch_parallel_loss  # noqa: E402
+from _timing import median_time  # benchmarks/_timing.py
+from theory.core._workers import blas_threads, tune_allocator, usable_cpus
+from theory.core.optim import Adam, clip_by_value
+from theory.mesa import attention, layer as mesa_layer
+from theory.mesa.data import linear_dynamics
+from theory.mesa.training import _batch_parallel_loss
 
 
 def _data(args, n=4):
@@ -130,21 +129,24 @@ def main(argv=None):
     p.add_argument("--T", type=int, default=50)
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--warmup", type=int, default=3)
-    p.add_argument("--threads", type=int, default=1,
+    p.add_argument("--threads", type=int, default=None,
                    help="numpy: split the training step's batch over this many threads, one BLAS thread each "
-                        "(MesaConfig.threads)")
+                        "(MesaConfig.threads; default: one per usable CPU; 1: one thread, BLAS as it is)")
+    p.add_argument("--tune-allocator", action="store_true",
+                   help="raise glibc's trim/mmap thresholds first (the CLI's setting; off by default)")
     p.add_argument("--torch", action="store_true", help="also time PyTorch autograd (must be installed)")
     args = p.parse_args(argv)
-    tuned = tune_allocator()                                # as `python -m theory reproduce` does
+    args.threads = usable_cpus() if args.threads is None else args.threads
+    tuned = tune_allocator() if args.tune_allocator else False
     data = _data(args)
     from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(args.threads) as pool:
+    with ThreadPoolExecutor(args.threads) as pool, \
+            (blas_threads(1) if args.threads > 1 else contextlib.nullcontext(False)) as one_blas:
         t_np = bench_step_numpy(args, data, pool if args.threads > 1 else None)
     t_mesa = bench_mesa_numpy(args)
-    blas = os.environ.get("OPENBLAS_NUM_THREADS", "default")
     print(f"batch={args.batch} T={args.T} D={args.D} layers={args.layers} heads={args.heads} "
           f"key size={args.key_size} float64 (allocator tuned: {tuned}; numpy threads {args.threads}, "
-          f"BLAS threads {blas})")
+          f"BLAS threads {'1' if one_blas and args.threads > 1 else 'default'})")
     print(f"numpy training step (hand-written backward): {1e3 * t_np:8.2f} ms/step (median of {args.steps})")
     print(f"numpy mesa-layer forward + backward:         {1e3 * t_mesa:8.2f} ms/step")
     if args.torch:

@@ -21,6 +21,7 @@ The command line calls it (in the parent and in every worker); a library call do
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import multiprocessing
@@ -40,6 +41,52 @@ def tune_allocator(threshold_bytes: int = 1 << 28) -> bool:
         return False
     return bool(mallopt(_M_TRIM_THRESHOLD, threshold_bytes)) and \
         bool(mallopt(_M_MMAP_THRESHOLD, min(threshold_bytes, 1 << 25)))
+
+
+_BLAS_SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads64_",
+                 "openblas_set_num_threads")
+
+
+def _openblas():
+    """numpy's OpenBLAS as ``(set_num_threads, get_num_threads)`` (ctypes functions), found
+    among this process's loaded libraries (Linux's /proc/self/maps); None elsewhere or for
+    another BLAS."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line.lower() and ".so" in line}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in _BLAS_SETTERS:
+            if hasattr(lib, name):
+                return getattr(lib, name), getattr(lib, name.replace("set_", "get_"))
+    return None
+
+
+@contextlib.contextmanager
+def blas_threads(n: int):
+    """Run the block with numpy's OpenBLAS on ``n`` threads, then restore its count; yields
+    True if applied, False where it cannot be (another BLAS, not Linux: the block runs
+    unchanged).  Used by a training loop that splits its batch over Python threads
+    (``theory.mesa``'s ``threads``): two such threads each calling a two-thread BLAS run
+    slower than one thread alone."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be an int >= 1; got {n!r}")
+    found = _openblas()
+    if found is None:
+        yield False
+        return
+    set_threads, get_threads = found
+    old = int(get_threads())
+    set_threads(n)
+    try:
+        yield True
+    finally:
+        set_threads(old)
 
 
 def usable_cpus() -> int:
