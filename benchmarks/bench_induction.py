@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from theory.core._workers import tune_allocator
+from _timing import add_options, median_time, setup  # benchmarks/_timing.py
 from theory.core.optim import SGD
 from theory.induction import network as ih
 from theory.induction.data import item_label_classes, item_label_sequences
@@ -36,14 +36,13 @@ def bench_numpy(args, data, dtype):
                                                             args.L).items()}
     data = [(X.astype(dtype), y) for X, y in data]
     opt = SGD(lr=0.01, weight_decay=1e-6)
-    times = []
-    for i in range(args.warmup + args.steps):
+    state = {"p": params}
+
+    def step(i):
         X, y = data[i % len(data)]
-        t0 = time.perf_counter()
-        _, grads, _ = ih._network_loss(params, X, y)                # the kernel train_network runs
-        params = opt.step(params, grads)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times[args.warmup:])
+        _, grads, _ = ih._network_loss(state["p"], X, y)            # the kernel train_network runs
+        state["p"] = opt.step(state["p"], grads)
+    return median_time(step, args.steps, args.warmup, f"{np.dtype(dtype).name} numpy")
 
 
 def bench_torch(args, data, dtype):
@@ -94,11 +93,10 @@ def main(argv=None):
     p.add_argument("--D", type=int, default=63)
     p.add_argument("--positions", type=int, default=65)
     p.add_argument("--torch", action="store_true", help="also time PyTorch autograd (must be installed)")
-    p.add_argument("--tune-allocator", action="store_true",
-                   help="raise glibc's malloc thresholds for this process first (as the CLI's reproduce does)")
     p.add_argument("--dtype", choices=("float64", "float32", "both"), default="float64")
+    add_options(p)
     args = p.parse_args(argv)
-    tuned = tune_allocator() if args.tune_allocator else False
+    tuned = setup(args)
     data = batches(args)
     print(f"batch={args.batch} N={args.N} width={args.positions + args.D} (allocator tuned: {tuned})")
     for dtype in (("float64", "float32") if args.dtype == "both" else (args.dtype,)):

@@ -40,6 +40,7 @@ import time
 
 import numpy as np
 
+from _timing import add_options, profile, setup  # benchmarks/_timing.py
 from theory.core.optim import Adam
 from theory.gd_step import lsa, training
 from theory.gd_step.data import regression_tasks
@@ -195,7 +196,9 @@ def main(argv=None):
     p.add_argument("--n-context", type=int, default=10)
     p.add_argument("--torch", action="store_true", help="also time PyTorch autograd (must be installed)")
     p.add_argument("--bound", action="store_true", help="time the step's operations alone: what bounds it")
+    add_options(p)
     args = p.parse_args(argv)
+    tuned = setup(args)
     data = batches(args)
     sides = {"numpy": numpy_stepper(args, data)}
     if args.torch:
@@ -210,11 +213,13 @@ def main(argv=None):
         for k, step in sides.items():
             times[k].append(time_steps(step, min(args.block, args.steps)))
     print(f"layers={args.layers} batch={args.batch} d={args.d} N={args.n_context} float64, "
-          f"{blocks} interleaved blocks of {min(args.block, args.steps)} steps")
+          f"{blocks} interleaved blocks of {min(args.block, args.steps)} steps (allocator tuned: {tuned})")
     t_np = statistics.median(times["numpy"])
     print(f"numpy (hand-written backward): {1e3 * t_np:8.2f} ms/step (median over blocks)")
     if args.bound:
         bound(args, t_np)
+    if args.profile:
+        profile(lambda i: sides["numpy"](), "numpy", t_np, n=min(args.steps, 20))
     for k in sides:
         if k == "numpy":
             continue

@@ -15,7 +15,7 @@ import argparse
 
 import numpy as np
 
-from _timing import median_time  # noqa: E402  (benchmarks/_timing.py)
+from _timing import add_options, median_time, setup  # benchmarks/_timing.py
 from theory.core.optim import Adam
 from theory.induction.markov import markov_sequences
 from theory.induction.markov_training import DECAYED
@@ -37,7 +37,7 @@ def bench_numpy(args, data):
         _, g = transformer_loss(p, data[i % len(data)], args.heads)
         state["p"] = {**o1.step({n: p[n] for n in dec}, {n: g[n] for n in dec}),
                       **o2.step({n: p[n] for n in p if n not in dec}, {n: g[n] for n in p if n not in dec})}
-    return median_time(step, args.steps, args.warmup)
+    return median_time(step, args.steps, args.warmup, "numpy")
 
 
 def bench_torch(args, data):
@@ -91,10 +91,12 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--torch", action="store_true", help="also time PyTorch autograd (must be installed)")
+    add_options(p)
     args = p.parse_args(argv)
+    tuned = setup(args)
     data = _data(args)
     t_np = bench_numpy(args, data)
-    print(f"batch={args.batch} T={args.T} k={args.k} d={args.d} heads={args.heads} float64")
+    print(f"batch={args.batch} T={args.T} k={args.k} d={args.d} heads={args.heads} float64 (allocator tuned: {tuned})")
     print(f"numpy (hand-written backward): {1e3 * t_np:8.3f} ms/step (median of {args.steps})")
     if args.torch:
         t_th, version, threads, diff = bench_torch(args, data)

@@ -28,8 +28,8 @@ import contextlib
 
 import numpy as np
 
-from _timing import median_time  # benchmarks/_timing.py
-from theory.core._workers import blas_threads, tune_allocator, usable_cpus
+from _timing import add_options, median_time, setup  # benchmarks/_timing.py
+from theory.core._workers import blas_threads, usable_cpus
 from theory.core.optim import Adam, clip_by_value
 from theory.mesa import attention, layer as mesa_layer
 from theory.mesa.data import linear_dynamics
@@ -59,7 +59,7 @@ def bench_step_numpy(args, data, pool):
         _, grads = _batch_parallel_loss(ls, data[i % len(data)], tokens[i % len(data)], 4.0, pool, 2 * args.threads)
         g = clip_by_value({f"{k}{j}": v for j, gl in enumerate(grads) for k, v in gl.items()}, 1.0)
         state["p"] = opt.step(p, g)
-    return median_time(step, args.steps, args.warmup)
+    return median_time(step, args.steps, args.warmup, "numpy training")
 
 
 def bench_mesa_numpy(args):
@@ -70,7 +70,7 @@ def bench_mesa_numpy(args):
     def step(i):
         y, cache = mesa_layer._mesa_forward(K, V, Q, 1.0)
         mesa_layer._mesa_backward(dy, cache)
-    return median_time(step, args.steps, args.warmup)
+    return median_time(step, args.steps, args.warmup, "numpy mesa-layer")
 
 
 def bench_torch(args, data):
@@ -132,12 +132,11 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=None,
                    help="numpy: split the training step's batch over this many threads, one BLAS thread each "
                         "(MesaConfig.threads; default: one per usable CPU; 1: one thread, BLAS as it is)")
-    p.add_argument("--tune-allocator", action="store_true",
-                   help="raise glibc's trim/mmap thresholds first (the CLI's setting; off by default)")
     p.add_argument("--torch", action="store_true", help="also time PyTorch autograd (must be installed)")
+    add_options(p)
     args = p.parse_args(argv)
     args.threads = usable_cpus() if args.threads is None else args.threads
-    tuned = tune_allocator() if args.tune_allocator else False
+    tuned = setup(args)
     data = _data(args)
     from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(args.threads) as pool, \

@@ -14,8 +14,7 @@ import argparse
 
 import numpy as np
 
-from _timing import median_time  # noqa: E402  (benchmarks/_timing.py)
-from theory.core._workers import tune_allocator
+from _timing import add_options, median_time, setup  # benchmarks/_timing.py
 from theory.core.optim import Adam
 from theory.preconditioned_gd.data import regression_prompts, rotated_covariance
 from theory.preconditioned_gd.model import prompt, sparse_loss
@@ -41,7 +40,7 @@ def bench_numpy(args, data):
         Z, y = data[i % len(data)]
         _, g = sparse_loss(state["p"], Z, y)
         state["p"] = opt.step(state["p"], g)
-    return median_time(step, args.steps, args.warmup)
+    return median_time(step, args.steps, args.warmup, "numpy")
 
 
 def bench_torch(args, data):
@@ -82,8 +81,9 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--torch", action="store_true", help="also time PyTorch autograd (must be installed)")
+    add_options(p)
     args = p.parse_args(argv)
-    tuned = tune_allocator()
+    tuned = setup(args)
     data = _batches(args)
     t_np = bench_numpy(args, data)
     print(f"batch={args.batch} d={args.d} n={args.n} layers={args.layers} float64 (allocator tuned: {tuned})")

@@ -18,8 +18,7 @@ import argparse
 
 import numpy as np
 
-from _timing import median_time  # benchmarks/_timing.py
-from theory.core._workers import tune_allocator
+from _timing import add_options, median_time, setup  # benchmarks/_timing.py
 from theory.core.optim import Momentum
 from theory.scan_snap import model as ss
 from theory.scan_snap.data import scan_snap_sequences, scan_snap_task
@@ -38,7 +37,7 @@ def bench_numpy(args, task, data):
         b, p = data[i % len(data)], state["p"]
         _, g = ss._loss_and_grads(p["Y"], p["Z"], b.tokens, b.labels, False)   # the kernel train_sgd runs
         state["p"] = {"Y": opt_Y.step({"Y": p["Y"]}, {"Y": g["Y"]})["Y"], "Z": opt_Z.step({"Z": p["Z"]}, {"Z": g["Z"]})["Z"]}
-    return median_time(step, args.steps, args.warmup)
+    return median_time(step, args.steps, args.warmup, "numpy")
 
 
 def bench_torch(args, task, data):
@@ -74,8 +73,9 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--torch", action="store_true", help="also time PyTorch autograd (must be installed)")
+    add_options(p)
     args = p.parse_args(argv)
-    tuned = tune_allocator()
+    tuned = setup(args)
     task = scan_snap_task(args.queries, args.classes_per_query, args.common, args.distinct)
     data = _batches(args, task)
     t_np = bench_numpy(args, task, data)

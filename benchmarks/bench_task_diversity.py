@@ -15,7 +15,7 @@ import argparse
 
 import numpy as np
 
-from _timing import median_time  # noqa: E402  (benchmarks/_timing.py)
+from _timing import add_options, median_time, setup  # benchmarks/_timing.py
 from theory.task_diversity.data import sequences, task_pool
 from theory.task_diversity.model import pretrain_ridge
 
@@ -29,7 +29,7 @@ def _data(args):
 
 def bench_numpy(args, S):
     return median_time(lambda i: pretrain_ridge(S.X, S.y, S.x_q, S.y_q, args.lam, chunk=args.chunk),
-                       args.steps, args.warmup)
+                       args.steps, args.warmup, "numpy")
 
 
 def bench_torch(args, S):
@@ -62,10 +62,12 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--torch", action="store_true", help="also time PyTorch (must be installed)")
+    add_options(p)
     args = p.parse_args(argv)
+    tuned = setup(args)
     S = _data(args)
     t_np = bench_numpy(args, S)
-    print(f"d={args.d} ell={args.d} n={len(S.y)} lam={args.lam:g} float64")
+    print(f"d={args.d} ell={args.d} n={len(S.y)} lam={args.lam:g} float64 (allocator tuned: {tuned})")
     print(f"numpy: {1e3 * t_np:8.3f} ms/step, a step being one pretraining solve (median of {args.steps})")
     if args.torch:
         t_th, version, threads, diff = bench_torch(args, S)

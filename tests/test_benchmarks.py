@@ -36,8 +36,9 @@ def test_every_benchmark_has_tiny_settings():
 
 @pytest.mark.parametrize("path", BENCHMARKS, ids=lambda p: p.stem)
 def test_benchmark_runs(path, capsys):
-    _load(path).main(TINY[path.stem])
-    assert "ms/step" in capsys.readouterr().out
+    _load(path).main(TINY[path.stem] + ["--profile"] * ("--profile" not in TINY[path.stem]))
+    out = capsys.readouterr().out
+    assert "ms/step" in out and "profile of the" in out and "minor page faults a step" in out
 
 
 @pytest.mark.parametrize("path", BENCHMARKS, ids=lambda p: p.stem)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core._validate import array, as_rng, cache as _cache, finite_result, integer_array, positive_int
-from ..core.nn import _layer_norm, _layer_norm_backward, _logsumexp, _softmax
+from ..core.nn import _layer_norm, _layer_norm_backward, _logsumexp
 
 __all__ = ["LAYER_KEYS", "init_transformer", "transformer_forward", "transformer_backward", "transformer_loss",
            "attention_maps", "check_transformer_gradient"]
@@ -42,10 +42,19 @@ def init_transformer(rng, k: int, T: int, d: int = 16, heads: int = 1) -> dict:
     return p
 
 
-def _offsets(T):
-    """Flat indices of (t, max(t − j, 0)) in a (T, T) array, and the causal mask j ≤ t."""
-    off = np.arange(T)[:, None] - np.arange(T)[None, :]                 # t − j
-    return (np.arange(T)[:, None] * T + np.maximum(off, 0)).ravel(), off >= 0
+def _skewed(P):
+    """The relative-position logits ``rel[..., t, j] = q_t · r_{t−j}`` as a view of
+    ``P[..., t, o'] = q_t · r_{T−1−o'}`` (P contiguous, (..., T, T)); no gather.
+
+    Row t of ``rel`` starts at entry (t, T−1−t) of P, so in P's flat (T·T) layout it begins
+    at ``t(T−1) + T−1`` and steps by 1: a (T, T) view with row stride T−1 from offset T−1.
+    Every entry read lies inside P's block; those with j > t are not q_t · r_{t−j} and are
+    the ones the causal mask drops."""
+    T = P.shape[-1]
+    flat = P.reshape(P.shape[:-2] + (T * T,))[..., T - 1:]
+    step = P.strides[-1]
+    return np.lib.stride_tricks.as_strided(flat, shape=P.shape, strides=P.strides[:-2] + ((T - 1) * step, step),
+                                           writeable=False)
 
 
 def _attention(X, p, l, H):
@@ -56,11 +65,13 @@ def _attention(X, p, l, H):
     split = lambda M: M.reshape(B, T, H, hs).transpose(0, 2, 1, 3)      # (B, H, T, hs)
     Q, K, V = split(U @ p[f"l{l}.Wq"]), split(U @ p[f"l{l}.Wk"]), split(U @ p[f"l{l}.Wv"])
     R = p[f"l{l}.wpe"][:T].reshape(T, H, hs).transpose(1, 0, 2)          # r_o by head (H, T, hs)
-    flat, causal = _offsets(T)
-    Pq = Q @ R.transpose(0, 2, 1)[None]                                   # q_t · r_o  (B, H, T, T)
-    rel = Pq.reshape(B, H, T * T)[..., flat].reshape(B, H, T, T)          # q_t · r_{t−j}
-    S = np.where(causal, (Q @ K.transpose(0, 1, 3, 2) + rel) / np.sqrt(hs), -np.inf)
-    A = _softmax(S, axis=-1)                                              # (B, H, T, T)
+    S = Q @ K.transpose(0, 1, 3, 2)                                       # q_t · k_j  (B, H, T, T)
+    S += _skewed(Q @ R[:, ::-1].transpose(0, 2, 1)[None])                 # + q_t · r_{t−j}
+    S[..., ~np.tri(T, dtype=bool)] = -np.inf                              # j > t
+    S *= 1 / np.sqrt(hs)
+    S -= S.max(-1, keepdims=True)                                         # A = softmax_j S, in place
+    A = np.exp(S, out=S)
+    A /= A.sum(-1, keepdims=True)
     Y = (A @ V).transpose(0, 2, 1, 3).reshape(B, T, d)
     return X + Y @ p[f"l{l}.Wo"], (U, c_ln, Q, K, V, R, A, Y)
 
@@ -71,15 +82,22 @@ def _attention_backward(dX_out, cache, p, l, H):
     hs = d // H
     g = {f"l{l}.Wo": Y.reshape(-1, d).T @ dX_out.reshape(-1, d)}
     dY = (dX_out @ p[f"l{l}.Wo"].T).reshape(B, T, H, hs).transpose(0, 2, 1, 3)
-    dA = dY @ V.transpose(0, 1, 3, 2)
     dV = A.transpose(0, 1, 3, 2) @ dY
-    dS = A * (dA - (A * dA).sum(-1, keepdims=True)) / np.sqrt(hs)        # masked entries: A = 0
+    # dS lives in the right half of a (T, 2T−1) row padded with T−1 zeros on the left, so that
+    # dP[t, o'] = dS[t, t − (T−1) + o'] (the gradient of P above; 0 where that j < 0) is a view
+    padded = np.zeros((B, H, T, 2 * T - 1))
+    dS = padded[..., T - 1:]
+    np.matmul(dY, V.transpose(0, 1, 3, 2), out=dS)                        # dA
+    dS -= np.einsum("bhtj,bhtj->bht", A, dS)[..., None]                  # softmax backward, in place:
+    dS *= A                                                               # dS = A (dA − Σ_j A dA) / √h
+    dS *= 1 / np.sqrt(hs)                                                 # (masked entries: A = 0)
     dQ = dS @ K
     dK = dS.transpose(0, 1, 3, 2) @ Q
-    flat, causal = _offsets(T)                                            # dP[t, o] = dS[t, t − o], o ≤ t
-    dP = dS.reshape(B, H, T * T)[..., flat].reshape(B, H, T, T) * causal  # (the map t − j ↔ o is its own inverse)
-    dQ += dP @ R[None]
-    dR = dP.transpose(1, 3, 0, 2).reshape(H, T, B * T) @ Q.transpose(1, 0, 2, 3).reshape(H, B * T, hs)   # (H, T, hs)
+    st = padded.strides
+    dP = np.lib.stride_tricks.as_strided(padded, shape=(B, H, T, T), strides=st[:2] + (st[2] + st[3], st[3]),
+                                         writeable=False)
+    dQ += dP @ R[:, ::-1][None]                                           # Σ_j dS[t, j] r_{t−j}
+    dR = (dP.transpose(0, 1, 3, 2) @ Q).sum(0)[:, ::-1]                  # Σ_{b,t} dS[t, t−o] q_t  (H, T, hs)
     wpe = np.zeros_like(p[f"l{l}.wpe"])
     wpe[:T] = dR.transpose(1, 0, 2).reshape(T, d)
     g[f"l{l}.wpe"] = wpe
