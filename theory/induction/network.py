@@ -197,9 +197,9 @@ def _network_backward(dlogits, cache):
     # h1 = X + attention(X): X is data, so only the weights' gradients are formed
     dQ1, dK1, dV1 = nn._softmax_attention_backward(dh1, c1)
     S, T, d = X.shape
-    dQKV = np.concatenate([dQ1, dK1, dV1], axis=2).reshape(S * T, 3 * d)
-    dW = dQKV.T @ X.reshape(S * T, d)                       # (3d, d) stacked weight gradients
-    g.update(W_Q1=dW[:d], W_K1=dW[d:2 * d], W_V1=dW[2 * d:])
+    X2 = X.reshape(S * T, d)                                # dW = dQ1ᵀ X etc.: three GEMMs (stacking
+    g.update({f"W_{w}1": dA.reshape(S * T, d).T @ X2        # them first would copy 3·S·T·d numbers)
+              for w, dA in (("Q", dQ1), ("K", dK1), ("V", dV1))})
     return g
 
 
