@@ -6,8 +6,8 @@ prints, for the package's functions and numpy's Python-level calls, the calls pe
 milliseconds per step spent in each (its own time, not its callees') and the share of the
 step; and the minor page faults per step, counted with ``getrusage``.  A step with thousands
 of faults is paying for glibc returning freed memory to the system and faulting it in again
-(the cure there is ``--tune-allocator``, as the command line applies it; see
-``theory/core/_workers.py``).  numpy's matrix products and elementwise passes are C calls
+(see ``theory/core/heap.py``: the training loops, and these benchmarks unless
+``--no-prime``, prime the heap so that it does not).  numpy's matrix products and elementwise passes are C calls
 that ``cProfile`` does not see: their time is inside the function that calls them, which is
 why the package's kernels are small functions.  ``bench_lsa.py --bound`` goes further for
 the LSA step: each array operation timed alone, with its FLOPs and bytes.
@@ -27,16 +27,23 @@ def add_options(parser, *, tune_allocator: bool = True):
     """``--profile`` and (unless the benchmark has its own) ``--tune-allocator``."""
     parser.add_argument("--profile", action="store_true",
                         help="also profile the numpy step: calls, time and share per function, page faults per step")
+    parser.add_argument("--no-prime", action="store_true",
+                        help="skip theory.core.heap.prime_heap, which every training loop calls first: shows "
+                             "what the step costs when glibc returns its memory to the system every step")
     if tune_allocator:
         parser.add_argument("--tune-allocator", action="store_true",
-                            help="raise glibc's trim/mmap thresholds first (the command line's setting; off by "
-                                 "default, so the numbers are the library's as a notebook calls it)")
+                            help="set glibc's trim/mmap thresholds with mallopt first (the command line's "
+                                 "setting; off by default, so the numbers are the library's as a notebook calls it)")
 
 
 def setup(args) -> bool:
-    """Apply the options; True if the allocator was tuned."""
+    """Apply the options, priming the heap as the training loops do (unless ``--no-prime``);
+    True if the allocator was tuned."""
     from theory.core._workers import tune_allocator
+    from theory.core.heap import prime_heap
     SETTINGS["profile"] = bool(getattr(args, "profile", False))
+    if not getattr(args, "no_prime", False):
+        prime_heap()
     return tune_allocator() if getattr(args, "tune_allocator", False) else False
 
 

@@ -1286,6 +1286,7 @@ SPECS = [
          dict(params=Params(), tokens=Custom(must_fail=(MC_X() + 5, "a")), lr_W=POS, lr_v=POS, mask=Choice())),
     *[Spec(_name(f), f, lambda: dict(rng=0), dict(rng=Rng()))
       for f in (itr.check_minimal_gradient, itr.check_init_gradient)],
+    Spec("theory.core.heap.prime_heap", __import__("theory.core.heap").core.heap.prime_heap, lambda: {}),
     Spec("theory.induction.markov_transformer.init_transformer", itr.init_transformer,
          lambda: dict(rng=0, k=2, T=4, d=4, heads=2),
          dict(rng=Rng(), k=SIZE, T=SIZE, d=Custom(must_fail=(3, 0, "a")), heads=SIZE)),

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..core.heap import prime_heap
 from ..core._validate import choice, finite_scalar, nonnegative_int, positive_int
 from ..core.nn import _logsumexp
 from ..core.optim import SGD, Adam
@@ -102,6 +103,7 @@ def train_markov(config: MarkovConfig) -> dict:
     if not isinstance(config, MarkovConfig):
         raise ValueError(f"config must be a MarkovConfig; got {type(config).__name__}")
     c = config
+    prime_heap()                                            # steps reuse heap pages (theory/core/heap.py)
     rng = np.random.default_rng(c.seed)
     x_eval, P_eval = markov_sequences(np.random.default_rng(c.seed + 10 ** 6), c.n_eval, c.T + 1, c.k)
     strategies = {n: f(x_eval[:, :-1], c.k) for n, f in zip(STRATEGIES, (uniform_strategy, unigram_strategy,

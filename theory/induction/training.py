@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..core.heap import prime_heap
 from ..core._validate import (as_rng, check_step, choice, executor as _executor, finite_scalar, function,
                               nonnegative_int, positive_int, probability)
 from ..core.optim import SGD
@@ -193,6 +194,7 @@ def train_network(cfg: NetworkConfig, progress=None, model: Model = NETWORK) -> 
     if not isinstance(model, Model):
         raise ValueError(f"model must be a Model (e.g. NETWORK); got {type(model).__name__}")
     progress = function("progress", progress, optional=True)
+    prime_heap()                                            # steps reuse heap pages (theory/core/heap.py)
     rng = np.random.default_rng(cfg.seed)
     dt = np.dtype(cfg.dtype)                                # float32: same draws, single-precision arithmetic
     classes = item_label_classes(rng, cfg.K, cfg.L, cfg.D)

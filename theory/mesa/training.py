@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..core._workers import blas_threads
+from ..core.heap import prime_heap
 from ..core._validate import array, as_rng, choice, finite_result, finite_scalar, flag, function, nonnegative_int, positive_int
 from ..core.optim import Adam, clip_by_value
 from .attention import HEAD_KEYS, _next_state_loss, gd_prediction, init_layer, residual_streams, tokens
@@ -137,6 +138,7 @@ def train(config: MesaConfig, *, progress=None):
     meanwhile (:func:`theory.core._workers.blas_threads`; two threads each calling a
     two-thread BLAS run slower than one)."""
     config, progress = _config(config), function("progress", progress, optional=True)
+    prime_heap()                                            # steps reuse heap pages (theory/core/heap.py)
     if config.threads > 1:
         from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(config.threads) as pool, blas_threads(1):

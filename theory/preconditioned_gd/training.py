@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core.heap import prime_heap
 from ..core._validate import array, as_rng, check_step, choice, finite_scalar, nonnegative_int, positive_int
 from ..core.optim import Adam
 from .data import AUTHOR_D, TASKS, regression_prompts, rotated_covariance
@@ -94,6 +95,7 @@ def train(config: TrainConfig) -> TrainResult:
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig; got {type(config).__name__}")
     c = config
+    prime_heap()                                            # steps reuse heap pages (theory/core/heap.py)
     rng = as_rng(c.seed)
     cov = c.covariance()
     p = {"A": c.init_std * rng.standard_normal((c.layers, c.d, c.d)),

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.heap import prime_heap
 from ..core._validate import (as_rng, executor as _executor, finite_result, finite_scalar, flag, nonnegative_int, positive_int)
 from ..core.optim import Momentum
 from . import model as ss
@@ -84,6 +85,7 @@ def train_sgd(config: SGDConfig) -> dict:
     of Z after each step, from the initial Z on —, ``y_norm`` (steps + 1,), ``loss`` (steps,)
     and the final ``params``."""
     config = _config(config)
+    prime_heap()                                            # steps reuse heap pages (theory/core/heap.py)
     task = config.task()
     rng = as_rng(config.seed)
     p = ss.init_params(rng, task.M, zero=config.zero_init)
