@@ -5,6 +5,10 @@ groups), float64, sampling excluded; default k = 2, T = 100, width 16, one head,
     python benchmarks/bench_markov.py
     python benchmarks/bench_markov.py --torch     # side by side with PyTorch autograd
 
+By default the numpy step splits its batch over one thread per usable CPU with BLAS on one
+thread (``MarkovConfig.threads``, as ``train_markov`` runs it; ``--threads 1`` for one), and
+torch runs on as many threads.
+
 The torch side builds the same model from the same initial weights (pre-LayerNorm,
 relative-position logits, causal softmax, final LayerNorm, unembedding; no dropout), checks
 that its first loss equals ours, and steps ``torch.optim.AdamW`` with the same two groups.
@@ -12,11 +16,15 @@ that its first loss equals ours, and steps ``torch.optim.AdamW`` with the same t
 from __future__ import annotations
 
 import argparse
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from _timing import add_options, median_time, setup  # benchmarks/_timing.py
+from theory.core._workers import blas_threads, usable_cpus
 from theory.core.optim import Adam
+from theory.core.parallel import batch_parallel
 from theory.induction.markov import markov_sequences
 from theory.induction.markov_training import DECAYED
 from theory.induction.markov_transformer import init_transformer, transformer_loss
@@ -27,14 +35,14 @@ def _data(args, k=4):
     return [markov_sequences(rng, args.batch, args.T + 1, args.k)[0] for _ in range(k)]
 
 
-def bench_numpy(args, data):
+def bench_numpy(args, data, pool):
     state = {"p": init_transformer(1, args.k, args.T, args.d, args.heads)}
     dec = [n for n in state["p"] if n.split(".")[-1] in DECAYED]
     o1, o2 = Adam(5e-4, 0.9, 0.95, weight_decay=0.1), Adam(5e-4, 0.9, 0.95)
 
     def step(i):
         p = state["p"]
-        _, g = transformer_loss(p, data[i % len(data)], args.heads)
+        _, g = batch_parallel(lambda x: transformer_loss(p, x, args.heads), (data[i % len(data)],), pool, args.threads)
         state["p"] = {**o1.step({n: p[n] for n in dec}, {n: g[n] for n in dec}),
                       **o2.step({n: p[n] for n in p if n not in dec}, {n: g[n] for n in p if n not in dec})}
     return median_time(step, args.steps, args.warmup, "numpy")
@@ -90,13 +98,20 @@ def main(argv=None):
     p.add_argument("--heads", type=int, default=1)
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--threads", type=int, default=None,
+                   help="numpy: split the batch over this many threads, BLAS on one thread (MarkovConfig.threads; "
+                        "default: one per usable CPU, as torch gets)")
     p.add_argument("--torch", action="store_true", help="also time PyTorch autograd (must be installed)")
     add_options(p)
     args = p.parse_args(argv)
+    args.threads = usable_cpus() if args.threads is None else args.threads
     tuned = setup(args)
     data = _data(args)
-    t_np = bench_numpy(args, data)
-    print(f"batch={args.batch} T={args.T} k={args.k} d={args.d} heads={args.heads} float64 (allocator tuned: {tuned})")
+    with ThreadPoolExecutor(args.threads) as pool, \
+            (blas_threads(1) if args.threads > 1 else contextlib.nullcontext()):
+        t_np = bench_numpy(args, data, pool if args.threads > 1 else None)
+    print(f"batch={args.batch} T={args.T} k={args.k} d={args.d} heads={args.heads} float64 (allocator tuned: {tuned}; "
+          f"numpy threads {args.threads})")
     print(f"numpy (hand-written backward): {1e3 * t_np:8.3f} ms/step (median of {args.steps})")
     if args.torch:
         t_th, version, threads, diff = bench_torch(args, data)

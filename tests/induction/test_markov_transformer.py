@@ -49,6 +49,13 @@ def test_forward_against_loops_and_the_wrong_offset():
     assert np.abs(logits[0] - model(-1)).max() > 1e-4
 
 
+def test_two_threads_train_the_same_run_up_to_round_off():
+    c = MTR.MarkovConfig(T=12, steps=6, eval_every=3, n_eval=16, batch=8, d=8)
+    one, two = MTR.train_markov(c), MTR.train_markov(MTR.MarkovConfig(**{**c.__dict__, "threads": 2}))
+    for key in one["curves"]:
+        assert np.allclose(one["curves"][key], two["curves"][key], rtol=1e-9, atol=1e-12), key
+
+
 def test_the_mask_is_causal():
     rng = rng_from(2)
     p = MT.init_transformer(rng, 2, 8, 4, 1)

@@ -12,14 +12,18 @@ diagonal minus its off-diagonal.
 """
 from __future__ import annotations
 
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..core.heap import prime_heap
 from ..core._validate import choice, finite_scalar, nonnegative_int, positive_int
+from ..core._workers import blas_threads
+from ..core.heap import prime_heap
 from ..core.nn import _logsumexp
 from ..core.optim import SGD, Adam
+from ..core.parallel import batch_parallel
 from .markov import bigram_strategy, distance, markov_sequences, unigram_strategy, uniform_strategy
 from .minimal_model import MASKS, init_minimal, minimal_forward, minimal_loss, offset_attention
 from .markov_transformer import init_transformer, transformer_forward, transformer_loss
@@ -49,11 +53,12 @@ class MarkovConfig:
     eval_every: int = 50
     n_eval: int = 256
     seed: int = 0
+    threads: int = 1                    # transformer: split each batch over this many threads
 
     def __post_init__(self):
         choice("model", self.model, ("transformer", "minimal"))
         choice("mask", self.mask, MASKS)
-        for name in ("k", "T", "batch", "steps", "d", "heads", "eval_every", "n_eval"):
+        for name in ("k", "T", "batch", "steps", "d", "heads", "eval_every", "n_eval", "threads"):
             positive_int(name, getattr(self, name))
         if self.k < 2 or self.T < 2:
             raise ValueError(f"k and T must be at least 2; got k = {self.k}, T = {self.T}")
@@ -112,35 +117,44 @@ def train_markov(config: MarkovConfig) -> dict:
     strategy_loss = {n: float(-(true * np.log(q)).sum(-1).mean()) for n, q in strategies.items()}
     if c.model == "transformer":
         params = init_transformer(rng, c.k, c.T, c.d, c.heads)
-        decay, rest = Adam(c.lr, *c.betas, weight_decay=c.weight_decay), Adam(c.lr, *c.betas)
-        dec = [n for n in params if n.split(".")[-1] in DECAYED]
+        opts = (Adam(c.lr, *c.betas, weight_decay=c.weight_decay), Adam(c.lr, *c.betas))
     else:
         params = init_minimal(c.T + 1, c.k)
-        sgd_W, sgd_v = SGD(c.lr), SGD(c.lr_v)
+        opts = (SGD(c.lr), SGD(c.lr_v))
     steps, curves = [], {}
-    for step in range(c.steps + 1):
-        if step % c.eval_every == 0 or step == c.steps:
-            steps.append(step)
-            for key, v in _measures(c, params, x_eval, P_eval, strategies).items():
-                curves.setdefault(key, []).append(v)
-        if step == c.steps:
-            break
-        x, _ = markov_sequences(rng, c.batch, c.T + 1, c.k)
-        if c.model == "transformer":
-            _, g = transformer_loss(params, x, c.heads)
-            params = {**decay.step({n: params[n] for n in dec}, {n: g[n] for n in dec}),
-                      **rest.step({n: params[n] for n in params if n not in dec},
-                                  {n: g[n] for n in params if n not in dec})}
-        else:
-            _, g = minimal_loss(params, x, c.mask)
-            params = {"W": sgd_W.step({"W": params["W"]}, {"W": g["W"]})["W"],
-                      "v": sgd_v.step({"v": params["v"]}, {"v": g["v"]})["v"]}
+    threaded = c.threads > 1 and c.model == "transformer"
+    with (ThreadPoolExecutor(c.threads) if threaded else contextlib.nullcontext()) as pool, \
+            (blas_threads(1) if threaded else contextlib.nullcontext()):
+        for step in range(c.steps + 1):
+            if step % c.eval_every == 0 or step == c.steps:
+                steps.append(step)
+                for key, v in _measures(c, params, x_eval, P_eval, strategies).items():
+                    curves.setdefault(key, []).append(v)
+            if step == c.steps:
+                break
+            params = _step(c, params, rng, pool, opts)
     if c.model == "transformer":
         _, cache = transformer_forward(params, x_eval, c.heads)
         final = {"layer1": cache[1][6].mean(0)[:, :24, :24].tolist(), "layer2": cache[2][6].mean(0)[0, :24, :24].tolist()}
     else:
         final = {"v": params["v"][:12].tolist(), "W": params["W"].tolist()}
     return {"config": asdict(c), "steps": steps, "curves": curves, "strategies": strategy_loss, "final": final}
+
+
+def _step(c, params, rng, pool, opts):
+    """One training step on a fresh batch: AdamW in two groups (decayed matrices, the rest)
+    for the transformer, with the batch split over the threads of ``pool`` if there is one;
+    SGD on W and on v for the minimal model."""
+    x, _ = markov_sequences(rng, c.batch, c.T + 1, c.k)
+    if c.model == "transformer":
+        _, g = batch_parallel(lambda xs: transformer_loss(params, xs, c.heads), (x,), pool, c.threads)
+        dec = [n for n in params if n.split(".")[-1] in DECAYED]
+        rest = [n for n in params if n not in dec]
+        return {**opts[0].step({n: params[n] for n in dec}, {n: g[n] for n in dec}),
+                **opts[1].step({n: params[n] for n in rest}, {n: g[n] for n in rest})}
+    _, g = minimal_loss(params, x, c.mask)
+    return {"W": opts[0].step({"W": params["W"]}, {"W": g["W"]})["W"],
+            "v": opts[1].step({"v": params["v"]}, {"v": g["v"]})["v"]}
 
 
 def stage_summary(run: dict) -> dict:

@@ -25,6 +25,7 @@ from ..core._workers import blas_threads
 from ..core.heap import prime_heap
 from ..core._validate import array, as_rng, choice, finite_result, finite_scalar, flag, function, nonnegative_int, positive_int
 from ..core.optim import Adam, clip_by_value
+from ..core.parallel import batch_parallel
 from .attention import HEAD_KEYS, _next_state_loss, gd_prediction, init_layer, residual_streams, tokens
 from .data import LinearDynamics, linear_dynamics
 from .layer import ridge_predictions
@@ -114,20 +115,9 @@ def _unflat(flat, n):
 
 def _batch_parallel_loss(layers, S, E, clip, pool, chunks):
     """:func:`theory.mesa.next_state_loss`'s kernel on ``chunks`` slices of the batch, run on
-    the threads of ``pool`` (numpy releases the GIL in its matrix products), the losses and
-    gradients averaged with the slices' sizes as weights: the same numbers as one call up
-    to round-off.  Worth it with one BLAS thread per process: numpy's batched products
-    of small matrices run on one core otherwise."""
-    if pool is None:
-        return _next_state_loss(layers, S, E, clip)
-    B = S.shape[0]
-    cuts = np.linspace(0, B, chunks + 1).astype(int)
-    parts = [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
-    results = list(pool.map(lambda ab: _next_state_loss(layers, S[ab[0]:ab[1]], E[ab[0]:ab[1]], clip), parts))
-    w = [(b - a) / B for a, b in parts]
-    loss = sum(wi * r[0] for wi, r in zip(w, results))
-    grads = [{k: sum(wi * r[1][i][k] for wi, r in zip(w, results)) for k in HEAD_KEYS} for i in range(len(layers))]
-    return loss, grads
+    the threads of ``pool`` (:func:`theory.core.parallel.batch_parallel`): the same numbers
+    as one call up to round-off."""
+    return batch_parallel(lambda S_, E_: _next_state_loss(layers, S_, E_, clip), (S, E), pool, chunks)
 
 
 def train(config: MesaConfig, *, progress=None):
