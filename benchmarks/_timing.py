@@ -83,3 +83,6 @@ def profile(step, label: str, t_step: float, n: int = 20, top: int = 10) -> None
           f"{1e3 * t_step:.2f} ms timed; {faults:.0f} minor page faults a step):")
     for own, calls, where in rows[:top]:
         print(f"  {1e3 * own:8.3f} ms  {100 * own / total:5.1f} %  {calls:6.1f} calls  {where}")
+    if rows and "acquire" in rows[0][2]:
+        print("  (the step waits on its worker threads, which cProfile does not follow: rerun with --threads 1 "
+              "to see their functions)")
