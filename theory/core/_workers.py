@@ -13,11 +13,15 @@ and puts the parent's environment back.  The parent's own BLAS is untouched.
 
 **The allocator.**  A training step that allocates and frees arrays of a few MB makes
 glibc hand the blocks back to the system and page-fault them in again on the next step.
-The LSA training loop reuses its buffers instead (so ``train_lsa`` runs as fast from a
-notebook as from the command line), but the induction network's loop does not yet:
-at its benchmark width (128) one step takes 21.5 ms, 16.8 ms after
-:func:`tune_allocator`, which raises glibc's mmap and trim thresholds for this process.
-The command line calls it (in the parent and in every worker); a library call does not.
+The training loops prevent that themselves (:mod:`theory.core.heap`: they prime glibc's
+adaptive thresholds before the first step; ``train_lsa`` reuses its buffers), so a library
+call trains as fast as the command line.  The command line also calls
+:func:`tune_allocator`, which sets the thresholds explicitly with ``mallopt`` (mmap 32 MB,
+trim 256 MB, for the parent and every worker) and so keeps steps whose freed memory
+exceeds the primed 60 MB from faulting as well.
+
+**BLAS threads in a block.**  :func:`blas_threads` holds numpy's OpenBLAS to n threads for
+the duration of a ``with`` block (a training step split over Python threads wants one).
 """
 from __future__ import annotations
 
