@@ -9,8 +9,9 @@ of faults is paying for glibc returning freed memory to the system and faulting 
 (see ``theory/core/heap.py``: the training loops, and these benchmarks unless
 ``--no-prime``, prime the heap so that it does not).  numpy's matrix products and elementwise passes are C calls
 that ``cProfile`` does not see: their time is inside the function that calls them, which is
-why the package's kernels are small functions.  ``bench_lsa.py --bound`` goes further for
-the LSA step: each array operation timed alone, with its FLOPs and bytes.
+why the package's kernels are small functions.  ``--bound`` (``bench_lsa.py``,
+``bench_markov.py``) goes further: the step's array operations listed by shape, each timed
+alone (:func:`print_bound`), with their FLOPs, bytes and the rates they reach.
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ import pstats
 import resource
 import statistics
 import time
+
+import numpy as np
 
 SETTINGS = {"profile": False}
 
@@ -86,3 +89,66 @@ def profile(step, label: str, t_step: float, n: int = 20, top: int = 10) -> None
     if rows and "acquire" in rows[0][2]:
         print("  (the step waits on its worker threads, which cProfile does not follow: rerun with --threads 1 "
               "to see their functions)")
+
+
+# --------------------------------------------------------------------------- --bound
+def time_operation(kind: str, dims: tuple, repeat: int = 20) -> float:
+    """Seconds for one array operation of a step, alone, on arrays of its shapes:
+    ``"batched"`` (B products (m×k)·(k×n): dims (B, m, k, n)), ``"large"`` (one such product:
+    dims (1, m, k, n)), ``"stream"`` (an elementwise pass over n numbers touching 2 or 3
+    arrays: dims (n, arrays)), ``"exp"`` (n exponentials: dims (n,)), ``"rowsum"`` (sums of
+    rows of length c: dims (rows, c))."""
+    rng = np.random.default_rng(0)
+    if kind == "stream":
+        n, arrays = dims
+        x, y, z = rng.random(n), rng.random(n), np.empty(n)
+        run = (lambda: np.add(x, y, out=z)) if arrays == 3 else (lambda: np.copyto(z, x))
+    elif kind == "exp":
+        x, z = rng.random(dims[0]), np.empty(dims[0])
+        run = lambda: np.exp(x, out=z)
+    elif kind == "rowsum":
+        x = rng.random(dims)
+        run = lambda: x.sum(-1)
+    else:
+        b, m, k, n = dims
+        x, y, z = rng.random((b, m, k)), rng.random((b, k, n)), np.empty((b, m, n))
+        if b == 1:
+            x, y, z = x[0], y[0], z[0]
+        run = lambda: np.matmul(x, y, out=z)
+    run()
+    t0 = time.perf_counter()
+    for _ in range(repeat):
+        run()
+    return (time.perf_counter() - t0) / repeat
+
+
+def _flops_bytes(kind: str, dims: tuple) -> tuple:
+    if kind in ("batched", "large"):
+        b, m, k, n = dims
+        return 2 * b * m * k * n, 8 * b * (m * k + k * n + m * n)
+    if kind == "stream":
+        return 0, 8 * dims[0] * dims[1]
+    if kind == "exp":
+        return 0, 16 * dims[0]
+    return 0, 8 * dims[0] * dims[1]                    # rowsum
+
+
+def print_bound(ops: list, t_step: float, rest: str) -> None:
+    """What bounds a step: its array operations ``(what, kind, dims)`` (see
+    :func:`time_operation`), each timed alone, summed by kind with their FLOPs, bytes and
+    the rates they reach, beside the measured step time."""
+    rows = {}
+    for _, kind, dims in ops:
+        flops, nbytes = _flops_bytes(kind, dims)
+        r = rows.setdefault(kind, [0, 0, 0, 0.0])
+        r[0] += 1
+        r[1] += flops
+        r[2] += nbytes
+        r[3] += time_operation(kind, dims)
+    total = sum(r[3] for r in rows.values())
+    print(f"what bounds the numpy step ({len(ops)} array operations, each timed alone; {rest}):")
+    for kind, (n, flops, nbytes, t) in rows.items():
+        print(f"  {kind:<8} {n:3d} ops  {flops / 1e6:8.1f} MFLOP  {nbytes / 1e6:7.1f} MB  {1e3 * t:6.2f} ms"
+              f"  ({flops / t / 1e9 if flops else 0:5.1f} GFLOP/s, {nbytes / t / 1e9:5.1f} GB/s)")
+    print(f"  sum {1e3 * total:.2f} ms of the measured {1e3 * t_step:.2f} ms step "
+          f"({100 * rows.get('batched', [0, 0, 0, 0])[3] / t_step:.0f}% in batched small products)")

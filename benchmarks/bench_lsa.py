@@ -40,7 +40,7 @@ import time
 
 import numpy as np
 
-from _timing import add_options, profile, setup  # benchmarks/_timing.py
+from _timing import add_options, print_bound, profile, setup  # benchmarks/_timing.py
 from theory.core.optim import Adam
 from theory.gd_step import lsa, training
 from theory.gd_step.data import regression_tasks
@@ -136,46 +136,10 @@ def step_operations(L, B, N, d):
     return ops
 
 
-def _time_operation(kind, dims, repeat=20):
-    rng = np.random.default_rng(0)
-    if kind == "stream":
-        n, arrays = dims
-        x, y, z = rng.random(n), rng.random(n), np.empty(n)
-        run = (lambda: np.add(x, y, out=z)) if arrays == 3 else (lambda: np.copyto(z, x))
-    else:
-        b, m, k, n = dims
-        x, y, z = rng.random((b, m, k)), rng.random((b, k, n)), np.empty((b, m, n))
-        if b == 1:
-            x, y, z = x[0], y[0], z[0]
-        run = lambda: np.matmul(x, y, out=z)
-    run()
-    t0 = time.perf_counter()
-    for _ in range(repeat):
-        run()
-    return (time.perf_counter() - t0) / repeat
-
-
 def bound(args, t_step):
     """Print the step's FLOPs and bytes by kind of operation, each operation timed alone."""
-    ops = step_operations(args.layers, args.batch, args.n_context, args.d)
-    rows = {}
-    for what, kind, dims in ops:
-        flops = 0 if kind == "stream" else 2 * dims[0] * dims[1] * dims[2] * dims[3]
-        nbytes = 8 * (dims[0] * dims[1] if kind == "stream" else
-                      dims[0] * (dims[1] * dims[2] + dims[2] * dims[3] + dims[1] * dims[3]))
-        r = rows.setdefault(kind, [0, 0, 0, 0.0])
-        r[0] += 1
-        r[1] += flops
-        r[2] += nbytes
-        r[3] += _time_operation(kind, dims)
-    total = sum(r[3] for r in rows.values())
-    print(f"what bounds the numpy step ({len(ops)} array operations, each timed alone; "
-          f"Adam, the loss and Python overhead are the rest):")
-    for kind, (n, flops, nbytes, t) in rows.items():
-        print(f"  {kind:<8} {n:3d} ops  {flops / 1e6:8.1f} MFLOP  {nbytes / 1e6:7.1f} MB  {1e3 * t:6.2f} ms"
-              f"  ({flops / t / 1e9 if flops else 0:5.1f} GFLOP/s, {nbytes / t / 1e9:5.1f} GB/s)")
-    print(f"  sum {1e3 * total:.2f} ms of the measured {1e3 * t_step:.2f} ms step "
-          f"({100 * rows.get('batched', [0, 0, 0, 0])[3] / t_step:.0f}% in batched small products)")
+    print_bound(step_operations(args.layers, args.batch, args.n_context, args.d), t_step,
+                "Adam, the loss and Python overhead are the rest")
 
 
 def time_steps(step, n):

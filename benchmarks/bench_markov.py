@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from _timing import add_options, median_time, setup  # benchmarks/_timing.py
+from _timing import add_options, median_time, print_bound, setup  # benchmarks/_timing.py
 from theory.core._workers import blas_threads, usable_cpus
 from theory.core.optim import Adam
 from theory.core.parallel import batch_parallel
@@ -46,6 +46,33 @@ def bench_numpy(args, data, pool):
         state["p"] = {**o1.step({n: p[n] for n in dec}, {n: g[n] for n in dec}),
                       **o2.step({n: p[n] for n in p if n not in dec}, {n: g[n] for n in p if n not in dec})}
     return median_time(step, args.steps, args.warmup, "numpy")
+
+
+def step_operations(B, T, d, heads):
+    """The array operations of one numpy step on one thread, as ``markov_transformer``'s
+    kernels run them, by layer (layer 1 with ``heads`` heads, layer 2 with one): ``(what,
+    kind, dims)`` for :func:`_timing.print_bound` (the LayerNorms, the unembedding and the
+    loss over k = 2 tokens are left out: they are small)."""
+    ops, n_tok = [], B * T
+    for H in (heads, 1):
+        hs, n = d // H, B * H * T * T                        # n: entries of one (B, H, T, T) array
+        ops += [("Q, K, V = U W", "large", (1, n_tok, d, d))] * 3
+        ops += [("S = Q Kᵀ", "batched", (B * H, T, hs, T)), ("P = Q Rᵀ (offsets)", "batched", (B * H, T, hs, T)),
+                ("S += skewed P", "stream", (n, 3)), ("mask j > t", "stream", (n // 2, 2)),
+                ("S *= 1/√h", "stream", (n, 2)), ("row max", "rowsum", (B * H * T, T)),
+                ("S -= max", "stream", (n, 2)), ("exp", "exp", (n,)), ("row sum", "rowsum", (B * H * T, T)),
+                ("A /= sum", "stream", (n, 2)), ("A V", "batched", (B * H, T, T, hs)),
+                ("heads → rows", "stream", (n_tok * d, 2)), ("Y W_O", "large", (1, n_tok, d, d)),
+                ("X + Y W_O", "stream", (n_tok * d, 3))]
+        ops += [("dW_O", "large", (1, d, n_tok, d)), ("dY", "large", (1, n_tok, d, d)),
+                ("dV = Aᵀ dY", "batched", (B * H, T, T, hs)), ("zero the pad", "stream", (B * H * T * (T - 1), 1 + 1)),
+                ("dA = dY Vᵀ", "batched", (B * H, T, hs, T)), ("Σ_j A dA", "stream", (n, 3)),
+                ("dS -= Σ", "stream", (n, 2)), ("dS *= A", "stream", (n, 3)), ("dS *= 1/√h", "stream", (n, 2)),
+                ("dQ = dS K", "batched", (B * H, T, T, hs)), ("dK = dSᵀ Q", "batched", (B * H, T, T, hs)),
+                ("dQ += dP R", "batched", (B * H, T, T, hs)), ("dR = dPᵀ Q", "batched", (B * H, T, T, hs))]
+        ops += [("heads → rows", "stream", (n_tok * d, 2))] * 3 + [("dW_Q, dW_K, dW_V", "large", (1, d, n_tok, d))] * 3
+        ops += [("dU", "large", (1, n_tok, d, d))] * 3 + [("dU sums", "stream", (n_tok * d, 3))] * 2
+    return ops
 
 
 def bench_torch(args, data):
@@ -102,6 +129,8 @@ def main(argv=None):
                    help="numpy: split the batch over this many threads, BLAS on one thread (MarkovConfig.threads; "
                         "default: one per usable CPU, as torch gets)")
     p.add_argument("--torch", action="store_true", help="also time PyTorch autograd (must be installed)")
+    p.add_argument("--bound", action="store_true",
+                   help="time the step's array operations alone (one thread): FLOPs, bytes and what bounds it")
     add_options(p)
     args = p.parse_args(argv)
     args.threads = usable_cpus() if args.threads is None else args.threads
@@ -113,6 +142,10 @@ def main(argv=None):
     print(f"batch={args.batch} T={args.T} k={args.k} d={args.d} heads={args.heads} float64 (allocator tuned: {tuned}; "
           f"numpy threads {args.threads})")
     print(f"numpy (hand-written backward): {1e3 * t_np:8.3f} ms/step (median of {args.steps})")
+    if args.bound:
+        print_bound(step_operations(args.batch, args.T, args.d, args.heads), t_np * args.threads,
+                    f"LayerNorms, loss, AdamW and Python are the rest; the step's time is multiplied by its "
+                    f"{args.threads} thread(s) to compare with operations timed on one")
     if args.torch:
         t_th, version, threads, diff = bench_torch(args, data)
         print(f"torch {version} autograd ({threads} threads): {1e3 * t_th:8.3f} ms/step  -> numpy is "

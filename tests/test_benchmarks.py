@@ -19,7 +19,7 @@ TINY = {"bench_lsa": ["--batch", "8", "--steps", "4", "--block", "2", "--warmup"
                        "--key-size", "3"],
         "bench_preconditioned_gd": ["--batch", "4", "--steps", "2", "--warmup", "1", "--d", "2", "--n", "3",
                                     "--layers", "2"],
-        "bench_markov": ["--batch", "2", "--T", "5", "--d", "4", "--heads", "2", "--steps", "2", "--warmup", "1"],
+        "bench_markov": ["--batch", "2", "--T", "5", "--d", "4", "--heads", "2", "--steps", "2", "--warmup", "1", "--bound"],
         "bench_task_diversity": ["--d", "3", "--tau", "3", "--steps", "2", "--warmup", "1", "--chunk", "7"]}
 
 
