@@ -16,15 +16,13 @@ that its first loss equals ours, and steps ``torch.optim.AdamW`` with the same t
 from __future__ import annotations
 
 import argparse
-import contextlib
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from _timing import add_options, median_time, print_bound, setup  # benchmarks/_timing.py
-from theory.core._workers import blas_threads, usable_cpus
+from theory.core._workers import usable_cpus
 from theory.core.optim import Adam
-from theory.core.parallel import batch_parallel
+from theory.core.parallel import batch_parallel, batch_threads
 from theory.induction.markov import markov_sequences
 from theory.induction.markov_training import DECAYED
 from theory.induction.markov_transformer import init_transformer, transformer_loss
@@ -136,9 +134,8 @@ def main(argv=None):
     args.threads = usable_cpus() if args.threads is None else args.threads
     tuned = setup(args)
     data = _data(args)
-    with ThreadPoolExecutor(args.threads) as pool, \
-            (blas_threads(1) if args.threads > 1 else contextlib.nullcontext()):
-        t_np = bench_numpy(args, data, pool if args.threads > 1 else None)
+    with batch_threads(args.threads) as pool:                # as MarkovConfig.threads trains
+        t_np = bench_numpy(args, data, pool)
     print(f"batch={args.batch} T={args.T} k={args.k} d={args.d} heads={args.heads} float64 (allocator tuned: {tuned}; "
           f"numpy threads {args.threads})")
     print(f"numpy (hand-written backward): {1e3 * t_np:8.3f} ms/step (median of {args.steps})")

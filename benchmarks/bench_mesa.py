@@ -24,14 +24,14 @@ Sherman–Morrison updates would put T small steps on the autograd tape).
 from __future__ import annotations
 
 import argparse
-import contextlib
 
 import numpy as np
 
 from _timing import add_options, median_time, setup  # benchmarks/_timing.py
-from theory.core._workers import blas_threads, usable_cpus
+from theory.core._workers import _openblas, usable_cpus
 from theory.core.optim import Adam, clip_by_value
 from theory.mesa import attention, layer as mesa_layer
+from theory.core.parallel import batch_threads
 from theory.mesa.data import linear_dynamics
 from theory.mesa.training import _batch_parallel_loss
 
@@ -138,14 +138,12 @@ def main(argv=None):
     args.threads = usable_cpus() if args.threads is None else args.threads
     tuned = setup(args)
     data = _data(args)
-    from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(args.threads) as pool, \
-            (blas_threads(1) if args.threads > 1 else contextlib.nullcontext(False)) as one_blas:
-        t_np = bench_step_numpy(args, data, pool if args.threads > 1 else None)
+    with batch_threads(args.threads) as pool:                # as MesaConfig.threads trains
+        t_np = bench_step_numpy(args, data, pool)
     t_mesa = bench_mesa_numpy(args)
     print(f"batch={args.batch} T={args.T} D={args.D} layers={args.layers} heads={args.heads} "
           f"key size={args.key_size} float64 (allocator tuned: {tuned}; numpy threads {args.threads}, "
-          f"BLAS threads {'1' if one_blas and args.threads > 1 else 'default'})")
+          f"BLAS threads {'1' if args.threads > 1 and _openblas() else 'default'})")
     print(f"numpy training step (hand-written backward): {1e3 * t_np:8.2f} ms/step (median of {args.steps})")
     print(f"numpy mesa-layer forward + backward:         {1e3 * t_mesa:8.2f} ms/step")
     if args.torch:

@@ -1292,6 +1292,8 @@ SPECS = [
          dict(loss_and_grads=Func(), batch_arrays=Custom(must_fail=((), (np.ones((4, 2)), np.ones((3, 2))), [np.ones(2)],
                                                                     (np.float64(1.0),), "a")),
               pool=Executor(), chunks=SIZE)),
+    Spec("theory.core.parallel.batch_threads", __import__("theory.core.parallel").core.parallel.batch_threads,
+         lambda: dict(threads=2), dict(threads=SIZE)),
     Spec("theory.core.heap.prime_heap", __import__("theory.core.heap").core.heap.prime_heap, lambda: {}),
     Spec("theory.induction.markov_transformer.init_transformer", itr.init_transformer,
          lambda: dict(rng=0, k=2, T=4, d=4, heads=2),

@@ -5,7 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from theory.core.parallel import batch_parallel
+from theory.core import _workers
+from theory.core.parallel import batch_parallel, batch_threads
 from tests.helpers import rng_from
 
 
@@ -28,3 +29,16 @@ def test_slices_on_threads_give_the_whole_batch(chunks):
     assert np.allclose(g["parts"][1][0], 2 * whole[1]["w"], rtol=1e-13, atol=0)
     assert isinstance(g["parts"], list) and isinstance(g["parts"][1], tuple)
     assert batch_parallel(_mean_loss, (X, y), None, chunks)[0] == whole[0]      # no pool: one call
+
+
+def test_batch_threads_gives_a_pool_with_blas_on_one_thread_or_none():
+    with batch_threads(1) as pool:
+        assert pool is None
+    found = _workers._openblas()
+    before = int(found[1]()) if found else None
+    with batch_threads(2) as pool:
+        assert list(pool.map(abs, [-1, 2])) == [1, 2]
+        if found:
+            assert int(found[1]()) == 1
+    if found:
+        assert int(found[1]()) == before

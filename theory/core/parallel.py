@@ -11,11 +11,31 @@ run slower than one.
 """
 from __future__ import annotations
 
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from ._validate import positive_int
+from ._workers import blas_threads
 
-__all__ = ["batch_parallel"]
+__all__ = ["batch_parallel", "batch_threads"]
+
+
+def batch_threads(threads: int):
+    """A context for :func:`batch_parallel`'s pool: ``with batch_threads(k) as pool`` gives
+    ``k`` threads with numpy's BLAS held to one thread meanwhile, or None (nothing changed)
+    when ``k`` is 1.  A bad ``k`` is refused here, before the block."""
+    return _batch_threads(positive_int("threads", threads))
+
+
+@contextlib.contextmanager
+def _batch_threads(threads: int):
+    if threads == 1:
+        yield None
+        return
+    with ThreadPoolExecutor(threads) as pool, blas_threads(1):
+        yield pool
 
 
 def _weighted_sum(trees: list, weights: list):

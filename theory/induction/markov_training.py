@@ -12,18 +12,15 @@ diagonal minus its off-diagonal.
 """
 from __future__ import annotations
 
-import contextlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from ..core._validate import choice, finite_scalar, nonnegative_int, positive_int
-from ..core._workers import blas_threads
 from ..core.heap import prime_heap
 from ..core.nn import _logsumexp
 from ..core.optim import SGD, Adam
-from ..core.parallel import batch_parallel
+from ..core.parallel import batch_parallel, batch_threads
 from .markov import bigram_strategy, distance, markov_sequences, unigram_strategy, uniform_strategy
 from .minimal_model import MASKS, init_minimal, minimal_forward, minimal_loss, offset_attention
 from .markov_transformer import init_transformer, transformer_forward, transformer_loss
@@ -117,14 +114,14 @@ def train_markov(config: MarkovConfig) -> dict:
     strategy_loss = {n: float(-(true * np.log(q)).sum(-1).mean()) for n, q in strategies.items()}
     if c.model == "transformer":
         params = init_transformer(rng, c.k, c.T, c.d, c.heads)
-        opts = (Adam(c.lr, *c.betas, weight_decay=c.weight_decay), Adam(c.lr, *c.betas))
+        dec = [n for n in params if n.split(".")[-1] in DECAYED]
+        opts = (Adam(c.lr, *c.betas, weight_decay=c.weight_decay), Adam(c.lr, *c.betas),
+                dec, [n for n in params if n not in dec])
     else:
         params = init_minimal(c.T + 1, c.k)
         opts = (SGD(c.lr), SGD(c.lr_v))
     steps, curves = [], {}
-    threaded = c.threads > 1 and c.model == "transformer"
-    with (ThreadPoolExecutor(c.threads) if threaded else contextlib.nullcontext()) as pool, \
-            (blas_threads(1) if threaded else contextlib.nullcontext()):
+    with batch_threads(c.threads if c.model == "transformer" else 1) as pool:
         for step in range(c.steps + 1):
             if step % c.eval_every == 0 or step == c.steps:
                 steps.append(step)
@@ -142,14 +139,13 @@ def train_markov(config: MarkovConfig) -> dict:
 
 
 def _step(c, params, rng, pool, opts):
-    """One training step on a fresh batch: AdamW in two groups (decayed matrices, the rest)
-    for the transformer, with the batch split over the threads of ``pool`` if there is one;
-    SGD on W and on v for the minimal model."""
+    """One training step on a fresh batch.  The transformer: AdamW in two groups (``opts``:
+    the two optimizers, the decayed names, the other names), the batch split over the threads
+    of ``pool`` if there is one.  The minimal model: SGD on W and on v."""
     x, _ = markov_sequences(rng, c.batch, c.T + 1, c.k)
     if c.model == "transformer":
         _, g = batch_parallel(lambda xs: transformer_loss(params, xs, c.heads), (x,), pool, c.threads)
-        dec = [n for n in params if n.split(".")[-1] in DECAYED]
-        rest = [n for n in params if n not in dec]
+        dec, rest = opts[2], opts[3]
         return {**opts[0].step({n: params[n] for n in dec}, {n: g[n] for n in dec}),
                 **opts[1].step({n: params[n] for n in rest}, {n: g[n] for n in rest})}
     _, g = minimal_loss(params, x, c.mask)

@@ -21,11 +21,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..core._workers import blas_threads
 from ..core.heap import prime_heap
 from ..core._validate import array, as_rng, choice, finite_result, finite_scalar, flag, function, nonnegative_int, positive_int
 from ..core.optim import Adam, clip_by_value
-from ..core.parallel import batch_parallel
+from ..core.parallel import batch_parallel, batch_threads
 from .attention import HEAD_KEYS, _next_state_loss, gd_prediction, init_layer, residual_streams, tokens
 from .data import LinearDynamics, linear_dynamics
 from .layer import ridge_predictions
@@ -125,15 +124,12 @@ def train(config: MesaConfig, *, progress=None):
     training loss of every step.  ``progress(step, loss)`` is called every 500 steps.
     ``config.threads > 1`` splits each batch into ``2 × threads`` slices computed on that
     many threads (same result up to round-off), with numpy's BLAS held to one thread
-    meanwhile (:func:`theory.core._workers.blas_threads`; two threads each calling a
+    meanwhile (:func:`theory.core.parallel.batch_threads`; two threads each calling a
     two-thread BLAS run slower than one)."""
     config, progress = _config(config), function("progress", progress, optional=True)
     prime_heap()                                            # steps reuse heap pages (theory/core/heap.py)
-    if config.threads > 1:
-        from concurrent.futures import ThreadPoolExecutor
-        with ThreadPoolExecutor(config.threads) as pool, blas_threads(1):
-            return _train(config, progress, pool)
-    return _train(config, progress, None)
+    with batch_threads(config.threads) as pool:
+        return _train(config, progress, pool)
 
 
 def _train(config, progress, pool):
