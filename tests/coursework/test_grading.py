@@ -8,7 +8,7 @@ import pytest
 
 from theory import coursework
 from theory.__main__ import main
-from theory.coursework import grading, notebooks
+from theory.coursework import diagnosis, grading, notebooks
 
 
 @pytest.fixture(scope="module")
@@ -122,16 +122,16 @@ def test_check_answer_grades_one_output_in_process():
     ns = {}
     exec((notebooks.SOURCES / "attention_backward.py").read_text(), ns)
     for out in ("dQ", "dK", "dV"):
-        grading.check_answer("attention_backward", out, ns)
+        diagnosis.check_answer("attention_backward", out, ns)
     wrong = {}
     exec((notebooks.SOURCES / "attention_backward.py").read_text().replace("dK = dS.T @ Q", "dK = (dS.T @ Q).T"),
          wrong)
-    grading.check_answer("attention_backward", "dQ", wrong)
-    grading.check_answer("attention_backward", "dV", wrong)
+    diagnosis.check_answer("attention_backward", "dQ", wrong)
+    diagnosis.check_answer("attention_backward", "dV", wrong)
     with pytest.raises(AssertionError, match="dK is the transpose of the answer"):
-        grading.check_answer("attention_backward", "dK", wrong)
+        diagnosis.check_answer("attention_backward", "dK", wrong)
     with pytest.raises(ValueError, match="output must be one of"):
-        grading.check_answer("attention_backward", "dX", ns)
+        diagnosis.check_answer("attention_backward", "dX", ns)
 
 
 @pytest.mark.parametrize("name", list(coursework.EXERCISES))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from theory.coursework import grading, notebooks
+from theory.coursework import diagnosis, grading, notebooks, report as reports
 
 TIMEOUT = 10.0         # seconds a file here may run
 HANG = dict(timeout=1.0)   # the files that never finish use all of theirs
@@ -224,21 +224,21 @@ def test_each_file_gets_its_verdict_and_its_hint(row, tmp_path):
     report = grading.grade(path, seed=11, **{"timeout": TIMEOUT, **row.options})
     [verdict] = report.verdicts
     hints = " | ".join(verdict.hints)
-    assert verdict.passed is row.passed, (grading.format_report(report))
+    assert verdict.passed is row.passed, (reports.format_report(report))
     for h in row.hints:
-        assert h in hints, (h, grading.format_report(report))
+        assert h in hints, (h, reports.format_report(report))
     for h in row.not_hints:
-        assert h not in hints, (h, grading.format_report(report))
+        assert h not in hints, (h, reports.format_report(report))
     if not row.passed:
-        assert verdict.hints or any(e is None or e > grading.TOL for e in verdict.errors.values())
+        assert verdict.hints or any(e is None or e > diagnosis.TOL for e in verdict.errors.values())
     assert report.seconds < row.options.get("timeout", TIMEOUT) + 2     # nothing outlives its limit by much
-    json.dumps(grading.report_json(report))              # the JSON form always serialises
+    json.dumps(reports.report_json(report))              # the JSON form always serialises
 
 
 def test_the_relative_error_of_an_incomparable_answer_is_shown_as_a_dash(tmp_path):
     path = tmp_path / "three_param_gradient.py"
     path.write_text(_source(ROWS[[r.id for r in ROWS].index("NaN")]))
-    text = grading.format_report(grading.grade(path, seed=1))
+    text = reports.format_report(grading.grade(path, seed=1))
     assert "gradient —" in text and "nan" not in text.lower().replace("contains nan", "")
 
 

@@ -4,6 +4,9 @@
   from this package's code, the typical mistakes worth a hint
 - :mod:`theory.coursework.grading`    the grader (``python -m theory grade FILE``): the
   student's file runs in a child process with a time limit, the verdict is made outside it
+- :mod:`theory.coursework.diagnosis`  one answer against the reference, and the hints; the
+  nbgrader test cells' ``check_answer``
+- :mod:`theory.coursework.report`     the verdicts of a file, as text and as JSON
 - :mod:`theory.coursework.sandbox`    that child process (standard library and numpy only)
 - :mod:`theory.coursework.notebooks`  the exercises as percent scripts, notebooks and nbgrader
   source notebooks (``python -m theory exercises --out DIR [--format F]``), and reading a
@@ -12,7 +15,9 @@
   ``### BEGIN SOLUTION`` and ``### END SOLUTION``
 """
 from .cases import EXERCISES, Exercise
-from .grading import TIMEOUT, TOL, Report, Verdict, check_answer, exercise_of, format_report, grade, report_json
+from .diagnosis import TOL, check_answer
+from .grading import TIMEOUT, exercise_of, grade
+from .report import Report, Verdict, format_report, report_json
 from .notebooks import FORMATS, SOURCES, read_code, student_version, write_exercises
 
 __all__ = ["EXERCISES", "Exercise", "TIMEOUT", "TOL", "Report", "Verdict", "check_answer", "exercise_of",

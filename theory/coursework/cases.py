@@ -70,7 +70,7 @@ def _attention(rng, T):
     Q, K, V = rng.standard_normal((T, d)), rng.standard_normal((S, d)), rng.standard_normal((S, dv))
     dout = rng.standard_normal((T, dv))
     _, cache = nn.softmax_attention_forward(Q, K, V)
-    P = cache[5]
+    P = cache.weights
     ref = dict(zip(("dQ", "dK", "dV"), nn.softmax_attention_backward(dout, cache)))
     dS = P * (dout @ V.T)                                     # dS = P ⊙ dP: the rowsum term left out
     mistakes = {"the softmax Jacobian's −p (p·dp) term is missing: dS = P ⊙ (dP − rowsum(P ⊙ dP))":
@@ -89,7 +89,7 @@ ATTENTION = Exercise(
 def _lsa(rng, N):
     D = int(rng.choice(np.setdiff1d(np.arange(2, 7), [N])))
     E = rng.standard_normal((N + 1, D))
-    W = {k: rng.standard_normal((D, D)) / 2 for k in gd_step.LSA_KEYS}
+    W = {k: rng.standard_normal((D, D)) / 2 for k in gd_step.lsa.LSA_KEYS}
     dout = rng.standard_normal((N + 1, D))
     _, cache = gd_step.lsa_forward(E[None], W, N)
     dE, g = gd_step.lsa_backward(dout[None], cache)
@@ -132,11 +132,11 @@ def _gd_prediction(got: dict, case: dict) -> dict:
     weight of the wrong shape is a ``ValueError`` that says so."""
     d, N = case["d"], case["N"]
     E = gd_step.tokens(case["X"], case["Y"], case["xq"])          # (1, N + 1, d + 1)
-    for k in gd_step.LSA_KEYS:
+    for k in gd_step.lsa.LSA_KEYS:
         if got[k].shape != (d + 1, d + 1):
             raise ValueError(f"{k} has shape {got[k].shape}, expected ({d + 1}, {d + 1}) (d + 1 with d = {d})")
-    out, _ = gd_step.lsa_forward(E, {k: got[k].astype(np.float64) for k in gd_step.LSA_KEYS}, N)
-    dtype = np.result_type(*(got[k] for k in gd_step.LSA_KEYS))       # float32 weights: a float32 answer
+    out, _ = gd_step.lsa_forward(E, {k: got[k].astype(np.float64) for k in gd_step.lsa.LSA_KEYS}, N)
+    dtype = np.result_type(*(got[k] for k in gd_step.lsa.LSA_KEYS))       # float32 weights: a float32 answer
     return dict(prediction=(-out[0, -1, d:]).astype(dtype if dtype.kind == "f" else np.float64))
 
 
