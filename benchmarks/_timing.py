@@ -9,8 +9,8 @@ of faults is paying for glibc returning freed memory to the system and faulting 
 (see ``theory/core/heap.py``: the training loops, and these benchmarks unless
 ``--no-prime``, prime the heap so that it does not).  numpy's matrix products and elementwise passes are C calls
 that ``cProfile`` does not see: their time is inside the function that calls them, which is
-why the package's kernels are small functions.  ``--bound`` (``bench_lsa.py``,
-``bench_markov.py``) goes further: the step's array operations listed by shape, each timed
+why the package's kernels are small functions.  ``--bound`` (``bench_gd_step.py``,
+``bench_markov_icl.py``) goes further: the step's array operations listed by shape, each timed
 alone (:func:`print_bound`), with their FLOPs, bytes and the rates they reach.
 """
 from __future__ import annotations

@@ -20,6 +20,12 @@ from theory.core.optim import SGD
 from theory.induction import network as ih
 from theory.induction.data import item_label_classes, item_label_sequences
 
+# The smoke test's tiny settings (tests/test_benchmarks.py runs them in CI) and the runs of
+# benchmarks/table.py (each list: the arguments of one run, beside --torch).
+TINY = ["--batch", "4", "--steps", "2", "--warmup", "1", "--K", "8", "--L", "4", "--N", "2", "--B", "1",
+        "--D", "3", "--positions", "6", "--dtype", "both"]
+TABLE = [["--dtype", "both"]]
+
 
 def batches(args, n=8):
     rng = np.random.default_rng(0)

@@ -35,6 +35,12 @@ from theory.core.parallel import batch_threads
 from theory.mesa.data import linear_dynamics
 from theory.mesa.training import _batch_parallel_loss
 
+# The smoke test's tiny settings (tests/test_benchmarks.py runs them in CI) and the runs of
+# benchmarks/table.py (each list: the arguments of one run, beside --torch).
+TINY = ["--batch", "4", "--steps", "2", "--warmup", "1", "--D", "3", "--T", "5", "--heads", "2",
+        "--key-size", "3"]
+TABLE = [[]]
+
 
 def _data(args, n=4):
     rng = np.random.default_rng(0)

@@ -18,7 +18,12 @@ import numpy as np
 from _timing import add_options, median_time, setup  # benchmarks/_timing.py
 from theory.core.optim import Adam
 from theory.preconditioned_gd.data import regression_prompts, rotated_covariance
-from theory.preconditioned_gd.model import prompt, sparse_loss
+from theory.preconditioned_gd.model import _sparse_loss, prompt
+
+# The smoke test's tiny settings (tests/test_benchmarks.py runs them in CI) and the runs of
+# benchmarks/table.py (each list: the arguments of one run, beside --torch).
+TINY = ["--batch", "4", "--steps", "2", "--warmup", "1", "--d", "2", "--n", "3", "--layers", "2"]
+TABLE = [[]]
 
 
 def _batches(args, k=4):
@@ -39,7 +44,7 @@ def bench_numpy(args, data):
 
     def step(i):
         Z, y = data[i % len(data)]
-        _, g = sparse_loss(state["p"], Z, y)
+        _, g = _sparse_loss(state["p"], Z, y)                    # the kernel train runs
         state["p"] = opt.step(state["p"], g)
     return median_time(step, args.steps, args.warmup, "numpy")
 

@@ -23,6 +23,11 @@ from theory.core.optim import Momentum
 from theory.scan_snap import model as ss
 from theory.scan_snap.data import scan_snap_sequences, scan_snap_task
 
+# The smoke test's tiny settings (tests/test_benchmarks.py runs them in CI) and the runs of
+# benchmarks/table.py (each list: the arguments of one run, beside --torch).
+TINY = ["--batch", "4", "--T", "5", "--steps", "2", "--warmup", "1", "--common", "2", "--distinct", "2"]
+TABLE = [[]]
+
 
 def _batches(args, task, n=8):
     rng = np.random.default_rng(0)
@@ -35,7 +40,7 @@ def bench_numpy(args, task, data):
 
     def step(i):
         b, p = data[i % len(data)], state["p"]
-        _, g = ss._loss_and_grads(p["Y"], p["Z"], b.tokens, b.labels, False)   # the kernel train_sgd runs
+        _, g = ss._finite_loss(p["Y"], p["Z"], b.tokens, b.labels, False)   # the kernel train_sgd runs
         state["p"] = {"Y": opt_Y.step({"Y": p["Y"]}, {"Y": g["Y"]})["Y"], "Z": opt_Z.step({"Z": p["Z"]}, {"Z": g["Z"]})["Z"]}
     return median_time(step, args.steps, args.warmup, "numpy")
 

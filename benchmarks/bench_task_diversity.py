@@ -19,6 +19,11 @@ from _timing import add_options, median_time, setup  # benchmarks/_timing.py
 from theory.task_diversity.data import sequences, task_pool
 from theory.task_diversity.model import pretrain_ridge
 
+# The smoke test's tiny settings (tests/test_benchmarks.py runs them in CI) and the runs of
+# benchmarks/table.py (each list: the arguments of one run, beside --torch).
+TINY = ["--d", "3", "--tau", "3", "--steps", "2", "--warmup", "1", "--chunk", "7"]
+TABLE = [[]]
+
 
 def _data(args):
     rng = np.random.default_rng(0)

@@ -4,8 +4,8 @@ in that page is typed by hand.
     python benchmarks/table.py                       # needs torch (the conformance extra pins it)
     python benchmarks/table.py --out /tmp/bench.md   # anywhere else
 
-Each benchmark runs in its own process with its default settings and ``--torch`` (and, for
-the LSA stack, at 1, 2 and 3 layers); the page gets the date, the machine's usable CPUs and
+Each topic's benchmark (``bench_<topic>.py``, found from the registry of topics) runs in its own process with its default settings and ``--torch`` (and, for
+the LSA stack, at 1, 2 and 3 layers: each script's ``TABLE``); the page gets the date, the machine's usable CPUs and
 load average, the numpy and torch versions, a table of every "numpy is R× faster" line
 (R ≥ 1: numpy is faster), and each benchmark's whole output.  Takes about five minutes on
 the 2-core CI machine.
@@ -13,6 +13,7 @@ the 2-core CI machine.
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime
 import os
 import re
@@ -21,9 +22,24 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RUNS = [("bench_lsa.py", ["--layers", "1"]), ("bench_lsa.py", ["--layers", "2"]), ("bench_lsa.py", ["--layers", "3"]),
-        ("bench_induction.py", ["--dtype", "both"]), ("bench_mesa.py", []), ("bench_scan_snap.py", []),
-        ("bench_markov.py", []), ("bench_preconditioned_gd.py", []), ("bench_task_diversity.py", [])]
+
+
+def benchmarks(topics) -> list[Path]:
+    """The benchmark of each topic that has one, ``bench_<topic>.py``, in registry order."""
+    return [HERE / f"bench_{t}.py" for t in topics if (HERE / f"bench_{t}.py").is_file()]
+
+
+def table_runs(path: Path) -> list[list[str]]:
+    """The runs a benchmark asks the table for: its module-level ``TABLE`` (read, not imported)."""
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["TABLE"]:
+            return ast.literal_eval(node.value)
+    raise SystemExit(f"{path.name} has no TABLE (the argument lists of its runs in the table)")
+
+
+def runs(topics) -> list[tuple[str, list[str]]]:
+    """``(script, arguments)`` of every run of the table."""
+    return [(p.name, extra) for p in benchmarks(topics) for extra in table_runs(p)]
 RATIO = re.compile(r"^(?P<what>.*?):\s+(?:training step\s+)?(?P<ms>[\d.]+) ms/step\s+->\s+numpy is "
                    r"(?P<ratio>[\d.]+)x faster(?P<rest>.*)$")
 
@@ -61,7 +77,7 @@ def page(results: list[tuple[str, list[str], str]]) -> str:
              "same computation in torch on the same batches and weights; **ratio = torch time / "
              "numpy time** (above 1: numpy is faster). Medians over the steps (the LSA lines: over "
              "interleaved blocks, with the blocks' range). `--profile` on any benchmark says where "
-             "its numpy step's time goes; `bench_lsa.py --bound` gives FLOPs and bytes per operation.",
+             "its numpy step's time goes; `bench_gd_step.py --bound` gives FLOPs and bytes per operation.",
              "", f"- measured {when}, {usable_cpus()} usable CPUs, load average {load} (1, 5, 15 min) at the end",
              f"- numpy {numpy.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
              f"Python {sys.version.split()[0]}", "",
@@ -80,8 +96,10 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default=str(HERE.parent / "docs" / "benchmarks.md"))
     args = p.parse_args(argv)
+    sys.path.insert(0, str(HERE.parent))
+    from theory import TOPICS
     results = []
-    for script, extra in RUNS:
+    for script, extra in runs(TOPICS):
         print(f"running {script} {' '.join(extra)}", file=sys.stderr, flush=True)
         results.append((script, extra, run(script, extra)))
     Path(args.out).write_text(page(results))

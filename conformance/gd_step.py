@@ -100,7 +100,7 @@ def main(argv=None) -> int:
     # random weights: loss, gradients, one optimiser step
     params = {k: 0.3 * rng.standard_normal((d + 1, d + 1)) for k in NAMES.values()}
     y = t.yq
-    loss, grads, _ = lsa_loss(params, E, y, K, shared=True)
+    loss, grads = lsa_loss(params, E, y, K, shared=True)
 
     def their_loss(p):
         preds = -f.apply(p, jax.random.PRNGKey(0), jnp.asarray(E))[0][:, -1, -1]

@@ -7,20 +7,11 @@ from pathlib import Path
 
 import pytest
 
+import theory
+
 BENCH_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
 BENCHMARKS = sorted(BENCH_DIR.glob("bench_*.py"))
 sys.path.insert(0, str(BENCH_DIR))              # their shared helpers (_timing.py), as when run as scripts
-TINY = {"bench_lsa": ["--batch", "8", "--steps", "4", "--block", "2", "--warmup", "1", "--layers", "2", "--d", "3",
-                      "--n-context", "4", "--bound"],
-        "bench_induction": ["--batch", "4", "--steps", "2", "--warmup", "1", "--K", "8", "--L", "4", "--N", "2",
-                            "--B", "1", "--D", "3", "--positions", "6", "--dtype", "both"],
-        "bench_scan_snap": ["--batch", "4", "--T", "5", "--steps", "2", "--warmup", "1", "--common", "2", "--distinct", "2"],
-        "bench_mesa": ["--batch", "4", "--steps", "2", "--warmup", "1", "--D", "3", "--T", "5", "--heads", "2",
-                       "--key-size", "3"],
-        "bench_preconditioned_gd": ["--batch", "4", "--steps", "2", "--warmup", "1", "--d", "2", "--n", "3",
-                                    "--layers", "2"],
-        "bench_markov": ["--batch", "2", "--T", "5", "--d", "4", "--heads", "2", "--steps", "2", "--warmup", "1", "--bound"],
-        "bench_task_diversity": ["--d", "3", "--tau", "3", "--steps", "2", "--warmup", "1", "--chunk", "7"]}
 
 
 def _load(path):
@@ -30,13 +21,23 @@ def _load(path):
     return module
 
 
-def test_every_benchmark_has_tiny_settings():
-    assert {p.stem for p in BENCHMARKS} == set(TINY)
+def test_every_benchmark_belongs_to_a_topic_and_has_tiny_settings():
+    """A benchmark is ``bench_<topic>.py`` for a topic of the registry, and says its own tiny
+    settings (``TINY``) and the runs the table makes of it (``TABLE``)."""
+    table = _load(BENCH_DIR / "table.py")
+    stray = {p.stem for p in BENCHMARKS} - {f"bench_{t}" for t in theory.TOPICS}
+    assert not stray, f"benchmarks not named after a topic of theory.TOPICS: {sorted(stray)}"
+    assert {p.name for p in table.benchmarks(theory.TOPICS)} == {p.name for p in BENCHMARKS}
+    for path in BENCHMARKS:
+        module = _load(path)
+        assert isinstance(module.TINY, list) and all(isinstance(a, str) for a in module.TINY), path.stem
+        assert table.table_runs(path) == module.TABLE and module.TABLE, path.stem
 
 
 @pytest.mark.parametrize("path", BENCHMARKS, ids=lambda p: p.stem)
 def test_benchmark_runs(path, capsys):
-    _load(path).main(TINY[path.stem] + ["--profile"] * ("--profile" not in TINY[path.stem]))
+    module = _load(path)
+    module.main(module.TINY + ["--profile"] * ("--profile" not in module.TINY))
     out = capsys.readouterr().out
     assert "ms/step" in out and "profile of the" in out and "minor page faults a step" in out
 
@@ -44,7 +45,8 @@ def test_benchmark_runs(path, capsys):
 @pytest.mark.parametrize("path", BENCHMARKS, ids=lambda p: p.stem)
 def test_benchmark_runs_beside_torch(path, capsys):
     pytest.importorskip("torch")
-    _load(path).main(TINY[path.stem] + ["--torch"])
+    module = _load(path)
+    module.main(module.TINY + ["--torch"])
     assert "torch" in capsys.readouterr().out
 
 
@@ -64,4 +66,4 @@ def test_the_table_reads_every_kind_of_ratio_line():
                                  ("torch 2.13.0+cpu autograd", "134.52", "0.82", ""),
                                  ("torch mesa-layer (batched solve) forward + backward", "34.78", "2.33", ""),
                                  ("torch 2.13.0+cpu", "68.130", "1.06", "")]
-    assert {script for script, _ in table.RUNS} == {p.name for p in BENCHMARKS}
+    assert {script for script, _ in table.runs(theory.TOPICS)} == {p.name for p in BENCHMARKS}

@@ -80,7 +80,7 @@ def test_no_figure_labels_raw_subscripts():
         for line in path.read_text().splitlines():
             if re.search(r"set_[xy]label|label=|set_title|suptitle", line):
                 stripped = re.sub(r"\$[^$]*\$", "", line)          # mathtext is fine
-                stripped = re.sub(r"\[\s*(\"[^\"]*\"|'[^']*')\s*\]", "", stripped)   # dict keys are not labels
+                stripped = re.sub(r"\[\s*f?(\"[^\"]*\"|'[^']*')\s*\]", "", stripped)   # dict keys are not labels
                 texts = re.findall(r'"([^"]*)"', stripped) + re.findall(r"'([^']*)'", stripped)
                 assert not [t for t in texts if raw.search(t)], f"{path.name}: {line.strip()}"
     assert raw.search("1 − α_n") and raw.search("s_{t+1}") and raw.search("W_K^T W_Q") and not raw.search("η = 0.3")

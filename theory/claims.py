@@ -31,6 +31,7 @@ TOPICS = (
     "mesa",          # von Oswald et al. 2023b
     "scan_snap",     # Tian et al. 2023
     "induction",     # Reddy 2024
+    "markov_icl",    # Edelman et al. 2024
     "preconditioned_gd",  # Ahn et al. 2023, Mahankali et al. 2024, Zhang, Frei & Bartlett 2024
     "task_diversity",     # Raventós et al. 2023, Lu et al. 2024
 )

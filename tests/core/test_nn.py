@@ -170,7 +170,7 @@ def test_masks():
     K2, V2 = K.copy(), V.copy()
     K2[3], V2[3] = 100.0, -100.0
     assert rel_error(out, nn.softmax_attention_forward(Q, K2, V2, mask=m)[0]) == 0.0
-    assert (cache[-1][:, 3] == 0).all()
+    assert (cache.weights[:, 3] == 0).all()
 
 
 # --------------------------------------------------------------------------- bad input

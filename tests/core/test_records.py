@@ -71,7 +71,7 @@ def test_gd_step_report_is_rendered_from_its_record(tiny_result, tmp_path):
     """Everything the report prints comes back from the file: the report of the reloaded
     record is the report of the run, character for character."""
     path = R.write_record(tiny_result.to_record(), tmp_path)
-    again = T.GDReproResult.from_record(R.read_record(path))
+    again = T.reproduction.GDReproResult.from_record(R.read_record(path))
     assert T.format_report(again) == T.format_report(tiny_result) == T.format_report(R.read_record(path))
     assert again.config == tiny_result.config and again.one_layer == tiny_result.one_layer
     assert np.array_equal(again.curves["lsa-2"], tiny_result.curves["lsa-2"])

@@ -12,6 +12,7 @@ from theory import gd_step as g
 from theory.core import nn
 from theory.core.gradcheck import check_gradients, norm, rel_error
 from theory.gd_step.data import uniform_moments
+from theory.gd_step import claims as C
 
 EXACT = 1e-12
 
@@ -98,7 +99,7 @@ def test_gram_form_equals_attention_over_context_tokens(seed, B, N, D):
     attention (an independent code path) with random weights."""
     rng = rng_from(seed)
     E = rng.standard_normal((B, N + 1, D))
-    p = {k: rng.standard_normal((D, D)) for k in g.LSA_KEYS}
+    p = {k: rng.standard_normal((D, D)) for k in g.lsa.LSA_KEYS}
     Q, K, V = E @ p["W_Q"].T, E @ p["W_K"].T, E @ p["W_V"].T
     mask = nn.attention_mask(N + 1, keys_only_first=N)
     ref = E + nn.linear_attention_forward(Q, K, V, mask=mask)[0] @ p["P"].T
@@ -113,7 +114,7 @@ def test_gram_form_equals_attention_over_context_tokens(seed, B, N, D):
 def test_lsa_backward(seed, B, N, D, include_query, query_only):
     rng = rng_from(seed)
     E = well_scaled(rng, (B, N + 1, D))
-    p = {k: well_scaled(rng, (D, D)) / D for k in g.LSA_KEYS}
+    p = {k: well_scaled(rng, (D, D)) / D for k in g.lsa.LSA_KEYS}
     out, cache = g.lsa_forward(E, p, N, include_query=include_query, query_only=query_only)
     R = rng.standard_normal(out.shape)
     f = lambda q: np.sum(R * g.lsa_forward(q["E"], q, N, include_query=include_query, query_only=query_only)[0])
@@ -130,8 +131,8 @@ def test_stack_loss_gradients(seed, B, N, d, L, shared):
     names = [""] if shared else [str(l) for l in range(L)]
     # weights of size ~1/(2D): each layer a moderate update, so the deep polynomial stays
     # well-conditioned for finite differences (truncation error ~ eps² f''')
-    p = {k + s: well_scaled(rng, (d + 1, d + 1)) / (2 * (d + 1)) for s in names for k in g.LSA_KEYS}
-    loss, grads, _ = g.lsa_loss(p, E, y, L, shared=shared)
+    p = {k + s: well_scaled(rng, (d + 1, d + 1)) / (2 * (d + 1)) for s in names for k in g.lsa.LSA_KEYS}
+    loss, grads = g.lsa_loss(p, E, y, L, shared=shared)
     check_gradients(lambda q: g.lsa_loss(q, E, y, L, shared=shared)[0], p, grads)
 
 
@@ -146,7 +147,7 @@ def test_optimal_one_step_headline_numbers():
 def test_optimal_step_by_monte_carlo_and_a_wrong_moment_is_caught(seed):
     rng = rng_from(seed)
     s2, m4 = uniform_moments(0.5)
-    b_mc, loss_at = g.monte_carlo_one_step(rng, 10, 10, 0.5, 200_000)
+    b_mc, loss_at = g.closed_forms.monte_carlo_one_step(rng, 10, 10, 0.5, 200_000)
     b_star, loss_star = g.optimal_one_step(10, 10, s2, m4)
     assert abs(b_mc / b_star - 1) < 0.02 and abs(loss_at(b_star) / loss_star - 1) < 0.02
     b_gauss = g.optimal_one_step(10, 10, s2, 3 * s2 ** 2)[0]  # Gaussian kurtosis: wrong here
@@ -187,13 +188,13 @@ def test_constructed_layer_matches_proof(symbolic):
 def test_gaussian_moment_matches_proof_and_monte_carlo(symbolic, seed):
     r = symbolic["gaussian"]
     rng = rng_from(seed)
-    cov = g.random_covariance(rng, 2)
+    cov = g.closed_forms.random_covariance(rng, 2)
     N = int(rng.integers(1, 9))
     subs = dict(zip(r["Lam"], (cov[0, 0], cov[0, 1], cov[1, 1])))
     subs[r["N"]] = N
     ES2 = np.array(r["ES2"].subs(subs), dtype=float)
     assert rel_error(ES2, cov @ g.zfb_gamma(cov, N)) < EXACT
-    assert g.check_zfb_moment(rng) < EXACT
+    assert C._check_zfb_moment(rng) < EXACT
 
 
 @settings(max_examples=10)
@@ -202,29 +203,29 @@ def test_exact_one_step_by_quadrature_equals_the_closed_form(seed, d, N, a):
     b, loss = g.exact_one_step(d, N, a)
     b_star, loss_star = g.optimal_one_step(d, N, *uniform_moments(a))
     assert rel_error(b, b_star) < EXACT and rel_error(loss, loss_star) < EXACT
-    assert g.check_optimal_step(rng_from(seed)) < EXACT
+    assert C._check_optimal_step(rng_from(seed)) < EXACT
 
 
 def test_quadrature_moments_are_exact_and_catch_a_wrong_kurtosis():
     """3-node Gauss rules: U(-a, a) has M4 diagonal m4 + (d-1)s⁴; the Gaussian's is 3λ² + ...
     The check would fail a closed form with the Gaussian kurtosis on uniform inputs."""
     s2, m4 = uniform_moments(0.7)
-    M2, M4 = g.single_input_moments(4, a=0.7)
+    M2, M4 = g.closed_forms.single_input_moments(4, a=0.7)
     assert rel_error(M2, s2 * np.eye(4)) < EXACT and rel_error(M4, (m4 + 3 * s2 ** 2) * np.eye(4)) < EXACT
-    cov = g.random_covariance(rng_from(1), 3)
-    M2, M4 = g.single_input_moments(3, cov=cov)             # Isserlis: E|x|² x xᵀ = tr Λ Λ + 2Λ²
+    cov = g.closed_forms.random_covariance(rng_from(1), 3)
+    M2, M4 = g.closed_forms.single_input_moments(3, cov=cov)             # Isserlis: E|x|² x xᵀ = tr Λ Λ + 2Λ²
     assert rel_error(M2, cov) < EXACT and rel_error(M4, np.trace(cov) * cov + 2 * cov @ cov) < EXACT
     b_gauss = g.optimal_one_step(5, 5, s2, 3 * s2 ** 2)[0]
     assert abs(g.exact_one_step(5, 5, 0.7)[0] / b_gauss - 1) > 0.04
     with pytest.raises(ValueError, match="exactly one of a"):
-        g.single_input_moments(2)
+        g.closed_forms.single_input_moments(2)
     with pytest.raises(ValueError, match=r"d must be <= 12"):
-        g.single_input_moments(13, a=1.0)
+        g.closed_forms.single_input_moments(13, a=1.0)
 
 
 def test_zfb_moment_catches_a_wrong_gamma():
     rng = rng_from(4)
-    cov = g.random_covariance(rng, 3)
+    cov = g.closed_forms.random_covariance(rng, 3)
     N = 3
     X = rng.standard_normal((300_000, N, 3)) @ np.linalg.cholesky(cov).T
     S = np.swapaxes(X, 1, 2) @ X / N
@@ -279,7 +280,7 @@ def test_reused_buffers_give_the_same_loss_and_gradients(L, shared):
     rng = rng_from(L)
     D, N = 4, 5
     names = [""] if shared else [str(l) for l in range(L)]
-    params = {k + s: rng.standard_normal((D, D)) / D for s in names for k in g.LSA_KEYS}
+    params = {k + s: rng.standard_normal((D, D)) / D for s in names for k in g.lsa.LSA_KEYS}
     ws = [{} for _ in range(L)]
     for _ in range(3):
         E, y = rng.standard_normal((6, N + 1, D)), rng.standard_normal((6, 1))

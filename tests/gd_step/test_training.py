@@ -19,7 +19,7 @@ from theory.gd_step.data import uniform_moments
 def _constructed_result(eta, d=10, N=10):
     params = {k + "0": v for k, v in g.gd_construction(d, 1, N, eta).items()}
     task = dict(d=d, n_context=N, inputs="uniform", a=0.5, cov=None)
-    return T.TrainResult(params, np.zeros(1), "lsa", 1, False, task)
+    return T.training.TrainResult(params, np.zeros(1), "lsa", 1, False, task)
 
 
 def test_comparison_of_the_construction_with_gd_is_exact():
@@ -39,10 +39,10 @@ def test_comparison_of_the_construction_with_gd_is_exact():
 def test_sensitivity_is_the_derivative_in_x_query(seed):
     rng = rng_from(seed)
     X, Y, xq = rng.standard_normal((2, 4, 3)), rng.standard_normal((2, 4, 1)), rng.standard_normal((2, 3))
-    p = {k + s: rng.standard_normal((4, 4)) / 3 for s in ("0", "1") for k in g.LSA_KEYS}
-    _, sens = T.lsa_predict(p, g.tokens(X, Y, xq), 2)
+    p = {k + s: rng.standard_normal((4, 4)) / 3 for s in ("0", "1") for k in g.lsa.LSA_KEYS}
+    _, sens = T.comparison.lsa_predict(p, g.tokens(X, Y, xq), 2)
     for b in range(2):
-        f = lambda q: T.lsa_predict(p, g.tokens(X, Y, np.vstack([xq[:b], q["x"], xq[b + 1:]])), 2)[0][b]
+        f = lambda q: T.comparison.lsa_predict(p, g.tokens(X, Y, np.vstack([xq[:b], q["x"], xq[b + 1:]])), 2)[0][b]
         num = numerical_gradient(f, {"x": xq[b:b + 1]})["x"][0]
         assert rel_error(sens[b], num) < 1e-7
 
@@ -56,8 +56,8 @@ def test_gd_and_gdpp_parameter_gradients(seed):
         p = {"eta": rng.uniform(0.2, 1.0, 2)}
         if kind == "gdpp":
             p["gamma"] = rng.uniform(0.05, 0.3, 2)
-        _, grads, _ = T.model_loss(p, E, y, kind=kind, n_layers=2)
-        check_gradients(lambda q: T.model_loss(q, E, y, kind=kind, n_layers=2)[0], p, grads)
+        _, grads = T.training.model_loss(p, E, y, kind=kind, n_layers=2)
+        check_gradients(lambda q: T.training.model_loss(q, E, y, kind=kind, n_layers=2)[0], p, grads)
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +125,7 @@ def test_direct_gd_is_the_construction():
         E, y = g.tokens(X, Y, xq), rng.standard_normal((6, 1))
         E[:, -1, -1] = rng.standard_normal(6)
         p = {"eta": rng.uniform(0.2, 1.0, L)}
-        direct = T.model_loss(p, E, y, kind="gd", n_layers=L)
+        direct = T.training._model_loss(p, E, y, "gd", L)
         built = T.training._constructed_loss(p, E, y, "gd", L)
         assert rel_error(direct[0], built[0]) < 1e-12 and rel_error(direct[2], built[2]) < 1e-12
         assert rel_error(direct[1]["eta"], built[1]["eta"]) < 1e-12
@@ -141,7 +141,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="lr must be > 0"):
         T.train_lsa(1, steps=1, batch=4, lr=-1.0)
     with pytest.raises(ValueError, match="zero-trace"):
-        T.align_scale(np.zeros((3, 3)), np.eye(3), 2)
+        T.comparison.align_scale(np.zeros((3, 3)), np.eye(3), 2)
 
 
 @pytest.mark.slow

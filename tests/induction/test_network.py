@@ -27,9 +27,9 @@ def test_network_gradients(seed):
     # ReLU has a kink at 0: finite differences across it are meaningless, so every
     # pre-activation must be farther from 0 than the step (b_l shifts all of them)
     _, cache = inet.network_forward(X, p)
-    assume(min(np.abs(pre).min() for _, pre in cache[7][0]) > 1e-3)
-    loss, grads, logits = inet.network_loss(p, X, b.target)
-    assert logits.shape == (5, 4) and np.isfinite(loss)
+    assume(min(np.abs(pre).min() for _, pre in cache.classifier.mlp) > 1e-3)
+    loss, grads = inet.network_loss(p, X, b.target)
+    assert np.isfinite(loss) and set(grads) == set(p)
     check_gradients(lambda q: inet.network_loss(q, X, b.target)[0], p, grads)
 
 
@@ -39,7 +39,7 @@ def test_network_layer2_equals_full_attention():
     X, b = _small_batch(3)
     p = inet.init_network(rng_from(3), X.shape[2], 4)
     logits, cache = inet.network_forward(X, p)
-    h1 = cache[2]
+    h1 = cache.h1
     full, _ = nn.self_attention_forward(h1, {"W_Q": p["W_Q2"], "W_K": p["W_K2"], "W_V": p["W_V2"]},
                                         kind="softmax", mask=nn.attention_mask(h1.shape[1], causal=True))
     u = h1[:, -1] + full[:, -1]

@@ -38,7 +38,7 @@ def _run(icl, cla, iwl, steps=None):
     n = len(icl)
     steps = np.arange(n) * 1000 if steps is None else steps
     z = np.zeros(n)
-    return itr.NetworkRun(ip.paper_config("novel"), np.asarray(steps), np.asarray(icl, float), z, np.asarray(iwl, float),
+    return itr.training.NetworkRun(ip.paper_config("novel"), np.asarray(steps), np.asarray(icl, float), z, np.asarray(iwl, float),
                           z, z, z, 1.0, context_label=np.asarray(cla, float), label_attention=z)
 
 
@@ -62,7 +62,7 @@ def test_the_paper_path_end_to_end(tmp_path):
     the report is rendered from it, and the figure draws."""
     rec = round_trip(ip.reproduce("l-equals-n", seeds=2, first_seed=5, steps=10))
     assert rec["name"] == "induction-head-paper-l-equals-n" and rec["settings"]["seeds"] == [5, 6]
-    runs = [itr.NetworkRun.from_dict(r) for r in rec["results"]["runs"]]
+    runs = [itr.training.NetworkRun.from_dict(r) for r in rec["results"]["runs"]]
     assert [r.config.seed for r in runs] == [5, 6] and all(r.config.L == 8 for r in runs)
     for r in runs:
         assert list(r.steps) == [0, 10] and r.context_label is not None and r.label_attention is not None
@@ -89,7 +89,7 @@ def test_the_paper_path_end_to_end(tmp_path):
         ip.format_report(make_record("induction-head", settings={}, parts={}, results={}, curves={}))
     two = round_trip(ip.reproduce("novel", steps=10, model="two-param"))
     assert two["name"] == "induction-head-paper-novel-two-param" and two["results"]["runs"][0]["model"] == \
-        itr.TWO_PARAM.name
+        itr.training.TWO_PARAM.name
     assert "the two-parameter model, regime 'novel'" in ip.format_report(two)
 
 
@@ -114,7 +114,7 @@ def test_novel_regime_forms_the_head():
     (measured through this path, docs/figures/induction-head-paper-novel.json: ICL
     half-way at step 51,000, 10-90 % width 20,000; both progress measures rise at
     52,000-53,000; CLA at 90 % of its final value at step 38,000 with ICL 0.130 ≈ 1/N)."""
-    run = itr.NetworkRun.from_dict(ip.reproduce("novel", first_seed=2)["results"]["runs"][0])
+    run = itr.training.NetworkRun.from_dict(ip.reproduce("novel", first_seed=2)["results"]["runs"][0])
     assert run.icl[-1] > 0.9 and run.jump("icl")[1] <= 20_000
     assert run.jump("prev_token") is not None and run.jump("match_label") is not None
     m = ip.seed_summary(run)
@@ -126,6 +126,6 @@ def test_l_equals_n_learns_no_icl():
     """About 35 min: with L = N = 8 the network learns in weights and not in context
     (measured through this path, seed 2: final ICL 0.121 at chance 0.125, IWL 1.000,
     previous-token attention 0.164-0.170 throughout)."""
-    run = itr.NetworkRun.from_dict(ip.reproduce("l-equals-n", first_seed=2)["results"]["runs"][0])
+    run = itr.training.NetworkRun.from_dict(ip.reproduce("l-equals-n", first_seed=2)["results"]["runs"][0])
     assert run.icl[-1] < 0.25 and run.iwl[-1] > 0.9 and run.jump("icl") is None
     assert run.prev_token.max() < 0.2

@@ -22,12 +22,12 @@ def test_cli_reproduce_induction_head_quick(capsys, monkeypatch, tmp_path):
 
     from theory.__main__ import main
     from theory.core.records import read_record
-    landscape = itr.reproduce_landscape
+    landscape = itr.reproduction.reproduce_landscape
     monkeypatch.setattr(irep, "reproduce_landscape", lambda **kw: landscape(**dict(kw, steps=1000)))
-    monkeypatch.setattr(irep, "TWO_PARAM_QUICK_CONFIG", replace(itr.TWO_PARAM_QUICK_CONFIG, steps=20, eval_every=10))
-    monkeypatch.setattr(irep, "QUICK_CONFIG", replace(itr.QUICK_CONFIG, steps=20, eval_every=10))
-    monkeypatch.setitem(itr.LANDSCAPE, "Ns", (2, 4))
-    monkeypatch.setitem(itr.LANDSCAPE, "L_factors", (1, 2))
+    monkeypatch.setattr(irep, "TWO_PARAM_QUICK_CONFIG", replace(itr.training.TWO_PARAM_QUICK_CONFIG, steps=20, eval_every=10))
+    monkeypatch.setattr(irep, "QUICK_CONFIG", replace(itr.reproduction.QUICK_CONFIG, steps=20, eval_every=10))
+    monkeypatch.setitem(itr.reproduction.LANDSCAPE, "Ns", (2, 4))
+    monkeypatch.setitem(itr.reproduction.LANDSCAPE, "L_factors", (1, 2))
     out_dir = tmp_path / "records"
     assert main(["reproduce", "induction-head", "--quick", "--workers", "1", "--out", str(out_dir)]) == 0
     out = capsys.readouterr().out                                # patched in this process: --workers 1
@@ -36,9 +36,9 @@ def test_cli_reproduce_induction_head_quick(capsys, monkeypatch, tmp_path):
     record = read_record(out_dir / "induction-head.json")       # the printed report is the record's
     assert out.startswith("[--quick: a smoke test") and out.split("]\n\n", 1)[1].rstrip("\n") == itr.format_report(record)
     assert record["settings"]["network"]["steps"] == 20 and len(record["curves"]["network_loss"]) == 20
-    assert set(record["curves"]["trajectories"]) == {f"8,{8 * f}" for f in itr.LANDSCAPE["L_factors"]}
-    run = itr.NetworkRun.from_dict(record["results"]["two_param"])
-    assert run.model == itr.TWO_PARAM.name and run.config.steps == 20
+    assert set(record["curves"]["trajectories"]) == {f"8,{8 * f}" for f in itr.reproduction.LANDSCAPE["L_factors"]}
+    run = itr.training.NetworkRun.from_dict(record["results"]["two_param"])
+    assert run.model == itr.training.TWO_PARAM.name and run.config.steps == 20
     assert run.icl.tolist() == record["results"]["two_param"]["icl"] and run.loss.size == 0   # loss: in curves
     from theory.core.plotting import have_matplotlib
     from theory.induction.figures import induction_head_figures
@@ -58,13 +58,13 @@ def test_cli_reproduce_induction_head_quick(capsys, monkeypatch, tmp_path):
 
 def test_sweep_with_seeds():
     """One run per (condition, seed), the seeds consecutive, the table shows the range."""
-    from theory.induction import TWO_PARAM
+    from theory.induction.training import TWO_PARAM
     base = itr.NetworkConfig(K=16, L=8, N=4, D=5, batch=8, steps=4, eval_every=2, n_eval=10, seed=7)
     rows = itr.sweep(base, {"B": [0, 2], "eps": [0.5]}, seeds=2, model=TWO_PARAM)
     assert [(n, v, len(runs)) for n, v, runs in rows] == [("B", 0, 2), ("B", 2, 2), ("eps", 0.5, 2)]
     assert [r.config.seed for r in rows[1][2]] == [7, 8] and rows[1][2][0].config.B == 2
     assert all(r.model == "two-parameter model" for _, _, runs in rows for r in runs)
-    table = itr.format_sweep(rows)
+    table = itr.training.format_sweep(rows)
     assert table.count("\n") == 4 and table.splitlines()[2].split()[3].startswith("(")   # mean (min-max)
     with pytest.raises(ValueError, match="seeds"):
         itr.sweep(base, {"B": [0]}, seeds=0)
@@ -74,7 +74,7 @@ def test_sweep_with_seeds():
 def test_minutes_configuration_shows_the_transition():
     """About 50 s: ICL goes from chance to > 0.9 while layer-1 previous-token and layer-2
     matching-label attention grow (Reddy 2024, Sec. 3-4)."""
-    r = itr.train_network(itr.MINUTES_CONFIG)
+    r = itr.train_network(itr.reproduction.MINUTES_CONFIG)
     assert r.icl[0] < 0.1 and r.icl[-1] > 0.9 and r.swapped[-1] > 0.9
     assert r.prev_token[-1] > r.prev_token[0] + 0.2 and r.match_label[-1] > r.match_label[0] + 0.3
     assert r.jump("icl") is not None
@@ -100,7 +100,7 @@ def test_paper_settings():
 def test_sweep_directions():
     """About 1-3 min: ICL rises and IWL falls with B and with K."""
     from dataclasses import replace
-    base = replace(itr.MINUTES_CONFIG, K=256, eval_every=1000)
+    base = replace(itr.reproduction.MINUTES_CONFIG, K=256, eval_every=1000)
     rows = {(n, v): runs[0] for n, v, runs in itr.sweep(base, {"B": [0, 4], "K": [64, 1024]})}
     assert rows[("B", 4)].icl[-1] > rows[("B", 0)].icl[-1] + 0.3
     assert rows[("B", 4)].iwl[-1] < rows[("B", 0)].iwl[-1] - 0.3
@@ -111,7 +111,7 @@ def test_quick_configuration_shows_the_transition():
     """CI-sized (1,500 steps, K = 512, N = 4, B = 2): ICL on novel classes goes from
     chance to > 0.9 while layer-1 previous-token and layer-2 matching-label attention
     grow (Reddy 2024, Sec. 3-4) — the induction head forms."""
-    r = itr.train_network(itr.QUICK_CONFIG)
+    r = itr.train_network(itr.reproduction.QUICK_CONFIG)
     assert r.icl[0] < 0.15 and r.icl[-1] > 0.9 and r.swapped[-1] > 0.9
     assert r.prev_token[-1] > r.prev_token[0] + 0.3 and r.match_label[-1] > r.match_label[0] + 0.4
     assert r.jump("icl") is not None
@@ -124,13 +124,13 @@ def test_training_stops_on_divergence_and_configs_refuse_bad_values():
 
     from theory.core._validate import Diverged
     with pytest.raises(Diverged, match=r"at step \d+ \(loss .*learning rate 1e\+08\)"):
-        itr.train_network(replace(itr.QUICK_CONFIG, lr=1e8, steps=50, eval_every=50))
+        itr.train_network(replace(itr.reproduction.QUICK_CONFIG, lr=1e8, steps=50, eval_every=50))
     for bad, match in ((dict(lr=float("nan")), "lr"), (dict(eval_every=0), "eval_every"), (dict(steps=0), "steps"),
                        (dict(B=3), "B must be 0 or a positive integer dividing N"), (dict(L=0), "L")):
         with pytest.raises(ValueError, match=match):
-            replace(itr.QUICK_CONFIG, **bad)
+            replace(itr.reproduction.QUICK_CONFIG, **bad)
     with pytest.raises(ValueError, match="seeds"):            # refused at once, not minutes later
-        itr.reproduce_report(seeds=0)
+        itr.reproduction.reproduce_report(seeds=0)
 
 
 def test_float32_training_draws_the_same_and_follows_float64():
@@ -151,7 +151,7 @@ def test_float32_curves_within_the_seed_spread():
     seed's float32 ICL curve stays closer to its float64 curve than the two seeds are to
     each other (measured: 0.006-0.010 against 0.058-0.082 over seeds 0-2)."""
     from dataclasses import replace
-    runs = {(s, d): itr.train_network(replace(itr.MINUTES_CONFIG, seed=s, dtype=d))
+    runs = {(s, d): itr.train_network(replace(itr.reproduction.MINUTES_CONFIG, seed=s, dtype=d))
             for s in (0, 1) for d in ("float64", "float32")}
     spread = np.abs(runs[0, "float64"].icl - runs[1, "float64"].icl).max()
     for s in (0, 1):

@@ -9,12 +9,13 @@ from tests.helpers import rng_from, seeds
 from theory import mesa
 from theory.mesa import iterations as mesa_iterations
 from theory.core.gradcheck import rel_error
+from theory.mesa import claims as C
 
 
 @given(seeds)
 def test_richardson_bound_and_neumann_series(seed):
-    assert mesa_iterations.check_richardson_bound(rng_from(seed)) == 0.0
-    assert mesa_iterations.check_neumann(rng_from(seed)) < 1e-12
+    assert C._check_richardson_bound(rng_from(seed)) == 0.0
+    assert C._check_neumann(rng_from(seed)) < 1e-12
     # the bound is attained: with b along the eigenvector of the slowest mode e_k = ρ^k e_0
     # exactly, so a faster rate (the wrong variant ρ² here) is violated from the first step
     A, b, omegas = mesa_iterations.preconditioning_systems(rng_from(seed))
@@ -38,7 +39,7 @@ def test_richardson_refuses_what_is_not_a_symmetric_system():
 
 @given(seeds)
 def test_chebyshev_bound_and_rate(seed):
-    assert mesa_iterations.check_chebyshev_bound(rng_from(seed)) == 0.0
+    assert C._check_chebyshev_bound(rng_from(seed)) == 0.0
     A, b, _ = mesa_iterations.preconditioning_systems(rng_from(seed))
     ev = np.linalg.eigvalsh(A)
     exact = np.linalg.solve(A, b[..., None])[..., 0]
@@ -69,7 +70,7 @@ def test_chebyshev_with_one_eigenvalue_is_richardson():
 
 @given(seeds)
 def test_stacked_layers_run_richardson_and_chebyshev(seed):
-    assert mesa_iterations.check_stack_runs_iterations(rng_from(seed)) < 1e-12
+    assert C._check_stack_runs_iterations(rng_from(seed)) < 1e-12
     S, lam, K, A, b = mesa_iterations._krylov_instance(rng_from(seed))
     # the layers fill the Krylov blocks: block k+1 = S_t^k s_t, S_t inclusive of t
     E = mesa_iterations.krylov_tokens(S, K)

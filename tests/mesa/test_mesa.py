@@ -9,12 +9,13 @@ from theory import mesa
 from theory.core import nn
 from theory.core.gradcheck import check_gradients, rel_error
 from theory.mesa.data import linear_dynamics, random_orthogonal
+from theory.mesa import claims as C
 
 
 @given(seeds)
 def test_sherman_morrison_is_the_ridge_solve_and_the_downdate_undoes_it(seed):
-    assert mesa.check_sherman_morrison(rng_from(seed)) < 1e-12
-    assert mesa.check_downdate(rng_from(seed)) < 1e-10
+    assert C._check_sherman_morrison(rng_from(seed)) < 1e-12
+    assert C._check_downdate(rng_from(seed)) < 1e-10
     # wrong variant: the rank-one update without the 1 in its denominator
     K, V, Q, lam = mesa.layer._mesa_instance(rng_from(seed))
     B, T, dk = K.shape
@@ -28,19 +29,19 @@ def test_sherman_morrison_is_the_ridge_solve_and_the_downdate_undoes_it(seed):
 
 @given(seeds)
 def test_mesa_layer_is_causal_attention_with_preconditioned_queries(seed):
-    assert mesa.check_mesa_is_attention(rng_from(seed)) < 1e-12
+    assert C._check_mesa_is_attention(rng_from(seed)) < 1e-12
     K, V, Q, lam = mesa.layer._mesa_instance(rng_from(seed))
     y, cache = mesa.mesa_layer_forward(K, V, Q, lam)
-    full = nn.linear_attention_forward(cache[7], K, V)[0]             # wrong: not causal
+    full = nn.linear_attention_forward(cache.u, K, V)[0]             # wrong: not causal
     assert K.shape[1] < 2 or rel_error(y, full) > 1e-3
 
 
 @given(seeds)
 def test_causal_lsa_with_the_construction_is_one_gd_step(seed):
-    assert mesa.check_causal_gd_step(rng_from(seed)) < 1e-12
+    assert C._check_causal_gd_step(rng_from(seed)) < 1e-12
     rng = rng_from(seed)
     S = rng.uniform(-1, 1, size=(2, 6, 3))
-    p = mesa.gd_construction(3, 0.5)
+    p = mesa.attention.gd_construction(3, 0.5)
     strict = nn.attention_mask(6, causal=True) & ~np.eye(6, dtype=bool)  # wrong: current token left out
     E = mesa.tokens(S)
     H = nn.linear_attention_forward(E @ p["W_Q"].T, E @ p["W_K"].T, E @ p["W_V"].T, mask=strict)[0]
@@ -74,7 +75,7 @@ def test_a_wrong_mesa_gradient_is_caught():
     dK, dV, dQ, dlam = mesa.mesa_layer_backward(R_out, cache)
     loss = lambda p: float(np.sum(R_out * mesa.mesa_layer_forward(p["K"], V, Q, lam)[0]))
     check_gradients(loss, {"K": K}, {"K": dK})
-    missing = dK - np.einsum("btij,bti->btj", np.cumsum((R_out[..., None] * cache[7][:, :, None, :])[:, ::-1],
+    missing = dK - np.einsum("btij,bti->btj", np.cumsum((R_out[..., None] * cache.u[:, :, None, :])[:, ::-1],
                                                         axis=1)[:, ::-1], V)      # the A-path of dK left out
     with pytest.raises(AssertionError):
         check_gradients(loss, {"K": K}, {"K": missing})
@@ -118,7 +119,7 @@ def test_mesa_bad_input():
     for f in (mesa.mesa_layer_forward, mesa.ridge_predictions):
         with pytest.raises(ValueError, match="nearly singular"):
             f(K, V, Q, 1e15)
-    lam = 0.9 * mesa.MAX_CONDITION / np.max(np.sum(K * K, axis=(1, 2)))
+    lam = 0.9 * mesa.layer.MAX_CONDITION / np.max(np.sum(K * K, axis=(1, 2)))
     assert rel_error(mesa.mesa_layer_forward(K, V, Q, lam)[0], mesa.ridge_predictions(K, V, Q, lam)) < 1e-5
 
 
@@ -149,7 +150,7 @@ def test_multi_head_causal_attention_gradients(seed):
     from theory.core.gradcheck import check_layer
     rng = rng_from(seed)
     H, dk, width = int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(2, 7))
-    p = mesa.init_layer(rng, width, H, dk, scale=0.4)
+    p = mesa.attention.init_layer(rng, width, H, dk, scale=0.4)
     check_layer(_layer_pair, _layer_grads, dict(E=rng.standard_normal((2, int(rng.integers(1, 6)), width)), **p))
 
 
@@ -158,13 +159,13 @@ def test_next_state_loss_gradients_and_the_gd_head():
     construction is the causal LSA layer of the identity, so it predicts one GD step."""
     rng = np.random.default_rng(3)
     S = linear_dynamics(rng, 3, 6, 2).S
-    layers = [mesa.init_layer(rng, 8, 2, 3, scale=0.3) for _ in range(2)]
+    layers = [mesa.attention.init_layer(rng, 8, 2, 3, scale=0.3) for _ in range(2)]
     loss, grads = mesa.next_state_loss(layers, S)
     flat = {f"{k}{i}": v for i, layer in enumerate(layers) for k, v in layer.items()}
-    f = lambda q: mesa.next_state_loss([{k: q[f"{k}{i}"] for k in mesa.HEAD_KEYS} for i in range(2)], S)[0]
+    f = lambda q: mesa.next_state_loss([{k: q[f"{k}{i}"] for k in mesa.attention.HEAD_KEYS} for i in range(2)], S)[0]
     check_gradients(f, flat, {f"{k}{i}": v for i, g in enumerate(grads) for k, v in g.items()})
-    gd = mesa.gd_construction(2, 0.4)
-    head = {k: gd[k][None] for k in mesa.HEAD_KEYS}
+    gd = mesa.attention.gd_construction(2, 0.4)
+    head = {k: gd[k][None] for k in mesa.attention.HEAD_KEYS}
     E = mesa.tokens(S)
     assert rel_error(mesa.causal_attention_forward(E, head)[0], mesa.causal_lsa_forward(E, gd)[0]) < 1e-14
     pred = mesa.causal_attention_forward(E, head)[0][:, :-1, :2]
@@ -179,28 +180,28 @@ def test_next_state_loss_with_the_residual_clip_and_own_tokens():
     entries clipped), and given tokens are used as given."""
     rng = np.random.default_rng(11)
     S = linear_dynamics(rng, 3, 6, 2).S
-    layers = [mesa.init_layer(rng, 8, 2, 3, scale=0.8) for _ in range(2)]
+    layers = [mesa.attention.init_layer(rng, 8, 2, 3, scale=0.8) for _ in range(2)]
     E = mesa.tokens(S)
     E[:, :, 2:4] = 0.0                                     # the 1-layer runs' masked copy
-    streams = mesa.residual_streams(layers, E)
+    streams = mesa.attention.residual_streams(layers, E)
     clip = 0.5 * float(np.abs(streams[1]).max())           # clips part of the first layer's output
     assert np.any(np.abs(streams[1]) > clip)
     loss, grads = mesa.next_state_loss(layers, S, clip=clip, E=E)
     flat = {f"{k}{i}": v for i, layer in enumerate(layers) for k, v in layer.items()}
-    f = lambda q: mesa.next_state_loss([{k: q[f"{k}{i}"] for k in mesa.HEAD_KEYS} for i in range(2)], S,
+    f = lambda q: mesa.next_state_loss([{k: q[f"{k}{i}"] for k in mesa.attention.HEAD_KEYS} for i in range(2)], S,
                                        clip=clip, E=E)[0]
     check_gradients(f, flat, {f"{k}{i}": v for i, g in enumerate(grads) for k, v in g.items()})
-    clipped = mesa.residual_streams(layers, E, clip=clip)
+    clipped = mesa.attention.residual_streams(layers, E, clip=clip)
     assert all(np.abs(x).max() <= clip for x in clipped[1:])
     assert loss != mesa.next_state_loss(layers, S, E=E)[0]   # the clip changed the prediction
 
 
 def test_the_gradient_claims_and_a_residual_path_left_out():
     rng = np.random.default_rng(8)
-    assert mesa.check_mesa_gradient(rng) < 1e-7 and mesa.check_model_gradient(rng) < 1e-7
+    assert C._check_mesa_gradient(rng) < 1e-7 and C._check_model_gradient(rng) < 1e-7
     # wrong variant: backpropagating through the second layer without its residual path
     S = linear_dynamics(rng, 2, 5, 2).S
-    layers = [mesa.init_layer(rng, 8, 2, 3, scale=0.5) for _ in range(2)]
+    layers = [mesa.attention.init_layer(rng, 8, 2, 3, scale=0.5) for _ in range(2)]
     E = mesa.tokens(S)
     E1, c1 = mesa.causal_attention_forward(E, layers[0])
     E2, c2 = mesa.causal_attention_forward(E1, layers[1])
@@ -210,5 +211,5 @@ def test_the_gradient_claims_and_a_residual_path_left_out():
     _, g_right = mesa.causal_attention_backward(dE1, c1)
     _, g_wrong = mesa.causal_attention_backward(dE1 - dE2, c1)           # the residual's dE2 dropped
     ref = mesa.next_state_loss(layers, S)[1][0]
-    assert max(rel_error(g_right[k], ref[k]) for k in mesa.HEAD_KEYS) < 1e-14
-    assert max(rel_error(g_wrong[k], ref[k]) for k in mesa.HEAD_KEYS) > 1e-3
+    assert max(rel_error(g_right[k], ref[k]) for k in mesa.attention.HEAD_KEYS) < 1e-14
+    assert max(rel_error(g_wrong[k], ref[k]) for k in mesa.attention.HEAD_KEYS) > 1e-3

@@ -12,7 +12,7 @@ from theory.core.gradcheck import rel_error
 from theory.core.records import round_trip
 from theory.mesa.data import linear_dynamics
 
-QUICK = mt.quick_config(mt.DEPTH[1])
+QUICK = mt.training.quick_config(mt.training.DEPTH[1])
 
 
 @pytest.fixture(scope="module")
@@ -37,23 +37,23 @@ def test_the_deep_model_learns_and_beats_predicting_zero():
     layers, losses = mt.train(replace(QUICK, steps=100))
     assert losses[-10:].mean() < 0.8 * losses[:10].mean()
     data = linear_dynamics(np.random.default_rng(5), 128, QUICK.T, QUICK.D)
-    model = mt.position_losses(mt.predict(QUICK, layers, data.S), data.S).sum()
-    zero = mt.position_losses(np.zeros_like(data.S[:, 1:]), data.S).sum()
+    model = mt.training.position_losses(mt.predict(QUICK, layers, data.S), data.S).sum()
+    zero = mt.training.position_losses(np.zeros_like(data.S[:, 1:]), data.S).sum()
     assert model < 0.8 * zero
     # the same seed gives the same run, and two threads (half batches) the same up to round-off
     short = replace(QUICK, steps=5)
     one, again, threaded = mt.train(short)[0], mt.train(short)[0], mt.train(replace(short, threads=2))[0]
-    assert all(np.array_equal(a[k], b[k]) for a, b in zip(one, again) for k in mesa.HEAD_KEYS)
-    assert max(rel_error(a[k], b[k]) for a, b in zip(one, threaded) for k in mesa.HEAD_KEYS) < 1e-9
+    assert all(np.array_equal(a[k], b[k]) for a, b in zip(one, again) for k in mesa.attention.HEAD_KEYS)
+    assert max(rel_error(a[k], b[k]) for a, b in zip(one, threaded) for k in mesa.attention.HEAD_KEYS) < 1e-9
 
 
 def test_position_losses_sum_to_the_training_loss():
     rng = np.random.default_rng(0)
-    layers = [mesa.init_layer(rng, 4 * QUICK.D, 2, 3, scale=0.3)]
+    layers = [mesa.attention.init_layer(rng, 4 * QUICK.D, 2, 3, scale=0.3)]
     S = linear_dynamics(rng, 8, QUICK.T, QUICK.D).S
     c = replace(QUICK, layers=1)
-    loss = mesa.next_state_loss(layers, S, clip=c.resid_clip, E=mt.model_tokens(c, S))[0]
-    assert abs(mt.position_losses(mt.predict(c, layers, S), S).sum() / (S.shape[1] - 1) - loss) < 1e-15
+    loss = mesa.next_state_loss(layers, S, clip=c.resid_clip, E=mt.training.model_tokens(c, S))[0]
+    assert abs(mt.training.position_losses(mt.predict(c, layers, S), S).sum() / (S.shape[1] - 1) - loss) < 1e-15
 
 
 def test_baselines_order_and_the_grids():
@@ -63,13 +63,13 @@ def test_baselines_order_and_the_grids():
     total = {k: b[k].sum() for k in ("zero", "gd", "gd_c_t", "lsq", "mesa_layer", "true")}
     # one pair more (the mesa-layer's t pairs against the authors' t - 1) helps; η_t = c/t beats one η
     assert total["true"] < total["mesa_layer"] < total["lsq"] < total["gd_c_t"] < total["gd"] < total["zero"]
-    assert b["gd_author"].shape == b["gd"].shape and b["c"] in mt.C_GRID
+    assert b["gd_author"].shape == b["gd"].shape and b["c"] in mt.training.C_GRID
     # η* is the grid's best on the fitting data: its neighbours are no better
-    i = mt.ETA_GRID.index(b["eta"])
-    loss = lambda eta: mt.position_losses(mesa.gd_prediction(fit.S, eta)[:, :-1], fit.S).sum()
+    i = mt.training.ETA_GRID.index(b["eta"])
+    loss = lambda eta: mt.training.position_losses(mesa.gd_prediction(fit.S, eta)[:, :-1], fit.S).sum()
     for j in (i - 1, i + 1):
-        if 0 <= j < len(mt.ETA_GRID):
-            assert loss(mt.ETA_GRID[j]) >= loss(b["eta"])
+        if 0 <= j < len(mt.training.ETA_GRID):
+            assert loss(mt.training.ETA_GRID[j]) >= loss(b["eta"])
     # true W*: the loss is the noise's, σ² D / 2 per position
     assert abs(b["true"].mean() / (0.5 * 0.01 ** 2 * 4) - 1) < 0.05
     # predicting 0: ½ E||s_{t+1}||² = ½ (D/3 + t σ² D) per position (W* orthogonal keeps the norm;
@@ -83,7 +83,7 @@ def test_revalg_layer_reads_back_its_scalars_and_holds_the_gd_step():
     rng = np.random.default_rng(2)
     D = 3
     scal = dict(qk=rng.standard_normal((2, 2, 2)), pv=rng.standard_normal((2, 2)))
-    back = mt.revalg_scalars(mt.revalg_layer(scal, D), D)
+    back = mt.revalg_scalars(mt.analysis.revalg_layer(scal, D), D)
     assert rel_error(back["qk"], scal["qk"]) < 1e-15 and rel_error(back["pv"], scal["pv"]) < 1e-15
     assert np.allclose(back["qk_kept"], 1.0) and np.allclose(back["pv_kept"], 1.0)
     # one head with key s_{t'-1} (block 3), query s_t (block 2), value s_{t'} (block 2) -> block 0,
@@ -92,12 +92,12 @@ def test_revalg_layer_reads_back_its_scalars_and_holds_the_gd_step():
     gd = dict(qk=np.array([[[0.0, 0.0], [1.0, 0.0]]]), pv=np.array([[eta, 0.0]]))
     c = replace(QUICK, D=D, layers=1, mask_copy=True)
     S = rng.uniform(-1, 1, size=(2, 7, D))
-    assert rel_error(mt.predict(c, [mt.revalg_layer(gd, D)], S), mesa.gd_prediction(S, eta)[:, :-1]) < 1e-14
+    assert rel_error(mt.predict(c, [mt.analysis.revalg_layer(gd, D)], S), mesa.gd_prediction(S, eta)[:, :-1]) < 1e-14
     # wrong variant: the transposed block (key s_t, query s_{t-1}) is not the GD step
     wrong = dict(qk=np.array([[[0.0, 1.0], [0.0, 0.0]]]), pv=gd["pv"])
-    assert rel_error(mt.predict(c, [mt.revalg_layer(wrong, D)], S), mesa.gd_prediction(S, eta)[:, :-1]) > 1e-2
+    assert rel_error(mt.predict(c, [mt.analysis.revalg_layer(wrong, D)], S), mesa.gd_prediction(S, eta)[:, :-1]) > 1e-2
     # a product that is not block scalar keeps less than all of its norm
-    noisy = mt.revalg_layer(scal, D)
+    noisy = mt.analysis.revalg_layer(scal, D)
     noisy["W_Q"] = noisy["W_Q"] + 0.3 * rng.standard_normal(noisy["W_Q"].shape)
     assert np.all(mt.revalg_scalars(noisy, D)["qk_kept"] < 1.0)
 
@@ -117,14 +117,14 @@ def test_probes_score_on_held_out_data():
     Yo_fit[0, 1] += 1e4
     Yo_test[3, 1] += 1e4
     assert mt.probe_scores(X_fit, Yo_fit, X_test, Yo_test)[1] < 0.5
-    kf, kt = mt.norm_inliers(Yo_fit), mt.norm_inliers(Yo_test)
+    kf, kt = mt.analysis.norm_inliers(Yo_fit), mt.analysis.norm_inliers(Yo_test)
     assert not kf[0, 1] and not kt[3, 1] and kf.mean() > 0.95 and kt.mean() > 0.95
     assert np.all(np.abs(mt.probe_scores(X_fit, Yo_fit, X_test, Yo_test, keep_fit=kf, keep_test=kt) - 1) < 1e-12)
 
 
 def test_preconditioned_inputs_solve_the_ridge_system():
     S = np.random.default_rng(4).uniform(-1, 1, size=(2, 6, 3))
-    x = mt.preconditioned_inputs(S, 0.1)
+    x = mt.analysis.preconditioned_inputs(S, 0.1)
     t = 4                                                   # 0-based: S_{t-1} sums s_1..s_4
     A = np.einsum("bti,btj->bij", S[:, :t], S[:, :t]) + 0.1 * np.eye(3)
     assert rel_error(x[:, t], np.linalg.solve(A, S[:, t][..., None])[..., 0]) < 1e-13
@@ -133,7 +133,7 @@ def test_preconditioned_inputs_solve_the_ridge_system():
 
 def test_quick_reproduction_record_and_report(quick_record):
     r = quick_record["results"]
-    assert set(r["test_loss"]) == {"1", "2", "4", "revalg", *mt.BASELINES}
+    assert set(r["test_loss"]) == {"1", "2", "4", "revalg", *mt.reproduction.BASELINES}
     assert r["test_loss"]["true"] < r["test_loss"]["lsq"] < r["test_loss"]["zero"]
     for d in ("1", "2", "4"):
         assert r["test_loss"][d] < r["test_loss"]["zero"]

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from theory.claims import run_proof
 from theory.core.gradcheck import check_gradients, check_layer, rel_error
 from theory.preconditioned_gd import model as m
+from theory.preconditioned_gd import claims as C
 from tests.helpers import rng_from, seeds
 
 EXACT = 1e-12
@@ -47,7 +48,7 @@ def test_sparse_loss_gradient(seed, d, n, layers):
 def test_sparse_layers_are_preconditioned_gd_and_the_transpose_matters(seed):
     """Γ_ℓ = −A_ℓᵀ, exactly; −A_ℓ (no transpose) is a different method once A is not symmetric."""
     rng = rng_from(seed)
-    assert m.check_gd_steps(rng) < EXACT
+    assert C._check_gd_steps(rng) < EXACT
     X, y, xq, _ = _prompts(rng, 4, 6, 3)
     A = rng.standard_normal((2, 3, 3))
     Z, _ = m.stack_forward(m.prompt(X, y, xq), *m._weights({"A": A, "B": np.zeros_like(A)}))
@@ -59,7 +60,7 @@ def test_sparse_layers_are_preconditioned_gd_and_the_transpose_matters(seed):
 @given(seeds)
 def test_gdpp_update_and_the_last_B(seed):
     rng = rng_from(seed)
-    assert m.check_gdpp_update(rng) < EXACT
+    assert C._check_gdpp_update(rng) < EXACT
     X, y, xq, _ = _prompts(rng, 2, 5, 3)
     A, B = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
     out, _ = m.layer_forward(m.prompt(X, y, xq), *m.sparse_weights(A, B))

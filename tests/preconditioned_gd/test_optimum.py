@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from theory.claims import run_proof
 from theory.core.gradcheck import rel_error
 from theory.preconditioned_gd import data as D, flow as F, multilayer as ML, optimum as O
+from theory.preconditioned_gd import claims as C
 from tests.helpers import rng_from, seeds
 
 EXACT = 1e-12
@@ -37,8 +38,8 @@ def test_gamma_star_is_the_stationary_point_and_its_closed_forms(seed, d, n, tas
 
 def test_monte_carlo_agrees_with_the_closed_form():
     for seed in range(3):
-        assert O.check_optimum(rng_from(seed)) < 1.0
-        assert O.check_single_index(rng_from(seed), samples=60000) < 1.0
+        assert C._check_optimum(rng_from(seed)) < 1.0
+        assert C._check_single_index(rng_from(seed), samples=60000) < 1.0
 
 
 def test_mahankali_steps():
@@ -52,7 +53,7 @@ def test_mahankali_steps():
 @settings(max_examples=30)
 @given(seeds)
 def test_dense_layer_splits_into_a_sparse_odd_part(seed):
-    assert O.check_dense_mirror(rng_from(seed)) < EXACT
+    assert C._check_dense_mirror(rng_from(seed)) < EXACT
 
 
 def test_dense_is_no_better_on_mirrored_prompts():
@@ -74,7 +75,7 @@ def test_dense_is_no_better_on_mirrored_prompts():
 
 def test_zfb_flow_converges_to_gamma_inverse_and_its_loss_falls():
     for seed in range(2):
-        assert F.check_zfb_limit(rng_from(seed)) < 1e-9
+        assert C._check_zfb_limit(rng_from(seed)) < 1e-9
     rng = rng_from(5)
     cov = np.diag([1.0, 0.5, 0.2])
     u0, U0 = F.zfb_init(rng, 3, 0.5)
@@ -111,7 +112,7 @@ def test_shifted_errors_match_the_closed_form_and_monte_carlo():
 
 def test_on_S_the_gradient_is_sigma_not_sigma_inverse_and_off_S_neither():
     for seed in range(3):
-        assert ML.check_S_gradient(rng_from(seed)) < 1e-12
+        assert C._check_S_gradient(rng_from(seed)) < 1e-12
     rng = rng_from(7)
     cov = D.rotated_covariance(rng, (1.0, 0.5, 0.25))
     p = ML.on_S([-0.5], [0.2], cov)

@@ -9,6 +9,7 @@ from tests.helpers import rng_from, seeds
 from theory.scan_snap import model as ss
 from theory.core.gradcheck import rel_error
 from theory.scan_snap.data import ScanSnapTask, scan_snap_sequences, scan_snap_task
+from theory.scan_snap import claims as C
 
 
 def test_the_authors_generator():
@@ -46,8 +47,8 @@ def test_bad_tasks_are_refused():
 @settings(max_examples=6)          # central differences over every entry
 @given(seeds)
 def test_gradients_of_both_models(seed):
-    assert ss.check_finite_gradient(rng_from(seed)) < 1e-7
-    assert ss.check_reduced_gradient(rng_from(seed)) < 1e-7
+    assert C._check_finite_gradient(rng_from(seed)) < 1e-7
+    assert C._check_reduced_gradient(rng_from(seed)) < 1e-7
 
 
 def test_a_wrong_gradient_is_caught():
@@ -55,7 +56,7 @@ def test_a_wrong_gradient_is_caught():
     rng = np.random.default_rng(3)
     task, params = ss._instance(rng)
     b = scan_snap_sequences(rng, task, 4, 6)
-    right = ss.loss_and_grads(params, b.tokens, b.labels)[1]["Z"]
+    right = ss.finite_loss(params, b.tokens, b.labels)[1]["Z"]
 
     def no_projection(Y, Z, tokens, labels):
         B, M = tokens.shape[0], Z.shape[0]
@@ -75,8 +76,8 @@ def test_a_wrong_gradient_is_caught():
 
 @given(seeds)
 def test_flow_formulas_and_invariances(seed):
-    assert ss.check_paper_flow(rng_from(seed)) < 1e-12
-    assert ss.check_invariances(rng_from(seed)) < 1e-12
+    assert C._check_paper_flow(rng_from(seed)) < 1e-12
+    assert C._check_invariances(rng_from(seed)) < 1e-12
     # wrong variant: the flow without the factor 1/||c_n|| is not −η ∇L
     task, params = ss._instance(rng_from(seed))
     _, g, st = ss._reduced(params["Y"], params["Z"], task)
@@ -90,7 +91,7 @@ def test_flow_formulas_and_invariances(seed):
 
 
 def test_histogram_tends_to_the_long_sequence_attention():
-    assert ss.check_histogram_limit(np.random.default_rng(0)) < 0.1
+    assert C._check_histogram_limit(np.random.default_rng(0)) < 0.1
     # the histogram is an average over the sequence: with one contextual token it is that token
     task = scan_snap_task()
     b = scan_snap_sequences(1, task, 5, 2)

@@ -8,12 +8,13 @@ from hypothesis import strategies as st
 from theory.core.gradcheck import rel_error
 from theory.task_diversity import asymptotics as A, bayes as B, data as D, error as E
 from theory.task_diversity.simulation import pretrain_and_score
+from theory.task_diversity import claims as C
 from tests.helpers import rng_from, seeds
 
 
 def test_the_error_formula_against_monte_carlo():
     for seed in range(6):
-        assert E.check_error_formula(rng_from(seed)) < 1.0
+        assert C._check_error_formula(rng_from(seed)) < 1.0
 
 
 def test_monte_carlo_catches_a_wrong_fourth_moment():
@@ -30,7 +31,7 @@ def test_monte_carlo_catches_a_wrong_fourth_moment():
 @settings(max_examples=25)
 @given(seeds, st.integers(1, 6), st.integers(1, 30), st.floats(0, 2))
 def test_the_optimum_is_one_gd_step_and_a_minimum(seed, d, ell, rho):
-    assert E.check_optimum_is_one_gd_step(rng_from(seed)) < 1e-12
+    assert C._check_optimum_is_one_gd_step(rng_from(seed)) < 1e-12
     G = E.optimal_gamma(d, ell, rho)
     e = E.expected_error(G, ell, rho)
     rng = rng_from(seed)
@@ -85,7 +86,7 @@ def test_the_simulation_approaches_result_1_as_d_grows():
 
 def test_raventos_estimators_are_the_posterior_means():
     for seed in range(4):
-        assert B.check_estimators(rng_from(seed)) < 1e-12
+        assert C._check_estimators(rng_from(seed)) < 1e-12
 
 
 def test_dmmse_with_one_task_knows_it_and_the_query_shortcut_agrees():

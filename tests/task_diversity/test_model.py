@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from theory.core.gradcheck import rel_error
 from theory.task_diversity import data as D, model as M
+from theory.task_diversity import claims as C
 from tests.helpers import rng_from, seeds
 
 EXACT = 1e-12
@@ -28,7 +29,7 @@ def test_features_are_the_papers_sums(seed, d, ell):
 @settings(max_examples=25)
 @given(seeds)
 def test_the_layer_is_the_reduced_model_and_the_wrong_forms_are_not(seed):
-    assert M.check_lsa_reduction(rng_from(seed)) < EXACT
+    assert C._check_lsa_reduction(rng_from(seed)) < EXACT
     rng = rng_from(seed)
     d, ell = 3, 4
     X, y, x_q = rng.standard_normal((5, ell, d)), rng.standard_normal((5, ell)), rng.standard_normal((5, d))
@@ -58,7 +59,7 @@ def test_pretraining_gradient_matches_finite_differences(seed, d, lam):
 
 def test_gd_reaches_the_ridge_solution():
     for seed in range(3):
-        assert M.check_gd_reaches_ridge(rng_from(seed)) < 1e-12
+        assert C._check_gd_reaches_ridge(rng_from(seed)) < 1e-12
 
 
 def test_ridge_solves_its_normal_equations_and_ridgeless_is_the_minimum_norm():

@@ -221,11 +221,12 @@ def spd(name: str, M, d: int | None = None) -> np.ndarray:
     return M
 
 
-def cache(name: str, c, length: int, made_by: str, arrays: tuple = (0,)) -> tuple:
-    """A cache as returned by ``made_by``: a tuple of ``length`` entries whose entries at
-    the indices ``arrays`` are numpy arrays."""
-    if not isinstance(c, tuple) or len(c) != length or not all(isinstance(c[i], np.ndarray) for i in arrays):
-        raise ValueError(f"{name} must be the cache returned by {made_by}; got {_got(c)}")
+def cache(name: str, c, kind, made_by: str):
+    """A cache as returned by ``made_by``: an instance of its named-tuple type ``kind`` (or of
+    one of the types, given a tuple of them)."""
+    if not isinstance(c, kind):
+        kinds = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise ValueError(f"{name} must be the cache returned by {made_by} (a {kinds}); got {_got(c)}")
     return c
 
 

@@ -4,6 +4,10 @@ Every layer comes as ``y, cache = f_forward(x, ...)`` and
 ``dx, ... = f_backward(dy, cache)``; the backward is hand-written right under the
 formula it differentiates, and never updates anything in place.
 
+Caches are small named tuples (:class:`LinearCache`, :class:`AttentionCache`, ...): a
+backward pass refuses a cache that its forward did not make, and ``cache.weights`` reads
+better than ``cache[-1]``.
+
 Row-vector convention.  The papers write tokens as *columns* (``y = W x``,
 ``LinearAttn(V, K, q) = V K^T q``).  Here tokens are *rows* of arrays shaped
 ``(..., T, D)`` (batch first), so every formula appears transposed:
@@ -11,12 +15,15 @@ Row-vector convention.  The papers write tokens as *columns* (``y = W x``,
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ._validate import array, cache as _cache, finite_result, finite_scalar, flag, integer_array, positive_int, same_size
 from ._validate import choice, params as _params
 
 __all__ = [
+    "LinearCache", "LayerNormCache", "AttentionCache", "SelfAttentionCache", "SquaredErrorCache", "CrossEntropyCache",
     "linear_forward", "linear_backward",
     "softmax", "softmax_backward", "logsumexp", "log_softmax",
     "relu_forward", "relu_backward",
@@ -41,6 +48,52 @@ def _axis(axis, ndim: int) -> int:
     return int(axis)
 
 
+# --------------------------------------------------------------------------- caches
+class LinearCache(NamedTuple):
+    """What :func:`linear_backward` needs: the input rows, the weight, whether there was a bias."""
+    x: np.ndarray               # (..., D_in)
+    W: np.ndarray               # (D_out, D_in)
+    has_bias: bool
+
+
+class LayerNormCache(NamedTuple):
+    """What :func:`layer_norm_backward` needs: the normalised rows, 1/√(σ² + ε), the gain."""
+    xhat: np.ndarray            # (..., n)
+    inv: np.ndarray             # (..., 1)
+    gain: np.ndarray            # (n,)
+
+
+class AttentionCache(NamedTuple):
+    """What the attention backward passes need.  ``weights`` are the masked scores
+    ``scale Q Kᵀ ⊙ M`` (``kind="linear"``) or the softmax weights P (``kind="softmax"``)."""
+    kind: str                   # "linear" or "softmax"
+    Q: np.ndarray               # (..., T, d_k)
+    K: np.ndarray               # (..., S, d_k)
+    V: np.ndarray               # (..., S, d_v)
+    mask: np.ndarray | None     # (..., T, S) booleans
+    scale: float
+    weights: np.ndarray         # (..., T, S)
+
+
+class SelfAttentionCache(NamedTuple):
+    """The three projections' caches and the attention's."""
+    q: LinearCache
+    k: LinearCache
+    v: LinearCache
+    attention: AttentionCache
+
+
+class SquaredErrorCache(NamedTuple):
+    residual: np.ndarray        # pred − target (..., D)
+    n: int                      # rows
+
+
+class CrossEntropyCache(NamedTuple):
+    probs: np.ndarray           # softmax(z) (..., C)
+    labels: np.ndarray          # (...,)
+    n: int                      # rows
+
+
 # --------------------------------------------------------------------------- linear
 @finite_result(with_cache=True)
 def linear_forward(x, W, b=None):
@@ -61,7 +114,7 @@ def _linear(x, W, b=None):
     y = (x.reshape(-1, W.shape[1]) @ W.T).reshape(x.shape[:-1] + (W.shape[0],))  # (..., D_out)
     if b is not None:
         y = y + b
-    return y, (x, W, b is not None)
+    return y, LinearCache(x, W, b is not None)
 
 
 @finite_result
@@ -70,7 +123,7 @@ def linear_backward(dy, cache):
 
     Returns ``dx, {"W": dW, "b": db}`` (``"b"`` only if the forward had a bias).
     """
-    x, W, _ = _cache("cache", cache, 3, "linear_forward")
+    x, W, _ = _cache("cache", cache, LinearCache, "linear_forward")
     return _linear_backward(array("dy", dy, shape=x.shape[:-1] + (W.shape[0],)), cache)
 
 
@@ -177,7 +230,7 @@ def _layer_norm(x, gain, bias, eps=1e-5):
     xhat = xc * inv
     y = xhat * gain
     y += bias
-    return y, (xhat, inv, gain)
+    return y, LayerNormCache(xhat, inv, gain)
 
 
 @finite_result
@@ -185,7 +238,7 @@ def layer_norm_backward(dy, cache):
     """``(dx, dgain, dbias)``: with x̂ the normalised row and n its length,
     ``dx = (1/√(σ²+ε)) (ĝ − mean(ĝ) − x̂ mean(ĝ ⊙ x̂))``, ``ĝ = dy ⊙ g``; ``dgain = Σ dy ⊙ x̂``,
     ``dbias = Σ dy`` over every axis but the last."""
-    xhat, inv, gain = _cache("cache", cache, 3, "layer_norm_forward", arrays=(0, 1, 2))
+    xhat = _cache("cache", cache, LayerNormCache, "layer_norm_forward").xhat
     return _layer_norm_backward(_check_dy(dy, xhat), cache)
 
 
@@ -292,7 +345,7 @@ def _linear_attention(Q, K, V, mask=None, scale=1.0):
         A = scale * A
     if mask is not None:
         A = np.where(mask, A, 0.0)
-    return A @ V, (Q, K, V, mask, scale, A)                # (..., T, d_v)
+    return A @ V, AttentionCache("linear", Q, K, V, mask, scale, A)   # (..., T, d_v)
 
 
 def _reduce_to(g: np.ndarray, shape: tuple) -> np.ndarray:
@@ -317,13 +370,13 @@ def _scores_backward(dA, Q, K, scale):
 def linear_attention_backward(dout, cache):
     """Gradients of ``out = (scale Q K^T ⊙ M) V``:
     dV = A^T dout, dA = (dout V^T) ⊙ M, dQ = scale dA K, dK = scale dA^T Q."""
-    V, A = _cache("cache", cache, 6, "linear_attention_forward")[2::3]
-    return _linear_attention_backward(array("dout", dout, shape=A.shape[:-1] + (V.shape[-1],)), cache)
+    c = _attention_cache(cache, "linear", "linear_attention_forward")
+    return _linear_attention_backward(array("dout", dout, shape=c.weights.shape[:-1] + (c.V.shape[-1],)), c)
 
 
 def _linear_attention_backward(dout, cache):
     """Unchecked kernel of :func:`linear_attention_backward`."""
-    Q, K, V, mask, scale, A = cache
+    _, Q, K, V, mask, scale, A = cache
     dV = np.swapaxes(A, -1, -2) @ dout                     # (..., S, d_v)
     dA = dout @ np.swapaxes(V, -1, -2)                     # (..., T, S)
     if mask is not None:
@@ -338,7 +391,7 @@ def softmax_attention_forward(Q, K, V, mask=None, scale: float = 1.0):
 
     Shapes as in :func:`linear_attention_forward`.  Masked keys get weight exactly 0;
     a query row with no key left raises ``ValueError`` (its softmax is undefined).
-    The weights ``P`` (..., T, S) are in the cache as ``cache[-1]``.
+    The weights ``P`` (..., T, S) are in the cache as ``cache.weights``.
     """
     Q, K, V, mask, scale = _attention_inputs(Q, K, V, mask, scale)
     if mask is not None and not np.all(np.any(mask, axis=-1)):
@@ -354,25 +407,34 @@ def _softmax_attention(Q, K, V, mask=None, scale=1.0):
     if mask is not None:
         S = np.where(mask, S, -np.inf)
     P = _softmax(S)                                        # (..., T, S) weights over the keys
-    return P @ V, (Q, K, V, mask, scale, P)                # (..., T, d_v)
+    return P @ V, AttentionCache("softmax", Q, K, V, mask, scale, P)   # (..., T, d_v)
 
 
 @finite_result
 def softmax_attention_backward(dout, cache):
     """Gradients of ``out = P V``, ``P = softmax(scale Q K^T)``:
     dV = P^T dout, dP = dout V^T, dS = P ⊙ (dP - rowsum(dP ⊙ P)), then as linear attention."""
-    V, P = _cache("cache", cache, 6, "softmax_attention_forward")[2::3]
-    return _softmax_attention_backward(array("dout", dout, shape=P.shape[:-1] + (V.shape[-1],)), cache)
+    c = _attention_cache(cache, "softmax", "softmax_attention_forward")
+    return _softmax_attention_backward(array("dout", dout, shape=c.weights.shape[:-1] + (c.V.shape[-1],)), c)
 
 
 def _softmax_attention_backward(dout, cache):
     """Unchecked kernel of :func:`softmax_attention_backward`."""
-    Q, K, V, mask, scale, P = cache
+    _, Q, K, V, mask, scale, P = cache
     dV = np.swapaxes(P, -1, -2) @ dout                     # (..., S, d_v)
     dP = dout @ np.swapaxes(V, -1, -2)                     # (..., T, S)
     dS = _softmax_backward(dP, P)                          # masked entries: P = 0 -> dS = 0
     dQ, dK = _scores_backward(dS, Q, K, scale)
     return dQ, dK, _reduce_to(dV, V.shape)
+
+
+def _attention_cache(cache, kind: str, made_by: str) -> AttentionCache:
+    """An :class:`AttentionCache` of this ``kind``; ValueError for any other cache (the linear
+    and the softmax backward read ``weights`` differently)."""
+    c = _cache("cache", cache, AttentionCache, made_by)
+    if c.kind != kind:
+        raise ValueError(f"cache must be the cache returned by {made_by}; got the cache of {c.kind} attention")
+    return c
 
 
 _ATTENTION = {
@@ -398,16 +460,14 @@ def self_attention_forward(X, params, *, kind: str = "softmax", mask=None, scale
     K, ck = _linear(X, p["W_K"])                            # (..., T, d_k)
     V, cv = _linear(X, p["W_V"])                            # (..., T, d_v)
     out, ca = _ATTENTION[kind][0](Q, K, V, mask=mask, scale=scale)
-    return out, (kind, cq, ck, cv, ca)
+    return out, SelfAttentionCache(cq, ck, cv, ca)
 
 
 @finite_result
 def self_attention_backward(dout, cache):
     """Returns ``dX, {"W_Q": ..., "W_K": ..., "W_V": ...}`` for :func:`self_attention_forward`."""
-    kind, cq, ck, cv, ca = _cache("cache", cache, 5, "self_attention_forward", arrays=())
-    if kind not in _ATTENTION:
-        raise ValueError(f"cache must be the cache returned by self_attention_forward; got kind {kind!r}")
-    dQ, dK, dV = _ATTENTION[kind][1](dout, ca)
+    cq, ck, cv, ca = _cache("cache", cache, SelfAttentionCache, "self_attention_forward")
+    dQ, dK, dV = _ATTENTION[ca.kind][1](dout, ca)
     dXq, gq = _linear_backward(dQ, cq)
     dXk, gk = _linear_backward(dK, ck)
     dXv, gv = _linear_backward(dV, cv)
@@ -419,17 +479,27 @@ def self_attention_backward(dout, cache):
 def squared_error_forward(pred, target):
     """``L = 1/(2n) sum_i ||pred_i - target_i||^2`` over the n rows of (..., D) arrays."""
     pred = array("pred", pred, min_ndim=1)
-    target = array("target", target, shape=pred.shape)
+    return _squared_error(pred, array("target", target, shape=pred.shape))
+
+
+def _squared_error(pred, target):
+    """Unchecked kernel of :func:`squared_error_forward`."""
     n = pred.size // pred.shape[-1]
     r = pred - target                                      # (..., D) residuals
-    return 0.5 * float(np.sum(r * r)) / n, (r, n)
+    return 0.5 * float(np.sum(r * r)) / n, SquaredErrorCache(r, n)
 
 
 @finite_result
 def squared_error_backward(dloss, cache):
     """``dL/dpred_i = dloss * (pred_i - target_i) / n`` (``dloss`` is 1.0 at the top)."""
-    r, n = _cache("cache", cache, 2, "squared_error_forward")
-    return finite_scalar("dloss", dloss) * r / n
+    _cache("cache", cache, SquaredErrorCache, "squared_error_forward")
+    return _squared_error_backward(finite_scalar("dloss", dloss), cache)
+
+
+def _squared_error_backward(dloss: float, cache):
+    """Unchecked kernel of :func:`squared_error_backward`."""
+    r, n = cache
+    return dloss * r / n
 
 
 @finite_result(with_cache=True)
@@ -448,13 +518,13 @@ def _cross_entropy(z, y):
     logp = z - _logsumexp(z)                                # (..., C)
     picked = np.take_along_axis(logp, y[..., None], axis=-1)[..., 0]
     n = y.size
-    return -float(picked.sum()) / n, (np.exp(logp), y, n)
+    return -float(picked.sum()) / n, CrossEntropyCache(np.exp(logp), y, n)
 
 
 @finite_result
 def cross_entropy_backward(dloss, cache):
     """``dL/dz_i = dloss * (softmax(z_i) - onehot(y_i)) / n`` (``dloss`` is 1.0 at the top)."""
-    _cache("cache", cache, 3, "cross_entropy_forward")
+    _cache("cache", cache, CrossEntropyCache, "cross_entropy_forward")
     return _cross_entropy_backward(finite_scalar("dloss", dloss), cache)
 
 

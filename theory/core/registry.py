@@ -150,13 +150,15 @@ class Topic:
     maps each claim-id prefix to the paper it cites (``{"vo": "von Oswald et al. 2023"}``);
     ``figures`` maps a record name, or a pattern such as ``"induction-head-paper-*"``, to
     the drawer of that record; ``requires`` names the topics whose results this one builds
-    on (the only topics it may import)."""
+    on (the only topics it may import); ``title`` heads the topic's page in the book (by
+    default the papers, joined)."""
     name: str
     papers: dict
     claims: tuple = ()
     reproductions: tuple = ()
     figures: dict = field(default_factory=dict)
     requires: tuple = ()
+    title: str = ""
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.isidentifier():
@@ -177,6 +179,13 @@ class Topic:
         for t in _sequence_of("requires", self.requires, str):
             if not t.isidentifier() or t == self.name:
                 raise ValueError(f"requires must name other topic packages; got {t!r}")
+        if not isinstance(self.title, str):
+            raise ValueError(f"title must be a string; got {self.title!r}")
+
+    @property
+    def heading(self) -> str:
+        """The title of the topic's page: ``title``, or the papers joined."""
+        return self.title or "; ".join(dict.fromkeys(self.papers.values()))
 
     def drawer(self, record_name: str):
         """The drawer of a record with this name, or None: an exact name first, then a pattern."""

@@ -11,13 +11,16 @@
 Proofs: ``proofs/dual_form.py``, ``proofs/dual_form_momentum.py``.
 """
 from ..core.registry import Topic
-from . import claims, dual, figures, momentum, reproduction
-from .dual import *  # noqa: F401,F403
-from .momentum import *  # noqa: F401,F403
-from .reproduction import ETAS, SCALES, format_report, reproduce  # noqa: F401
+# every module is an attribute too (theory.dual_form.<module>.<name>)
+from . import claims, dual, figures, momentum, reproduction  # noqa: F401
+from .dual import GDStep, gd_step_linear, finetuned_output, dual_output, icl_linear_attention, icl_split, icl_split_output, softmax_icl_mixture
+from .momentum import momentum_sgd, momentum_weights, momentum_dual_output, momentum_attention, momentum_gap
+from .reproduction import reproduce, format_report
 
 TOPIC = Topic("dual_form", papers=claims.PAPERS, claims=claims.CLAIMS, reproductions=(reproduction.REPRODUCTION,),
-              figures={"dual-form": figures.dual_form_figures})
+              figures={"dual-form": figures.dual_form_figures},
+              title="Dai et al. 2023: gradient descent is linear attention")
 
-__all__ = ["dual", "momentum", "reproduction", "figures", "claims", "TOPIC", *dual.__all__, *momentum.__all__,
-           "SCALES", "ETAS", "reproduce", "format_report"]
+__all__ = ["TOPIC", "GDStep", "gd_step_linear", "finetuned_output", "dual_output", "icl_linear_attention", "icl_split",
+           "icl_split_output", "softmax_icl_mixture", "momentum_sgd", "momentum_weights",
+           "momentum_dual_output", "momentum_attention", "momentum_gap", "reproduce", "format_report"]

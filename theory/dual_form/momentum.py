@@ -21,13 +21,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import nn
-from ..core._validate import array, as_rng, choice, finite_result, finite_scalar, positive_int
+from ..core._validate import array, finite_result, finite_scalar, positive_int
 from ..core.gradcheck import rel_error
 from ..core.optim import Momentum
-from .dual import LOSSES, _loss_forward, _sizes, _targets, dual_output
+from .dual import _loss_forward, _sizes, _targets, dual_output
 
-__all__ = ["momentum_sgd", "momentum_weights", "momentum_dual_output", "momentum_attention", "momentum_gap",
-           "check_momentum_dual", "momentum_literal_gap"]
+__all__ = ["momentum_sgd", "momentum_weights", "momentum_dual_output", "momentum_attention", "momentum_gap"]
 
 
 @finite_result
@@ -129,22 +128,3 @@ def _momentum_instance(rng, loss="squared"):
     targets = (rng.integers(0, d_out, size=N) if loss == "cross_entropy"
                else rng.standard_normal((N, d_out)))
     return W0, X, targets, float(rng.uniform(0.05, 0.5)), float(rng.uniform(0.0, 0.95))
-
-
-def check_momentum_dual(rng: np.random.Generator, loss: str = "squared") -> float:
-    """Relative error of ``W_N x = W0 x + Σ s_{N-i} e_i x_i^T x`` for online momentum SGD."""
-    rng = as_rng(rng)
-    loss = choice("loss", loss, LOSSES)
-    W0, X, targets, lr, eta = _momentum_instance(rng, loss)
-    W_N, E = momentum_sgd(W0, X, targets, lr=lr, eta=eta, loss=loss)
-    Xq = rng.standard_normal((3, X.shape[1]))
-    return rel_error(Xq @ W_N.T, momentum_dual_output(W0, E, X, Xq, eta))
-
-
-def momentum_literal_gap(rng: np.random.Generator) -> float:
-    """Gap between the paper's MoAttn and the exact momentum dual (η >= 0.05)."""
-    rng = as_rng(rng)
-    W0, X, targets, lr, _ = _momentum_instance(rng)
-    eta = float(rng.uniform(0.05, 0.95))
-    _, E = momentum_sgd(W0, X, targets, lr=lr, eta=eta)
-    return momentum_gap(E, X, rng.standard_normal((5, X.shape[1])), eta)

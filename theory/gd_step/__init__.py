@@ -15,18 +15,21 @@ and the one-layer optimum for Gaussian inputs (Zhang, Frei & Bartlett 2024).
 Proof: ``proofs/gd_step.py``.
 """
 from ..core.registry import Topic
-from . import claims, closed_forms, comparison, construction, data, figures, lsa, reproduction, training
-from .closed_forms import *  # noqa: F401,F403
-from .comparison import *  # noqa: F401,F403
-from .construction import *  # noqa: F401,F403
-from .data import *  # noqa: F401,F403
-from .lsa import *  # noqa: F401,F403
-from .reproduction import GDReproConfig, GDReproResult, format_report, reproduce  # noqa: F401
-from .training import *  # noqa: F401,F403
+# every module is an attribute too (theory.gd_step.<module>.<name>)
+from . import claims, closed_forms, comparison, construction, data, figures, lsa, reproduction, training  # noqa: F401
+from .data import regression_tasks
+from .lsa import tokens, readout, lsa_forward, lsa_backward, stack_forward, stack_backward, lsa_loss
+from .construction import gd_construction, gdpp_construction, gd_predict, gdpp_predict
+from .closed_forms import optimal_one_step, zfb_gamma, exact_one_step
+from .training import train_lsa
+from .comparison import compare_to_gd
+from .reproduction import GDReproConfig, reproduce, format_report
 
 TOPIC = Topic("gd_step", papers=claims.PAPERS, claims=claims.CLAIMS, reproductions=(reproduction.REPRODUCTION,),
-              figures={"gd-step": figures.gd_step_figures})
+              figures={"gd-step": figures.gd_step_figures},
+              title="von Oswald et al. 2023: one attention layer is one step of gradient descent")
 
-__all__ = ["data", "lsa", "construction", "closed_forms", "training", "comparison", "reproduction", "figures",
-           "claims", "TOPIC", *data.__all__, *lsa.__all__, *construction.__all__, *closed_forms.__all__,
-           *training.__all__, *comparison.__all__, "GDReproConfig", "GDReproResult", "reproduce", "format_report"]
+__all__ = ["TOPIC", "regression_tasks", "tokens", "readout", "lsa_forward", "lsa_backward", "stack_forward",
+           "stack_backward", "lsa_loss", "gd_construction", "gdpp_construction", "gd_predict",
+           "gdpp_predict", "optimal_one_step", "zfb_gamma", "exact_one_step", "train_lsa", "compare_to_gd",
+           "GDReproConfig", "reproduce", "format_report"]

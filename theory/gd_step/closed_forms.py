@@ -23,11 +23,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..core._validate import as_rng, finite_result, finite_scalar, positive_int, spd
-from ..core.gradcheck import rel_error
-from .data import regression_tasks, uniform_moments
+from .data import regression_tasks
 
 __all__ = ["optimal_one_step", "zfb_gamma", "single_input_moments", "exact_one_step", "monte_carlo_one_step",
-           "random_covariance", "check_optimal_step", "check_zfb_moment"]
+           "random_covariance"]
 
 
 # --------------------------------------------------------------------------- closed forms
@@ -138,30 +137,8 @@ def exact_one_step(d: int, n_context: int, a: float) -> tuple[float, float]:
     return float(zy / zz), float(0.5 * (np.trace(M2) - zy * zy / zz))
 
 
-def check_optimal_step(rng: np.random.Generator) -> float:
-    """Relative error of :func:`optimal_one_step` (the closed form) against
-    :func:`exact_one_step` (quadrature) for random 2 <= d, N <= 10 and a in [0.2, 2]: both
-    ``b*`` and ``L*``.  Exact up to round-off (the Monte Carlo version is in the tests)."""
-    rng = as_rng(rng)
-    d, N = int(rng.integers(2, 11)), int(rng.integers(2, 11))
-    a = float(rng.uniform(0.2, 2.0))
-    b_star, loss_star = optimal_one_step(d, N, *uniform_moments(a))
-    b_exact, loss_exact = exact_one_step(d, N, a)
-    return max(abs(b_exact - b_star) / b_star, abs(loss_exact - loss_star) / loss_star)
-
-
 def random_covariance(rng, d: int) -> np.ndarray:
     """``Q diag(λ) Q^T`` with Q a random rotation and λ spread over [0.2, 2]."""
     rng, d = as_rng(rng), positive_int("d", d)
     Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
     return (Q * rng.uniform(0.2, 2.0, d)) @ Q.T
-
-
-def check_zfb_moment(rng: np.random.Generator) -> float:
-    """``E[Ŝ²] = Λ Γ`` for x ~ N(0, Λ), 1 <= d <= 4, 1 <= N <= 8: relative error of the
-    closed form against the exact expectation (quadrature).  Exact up to round-off."""
-    rng = as_rng(rng)
-    d, N = int(rng.integers(1, 5)), int(rng.integers(1, 9))
-    cov = random_covariance(rng, d)
-    M2, M4 = single_input_moments(d, cov=cov)
-    return rel_error(_expected_S_squared(M2, M4, N), cov @ zfb_gamma(cov, N))

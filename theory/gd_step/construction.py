@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core._validate import array, as_rng, finite_result, finite_scalar, flag, positive_int
-from ..core.gradcheck import norm, rel_error
-from .lsa import readout, stack_forward, tokens
+from ..core._validate import array, finite_result, finite_scalar, flag, positive_int
 
-__all__ = ["gd_construction", "gdpp_construction", "gd_predict", "gdpp_predict", "check_gd_step", "check_gdpp"]
+__all__ = ["gd_construction", "gdpp_construction", "gd_predict", "gdpp_predict"]
 
 
 # --------------------------------------------------------------------------- constructions
@@ -33,13 +31,18 @@ def gd_construction(d: int, d_out: int, n_context: int, eta: float, W0=None) -> 
     """
     d, d_out, N = (positive_int(n, v) for n, v in (("d", d), ("d_out", d_out), ("n_context", n_context)))
     eta = finite_scalar("eta", eta)
+    return _gd_construction(d, d_out, N, eta, None if W0 is None else array("W0", W0, shape=(d_out, d)))
+
+
+def _gd_construction(d: int, d_out: int, N: int, eta: float, W0=None) -> dict:
+    """Unchecked kernel of :func:`gd_construction`."""
     D = d + d_out
     WK = np.zeros((D, D))
     WK[:d, :d] = np.eye(d)
     WV = np.zeros((D, D))
     WV[d:, d:] = -np.eye(d_out)
     if W0 is not None:
-        WV[d:, :d] = array("W0", W0, shape=(d_out, d))
+        WV[d:, :d] = W0
     return {"W_K": WK, "W_Q": WK.copy(), "W_V": WV, "P": (eta / N) * np.eye(D)}
 
 
@@ -47,8 +50,13 @@ def gd_construction(d: int, d_out: int, n_context: int, eta: float, W0=None) -> 
 def gdpp_construction(d: int, d_out: int, n_context: int, eta: float, gamma: float) -> dict:
     """GD++ layer (Sec. 4; W0 = 0): value ``W_V = [[I, 0], [0, -I]]`` also copies x,
     projection ``P = [[-γ I, 0], [0, (η/N) I]]``; keys and queries as for GD."""
-    p = gd_construction(d, d_out, n_context, eta)
-    gamma = finite_scalar("gamma", gamma)
+    d, d_out, N = (positive_int(n, v) for n, v in (("d", d), ("d_out", d_out), ("n_context", n_context)))
+    return _gdpp_construction(d, d_out, N, finite_scalar("eta", eta), finite_scalar("gamma", gamma))
+
+
+def _gdpp_construction(d: int, d_out: int, N: int, eta: float, gamma: float) -> dict:
+    """Unchecked kernel of :func:`gdpp_construction`."""
+    p = _gd_construction(d, d_out, N, eta)
     p["W_V"][:d, :d] = np.eye(d)
     p["P"][:d, :d] = -gamma * np.eye(d)
     return p
@@ -120,40 +128,3 @@ def _random_regression(rng, d_out_max=3):
     W = rng.standard_normal((4, d_out, d))
     Y = X @ np.swapaxes(W, 1, 2) + 0.1 * rng.standard_normal((4, N, d_out))
     return X, Y, rng.standard_normal((4, d)) / np.sqrt(d)
-
-
-def check_gd_step(rng: np.random.Generator, steps: int | None = None) -> float:
-    """Relative error of "K constructed LSA layers = K GD steps from W0 ≠ 0" on the
-    prediction and on every context token's y-slot (``y_i - (W_K - W0) x_i``)."""
-    rng = as_rng(rng)
-    K = None if steps is None else positive_int("steps", steps)
-    X, Y, xq = _random_regression(rng)
-    d, d_out, N = X.shape[2], Y.shape[2], X.shape[1]
-    K = int(rng.integers(2, 5)) if K is None else K
-    W0 = rng.standard_normal((d_out, d))
-    eta = float(rng.uniform(0.1, 1.5))
-    out, _ = stack_forward(tokens(X, Y, xq, W0), gd_construction(d, d_out, N, eta, W0), K, N,
-                           shared=True)
-    y_hat, W = gd_predict(X, Y, xq, eta, K, W0)
-    moved = X @ np.swapaxes(W - W0, 1, 2)                  # (W_K - W0) x_i
-    residual = Y - moved                                   # y_i - (W_K - W0) x_i: may cancel, so
-    operands = max(norm(Y), norm(moved))                   # measured against its operands
-    return max(rel_error(readout(out, d), y_hat), rel_error(out[:, :N, d:], residual, scale=operands),
-               rel_error(out[:, :, :d], np.concatenate([X, xq[:, None]], axis=1)))
-
-
-def check_gdpp(rng: np.random.Generator) -> float:
-    """Relative error of an L-layer GD++ construction against :func:`gdpp_predict`."""
-    rng = as_rng(rng)
-    X, Y, xq = _random_regression(rng, d_out_max=1)
-    d, N = X.shape[2], X.shape[1]
-    L = int(rng.integers(1, 4))
-    etas, gammas = rng.uniform(0.1, 1.5, L), rng.uniform(0.0, 0.5, L)
-    params = {}
-    for layer in range(L):
-        params.update({k + str(layer): v for k, v in gdpp_construction(d, 1, N, etas[layer], gammas[layer]).items()})
-    out, _ = stack_forward(tokens(X, Y, xq), params, L, N)
-    y_hat, (Xs, R, xqs) = gdpp_predict(X, Y, xq, etas, gammas, return_state=True)
-    state = tokens(Xs, R, xqs)                             # context (x_i, r_i), query (x_q, 0)
-    state[:, -1, d:] = -y_hat                              # ... and the query's y-slot is -ŷ
-    return rel_error(out, state)                           # the whole token state

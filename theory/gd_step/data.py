@@ -60,12 +60,20 @@ def regression_tasks(rng, batch: int, n_context: int, d: int, *, d_out: int = 1,
     noise = finite_scalar("noise", noise, nonnegative=True)
     inputs = choice("inputs", inputs, ("uniform", "gaussian"))
     a = finite_scalar("a", a, positive=True)
+    if inputs == "uniform" and cov is not None:
+        raise ValueError(f"cov is only used with inputs='gaussian'; got cov with inputs={inputs!r}")
+    if inputs == "gaussian":
+        cov = spd("cov", np.eye(d) if cov is None else cov, d)
+    return _regression_tasks(rng, B, N, d, d_out, inputs, a, cov, noise)
+
+
+def _regression_tasks(rng, B: int, N: int, d: int, d_out: int, inputs: str, a: float, cov, noise: float):
+    """Unchecked kernel of :func:`regression_tasks` (``cov``: None for uniform inputs, or an
+    SPD matrix; a training loop draws each step's tasks with it)."""
     if inputs == "uniform":
-        if cov is not None:
-            raise ValueError(f"cov is only used with inputs='gaussian'; got cov with inputs={inputs!r}")
         x = rng.uniform(-a, a, size=(B, N + 1, d))                    # (B, N+1, d)
     else:
-        L = np.linalg.cholesky(spd("cov", np.eye(d) if cov is None else cov, d))
+        L = np.linalg.cholesky(np.eye(d) if cov is None else cov)
         x = rng.standard_normal((B, N + 1, d)) @ L.T                  # x = L z, Cov = L L^T
     W = rng.standard_normal((B, d_out, d))                            # (B, d_out, d)
     y = x @ np.swapaxes(W, -1, -2)                                    # (B, N+1, d_out) = W x

@@ -15,12 +15,14 @@ columns as in the paper, so ``W e`` is computed as ``E @ W.T``.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..core._validate import (array, cache as _cache, finite_result, flag, nonnegative_int, params as _params,
                               positive_int)
 
-__all__ = ["LSA_KEYS", "tokens", "readout", "lsa_forward", "lsa_backward", "layer_params", "stack_forward",
+__all__ = ["LSA_KEYS", "LSACache", "LSAQueryCache", "tokens", "readout", "lsa_forward", "lsa_backward", "layer_params", "stack_forward",
            "stack_backward", "lsa_loss"]
 
 LSA_KEYS = ("W_K", "W_Q", "W_V", "P")
@@ -58,6 +60,40 @@ def readout(E, d: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- LSA layer
+class LSACache(NamedTuple):
+    """What :func:`lsa_backward` needs from a layer computed through the context's Gram
+    matrix G (every token updated)."""
+    E: np.ndarray               # (B, T, D) the layer's input tokens
+    C: np.ndarray               # (B, S, D) the key/value tokens
+    G: np.ndarray               # (B, D, D) Σ_i e_i e_iᵀ
+    GA: np.ndarray              # (B, D, D) G A
+    H: np.ndarray               # (B, T, D) rows (G A e_j)ᵀ
+    A: np.ndarray               # (D, D)    W_Kᵀ W_Q
+    Bm: np.ndarray              # (D, D)    P W_V
+    params: dict                # the four weights
+    ws: dict | None             # the training loop's workspace (see _buffer)
+
+
+class LSAQueryCache(NamedTuple):
+    """What :func:`lsa_backward` needs from a layer computed for the query token only."""
+    E: np.ndarray               # (B, T, D) the layer's input tokens
+    C: np.ndarray               # (B, S, D) the key/value tokens
+    q: np.ndarray               # (B, D)    e_q
+    a: np.ndarray               # (B, D)    A e_q
+    s: np.ndarray               # (B, S)    e_iᵀ A e_q
+    h: np.ndarray               # (B, D)    Σ_i s_i e_i
+    A: np.ndarray
+    Bm: np.ndarray
+    params: dict
+    ws: dict | None
+
+
+def _out_shape(cache) -> tuple:
+    """The shape of the layer's output: every token, or the query alone."""
+    E = cache.E
+    return E.shape if isinstance(cache, LSACache) else E.shape[:1] + (1,) + E.shape[2:]
+
+
 def _check_params(params, D: int):
     return _params("params", params, {k: (D, D) for k in LSA_KEYS})
 
@@ -118,7 +154,7 @@ def _lsa_forward(E, p, N: int, include_query: bool = False, query_only: bool = F
     GA = np.matmul(G.reshape(B * D, D), A, out=_buffer(ws, "GA", (B * D, D))).reshape(B, D, D)  # G A
     H = np.matmul(E, np.swapaxes(GA, 1, 2), out=_buffer(ws, "H", E.shape))   # (B, T, D) rows (G A e_j)^T
     U = np.matmul(H.reshape(-1, D), Bm.T, out=_buffer(ws, "U", (B * T, D))).reshape(E.shape)  # P W_V G A e_j
-    return np.add(E, U, out=_buffer(ws, "out", E.shape)), ("gram", E, E, C, G, GA, H, A, Bm, p, ws)
+    return np.add(E, U, out=_buffer(ws, "out", E.shape)), LSACache(E, C, G, GA, H, A, Bm, p, ws)
 
 
 def _lsa_query_forward(E, p, S: int, ws=None):
@@ -135,7 +171,7 @@ def _lsa_query_forward(E, p, S: int, ws=None):
     h = np.matmul(s[:, None, :], C, out=_buffer(ws, "h", (B, 1, D)))[:, 0]     # (B, D)  Σ_i s_i e_i
     out = np.matmul(h, Bm.T, out=_buffer(ws, "out", (B, D)))
     out += q                                               # (B, D)    e_q + P W_V h
-    return out[:, None], ("query", E, C, q, a, s, h, A, Bm, p, ws)
+    return out[:, None], LSAQueryCache(E, C, q, a, s, h, A, Bm, p, ws)
 
 
 @finite_result
@@ -147,26 +183,25 @@ def lsa_backward(dout, cache):
     dG = dGA A^T, dC = C (dG + dG^T); then dP = dBm W_V^T, dW_V = P^T dBm,
     dW_K = W_Q dA^T, dW_Q = W_K dA.
     """
-    _cache("cache", cache, 11, "lsa_forward", arrays=(1, 2))
-    out_shape = cache[2].shape if cache[0] == "gram" else cache[1].shape[:1] + (1,) + cache[1].shape[2:]
-    return _lsa_backward(array("dout", dout, shape=out_shape), cache)
+    _cache("cache", cache, (LSACache, LSAQueryCache), "lsa_forward")
+    return _lsa_backward(array("dout", dout, shape=_out_shape(cache)), cache)
 
 
 def _lsa_backward(dU, cache, input_grad: bool = True):
     """Unchecked kernel of :func:`lsa_backward`; without ``input_grad`` dE is None (the
     first layer of a trained stack: its input tokens are data)."""
-    if cache[0] == "query":
+    if isinstance(cache, LSAQueryCache):
         return _lsa_query_backward(dU, cache, input_grad)
-    _, E, R, C, G, GA, H, A, Bm, p, ws = cache
+    E, C, G, GA, H, A, Bm, p, ws = cache
     B, T, D = E.shape
     dU2 = dU.reshape(-1, D)
     dBm = dU2.T @ H.reshape(-1, D)                         # (D, D)
-    dH = np.matmul(dU2, Bm, out=_buffer(ws, "dH", (B * T, D))).reshape(R.shape)   # (B, T, D)
-    dGA = np.matmul(np.swapaxes(dH, 1, 2), R, out=_buffer(ws, "dGA", (B, D, D)))  # Σ_j dh_j e_j^T
+    dH = np.matmul(dU2, Bm, out=_buffer(ws, "dH", (B * T, D))).reshape(E.shape)   # (B, T, D)
+    dGA = np.matmul(np.swapaxes(dH, 1, 2), E, out=_buffer(ws, "dGA", (B, D, D)))  # Σ_j dh_j e_j^T
     dA = G.reshape(B * D, D).T @ dGA.reshape(B * D, D)     # (D, D)     Σ_b G_b dGA_b
     dE = None
     if input_grad:
-        dE = np.matmul(dH, GA, out=_buffer(ws, "dE", R.shape))
+        dE = np.matmul(dH, GA, out=_buffer(ws, "dE", E.shape))
         dE += dU                                           # residual + through the queries
         dG = np.matmul(dGA.reshape(B * D, D), A.T, out=_buffer(ws, "dG", (B * D, D))).reshape(B, D, D)
         sym = np.add(dG, np.swapaxes(dG, 1, 2), out=_buffer(ws, "dGs", (B, D, D)))
@@ -183,7 +218,7 @@ def _lsa_query_backward(dU, cache, input_grad: bool = True):
     """Gradients of :func:`_lsa_query_forward`, in the same attention order:
     du = dout, dBm = Σ_b du h^T, dh = du Bm, ds_i = e_i^T dh, da = Σ_i ds_i e_i,
     dA = Σ_b da e_q^T; inputs: de_i = s_i dh + ds_i a, de_q = du + A^T da."""
-    _, E, C, q, a, s, h, A, Bm, p, ws = cache
+    E, C, q, a, s, h, A, Bm, p, ws = cache
     du = dU[:, 0]                                          # (B, D)
     B, S, D = C.shape
     dBm = du.T @ h                                         # (D, D)    Σ_b du_b h_b^T
@@ -263,10 +298,8 @@ def stack_backward(dout, caches, *, shared: bool = False):
     if not isinstance(caches, (list, tuple)) or not caches:
         raise ValueError(f"caches must be the non-empty list returned by stack_forward; got {type(caches).__name__}")
     for i, c in enumerate(caches):
-        _cache(f"caches[{i}]", c, 11, "lsa_forward", arrays=(1, 2))
-    last = caches[-1]
-    out_shape = last[2].shape if last[0] == "gram" else last[1].shape[:1] + (1,) + last[1].shape[2:]
-    return _stack_backward(array("dout", dout, shape=out_shape), caches, shared)
+        _cache(f"caches[{i}]", c, (LSACache, LSAQueryCache), "stack_forward")
+    return _stack_backward(array("dout", dout, shape=_out_shape(caches[-1])), caches, shared)
 
 
 def _stack_backward(dout, caches, shared: bool, input_grad: bool = True):
@@ -285,7 +318,8 @@ def _stack_backward(dout, caches, shared: bool, input_grad: bool = True):
 def lsa_loss(params, E, y_query, n_layers: int, *, shared: bool = False):
     """``L = 1/(2B) Σ_b ||ŷ_b - y_b||²`` of the stack's readout, and its gradients.
 
-    E: (B, N+1, D) tokens; y_query: (B, d_out).  Returns ``(loss, grads, y_hat)``.
+    E: (B, N+1, D) tokens; y_query: (B, d_out).  Returns ``(loss, grads)``, grads keyed as
+    ``params`` (the prediction: :func:`theory.gd_step.comparison.lsa_predict`).
     """
     shared = flag("shared", shared)
     E, layers, _ = _check_stack(E, params, n_layers, array("E", E, ndim=3).shape[1] - 1, shared)
@@ -293,12 +327,12 @@ def lsa_loss(params, E, y_query, n_layers: int, *, shared: bool = False):
     if y_query.shape[1] >= E.shape[2]:
         raise ValueError(f"y_query has {y_query.shape[1]} outputs but the tokens are only {E.shape[2]} wide")
     checked = {k + ("" if shared else str(l)): p[k] for l, p in enumerate(layers) for k in LSA_KEYS}
-    return _lsa_loss(checked, E, y_query, n_layers, shared)
+    return _lsa_loss(checked, E, y_query, n_layers, shared)[:2]
 
 
 def _lsa_loss(params, E, y_query, n_layers: int, shared: bool = False, ws: list | None = None):
-    """Unchecked kernel of :func:`lsa_loss` (``ws``: one workspace dict per layer, kept by
-    a training loop from step to step, see :func:`_buffer`)."""
+    """Unchecked kernel of :func:`lsa_loss`: ``(loss, grads, y_hat)`` (``ws``: one workspace
+    dict per layer, kept by a training loop from step to step, see :func:`_buffer`)."""
     d = E.shape[2] - y_query.shape[1]
     out, caches = _stack_forward(E, _layers(params, n_layers, shared), E.shape[1] - 1, query_only=True, ws=ws)
     y_hat = -out[:, -1, d:]                                # (B, d_out) ŷ = -(query's y-slot)

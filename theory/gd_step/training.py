@@ -18,7 +18,7 @@ import numpy as np
 from ..core._validate import (array, as_rng, check_step, choice, finite_result, finite_scalar, flag, function,
                               params as _params, positive_int)
 from ..core.optim import Adam, clip_by_global_norm
-from .construction import gd_construction, gdpp_construction
+from .construction import _gd_construction, _gdpp_construction
 from .closed_forms import optimal_one_step
 from .data import regression_tasks, uniform_moments
 from .lsa import LSA_KEYS, _lsa_loss, lsa_loss
@@ -59,8 +59,8 @@ def _constructed(p, n_layers, d, N):
     out = {}
     for layer in range(n_layers):
         gamma = float(p["gamma"][layer]) if "gamma" in p else 0.0
-        make = gdpp_construction(d, 1, N, float(p["eta"][layer]), gamma) if "gamma" in p \
-            else gd_construction(d, 1, N, float(p["eta"][layer]))
+        make = _gdpp_construction(d, 1, N, float(p["eta"][layer]), gamma) if "gamma" in p \
+            else _gd_construction(d, 1, N, float(p["eta"][layer]))
         out.update({k + str(layer): v for k, v in make.items()})
     return out
 
@@ -76,8 +76,8 @@ def _chain_to_eta_gamma(grads, n_layers, d, N, with_gamma):
 
 @finite_result
 def model_loss(params, E, y_query, *, kind: str, n_layers: int, shared: bool = False):
-    """Loss and hand-written gradients of an LSA stack ("lsa") or of GD / GD++ with
-    learnable (η, γ) per layer ("gd", "gdpp"), on tokens E (B, N+1, d+1)."""
+    """``(loss, grads)`` of an LSA stack ("lsa") or of GD / GD++ with learnable (η, γ) per
+    layer ("gd", "gdpp"), on tokens E (B, N+1, d+1); grads keyed as ``params``."""
     shared = flag("shared", shared)
     if choice("kind", kind, KINDS) == "lsa":
         return lsa_loss(params, E, y_query, n_layers, shared=shared)
@@ -87,11 +87,11 @@ def model_loss(params, E, y_query, *, kind: str, n_layers: int, shared: bool = F
         raise ValueError(f"E must hold N >= 1 context tokens and a query of width d + 1 >= 2; got shape {E.shape}")
     y_query = array("y_query", y_query, shape=(E.shape[0], 1))
     shapes = {"eta": (n_layers,)} if kind == "gd" else {"eta": (n_layers,), "gamma": (n_layers,)}
-    return _model_loss(_params("params", params, shapes), E, y_query, kind, n_layers, shared)
+    return _model_loss(_params("params", params, shapes), E, y_query, kind, n_layers, shared)[:2]
 
 
 def _model_loss(params, E, y_query, kind: str, n_layers: int, shared: bool = False, ws: list | None = None):
-    """Unchecked kernel of :func:`model_loss` (``ws``: per-layer workspaces, see
+    """Unchecked kernel of :func:`model_loss`: ``(loss, grads, y_hat)`` (``ws``: per-layer workspaces, see
     :func:`theory.gd_step.lsa._buffer`).  "gd" runs the GD steps directly
     (:func:`_gd_loss`); "gdpp" runs the LSA construction (:func:`_constructed_loss`)."""
     if kind == "lsa":

@@ -81,7 +81,12 @@ def item_label_classes(rng, K: int, L: int, D: int) -> ItemLabelClasses:
 def zipf_probabilities(K: int, alpha: float) -> np.ndarray:
     """``P(k) ∝ (k+1)^(-α)``, k = 0..K-1 (α = 0: uniform)."""
     alpha = finite_scalar("alpha", alpha, nonnegative=True)
-    p = np.arange(1, positive_int("K", K) + 1, dtype=np.float64) ** (-alpha)
+    return _zipf(positive_int("K", K), alpha)
+
+
+def _zipf(K: int, alpha: float) -> np.ndarray:
+    """Unchecked kernel of :func:`zipf_probabilities`."""
+    p = np.arange(1, K + 1, dtype=np.float64) ** (-alpha)
     return p / p.sum()
 
 
@@ -133,9 +138,16 @@ def item_label_sequences(rng, classes: ItemLabelClasses, n_seq: int, N: int, *, 
     p_bursty, p_novel = probability("p_bursty", p_bursty), probability("p_novel", p_novel)
     shift_labels = flag("shift_labels", shift_labels)
     sampler = choice("sampler", sampler, SAMPLERS)
+    return _item_label_sequences(rng, classes, S, N, B, eps, alpha, p_bursty, p_novel, shift_labels, sampler)
+
+
+def _item_label_sequences(rng, classes, S: int, N: int, B: int, eps: float, alpha: float, p_bursty: float,
+                          p_novel: float, shift_labels: bool, sampler: str) -> ItemLabelBatch:
+    """Unchecked kernel of :func:`item_label_sequences` (the training loop draws each
+    step's batch with it)."""
     K, L = classes.K, classes.L
     D = classes.means.shape[1]
-    p_class = zipf_probabilities(K, alpha)
+    p_class = _zipf(K, alpha)
     bursty = (rng.random(S) < p_bursty) if B else np.zeros(S, dtype=bool)
     # i.i.d. classes for every sequence; bursty rows are overwritten below
     ctx = rng.choice(K, size=(S, N), p=p_class)            # (S, N) context classes

@@ -6,6 +6,8 @@ three-parameter landscape in :mod:`theory.induction.three_param`; the data sampl
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..core import nn
@@ -13,7 +15,7 @@ from ..core._validate import (array, as_rng, cache as _cache, choice, finite_res
                         params as _params, positive_int)
 from .data import ItemLabelBatch
 
-__all__ = ["NET_ATTN", "NET_MLP", "INITS", "embed", "init_classifier", "classifier_weights", "network_weights", "classifier_forward", "classifier_backward", "init_network",
+__all__ = ["NET_ATTN", "NET_MLP", "INITS", "ClassifierCache", "NetworkCache", "embed", "init_classifier", "classifier_weights", "network_weights", "classifier_forward", "classifier_backward", "init_network",
            "network_forward", "network_backward", "cross_entropy_loss", "network_loss",
            "progress_measures", "attention_measures", "context_label_accuracy", "classifier_activity"]
 
@@ -36,7 +38,13 @@ def embed(content, rng, n_positions: int = 65) -> np.ndarray:
     P = positive_int("n_positions", n_positions)
     if P < T:
         raise ValueError(f"n_positions must be >= sequence length {T}; got {P}")
-    offset = as_rng(rng).integers(0, P - T + 1, size=S)
+    return _embed(content, as_rng(rng), P)
+
+
+def _embed(content, rng, P: int) -> np.ndarray:
+    """Unchecked kernel of :func:`embed`."""
+    S, T, D = content.shape
+    offset = rng.integers(0, P - T + 1, size=S)
     X = np.zeros((S, T, P + D))
     X[np.arange(S)[:, None], np.arange(T)[None, :], offset[:, None] + np.arange(T)] = 1.0
     X[:, :, P:] = content
@@ -63,6 +71,25 @@ def classifier_weights(params, d_in: int) -> dict:
                                       "b3": (1,), "R": (None, h)})
 
 
+class ClassifierCache(NamedTuple):
+    """Each ReLU layer's input and pre-activation, and the last layer's output."""
+    mlp: list                   # [(u_{l-1}, W_l u_{l-1} + b_l)] for l = 1..3
+    u: np.ndarray               # (S, h) u_3
+
+
+class NetworkCache(NamedTuple):
+    """What :func:`network_backward` needs."""
+    X: np.ndarray               # (S, T, d) tokens
+    layer1: nn.AttentionCache
+    h1: np.ndarray              # (S, T, d) after layer 1
+    q: nn.LinearCache           # W_Q2 h_q
+    qk: nn.LinearCache          # W_K2ᵀ W_Q2 h_q
+    v: nn.LinearCache           # W_V2 Σ_t P_t h_t
+    layer2: nn.AttentionCache
+    classifier: ClassifierCache
+    params: dict
+
+
 @finite_result(with_cache=True)
 def classifier_forward(u, params):
     """``u_l = relu(W_l u_{l-1} + b_l)``, l = 1..3, ``u_0 = u`` (S, d_in); ``logits = R u_3``.  (S, L)."""
@@ -77,13 +104,13 @@ def _classifier_forward(u, params):
         pre = u @ params[name].T + params[f"b{i}"]          # W_l u + b_l (scalar bias)
         mlp.append((u, pre))
         u = np.maximum(pre, 0.0)
-    return u @ params["R"].T, (mlp, u)
+    return u @ params["R"].T, ClassifierCache(mlp, u)
 
 
 @finite_result
 def classifier_backward(dlogits, cache, params):
     """Gradients of :func:`classifier_forward`: ``(grads, du_0)``."""
-    mlp, u = _cache("cache", cache, 2, "classifier_forward", arrays=(1,))
+    mlp, u = _cache("cache", cache, ClassifierCache, "classifier_forward")
     if not (isinstance(mlp, list) and len(mlp) == len(NET_MLP)):
         raise ValueError(f"cache must be the cache returned by classifier_forward; got {len(mlp)!r:.40} layers")
     p = classifier_weights(params, mlp[0][0].shape[1])
@@ -160,7 +187,7 @@ def _network_forward(X, params):
     W_qkv = np.concatenate([params["W_Q1"], params["W_K1"], params["W_V1"]], axis=0)  # (3d, d)
     QKV = (X.reshape(S * T, d) @ W_qkv.T).reshape(S, T, 3 * d)
     Q1, K1, V1 = QKV[..., :d], QKV[..., d:2 * d], QKV[..., 2 * d:]
-    a1, c1 = nn._softmax_attention(Q1, K1, V1, mask=nn.attention_mask(T, causal=True))
+    a1, c1 = nn._softmax_attention(Q1, K1, V1, mask=np.tri(T, dtype=bool))   # causal: key s <= query t
     h1 = X + a1                                             # (S, T, d)
     # Layer 2 for the target only, in the residual space: the score of token t is
     # (W_Q2 h_q)^T (W_K2 h_t) = (W_K2^T W_Q2 h_q)^T h_t, and the output is
@@ -171,14 +198,14 @@ def _network_forward(X, params):
     a2, cv = nn._linear(m, params["W_V2"])                  # (S, 1, d)  W_V2 Σ_t P_t h_t
     u = h1[:, -1] + a2[:, 0]                                # (S, d) target's residual stream
     logits, cc = _classifier_forward(u, params)             # (S, L)
-    return logits, (X, c1, h1, cq, cqk, cv, ca, cc, params)
+    return logits, NetworkCache(X, c1, h1, cq, cqk, cv, ca, cc, params)
 
 
 @finite_result
 def network_backward(dlogits, cache):
     """Hand-written gradients of :func:`network_forward` for every parameter (not for
     the input tokens, which are data)."""
-    X, params = _cache("cache", cache, 9, "network_forward")[::8]
+    X, params = _cache("cache", cache, NetworkCache, "network_forward")[::8]
     dlogits = array("dlogits", dlogits, shape=(X.shape[0], params["R"].shape[0]))
     return _network_backward(dlogits, cache)
 
@@ -204,7 +231,8 @@ def _network_backward(dlogits, cache):
 
 
 def _cross_entropy_loss(forward, backward, params, X, target, check_target: bool = False):
-    """Kernel of :func:`cross_entropy_loss` (the training loop passes checked targets)."""
+    """Kernel of :func:`cross_entropy_loss`: ``(loss, grads, logits)`` (the training loop
+    passes checked targets and reads the logits)."""
     logits, cache = forward(X, params)
     if check_target:
         target = integer_array("target", target, shape=(logits.shape[0],), low=0, high=logits.shape[1])
@@ -215,13 +243,13 @@ def _cross_entropy_loss(forward, backward, params, X, target, check_target: bool
 @finite_result
 def cross_entropy_loss(forward, backward, params, X, target):
     """Mean cross-entropy of the target labels under ``forward`` and its gradients by
-    ``backward``: ``(loss, grads, logits)``.  ``target`` (S,) holds label ids."""
+    ``backward``: ``(loss, grads)``.  ``target`` (S,) holds label ids."""
     forward, backward = function("forward", forward), function("backward", backward)
-    return _cross_entropy_loss(forward, backward, params, X, target, check_target=True)
+    return _cross_entropy_loss(forward, backward, params, X, target, check_target=True)[:2]
 
 
 def network_loss(params, X, target):
-    """Mean cross-entropy of the full network and its gradients."""
+    """``(loss, grads)``: the mean cross-entropy of the full network and its gradients."""
     return cross_entropy_loss(network_forward, network_backward, params, X, target)
 
 
@@ -311,11 +339,11 @@ def _classifier_activity(u3) -> dict:
 
 
 def _network_hidden(cache):
-    return cache[7][1]                                      # (S, h) the classifier's last ReLU layer
+    return cache.classifier.u                               # (S, h) the classifier's last ReLU layer
 
 
 def _network_attention(cache):
-    return cache[1][-1], cache[6][-1][:, 0]                 # (S, T, T), (S, T)
+    return cache.layer1.weights, cache.layer2.weights[:, 0]   # (S, T, T), (S, T)
 
 
 def attention_measures(X, params, batch) -> dict:

@@ -25,18 +25,18 @@ gradient against the sympy derivation in :mod:`theory.claims`.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..core import nn
-from ..core._validate import (Diverged, array, as_rng, cache as _cache, finite_result,
-                        finite_scalar, flag, positive_int)
+from ..core._validate import Diverged, array, cache as _cache, finite_result, finite_scalar, flag, positive_int
 
-__all__ = ["three_param_forward", "three_param_backward", "three_param_loss",
-           "origin_gradient", "Trajectory", "gradient_descent", "plateau_table",
-           "check_origin_gradient"]
+__all__ = ["ThreeParamCache", "three_param_forward", "three_param_backward", "three_param_loss",
+           "origin_gradient", "Trajectory", "gradient_descent", "plateau_table"]
 
 
 def _sizes(N, L):
@@ -62,6 +62,17 @@ def three_param_forward(theta, N: int, L: int):
     return _forward(theta, N, L)
 
 
+class ThreeParamCache(NamedTuple):
+    """What :func:`three_param_backward` needs."""
+    N: int
+    L: int
+    y: np.ndarray               # σ(β)
+    w: np.ndarray               # the right label's attention weight
+    xi: np.ndarray
+    alpha: np.ndarray
+    pi: np.ndarray              # (..., groups) the softmax over the label groups
+
+
 def _forward(theta, N, L):
     """Unchecked kernel of :func:`three_param_forward`."""
     beta, alpha, xi = theta[..., 0], theta[..., 1], theta[..., 2]
@@ -79,7 +90,7 @@ def _forward(theta, N, L):
     lse = nn._logsumexp(a)[..., 0]
     pi = np.exp(a - lse[..., None])                        # softmax over the three groups
     loss = lse - a[..., 0]                                 # -log p
-    return loss, (N, L, y, w, xi, alpha, pi)
+    return loss, ThreeParamCache(N, L, y, w, xi, alpha, pi)
 
 
 @finite_result
@@ -91,7 +102,7 @@ def three_param_backward(dloss, cache):
     ``∂w/∂(αy) = w (1-w)``, ``∂ℓ/∂α = ∂ℓ/∂w · w(1-w) · y``,
     ``∂ℓ/∂β = ∂ℓ/∂w · w(1-w) · α · y(1-y)``.
     """
-    N, L, y, w, xi, alpha, pi = _cache("cache", cache, 7, "three_param_forward", arrays=(6,))
+    N, L, y, w, xi, alpha, pi = _cache("cache", cache, ThreeParamCache, "three_param_forward")
     dloss = array("dloss", dloss, shape=y.shape) if y.ndim else array("dloss", dloss, ndim=0)
     return _backward(dloss, cache)
 
@@ -194,10 +205,3 @@ def _random_point(rng):
     N = int(rng.integers(1, 17))
     L = N + int(rng.integers(0, 40))
     return N, L, rng.uniform(-3, 3, size=3)
-
-
-def check_origin_gradient(rng: np.random.Generator) -> float:
-    """Absolute error of the gradient at the origin against ``(0, 0, 1/L - 1/N)``
-    (absolute: the closed form is exactly 0 when L = N)."""
-    N, L, _ = _random_point(as_rng(rng))
-    return float(np.abs(three_param_loss(np.zeros(3), N, L)[1] - origin_gradient(N, L)).max())

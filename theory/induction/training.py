@@ -18,16 +18,15 @@ from typing import Callable
 import numpy as np
 
 from ..core.heap import prime_heap
-from ..core._validate import (as_rng, check_step, choice, executor as _executor, finite_scalar, function,
-                              nonnegative_int, positive_int, probability)
+from ..core._validate import check_step, choice, executor as _executor, finite_scalar, function, nonnegative_int, positive_int, probability
 from ..core.optim import SGD
-from .data import SAMPLERS, check_burstiness, item_label_classes, item_label_sequences
+from .data import SAMPLERS, _item_label_sequences, check_burstiness, item_label_classes, item_label_sequences
 from .network import (INITS, _classifier_activity, _context_label_accuracy, _network_attention, _network_forward,
-                      _network_hidden, _network_loss, _progress_measures, embed, init_network)
+                      _embed, _network_hidden, _network_loss, _progress_measures, init_network)
 from .two_param import _two_param_forward, _two_param_loss, init_two_param
 
 __all__ = ["NetworkConfig", "Model", "NETWORK", "TWO_PARAM", "NetworkRun", "train_network", "sweep",
-           "format_sweep", "TWO_PARAM_QUICK_CONFIG", "TWO_PARAM_GRID", "quick_icl_shortfall"]
+           "format_sweep", "TWO_PARAM_QUICK_CONFIG", "TWO_PARAM_GRID"]
 
 
 # --------------------------------------------------------------------------- one loop for every model
@@ -102,7 +101,7 @@ def _network_init(rng, cfg):
 
 
 def _network_inputs(content, rng, cfg):
-    return embed(content, rng, cfg.n_positions)
+    return _embed(content, rng, cfg.n_positions)
 
 
 # The training loop validates its configuration once and then calls the unchecked kernels.
@@ -226,8 +225,8 @@ def train_network(cfg: NetworkConfig, progress=None, model: Model = NETWORK) -> 
                          f"({time.perf_counter() - start:.0f} s)")
         if step == cfg.steps:
             break
-        b = item_label_sequences(rng, classes, cfg.batch, cfg.N, B=cfg.B, eps=cfg.eps, alpha=cfg.alpha,
-                                 p_bursty=cfg.p_bursty, p_novel=cfg.p_novel, sampler=cfg.sampler)
+        b = _item_label_sequences(rng, classes, cfg.batch, cfg.N, cfg.B, cfg.eps, cfg.alpha, cfg.p_bursty,
+                                  cfg.p_novel, False, cfg.sampler)
         loss, grads, _ = model.loss(params, model.inputs(b.content, rng, cfg).astype(dt, copy=False), b.target)
         losses[step] = check_step(loss, grads, step, cfg.lr)
         params = opt.step(params, grads)
@@ -317,11 +316,11 @@ def _two_param_inputs(content, rng, cfg):
 
 
 def _two_param_attention(cache):
-    return cache[1][None], cache[3]                         # (1, T, T), (S, T)
+    return cache.P1[None], cache.P2                         # (1, T, T), (S, T)
 
 
 def _two_param_hidden(cache):
-    return cache[4][1]                                      # (S, h) the classifier's last ReLU layer
+    return cache.classifier.u                               # (S, h) the classifier's last ReLU layer
 
 
 TWO_PARAM = Model("two-parameter model", _two_param_init, _two_param_inputs, _two_param_forward, _two_param_loss,
@@ -340,11 +339,5 @@ TWO_PARAM_QUICK_CONFIG = NetworkConfig(K=512, L=16, N=4, D=15, B=2, lr=0.1, step
 # full network's grid and, since a run takes seconds, the paper's wider ranges of K, ε, α.
 TWO_PARAM_GRID = {"B": [0, 1, 2, 4], "K": [64, 128, 512, 1024], "eps": [0.0, 0.4, 1.6, 6.4],
                   "alpha": [0.5, 1.0, 1.5]}
-
-
-def quick_icl_shortfall(rng) -> float:
-    """``1 - ICL accuracy`` of the two-parameter model after the quick run, seeded from ``rng``."""
-    cfg = replace(TWO_PARAM_QUICK_CONFIG, seed=int(as_rng(rng).integers(2**31)))
-    return 1.0 - float(train_network(cfg, model=TWO_PARAM).icl[-1])
 
 

@@ -30,16 +30,18 @@ one-parameter readout ξ), the head has exactly the logits of the three-paramete
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..core import nn
 from ..core._validate import array, as_rng, cache as _cache, finite_result, finite_scalar, params as _params, positive_int
 from .three_param import _sizes
-from .network import (_classifier_backward, _classifier_forward, _cross_entropy_loss,
+from .network import (ClassifierCache, _classifier_backward, _classifier_forward, _cross_entropy_loss,
                                 classifier_weights, cross_entropy_loss, init_classifier)
 
-__all__ = ["previous_token_weights", "init_two_param", "two_param_forward", "two_param_backward",
-           "two_param_loss", "idealised_probability", "check_three_from_two"]
+__all__ = ["TwoParamCache", "previous_token_weights", "init_two_param", "two_param_forward", "two_param_backward",
+           "two_param_loss", "idealised_probability"]
 
 
 def previous_token_weights(beta, T: int) -> np.ndarray:
@@ -65,6 +67,16 @@ def init_two_param(rng, D: int, L: int, *, hidden: int | None = None) -> dict:
     p = {"beta": np.zeros(1), "alpha": np.zeros(1)}
     p.update(init_classifier(as_rng(rng), 2 * D, h, L))
     return p
+
+
+class TwoParamCache(NamedTuple):
+    """What :func:`two_param_backward` needs."""
+    C: np.ndarray               # (S, T, D) content
+    P1: np.ndarray              # (T, T) layer 1's weights
+    m: np.ndarray               # (S, T) x_q · prev_t
+    P2: np.ndarray              # (S, T) layer 2's weights
+    classifier: ClassifierCache
+    params: dict
 
 
 @finite_result(with_cache=True)
@@ -93,13 +105,13 @@ def _two_param_forward(C, params):
     P2 = nn._softmax(alpha * m, axis=1)                     # (S, T)
     o = (P2[:, None, :] @ C)[:, 0]                          # (S, D)
     logits, cc = _classifier_forward(np.concatenate([x_q, o], axis=1), params)
-    return logits, (C, P1, m, P2, cc, params)
+    return logits, TwoParamCache(C, P1, m, P2, cc, params)
 
 
 @finite_result
 def two_param_backward(dlogits, cache):
     """Hand-written gradients of :func:`two_param_forward` for β, α and the classifier."""
-    C, params = _cache("cache", cache, 6, "two_param_forward")[::5]
+    C, params = _cache("cache", cache, TwoParamCache, "two_param_forward")[::5]
     dlogits = array("dlogits", dlogits, shape=(C.shape[0], params["R"].shape[0]))
     return _two_param_backward(dlogits, cache)
 
@@ -123,7 +135,7 @@ def _two_param_backward(dlogits, cache):
 
 
 def two_param_loss(params, C, target):
-    """Mean cross-entropy of the two-parameter model and its gradients."""
+    """``(loss, grads)``: the mean cross-entropy of the two-parameter model and its gradients."""
     return cross_entropy_loss(two_param_forward, two_param_backward, params, C, target)
 
 
@@ -157,15 +169,3 @@ def idealised_probability(theta, N: int, L: int) -> float:
     P2 = nn._softmax(alpha * (prev @ C[-1]))                # (N,)  layer 2 over the label tokens
     o = P2 @ C[t]                                           # (N+L,)
     return float(nn._softmax(xi * (labels @ o))[0])         # readout, right label = label 1
-
-
-def check_three_from_two(rng) -> float:
-    """Relative error between :func:`idealised_probability` and the three-parameter p at a
-    random (β, α, ξ) ∈ [-4, 4]³, N ∈ 1..12, L ∈ N..N+30."""
-    from .three_param import three_param_forward
-    rng = as_rng(rng)
-    N = int(rng.integers(1, 13))
-    L = N + int(rng.integers(0, 31))
-    theta = rng.uniform(-4, 4, size=3)
-    p3 = np.exp(-three_param_forward(theta, N, L)[0])
-    return abs(idealised_probability(theta, N, L) - p3) / p3

@@ -17,18 +17,21 @@ models read with RevAlg-1 and linear probes.
 Proof: ``proofs/mesa.py``.
 """
 from ..core.registry import Topic
-from . import analysis, attention, claims, data, figures, iterations, layer, reproduction, training
-from .analysis import *  # noqa: F401,F403
-from .attention import *  # noqa: F401,F403
-from .data import *  # noqa: F401,F403
-from .iterations import *  # noqa: F401,F403
-from .layer import *  # noqa: F401,F403
-from .reproduction import BASELINES, PROBE_T, SHOW_T, format_report, reproduce  # noqa: F401
-from .training import *  # noqa: F401,F403
+# every module is an attribute too (theory.mesa.<module>.<name>)
+from . import analysis, attention, claims, data, figures, iterations, layer, reproduction, training  # noqa: F401
+from .data import linear_dynamics
+from .layer import mesa_layer_forward, mesa_layer_backward, ridge_predictions
+from .attention import tokens, causal_lsa_forward, gd_prediction, causal_attention_forward, causal_attention_backward, next_state_loss
+from .iterations import richardson, chebyshev, run_krylov_stack
+from .training import MesaConfig, train, predict, baselines
+from .analysis import revalg_scalars, probe_scores
+from .reproduction import reproduce, format_report
 
 TOPIC = Topic("mesa", papers=claims.PAPERS, claims=claims.CLAIMS, reproductions=(reproduction.REPRODUCTION,),
-              figures={"mesa": figures.mesa_figures})
+              figures={"mesa": figures.mesa_figures},
+              title="von Oswald et al. 2023b: the mesa-layer and trained depth")
 
-__all__ = ["data", "layer", "attention", "iterations", "training", "analysis", "reproduction", "figures", "claims",
-           "TOPIC", *data.__all__, *layer.__all__, *attention.__all__, *iterations.__all__, *training.__all__,
-           *analysis.__all__, "BASELINES", "PROBE_T", "SHOW_T", "reproduce", "format_report"]
+__all__ = ["TOPIC", "linear_dynamics", "mesa_layer_forward", "mesa_layer_backward", "ridge_predictions", "tokens",
+           "causal_lsa_forward", "gd_prediction", "causal_attention_forward", "causal_attention_backward",
+           "next_state_loss", "richardson", "chebyshev", "run_krylov_stack", "MesaConfig", "train",
+           "predict", "baselines", "revalg_scalars", "probe_scores", "reproduce", "format_report"]

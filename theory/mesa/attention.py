@@ -18,15 +18,15 @@ Rows are tokens: ``E`` is (B, T, 4D); matrices act on columns as in the paper.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..core import nn
 from ..core._validate import array, as_rng, cache as _cache, finite_result, finite_scalar, params as _params, positive_int
-from ..core.gradcheck import numerical_gradient, rel_error
 
-__all__ = ["HEAD_KEYS", "LSA_KEYS", "tokens", "causal_lsa_forward", "gd_construction", "gd_prediction", "init_layer",
-           "causal_attention_forward", "causal_attention_backward", "residual_streams", "next_state_loss",
-           "check_causal_gd_step", "check_model_gradient"]
+__all__ = ["HEAD_KEYS", "LSA_KEYS", "CausalLSACache", "CausalAttentionCache", "tokens", "causal_lsa_forward", "gd_construction", "gd_prediction", "init_layer",
+           "causal_attention_forward", "causal_attention_backward", "residual_streams", "next_state_loss"]
 
 LSA_KEYS = ("W_K", "W_Q", "W_V", "P")
 
@@ -45,6 +45,13 @@ def tokens(S) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- causal LSA = one GD step
+class CausalLSACache(NamedTuple):
+    """The input tokens, the weights and the attention's cache of :func:`causal_lsa_forward`."""
+    E: np.ndarray               # (B, T, D)
+    params: dict
+    attention: nn.AttentionCache
+
+
 @finite_result(with_cache=True)
 def causal_lsa_forward(E, params):
     """One causal linear self-attention layer, current token included:
@@ -56,7 +63,7 @@ def causal_lsa_forward(E, params):
     T = E.shape[1]
     H, cache = nn._linear_attention(E @ p["W_Q"].T, E @ p["W_K"].T, E @ p["W_V"].T,
                                     mask=nn.attention_mask(T, causal=True))
-    return E + H @ p["P"].T, (E, p, cache)
+    return E + H @ p["P"].T, CausalLSACache(E, p, cache)
 
 
 @finite_result
@@ -110,6 +117,18 @@ def _check_layer(E, p):
     return E, _params("params", p, shapes)
 
 
+class CausalAttentionCache(NamedTuple):
+    """What :func:`causal_attention_backward` needs (heads batched)."""
+    E: np.ndarray               # (B, T, width) the residual stream in
+    params: dict
+    mask: np.ndarray            # (T, T) 1 where t' <= t
+    Q: np.ndarray               # (B, H, T, d_k)
+    K: np.ndarray
+    V: np.ndarray
+    A: np.ndarray               # (B, H, T, T) causal scores
+    Hh: np.ndarray              # (B, H, T, d_k) A V
+
+
 @finite_result(with_cache=True)
 def causal_attention_forward(E, params):
     """``e_t ← e_t + Σ_h P_h Σ_{t'<=t} (W_V,h e_{t'})(W_K,h e_{t'})^T (W_Q,h e_t)``: H heads of
@@ -137,14 +156,14 @@ def _attention_forward(E, p):
     P_cat = p["P"].transpose(1, 0, 2).reshape(width, H * dk)
     out = (Hh.transpose(0, 2, 1, 3).reshape(B * T, H * dk) @ P_cat.T).reshape(B, T, width)
     out += E                                               # residual
-    return out, (E, p, mask, Q, K, V, A, Hh)
+    return out, CausalAttentionCache(E, p, mask, Q, K, V, A, Hh)
 
 
 @finite_result
 def causal_attention_backward(dout, cache):
     """Gradients ``(dE, {"W_Q", "W_K", "W_V", "P"})`` of :func:`causal_attention_forward`."""
-    _cache("cache", cache, 8, "causal_attention_forward", arrays=(0,))
-    return _attention_backward(array("dout", dout, shape=cache[0].shape), cache)
+    _cache("cache", cache, CausalAttentionCache, "causal_attention_forward")
+    return _attention_backward(array("dout", dout, shape=cache.E.shape), cache)
 
 
 def _attention_backward(dout, cache):
@@ -243,27 +262,3 @@ def _next_state_loss(layers, S, E, clip=None):
         dE, g = _attention_backward(dE, c)
         grads.append(g)
     return loss, grads[::-1]
-
-
-def check_causal_gd_step(rng) -> float:
-    """One causal LSA layer with :func:`gd_construction` = one GD step on ``L_t`` at every t."""
-    rng = as_rng(rng)
-    D, T, eta = int(rng.integers(1, 6)), int(rng.integers(2, 15)), float(rng.uniform(0.01, 1.0))
-    S = rng.uniform(-1, 1, size=(2, T, D))
-    out = causal_lsa_forward(tokens(S), gd_construction(D, eta))[0]
-    return rel_error(out[:, :, :D], gd_prediction(S, eta))
-
-
-def check_model_gradient(rng) -> float:
-    """Worst relative error of the deep model's hand-written gradients (2 layers, random
-    heads and key sizes, :func:`next_state_loss`) against central differences."""
-    rng = as_rng(rng)
-    D, T, H, dk = int(rng.integers(1, 4)), int(rng.integers(2, 7)), int(rng.integers(1, 4)), int(rng.integers(1, 4))
-    S = rng.uniform(-1, 1, size=(2, T, D))
-    layers = [init_layer(rng, 4 * D, H, dk, scale=0.5) for _ in range(2)]
-    E = tokens(S)
-    flat = {f"{k}{i}": v for i, p in enumerate(layers) for k, v in p.items()}
-    unflat = lambda q: [{k: q[f"{k}{i}"] for k in HEAD_KEYS} for i in range(2)]
-    grads = _next_state_loss(layers, S, E)[1]
-    num = numerical_gradient(lambda q: _next_state_loss(unflat(q), S, E)[0], flat)
-    return max(rel_error(g[k], num[f"{k}{i}"]) for i, g in enumerate(grads) for k in HEAD_KEYS)

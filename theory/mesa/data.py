@@ -35,7 +35,11 @@ def random_orthogonal(rng, batch: int, D: int) -> np.ndarray:
     """``batch`` matrices drawn uniformly (Haar) from the orthogonal group O(D): the Q of a
     QR factorisation of a Gaussian matrix, with the signs of R's diagonal moved into Q."""
     rng = as_rng(rng)
-    B, D = positive_int("batch", batch), positive_int("D", D)
+    return _random_orthogonal(rng, positive_int("batch", batch), positive_int("D", D))
+
+
+def _random_orthogonal(rng, B: int, D: int) -> np.ndarray:
+    """Unchecked kernel of :func:`random_orthogonal`."""
     Qm, Rm = np.linalg.qr(rng.standard_normal((B, D, D)))               # batched QR
     return Qm * np.sign(np.diagonal(Rm, axis1=1, axis2=2))[:, None, :]  # column j times sign(R_jj)
 
@@ -49,8 +53,13 @@ def linear_dynamics(rng, batch: int, T: int = 51, D: int = 10, *, sigma: float =
     B, T, D = positive_int("batch", batch), positive_int("T", T), positive_int("D", D)
     if T < 2:
         raise ValueError(f"T must be >= 2 (a sequence needs a transition); got {T}")
-    sigma = finite_scalar("sigma", sigma, nonnegative=True)
-    W = random_orthogonal(rng, B, D)
+    return _linear_dynamics(rng, B, T, D, finite_scalar("sigma", sigma, nonnegative=True))
+
+
+def _linear_dynamics(rng, B: int, T: int, D: int, sigma: float) -> LinearDynamics:
+    """Unchecked kernel of :func:`linear_dynamics` (the training loop draws each step's
+    batch with it)."""
+    W = _random_orthogonal(rng, B, D)
     S = np.empty((B, T, D))
     S[:, 0] = rng.uniform(-1.0, 1.0, size=(B, D))
     noise = sigma * rng.standard_normal((B, T - 1, D))

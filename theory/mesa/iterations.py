@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core._validate import array, as_rng, finite_result, finite_scalar, positive_int
-from ..core.gradcheck import rel_error
+from ..core._validate import array, finite_result, finite_scalar, positive_int
 from .attention import _attention_forward
 from .data import linear_dynamics
 
 __all__ = ["richardson", "richardson_rate", "chebyshev", "chebyshev_bound", "iteration_polynomial",
-           "krylov_tokens", "krylov_layers", "krylov_readout", "run_krylov_stack", "preconditioning_systems",
-           "check_richardson_bound", "check_neumann", "check_chebyshev_bound", "check_stack_runs_iterations"]
+           "krylov_tokens", "krylov_layers", "krylov_readout", "run_krylov_stack", "preconditioning_systems"]
 
 
 # --------------------------------------------------------------------------- truncated inverses
@@ -220,63 +218,8 @@ def preconditioning_systems(rng, batch: int = 4, T: int = 20, D: int = 5, lam: f
     return A, S[:, -1], 2.0 / (ev[:, 0] + ev[:, -1])
 
 
-def check_richardson_bound(rng) -> float:
-    """Largest excess of ``||e_k|| / (ρ^k ||e_0||)`` over 1 (0 when the bound holds), for
-    k = 1..30 while ``ρ^k >= 1e-6`` (below, the bound meets the round-off of the reference
-    solve), on the mesa-layer's systems (each with its own ω)."""
-    A, b, omegas = preconditioning_systems(as_rng(rng))
-    worst = 0.0
-    for i, omega in enumerate(omegas):
-        x = richardson(A[i:i + 1], b[i:i + 1], omega, 30)[:, 0]
-        exact = np.linalg.solve(A[i], b[i])
-        err = np.linalg.norm(x - exact, axis=1)
-        rho = richardson_rate(A[i:i + 1], omega)[0]
-        k = np.arange(31)[rho ** np.arange(31) >= 1e-6]    # above the round-off of the exact solve
-        worst = max(worst, float(np.max(err[k] / (rho ** k * err[0])) - 1.0))
-    return max(worst, 0.0)
-
-
-def check_neumann(rng) -> float:
-    """Richardson from 0 = the truncated Neumann series ``ω Σ_{j<k} (I − ωA)^j b`` (k = 7)."""
-    A, b, omegas = preconditioning_systems(as_rng(rng))
-    x = np.stack([richardson(A[i:i + 1], b[i:i + 1], w, 7)[-1, 0] for i, w in enumerate(omegas)])
-    M = np.eye(A.shape[1]) - omegas[:, None, None] * A
-    terms, acc = b.copy(), np.zeros_like(b)
-    for _ in range(7):
-        acc += terms
-        terms = np.einsum("bij,bj->bi", M, terms)
-    return rel_error(x, omegas[:, None] * acc)
-
-
-def check_chebyshev_bound(rng) -> float:
-    """Largest excess of ``||e_k|| / (||e_0|| / T_k(σ))`` over 1 for k = 1..30 while the
-    bound is >= 1e-6, on the mesa-layer's systems with μ, L their extreme eigenvalues."""
-    A, b, _ = preconditioning_systems(as_rng(rng))
-    ev = np.linalg.eigvalsh(A)
-    x = chebyshev(A, b, ev[:, 0], ev[:, -1], 30)
-    err = np.linalg.norm(x - np.linalg.solve(A, b[..., None])[None, ..., 0], axis=2)   # (31, B)
-    k = np.arange(31)[:, None]
-    bound = chebyshev_bound(ev[:, 0], ev[:, -1], k)
-    keep = bound >= 1e-6
-    return max(float(np.max((err / (bound * err[:1]))[keep]) - 1.0), 0.0)
-
-
 def _krylov_instance(rng):
     B, T, D, K = 2, int(rng.integers(2, 9)), int(rng.integers(1, 5)), int(rng.integers(1, 6))
     S, lam = rng.uniform(-1, 1, size=(B, T, D)), float(rng.uniform(0.1, 1.0))
     A = (np.cumsum(S[..., :, None] * S[..., None, :], axis=1) + lam * np.eye(D)).reshape(-1, D, D)   # S_t + λI
     return S, lam, K, A, S.reshape(-1, D)
-
-
-def check_stack_runs_iterations(rng) -> float:
-    """K stacked one-head causal linear-attention layers (:func:`krylov_layers`) with the
-    read-out of :func:`iteration_polynomial` = K steps of Richardson and of Chebyshev on
-    ``(S_t + λ I) x = s_t`` at every t (the larger of the two relative errors)."""
-    S, lam, K, A, b = _krylov_instance(as_rng(rng))
-    ev = np.linalg.eigvalsh(A)
-    mu, L = float(ev[:, 0].min()), float(ev[:, -1].max())   # one interval for every t: fixed weights
-    rich = richardson(A, b, 2 / (mu + L), K)[-1]
-    cheb = chebyshev(A, b, mu, L, K)[-1]
-    stack = lambda c: run_krylov_stack(S, c).reshape(b.shape)
-    return max(rel_error(stack(iteration_polynomial("richardson", lam, K, omega=2 / (mu + L))), rich),
-               rel_error(stack(iteration_polynomial("chebyshev", lam, K, mu=mu, L=L)), cheb))

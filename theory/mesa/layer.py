@@ -7,20 +7,19 @@ applied to the query: ``y_t = Ŵ_t q_t``.  ``R_t = (Σ_{t'<=t} k k^T + I/λ)^{-1
 causally by Sherman–Morrison, ``R_0 = λ I``,
 ``R_t = R_{t-1} - R_{t-1} k_t k_t^T R_{t-1} / (1 + k_t^T R_{t-1} k_t)``; the backward
 pass walks back in time with the downdate (:func:`downdate`).  The mesa-layer is causal
-linear attention with the preconditioned query ``R_t q_t`` (:func:`check_mesa_is_attention`).
+linear attention with the preconditioned query ``R_t q_t`` (the claim ``mesa-attention``).
 
 Rows are tokens: ``K, V, Q`` are (B, T, d) arrays; matrices act on columns as in the paper.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from ..core import nn
-from ..core._validate import array, as_rng, cache as _cache, finite_result, finite_scalar
-from ..core.gradcheck import numerical_gradient, rel_error
+from ..core._validate import array, cache as _cache, finite_result, finite_scalar
 
-__all__ = ["MAX_CONDITION", "mesa_layer_forward", "mesa_layer_backward", "ridge_predictions", "downdate", "check_sherman_morrison",
-           "check_downdate", "check_mesa_is_attention", "check_mesa_gradient"]
+__all__ = ["MAX_CONDITION", "MesaCache", "mesa_layer_forward", "mesa_layer_backward", "ridge_predictions", "downdate"]
 
 
 # --------------------------------------------------------------------------- the mesa-layer
@@ -42,6 +41,17 @@ def _mesa_inputs(K, V, Q, lam):
                          f"singular and Sherman–Morrison would lose more than 6 digits; use lam <= "
                          f"{MAX_CONDITION / scale * lam:.3g}")
     return K, V, Q, lam
+
+
+class MesaCache(NamedTuple):
+    """What :func:`mesa_layer_backward` needs."""
+    K: np.ndarray               # (B, T, d_k)
+    V: np.ndarray               # (B, T, d_v)
+    Q: np.ndarray               # (B, T, d_k)
+    lam: float
+    R: np.ndarray               # (B, T, d_k, d_k) R_t for t = 1..T
+    scores: np.ndarray          # (B, T, T) causal u_t · k_{t'}
+    u: np.ndarray               # (B, T, d_k) R_t q_t
 
 
 @finite_result(with_cache=True)
@@ -81,7 +91,7 @@ def _mesa_forward(K, V, Q, lam):
     scores = u @ np.swapaxes(K, 1, 2)                      # (B, T, T) u_t · k_{t'}
     scores *= np.tril(np.ones((T, T)))                     # t' <= t
     y = scores @ V                                         # (B, T, d_v)
-    return y, ("mesa", K, V, Q, lam, R, scores, u)
+    return y, MesaCache(K, V, Q, lam, R, scores, u)
 
 
 @finite_result
@@ -97,13 +107,13 @@ def mesa_layer_backward(dy, cache):
     dλ = -(1/λ²) Σ_t tr dM_t = (1/λ²) Σ_t dq_t · u_t.  Every sum over t is one batched
     (T × T) product, so no (B, T, d, d) array besides the stored R_t is formed.
     """
-    _cache("cache", cache, 8, "mesa_layer_forward", arrays=(1, 2, 3))
-    return _mesa_backward(array("dy", dy, shape=cache[2].shape), cache)
+    _cache("cache", cache, MesaCache, "mesa_layer_forward")
+    return _mesa_backward(array("dy", dy, shape=cache.V.shape), cache)
 
 
 def _mesa_backward(dy, cache):
     """Unchecked kernel of :func:`mesa_layer_backward`."""
-    _, K, V, Q, lam, R, scores, u = cache
+    K, V, Q, lam, R, scores, u = cache
     T = K.shape[1]
     mask = np.tril(np.ones((T, T)))
     dV = np.swapaxes(scores, 1, 2) @ dy                    # Σ_t a_{tt'} dy_t
@@ -148,51 +158,3 @@ def _mesa_instance(rng):
     B, T, dk, dv = 2, int(rng.integers(2, 12)), int(rng.integers(1, 6)), int(rng.integers(1, 4))
     K = rng.standard_normal((B, T, dk)) / np.sqrt(dk)
     return K, rng.standard_normal((B, T, dv)), rng.standard_normal((B, T, dk)), float(rng.uniform(0.1, 3.0))
-
-
-def check_sherman_morrison(rng) -> float:
-    """Relative error between the causal Sherman–Morrison mesa-layer and the batch ridge solve."""
-    K, V, Q, lam = _mesa_instance(as_rng(rng))
-    return rel_error(mesa_layer_forward(K, V, Q, lam)[0], ridge_predictions(K, V, Q, lam))
-
-
-def check_downdate(rng) -> float:
-    """Relative error of ``downdate(R_t, k_t)`` against the stored ``R_{t-1}`` at every t."""
-    K, V, Q, lam = _mesa_instance(as_rng(rng))
-    R = mesa_layer_forward(K, V, Q, lam)[1][5]             # (B, T, d_k, d_k)
-    B, T, dk = K.shape
-    prev = np.concatenate([np.broadcast_to(lam * np.eye(dk), (B, 1, dk, dk)), R[:, :-1]], axis=1)
-    back = np.stack([downdate(R[:, t], K[:, t]) for t in range(T)], axis=1)
-    return rel_error(back, prev)
-
-
-def check_mesa_is_attention(rng) -> float:
-    """The mesa-layer's ``Ŵ_t q_t = (Σ_{t'<=t} v_{t'} k_{t'}^T) R_t q_t`` (formed explicitly here)
-    is causal linear attention (current token included) with values v, keys k and the
-    preconditioned query ``R_t q_t``: ``Σ_{t'<=t} v_{t'} k_{t'}^T (R_t q_t)``."""
-    K, V, Q, lam = _mesa_instance(as_rng(rng))
-    R = mesa_layer_forward(K, V, Q, lam)[1][5]             # (B, T, d_k, d_k) R_t
-    A = np.cumsum(V[:, :, :, None] * K[:, :, None, :], axis=1)   # A_t = Σ v k^T
-    W_hat = A @ R                                          # Ŵ_t
-    explicit = (W_hat @ Q[..., None])[..., 0]
-    RQ = (R @ Q[..., None])[..., 0]
-    attn = nn.linear_attention_forward(RQ, K, V, mask=nn.attention_mask(K.shape[1], causal=True))[0]
-    return rel_error(explicit, attn)
-
-
-def check_mesa_gradient(rng) -> float:
-    """Worst relative error of :func:`mesa_layer_backward` (K, V, Q and λ) against differences
-    of the forward pass: central differences for K, V, Q; for λ a five-point difference
-    (truncation O(h⁴): a central difference's own O(h²) error reaches 4e-7 of a small dλ)."""
-    rng = as_rng(rng)
-    K, V, Q, lam = _mesa_instance(rng)
-    R_out = rng.standard_normal(V.shape)                   # loss = Σ R_out ⊙ y
-    f = lambda p, x=lam: float(np.sum(R_out * _mesa_forward(p["K"], p["V"], p["Q"], x)[0]))
-    dK, dV, dQ, dlam = _mesa_backward(R_out, _mesa_forward(K, V, Q, lam)[1])
-    params = {"K": K, "V": V, "Q": Q}
-    num = numerical_gradient(f, params)
-    h = 1e-3 * lam
-    five = (-f(params, lam + 2 * h) + 8 * f(params, lam + h) - 8 * f(params, lam - h) + f(params, lam - 2 * h)) / (12 * h)
-    noise = 4 * 2.2e-16 * abs(f(params)) / h               # the difference's own round-off, as a floor
-    return max(rel_error(dK, num["K"]), rel_error(dV, num["V"]), rel_error(dQ, num["Q"]),
-               rel_error(dlam, five, scale=noise / 1e-7))

@@ -26,7 +26,7 @@ from ..core._validate import array, as_rng, choice, finite_result, finite_scalar
 from ..core.optim import Adam, clip_by_value
 from ..core.parallel import batch_parallel, batch_threads
 from .attention import HEAD_KEYS, _next_state_loss, gd_prediction, init_layer, residual_streams, tokens
-from .data import LinearDynamics, linear_dynamics
+from .data import LinearDynamics, _linear_dynamics
 from .layer import ridge_predictions
 
 __all__ = ["MesaConfig", "DEPTH", "REVALG", "ETA_GRID", "C_GRID", "LAM_GRID", "AUTHOR_ETA", "PAIRS", "quick_config",
@@ -141,7 +141,7 @@ def _train(config, progress, pool):
     opt = Adam(config.lr, weight_decay=config.weight_decay)
     losses = np.empty(config.steps)
     for step in range(config.steps):
-        S = linear_dynamics(rng, config.batch, config.T, config.D, sigma=config.sigma).S
+        S = _linear_dynamics(rng, config.batch, config.T, config.D, config.sigma).S
         loss, grads = _batch_parallel_loss(_unflat(params, config.layers), S, model_tokens(config, S),
                                            config.resid_clip, pool, 2 * config.threads)
         losses[step] = loss

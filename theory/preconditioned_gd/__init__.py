@@ -18,18 +18,21 @@ Daneshmand & Sra 2023; Mahankali, Hashimoto & Ma 2024; Zhang, Frei & Bartlett 20
 Proof: ``proofs/preconditioned_gd.py``.
 """
 from ..core.registry import Topic
-from . import claims, data, figures, flow, model, multilayer, optimum, reproduction, training
-from .data import *  # noqa: F401,F403
-from .flow import *  # noqa: F401,F403
-from .model import *  # noqa: F401,F403
-from .multilayer import *  # noqa: F401,F403
-from .optimum import *  # noqa: F401,F403
-from .training import *  # noqa: F401,F403
-from .reproduction import LAYERS, SHIFTS, format_report, reproduce  # noqa: F401
+# every module is an attribute too (theory.preconditioned_gd.<module>.<name>)
+from . import claims, data, figures, flow, model, multilayer, optimum, reproduction, training  # noqa: F401
+from .data import regression_prompts, single_index_prompts, rotated_covariance
+from .model import prompt, layer_forward, layer_backward, stack_forward, stack_backward, predict, sparse_loss, preconditioned_gd
+from .optimum import population_loss, optimal_gamma, optimal_loss
+from .flow import integrate_flow, shifted_error
+from .multilayer import best_scalars
+from .training import TrainConfig, train, evaluate
+from .reproduction import reproduce, format_report
 
 TOPIC = Topic("preconditioned_gd", papers=claims.PAPERS, claims=claims.CLAIMS, reproductions=(reproduction.REPRODUCTION,),
-              figures={"preconditioned-gd": figures.preconditioned_gd_figures})
+              figures={"preconditioned-gd": figures.preconditioned_gd_figures},
+              title="Preconditioned GD: what linear attention should learn in context")
 
-__all__ = ["data", "model", "optimum", "flow", "multilayer", "training", "reproduction", "figures", "claims", "TOPIC",
-           "LAYERS", "SHIFTS", "reproduce", "format_report", *data.__all__,
-           *model.__all__, *optimum.__all__, *flow.__all__, *multilayer.__all__, *training.__all__]
+__all__ = ["TOPIC", "regression_prompts", "single_index_prompts", "rotated_covariance", "prompt", "layer_forward",
+           "layer_backward", "stack_forward", "stack_backward", "predict", "sparse_loss",
+           "preconditioned_gd", "population_loss", "optimal_gamma", "optimal_loss", "integrate_flow",
+           "shifted_error", "best_scalars", "TrainConfig", "train", "evaluate", "reproduce", "format_report"]

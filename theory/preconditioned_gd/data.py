@@ -48,6 +48,12 @@ def regression_prompts(rng, batch: int, n: int, d: int, *, cov=None, task: str =
     cov = None if cov is None else spd("cov", cov, d)
     task = choice("task", task, TASKS)
     noise = finite_scalar("noise", noise, nonnegative=True)
+    return _regression_prompts(rng, B, n, d, cov, task, noise)
+
+
+def _regression_prompts(rng, B: int, n: int, d: int, cov=None, task: str = "identity", noise: float = 0.0) -> Prompts:
+    """Unchecked kernel of :func:`regression_prompts` (a training loop draws each step's
+    prompts with it)."""
     X = _covariates(rng, (B, n + 1, d), cov)
     v = rng.standard_normal((B, d))
     if task == "inverse" and cov is not None:

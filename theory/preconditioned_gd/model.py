@@ -17,12 +17,14 @@ the two are the same model up to that transpose, and this module follows the pap
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from ..core._validate import array, cache as _cache, finite_result, params as _params, positive_int
+from ..core._validate import array, cache as _cache, finite_result, params as _params
 
-__all__ = ["prompt", "sparse_weights", "layer_forward", "layer_backward", "stack_forward", "stack_backward",
-           "predict", "sparse_loss", "preconditioned_gd", "check_gd_steps", "check_gdpp_update"]
+__all__ = ["LayerCache", "prompt", "sparse_weights", "layer_forward", "layer_backward", "stack_forward", "stack_backward",
+           "predict", "sparse_loss", "preconditioned_gd"]
 
 
 def prompt(X, y, x_q) -> np.ndarray:
@@ -32,6 +34,12 @@ def prompt(X, y, x_q) -> np.ndarray:
     B, n, d = X.shape
     y = array("y", y, shape=(B, n))
     x_q = array("x_q", x_q, shape=(B, d))
+    return _prompt(X, y, x_q)
+
+
+def _prompt(X, y, x_q) -> np.ndarray:
+    """Unchecked kernel of :func:`prompt`."""
+    B, n, d = X.shape
     Z = np.zeros((B, d + 1, n + 1))
     Z[:, :d, :n] = X.transpose(0, 2, 1)                      # columns x_i
     Z[:, d, :n] = y
@@ -53,6 +61,16 @@ def sparse_weights(A, B) -> tuple:
     return P, Q
 
 
+class LayerCache(NamedTuple):
+    """What :func:`layer_backward` needs from one layer."""
+    Z: np.ndarray               # (batch, d+1, n+1) the layer's input
+    P: np.ndarray               # (d+1, d+1)
+    Q: np.ndarray               # (d+1, d+1)
+    S: np.ndarray               # (batch, d+1, d+1) Z_c Z_cᵀ over the context columns
+    QZ: np.ndarray              # (batch, d+1, n+1) Q Z
+    W: np.ndarray               # (batch, d+1, n+1) S Q Z
+
+
 def _layer(Z, P, Q):
     """Unchecked kernel: one layer on Z (batch, d+1, n+1), computed as
 
@@ -66,7 +84,7 @@ def _layer(Z, P, Q):
     S = Zc @ Zc.transpose(0, 2, 1)                           # (batch, d+1, d+1)
     QZ = Q @ Z                                               # (batch, d+1, n+1)
     W = S @ QZ                                               # S Q Z
-    return Z + (P / n) @ W, (Z, P, Q, S, QZ, W)
+    return Z + (P / n) @ W, LayerCache(Z, P, Q, S, QZ, W)
 
 
 @finite_result(with_cache=True)
@@ -100,8 +118,8 @@ def _layer_backward(G, cache):
 
 def layer_backward(dZ_out, cache):
     """Gradients ``(dZ, dP, dQ)`` of one layer, given ``dZ_out`` = ∂L/∂(the layer's output)."""
-    cache = _cache("cache", cache, 6, "layer_forward", arrays=(0, 1, 2))
-    return _layer_backward(array("dZ_out", dZ_out, shape=cache[0].shape), cache)
+    cache = _cache("cache", cache, LayerCache, "layer_forward")
+    return _layer_backward(array("dZ_out", dZ_out, shape=cache.Z.shape), cache)
 
 
 def _weights(params):
@@ -127,7 +145,11 @@ def stack_forward(Z, Ps, Qs):
     Z = array("Z", Z, ndim=3)
     if Z.shape[2] < 2:
         raise ValueError(f"Z must hold at least one context column and the query; got shape {Z.shape}")
-    Ps, Qs = _check_stack(Ps, Qs, Z.shape[1])
+    return _stack_forward(Z, *_check_stack(Ps, Qs, Z.shape[1]))
+
+
+def _stack_forward(Z, Ps, Qs):
+    """Unchecked kernel of :func:`stack_forward`."""
     caches = []
     for P, Q in zip(Ps, Qs):
         Z, c = _layer(Z, P, Q)
@@ -139,8 +161,12 @@ def stack_backward(dZ_out, caches):
     """``(dZ_0, dPs, dQs)`` of :func:`stack_forward`, from ∂L/∂Z_L."""
     if not isinstance(caches, list) or not caches:
         raise ValueError("caches must be the list stack_forward returned")
-    caches = [_cache("caches[i]", c, 6, "stack_forward", arrays=(0, 1, 2)) for c in caches]
-    G = array("dZ_out", dZ_out, shape=caches[-1][0].shape)
+    caches = [_cache(f"caches[{i}]", c, LayerCache, "stack_forward") for i, c in enumerate(caches)]
+    return _stack_backward(array("dZ_out", dZ_out, shape=caches[-1].Z.shape), caches)
+
+
+def _stack_backward(G, caches):
+    """Unchecked kernel of :func:`stack_backward`."""
     dPs, dQs = [], []
     for c in reversed(caches):
         G, dP, dQ = _layer_backward(G, c)
@@ -166,13 +192,17 @@ def sparse_loss(params, Z0, y_q) -> tuple:
     if p["A"].ndim != 3 or p["A"].shape[1:] != (d, d) or p["B"].shape != p["A"].shape:
         raise ValueError(f"params A and B must both be (layers, {d}, {d}) to match Z0 ({d + 1} rows); got "
                          f"{p['A'].shape} and {p['B'].shape}")
-    y_q = array("y_q", y_q, shape=(Z0.shape[0],))
-    Ps, Qs = _weights(p)
-    Z, caches = stack_forward(Z0, Ps, Qs)
+    return _sparse_loss(p, Z0, array("y_q", y_q, shape=(Z0.shape[0],)))
+
+
+def _sparse_loss(p, Z0, y_q) -> tuple:
+    """Unchecked kernel of :func:`sparse_loss` (the training loop's step)."""
+    d = Z0.shape[1] - 1
+    Z, caches = _stack_forward(Z0, *_weights(p))
     r = -Z[:, d, -1] - y_q                                   # ŷ − y
     G = np.zeros_like(Z)
     G[:, d, -1] = -2.0 * r / len(r)
-    _, dPs, dQs = stack_backward(G, caches)
+    _, dPs, dQs = _stack_backward(G, caches)
     return float(np.mean(r * r)), {"A": dQs[:, :d, :d], "B": dPs[:, :d, :d]}
 
 
@@ -199,33 +229,3 @@ def _random_prompts(rng):
     d, n, B = int(rng.integers(1, 6)), int(rng.integers(2, 12)), int(rng.integers(1, 5))
     X, w = rng.standard_normal((B, n, d)), rng.standard_normal((B, d))
     return X, np.einsum("bnd,bd->bn", X, w) + 0.1 * rng.standard_normal((B, n)), rng.standard_normal((B, d))
-
-
-def check_gd_steps(rng) -> float:
-    """Relative error of "L sparse layers with B = 0 = L steps of preconditioned GD with
-    Γ_ℓ = −A_ℓᵀ" (L = 1..4, random d, n, A_ℓ)."""
-    from ..core._validate import as_rng
-    from ..core.gradcheck import rel_error
-    rng = as_rng(rng)
-    X, y, x_q = _random_prompts(rng)
-    d, L = X.shape[2], int(rng.integers(1, 5))
-    A = rng.standard_normal((L, d, d)) / np.sqrt(d)
-    Z, _ = stack_forward(prompt(X, y, x_q), *_weights({"A": A, "B": np.zeros_like(A)}))
-    return rel_error(predict(Z), preconditioned_gd(X, y, x_q, -A.transpose(0, 2, 1)))
-
-
-def check_gdpp_update(rng) -> float:
-    """Relative error of "a sparse layer moves every x (the query's too) to (I + B Ŝ A) x,
-    Ŝ = (1/n) Σ x_i x_iᵀ" and of "the last layer's B does not change ŷ"."""
-    from ..core._validate import as_rng
-    from ..core.gradcheck import rel_error
-    rng = as_rng(rng)
-    X, y, x_q = _random_prompts(rng)
-    Bn, n, d = X.shape
-    A, B = rng.standard_normal((d, d)) / np.sqrt(d), rng.standard_normal((d, d)) / np.sqrt(d)
-    Z0 = prompt(X, y, x_q)
-    out, _ = layer_forward(Z0, *sparse_weights(A, B))
-    S = np.einsum("bni,bnj->bij", X, X) / n
-    moved = (np.eye(d) + B @ S @ A) @ Z0[:, :d, :]
-    without_b, _ = layer_forward(Z0, *sparse_weights(A, np.zeros((d, d))))
-    return max(rel_error(out[:, :d, :], moved), rel_error(predict(out), predict(without_b)))

@@ -22,12 +22,12 @@ import itertools
 
 import numpy as np
 
-from ..core._validate import array, as_rng, choice, positive_int, spd
+from ..core._validate import array, as_rng, choice, params as _params, positive_int, spd
 from .data import regression_prompts
-from .model import prompt, sparse_loss
+from .model import _sparse_loss, prompt, sparse_loss
 
 __all__ = ["VARIANTS", "BASES", "signed_permutations", "on_S", "orbit_gradient", "span_distance", "scalar_loss",
-           "best_scalars", "check_S_gradient"]
+           "best_scalars"]
 
 VARIANTS = ("gd", "gdpp")      # B_ℓ = 0 (preconditioned GD) or b_ℓ free (GD++)
 
@@ -91,20 +91,30 @@ def span_distance(M, basis) -> float:
 BASES = ("inverse", "identity")   # A_ℓ = a_ℓ Σ⁻¹ (preconditioned) or a_ℓ I (plain GD)
 
 
-def scalar_loss(a, b, prompts, basis) -> tuple:
-    """The loss and its gradient in the 2L scalars, ``A_ℓ = a_ℓ basis``, ``B_ℓ = b_ℓ I``, on
-    ``prompts = (Z0, y_q)``: ``(L, dL/da, dL/db)``."""
-    a, b = array("a", a, ndim=1), array("b", b, ndim=1)
+def scalar_loss(params, prompts, basis) -> tuple:
+    """``(loss, grads)`` of the sparse model in its 2L scalars ``params = {"a", "b"}`` (each
+    (L,)), ``A_ℓ = a_ℓ basis``, ``B_ℓ = b_ℓ I``, on ``prompts = (Z0, y_q)``; grads keyed as
+    ``params``."""
+    p = _params("params", params, {"a": None, "b": None})
+    a, b = array("params['a']", p["a"], ndim=1), array("params['b']", p["b"], ndim=1)
     basis = array("basis", basis, ndim=2)
     if not isinstance(prompts, tuple) or len(prompts) != 2:
         raise ValueError(f"prompts must be the pair (Z0, y_q); got {type(prompts).__name__}")
     Z0 = array("prompts[0]", prompts[0], ndim=3)
     y_q = array("prompts[1]", prompts[1], shape=(Z0.shape[0],))
     d = Z0.shape[1] - 1
-    if basis.shape != (d, d) or a.shape != b.shape:
-        raise ValueError(f"basis must be ({d}, {d}) and a, b of one length; got {basis.shape}, {a.shape}, {b.shape}")
-    loss, g = sparse_loss({"A": a[:, None, None] * basis, "B": b[:, None, None] * np.eye(d)}, Z0, y_q)
-    return loss, np.einsum("lij,ij->l", g["A"], basis), np.trace(g["B"], axis1=1, axis2=2)
+    if a.shape != b.shape:
+        raise ValueError(f"params' a and b must be of one length (one scalar each per layer); got {a.shape}, {b.shape}")
+    if basis.shape != (d, d):
+        raise ValueError(f"basis must be ({d}, {d}) to match the prompts; got {basis.shape}")
+    return _scalar_loss({"a": a, "b": b}, Z0, y_q, basis)
+
+
+def _scalar_loss(p, Z0, y_q, basis) -> tuple:
+    """Unchecked kernel of :func:`scalar_loss`."""
+    d = Z0.shape[1] - 1
+    loss, g = _sparse_loss({"A": p["a"][:, None, None] * basis, "B": p["b"][:, None, None] * np.eye(d)}, Z0, y_q)
+    return loss, {"a": np.einsum("lij,ij->l", g["A"], basis), "b": np.trace(g["B"], axis1=1, axis2=2)}
 
 
 def best_scalars(rng, layers: int, n: int, d: int, *, cov=None, basis: str = "inverse", variant: str = "gd",
@@ -123,23 +133,11 @@ def best_scalars(rng, layers: int, n: int, d: int, *, cov=None, basis: str = "in
     samples, steps = positive_int("samples", samples), positive_int("steps", steps)
     M = np.linalg.inv(cov) if basis == "inverse" else np.eye(d)
     P = regression_prompts(rng, samples, n, d, cov=cov, task="inverse")
-    data = (prompt(P.X, P.y, P.x_q), P.y_q)
+    Z0 = prompt(P.X, P.y, P.x_q)
     gamma = n / (n + d + 1) * (1.0 if basis == "inverse" else d / np.trace(cov))
     p = {"a": np.full(L, -gamma / L), "b": np.zeros(L)}
     opt = Adam(lr)
     for _ in range(steps):
-        loss, ga, gb = scalar_loss(p["a"], p["b"], data, M)
-        p = opt.step(p, {"a": ga, "b": gb if variant == "gdpp" else np.zeros(L)})
-    return p["a"].copy(), p["b"].copy(), scalar_loss(p["a"], p["b"], data, M)[0]
-
-
-def check_S_gradient(rng) -> float:
-    """On S (random a_ℓ, b_ℓ, rotated Σ, d = 3): how far the orbit-averaged gradient is from
-    ``α_ℓ Σ`` (A) and ``β_ℓ I`` (B) — the largest relative distance over layers."""
-    from .data import rotated_covariance
-    rng = as_rng(rng)
-    d, n, L = 3, int(rng.integers(3, 9)), int(rng.integers(1, 4))
-    cov = rotated_covariance(rng, rng.uniform(0.3, 1.5, d))
-    p = on_S(rng.uniform(-0.8, -0.2, L), rng.uniform(-0.3, 0.3, L), cov)
-    g = orbit_gradient(rng, p, cov, n, batch=8)
-    return max(max(span_distance(g["A"][l], cov), span_distance(g["B"][l], np.eye(d))) for l in range(L))
+        _, g = _scalar_loss(p, Z0, P.y_q, M)
+        p = opt.step(p, {"a": g["a"], "b": g["b"] if variant == "gdpp" else np.zeros(L)})
+    return p["a"].copy(), p["b"].copy(), _scalar_loss(p, Z0, P.y_q, M)[0]

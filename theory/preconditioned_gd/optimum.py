@@ -25,7 +25,7 @@ from ..core._validate import array, choice, finite_result, finite_scalar, positi
 from .data import TASKS
 
 __all__ = ["task_covariance", "population_loss", "optimal_gamma", "optimal_loss", "isotropic_step",
-           "single_index_step", "single_index_loss", "check_dense_mirror", "check_optimum", "check_single_index"]
+           "single_index_step", "single_index_loss"]
 
 
 def task_covariance(cov, task: str = "identity") -> np.ndarray:
@@ -96,60 +96,3 @@ def single_index_loss(n: int, d: int) -> float:
 
 
 # --------------------------------------------------------------------------- the ledger's checks
-def check_dense_mirror(rng) -> float:
-    """Relative error of "a dense layer's prediction, split into its parts odd and even in
-    the labels (a prompt and its mirror w → −w), has as odd part the sparse layer with
-    A_eff = P[d+1,d+1] Q_xx + P[d+1,:d] Q[d+1,:d]": so its loss is the sparse loss of A_eff
-    plus E ŷ_even², never below the sparse optimum."""
-    from ..core._validate import as_rng
-    from ..core.gradcheck import rel_error
-    from .model import layer_forward, predict, prompt, sparse_weights
-    rng = as_rng(rng)
-    d, n, B = int(rng.integers(1, 6)), int(rng.integers(2, 12)), 8
-    X, w, x_q = rng.standard_normal((B, n, d)), rng.standard_normal((B, d)), rng.standard_normal((B, d))
-    y = np.einsum("bnd,bd->bn", X, w)
-    P, Q = rng.standard_normal((d + 1, d + 1)), rng.standard_normal((d + 1, d + 1))
-    plus, minus = (predict(layer_forward(prompt(X, s * y, x_q), P, Q)[0]) for s in (1.0, -1.0))
-    odd = (plus - minus) / 2
-    A_eff = P[d, d] * Q[:d, :d] + np.outer(P[d, :d], Q[d, :d])
-    sparse = predict(layer_forward(prompt(X, y, x_q), *sparse_weights(A_eff, np.zeros((d, d))))[0])
-    return rel_error(odd, sparse)
-
-
-def check_optimum(rng, samples: int = 60000) -> float:
-    """Monte Carlo against the closed form: ``|L̂(Γ*) − L*| / (4 SE)`` (below 1 passes), and
-    1 more if a random nudge of Γ* lowers the Monte Carlo loss (common random numbers);
-    random d, n, covariance, task law and noise."""
-    from ..core._validate import as_rng
-    from .data import regression_prompts, rotated_covariance
-    rng = as_rng(rng)
-    samples = positive_int("samples", samples)
-    d, n = int(rng.integers(1, 5)), int(rng.integers(3, 16))
-    cov = rotated_covariance(rng, rng.uniform(0.3, 1.5, d))
-    task, noise = ("identity", "inverse")[int(rng.integers(2))], float(rng.choice([0.0, 0.5]))
-    G = optimal_gamma(cov, n, task=task, noise=noise)
-    P = regression_prompts(rng, samples, n, d, cov=cov, task=task, noise=noise)
-    h = np.einsum("bn,bnd->bd", P.y, P.X) / n
-
-    def mc(Gm):
-        e = (np.einsum("bd,de,be->b", P.x_q, Gm, h) - P.y_q) ** 2
-        return e.mean(), e.std() / np.sqrt(len(e))
-
-    L_hat, se = mc(G)
-    nudged = mc(G + 0.05 * np.abs(G).max() * rng.standard_normal(G.shape))[0]
-    return abs(L_hat - optimal_loss(cov, n, task=task, noise=noise)) / (4 * se) + (1.0 if nudged < L_hat else 0.0)
-
-
-def check_single_index(rng, samples: int = 100000) -> float:
-    """ReLU targets: ``|L̂(γ*) − L*| / (4 SE)``, plus 1 if γ* ± 15 % scores lower."""
-    from ..core._validate import as_rng
-    from .data import single_index_prompts
-    rng = as_rng(rng)
-    samples = positive_int("samples", samples)
-    d, n = int(rng.integers(1, 6)), int(rng.integers(3, 21))
-    P = single_index_prompts(rng, samples, n, d)
-    s = np.einsum("bd,bd->b", P.x_q, np.einsum("bn,bnd->bd", P.y, P.X) / n)
-    g = single_index_step(n, d)
-    e = (g * s - P.y_q) ** 2
-    worse = min(np.mean((f * g * s - P.y_q) ** 2) for f in (0.85, 1.15)) < e.mean()
-    return abs(e.mean() - single_index_loss(n, d)) / (4 * e.std() / np.sqrt(samples)) + (1.0 if worse else 0.0)

@@ -16,8 +16,8 @@ import numpy as np
 from ..core.heap import prime_heap
 from ..core._validate import array, as_rng, check_step, choice, finite_scalar, nonnegative_int, positive_int
 from ..core.optim import Adam
-from .data import AUTHOR_D, TASKS, regression_prompts, rotated_covariance
-from .model import _weights, prompt, sparse_loss, stack_forward
+from .data import AUTHOR_D, TASKS, _regression_prompts, rotated_covariance
+from .model import _prompt, _sparse_loss, _stack_forward, _weights
 from .multilayer import VARIANTS
 
 __all__ = ["AUTHORS", "TrainConfig", "TrainResult", "quick_config", "train", "evaluate"]
@@ -105,8 +105,8 @@ def train(config: TrainConfig) -> TrainResult:
     losses = np.empty(c.steps)
     for step in range(c.steps):
         opt.lr = c.lr * 0.5 ** (step // c.halve_every)
-        P = regression_prompts(rng, c.batch, c.n, c.d, cov=cov, task=c.task)
-        loss, g = sparse_loss(p, prompt(P.X, P.y, P.x_q), P.y_q)
+        P = _regression_prompts(rng, c.batch, c.n, c.d, cov, c.task)
+        loss, g = _sparse_loss(p, _prompt(P.X, P.y, P.x_q), P.y_q)
         losses[step] = check_step(loss, g, step, opt.lr)
         if c.variant == "gd":
             g["B"] = np.zeros_like(g["B"])
@@ -129,8 +129,8 @@ def evaluate(params: dict, config: TrainConfig, *, samples: int = 100_000, seed:
     parts = []
     for start in range(0, samples, 20000):
         m = min(20000, samples - start)
-        P = regression_prompts(rng, m, config.n, config.d, cov=cov, task=config.task)
-        Z, _ = stack_forward(prompt(P.X, P.y, P.x_q), *_weights(params))
+        P = _regression_prompts(rng, m, config.n, config.d, cov, config.task)
+        Z, _ = _stack_forward(_prompt(P.X, P.y, P.x_q), *_weights(params))
         parts.append((-Z[:, config.d, -1] - P.y_q) ** 2)
     e = np.concatenate(parts)
     return dict(mean=float(e.mean()), se=float(e.std() / np.sqrt(len(e))), median=float(np.median(e)),

@@ -15,15 +15,18 @@ that sparsifies (scan) and then freezes (snap).
 Proof: ``proofs/scan_snap.py``.
 """
 from ..core.registry import Topic
-from . import biases, claims, data, figures, model, reproduction, training
-from .biases import *  # noqa: F401,F403
-from .data import *  # noqa: F401,F403
-from .model import *  # noqa: F401,F403
-from .reproduction import GAP_RUNS, format_report, reproduce  # noqa: F401
-from .training import *  # noqa: F401,F403
+# every module is an attribute too (theory.scan_snap.<module>.<name>)
+from . import authors, biases, claims, data, figures, model, reproduction, training  # noqa: F401
+from .data import scan_snap_task, scan_snap_sequences
+from .model import init_params, attention_histogram, finite_loss, long_sequence_attention, reduced_loss, paper_flow, entropy, distinct_entropy
+from .training import SGDConfig, train_sgd, integrate_flow, snap_fits, entropy_sweep
+from .reproduction import reproduce, format_report
 
 TOPIC = Topic("scan_snap", papers=claims.PAPERS, claims=claims.CLAIMS, reproductions=(reproduction.REPRODUCTION,),
-              figures={"scan-snap": figures.scan_snap_figures})
+              figures={"scan-snap": figures.scan_snap_figures},
+              title="Tian et al. 2023: scan and snap")
 
-__all__ = ["data", "model", "training", "biases", "reproduction", "figures", "claims", "TOPIC", *data.__all__,
-           *model.__all__, *training.__all__, *biases.__all__, "GAP_RUNS", "reproduce", "format_report"]
+__all__ = ["TOPIC", "scan_snap_task", "scan_snap_sequences", "init_params", "attention_histogram", "finite_loss",
+           "long_sequence_attention", "reduced_loss", "paper_flow", "entropy", "distinct_entropy",
+           "SGDConfig", "train_sgd", "integrate_flow", "snap_fits", "entropy_sweep", "reproduce",
+           "format_report"]

@@ -108,6 +108,12 @@ def scan_snap_sequences(rng, task: ScanSnapTask, batch: int, T: int) -> ScanSnap
     B, T = positive_int("batch", batch), positive_int("T", T)
     if T < 2:
         raise ValueError(f"T must be >= 2 (contextual tokens and the query); got {T}")
+    return _scan_snap_sequences(rng, task, B, T)
+
+
+def _scan_snap_sequences(rng, task: ScanSnapTask, B: int, T: int) -> ScanSnapBatch:
+    """Unchecked kernel of :func:`scan_snap_sequences` (the training loop draws each step's
+    batch with it)."""
     n = rng.integers(0, task.K, size=B)
     cdf = np.cumsum(task.P, axis=1)
     cdf /= cdf[:, -1:]                                                     # (K, M), each row ends at 1

@@ -30,12 +30,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..core._validate import array, as_rng, finite_result, finite_scalar, flag, integer_array, positive_int
-from ..core.gradcheck import numerical_gradient, rel_error
-from .data import ScanSnapTask, scan_snap_sequences, scan_snap_task
+from .data import ScanSnapTask, scan_snap_task
 
-__all__ = ["HISTOGRAM_T", "init_params", "attention_histogram", "loss_and_grads", "long_sequence_attention",
-           "reduced_loss_and_grads", "paper_flow", "entropy", "distinct_entropy", "check_finite_gradient", "check_reduced_gradient",
-           "check_paper_flow", "check_invariances", "check_histogram_limit"]
+__all__ = ["HISTOGRAM_T", "init_params", "attention_histogram", "finite_loss", "long_sequence_attention",
+           "reduced_loss", "paper_flow", "entropy", "distinct_entropy"]
 
 
 def init_params(rng, M: int, *, zero: bool = False) -> dict:
@@ -93,7 +91,7 @@ def attention_histogram(Z, tokens) -> np.ndarray:
     return _histogram(Z, tokens)[1]
 
 
-def loss_and_grads(params, tokens, labels, *, residual: bool = False):
+def finite_loss(params, tokens, labels, *, residual: bool = False):
     """Cross-entropy of the finite-T model on one batch and its hand-written gradients
     ``{"Y", "Z"}``.  Backward: dlogits = (softmax − e_label)/B, dY = dlogitsᵀ f,
     df = dlogits Y, dh = (I − f fᵀ) df / ||h||, db_t = dh[x_t], da = b ⊙ (db − Σ b db),
@@ -101,10 +99,10 @@ def loss_and_grads(params, tokens, labels, *, residual: bool = False):
     Y, Z, tokens, labels = _check(params, tokens, labels)
     if labels is None:
         raise ValueError("labels must be an integer array (B,); got None")
-    return _loss_and_grads(Y, Z, tokens, labels, flag("residual", residual))
+    return _finite_loss(Y, Z, tokens, labels, flag("residual", residual))
 
 
-def _loss_and_grads(Y, Z, tokens, labels, residual):
+def _finite_loss(Y, Z, tokens, labels, residual):
     B, T = tokens.shape
     M = Z.shape[0]
     q, X = tokens[:, -1], tokens[:, :-1]
@@ -151,7 +149,7 @@ def _attention(Z, task):
     return w / w.sum(axis=1, keepdims=True)
 
 
-def reduced_loss_and_grads(params, task: ScanSnapTask):
+def reduced_loss(params, task: ScanSnapTask):
     """The expected loss of the long-sequence model ``L = (1/K) Σ_n −log α_n[next(n)]`` and
     its exact gradients ``{"Y", "Z"}`` (only the query rows of Z have one)."""
     task = _check_task(task)
@@ -243,74 +241,4 @@ def _instance(rng):
     return task, params
 
 
-def check_finite_gradient(rng) -> float:
-    """Worst relative error of :func:`loss_and_grads` against central differences, on a
-    random task, batch and parameters, with or without the residual (drawn)."""
-    rng = as_rng(rng)
-    task, params = _instance(rng)
-    batch = scan_snap_sequences(rng, task, 4, int(rng.integers(2, 8)))
-    residual = bool(rng.integers(0, 2))
-    f = lambda p: _loss_and_grads(p["Y"], p["Z"], batch.tokens, batch.labels, residual)[0]
-    g = _loss_and_grads(params["Y"], params["Z"], batch.tokens, batch.labels, residual)[1]
-    num = numerical_gradient(f, params)
-    return max(rel_error(g["Y"], num["Y"]), rel_error(g["Z"], num["Z"]))
-
-
-def check_reduced_gradient(rng) -> float:
-    """Worst relative error of :func:`reduced_loss_and_grads` against central differences."""
-    rng = as_rng(rng)
-    task, params = _instance(rng)
-    g = _reduced(params["Y"], params["Z"], task)[1]
-    num = numerical_gradient(lambda p: _reduced(p["Y"], p["Z"], task)[0], params)
-    return max(rel_error(g["Y"], num["Y"]), rel_error(g["Z"], num["Z"]))
-
-
-def check_paper_flow(rng) -> float:
-    """The formulas of :func:`paper_flow` = ``(−η_Y ∂L/∂Y, −η_Z ∂L/∂Z)`` (relative error)."""
-    rng = as_rng(rng)
-    task, params = _instance(rng)
-    eta_Y, eta_Z = float(rng.uniform(0.1, 3)), float(rng.uniform(0.1, 3))
-    flow = paper_flow(params, task, eta_Y, eta_Z)
-    g = _reduced(params["Y"], params["Z"], task)[1]
-    return max(rel_error(flow["Y"], -eta_Y * g["Y"]), rel_error(flow["Z"], -eta_Z * g["Z"]))
-
-
-def check_invariances(rng) -> float:
-    """Largest of: ``|1ᵀ ż_m|`` and ``|1ᵀ Ẏ|`` (column sums) relative to the flow's size, the
-    finite-T dZ's row sums relative to its size, and the relative change of both losses
-    when a constant is added to every row of Z."""
-    rng = as_rng(rng)
-    task, params = _instance(rng)
-    flow = paper_flow(params, task)
-    size = lambda a: max(float(np.abs(a).max()), 1e-300)
-    errs = [float(np.abs(flow["Z"].sum(axis=1)).max()) / size(flow["Z"]),
-            float(np.abs(flow["Y"].sum(axis=0)).max()) / size(flow["Y"])]
-    batch = scan_snap_sequences(rng, task, 6, 5)
-    loss, g = _loss_and_grads(params["Y"], params["Z"], batch.tokens, batch.labels, False)
-    errs.append(float(np.abs(g["Z"].sum(axis=1)).max()) / size(g["Z"]))
-    shifted = params["Z"] + rng.standard_normal((task.M, 1)) * 3.0                 # a constant per row
-    errs.append(abs(_loss_and_grads(params["Y"], shifted, batch.tokens, batch.labels, False)[0] - loss) / abs(loss))
-    red = _reduced(params["Y"], params["Z"], task)[0]
-    errs.append(abs(_reduced(params["Y"], shifted, task)[0] - red) / abs(red))
-    return max(errs)
-
-
 HISTOGRAM_T = (64, 256, 1024, 4096)
-
-
-def check_histogram_limit(rng) -> float:
-    """``|slope + 1/2|`` of ``ln rms ||h − c_n||`` against ln T (T = 64 … 4096, 300 sequences
-    each, random Z with entries N(0, 1)): the finite-T histogram is a ratio of two sample
-    means of T − 1 i.i.d. terms (``Σ_t e^{z_{x_t}} e_{x_t}`` over ``Σ_t e^{z_{x_t}}``), so by the
-    delta method its error shrinks like ``(T − 1)^{-1/2}`` — our derivation of the rate."""
-    rng = as_rng(rng)
-    task, params = _instance(rng)
-    Z = params["Z"]
-    c = _attention(Z, task)
-    errs = []
-    for T in HISTOGRAM_T:
-        b = scan_snap_sequences(rng, task, 300, T)
-        h = _histogram(Z, b.tokens)[1]
-        errs.append(np.sqrt(np.mean(np.sum((h - c[b.classes]) ** 2, axis=1))))
-    slope = np.polyfit(np.log(np.array(HISTOGRAM_T) - 1.0), np.log(errs), 1)[0]
-    return abs(slope + 0.5)

@@ -25,7 +25,7 @@ from ..core.heap import prime_heap
 from ..core._validate import (as_rng, executor as _executor, finite_result, finite_scalar, flag, nonnegative_int, positive_int)
 from ..core.optim import Momentum
 from . import model as ss
-from .data import ScanSnapTask, scan_snap_sequences, scan_snap_task
+from .data import ScanSnapTask, _scan_snap_sequences, scan_snap_task
 
 __all__ = ["SGDConfig", "SCAN", "train_sgd", "integrate_flow", "momentum_time", "flow_step_check", "snap_fits",
            "ETA_Z", "RATIOS", "N_QUERIES", "entropy_sweep"]
@@ -94,8 +94,8 @@ def train_sgd(config: SGDConfig) -> dict:
     y_norm, loss = np.empty(config.steps + 1), np.empty(config.steps)
     c[0], y_norm[0] = ss._attention(p["Z"], task), np.linalg.norm(p["Y"])
     for k in range(config.steps):
-        b = scan_snap_sequences(rng, task, config.batch, config.T)
-        loss[k], g = ss._loss_and_grads(p["Y"], p["Z"], b.tokens, b.labels, config.residual)
+        b = _scan_snap_sequences(rng, task, config.batch, config.T)
+        loss[k], g = ss._finite_loss(p["Y"], p["Z"], b.tokens, b.labels, config.residual)
         p = {"Y": opt_Y.step({"Y": p["Y"]}, {"Y": g["Y"]})["Y"], "Z": opt_Z.step({"Z": p["Z"]}, {"Z": g["Z"]})["Z"]}
         c[k + 1], y_norm[k + 1] = ss._attention(p["Z"], task), np.linalg.norm(p["Y"])
     return dict(c=c, y_norm=y_norm, loss=loss, params=p)

@@ -14,19 +14,22 @@ Ganguli 2023; Lu, Letey, Zavatone-Veth, Maiti & Pehlevan 2024).
 Proof: ``proofs/task_diversity.py``.
 """
 from ..core.registry import Topic
-from . import asymptotics, bayes, claims, data, error, figures, model, reproduction, simulation
-from .asymptotics import *  # noqa: F401,F403
-from .bayes import *  # noqa: F401,F403
-from .data import *  # noqa: F401,F403
-from .error import *  # noqa: F401,F403
-from .model import *  # noqa: F401,F403
-from .simulation import *  # noqa: F401,F403
-from .reproduction import format_report, reproduce  # noqa: F401
+# every module is an attribute too (theory.task_diversity.<module>.<name>)
+from . import asymptotics, bayes, claims, data, error, figures, model, reproduction, simulation  # noqa: F401
+from .data import task_pool, fresh_tasks, sequences
+from .model import features, predict, lsa_prediction, pretraining_loss, pretrain_ridge, pretrain_gd
+from .error import expected_error, optimal_gamma, optimal_error
+from .asymptotics import icl_limit
+from .bayes import dmmse_predictions, ridge_predictions
+from .simulation import pretrain_and_score
+from .reproduction import reproduce, format_report
 
 TOPIC = Topic("task_diversity", papers=claims.PAPERS, claims=claims.CLAIMS, reproductions=(reproduction.REPRODUCTION,),
               figures={"task-diversity": figures.task_diversity_figures},
-              requires=("preconditioned_gd",))      # lu-optimum: the one-layer optimum of that topic
+              requires=("preconditioned_gd",),      # lu-optimum: the one-layer optimum of that topic
+              title="Task diversity: when in-context learning stops being Bayesian")
 
-__all__ = ["data", "model", "error", "asymptotics", "bayes", "simulation", "reproduction", "figures", "claims", "TOPIC",
-           "reproduce", "format_report", *data.__all__, *model.__all__, *error.__all__, *asymptotics.__all__,
-           *bayes.__all__, *simulation.__all__]
+__all__ = ["TOPIC", "task_pool", "fresh_tasks", "sequences", "features", "predict", "lsa_prediction",
+           "pretraining_loss", "pretrain_ridge", "pretrain_gd", "expected_error", "optimal_gamma",
+           "optimal_error", "icl_limit", "dmmse_predictions", "ridge_predictions", "pretrain_and_score",
+           "reproduce", "format_report"]

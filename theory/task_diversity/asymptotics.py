@@ -26,7 +26,7 @@ import numpy as np
 
 from ..core._validate import finite_result, finite_scalar
 
-__all__ = ["stieltjes", "ridgeless_icl", "ridgeless_idg", "icl_limit", "check_limits"]
+__all__ = ["stieltjes", "ridgeless_icl", "ridgeless_idg", "icl_limit"]
 
 
 def _positive(name, x):
@@ -97,13 +97,3 @@ def icl_limit(alpha: float, rho: float) -> float:
     alpha = finite_scalar("alpha", alpha, positive=True)
     rho = finite_scalar("rho", rho, nonnegative=True)
     return (1 + rho) / (alpha + 1 + rho) + rho
-
-
-def check_limits(rng) -> float:
-    """``lu-limits``: at τ = κ = ∞ the formula is ``(1+ρ)/(α+1+ρ) + ρ`` (relative error, random α, ρ);
-    tests add that it approaches the limit continuously, tends to 1 + ρ as τ → 0 and diverges at τ = 1."""
-    from ..core._validate import as_rng
-    rng = as_rng(rng)
-    alpha, rho = float(rng.uniform(0.2, 20)), float(rng.uniform(0, 1))
-    want = icl_limit(alpha, rho)
-    return abs(ridgeless_icl(alpha, np.inf, np.inf, rho) - want) / want

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..core._validate import array, finite_result, finite_scalar, positive_int
 
-__all__ = ["dmmse_weights", "dmmse_predictions", "dmmse_query", "ridge_predictions", "position_errors", "check_estimators"]
+__all__ = ["dmmse_weights", "dmmse_predictions", "dmmse_query", "ridge_predictions", "position_errors"]
 
 
 def _sequence(X, y):
@@ -90,28 +90,3 @@ def position_errors(predictions, X, w) -> np.ndarray:
     P = array("predictions", predictions, shape=X.shape[:2])
     w = array("w", w, shape=(X.shape[0], X.shape[2]))
     return ((P - np.einsum("nkd,nd->nk", X, w)) ** 2).mean(0) / X.shape[2]
-
-
-def check_estimators(rng) -> float:
-    """``raventos-estimators``: the dMMSE weights against Bayes' rule with the Gaussian likelihoods
-    multiplied out (no logs), and ridge with λ = σ²/s² against the Gaussian posterior mean in
-    kernel form ``s² Xᵀ(s² XXᵀ + σ² I)⁻¹ y`` (Woodbury) — worst relative error."""
-    from ..core._validate import as_rng
-    rng = as_rng(rng)
-    n, K, D, M = 8, int(rng.integers(2, 7)), int(rng.integers(1, 5)), int(rng.integers(1, 6))
-    s2, tau2 = float(rng.uniform(0.5, 2.0)), float(rng.uniform(0.5, 2.0))
-    X, pool = rng.standard_normal((n, K, D)), rng.standard_normal((M, D))
-    y = np.einsum("nkd,nd->nk", X, pool[rng.integers(0, M, n)]) + np.sqrt(s2) * rng.standard_normal((n, K))
-    pi = dmmse_weights(X, y, pool, s2)
-    dens = np.exp(-(y[:, :, None] - np.einsum("nkd,md->nkm", X, pool)) ** 2 / (2 * s2)) / np.sqrt(2 * np.pi * s2)
-    lik = np.concatenate([np.ones((n, 1, M)), np.cumprod(dens, axis=1)[:, :-1]], 1)   # Π_{i<k} N(y_i; x_iᵀw, σ²)
-    bayes = lik / lik.sum(2, keepdims=True)
-    err = np.abs(pi - bayes).max()
-    ridge = ridge_predictions(X, y, s2 / tau2)
-    for k in range(1, K):
-        Xk, yk = X[:, :k], y[:, :k]
-        kernel = tau2 * np.einsum("nid,njd->nij", Xk, Xk) + s2 * np.eye(k)
-        w = tau2 * np.einsum("nid,ni->nd", Xk, np.linalg.solve(kernel, yk[..., None])[..., 0])
-        err = max(err, np.abs(np.einsum("nd,nd->n", X[:, k], w) - ridge[:, k]).max()
-                  / np.abs(ridge[:, k]).max())
-    return float(err)

@@ -30,7 +30,7 @@ import numpy as np
 from ..core._validate import array, finite_result, finite_scalar, positive_int
 
 __all__ = ["task_moments", "expected_error", "optimal_gamma", "optimal_error",
-           "monte_carlo_error", "check_error_formula", "check_optimum_is_one_gd_step"]
+           "monte_carlo_error"]
 
 
 def task_moments(tasks, d: int) -> dict:
@@ -111,33 +111,3 @@ def monte_carlo_error(rng, Gamma, ell: int, rho: float, samples: int, tasks="gau
                   tasks=tasks if isinstance(tasks, str) else "gaussian")
     e = (predict(G, S.X, S.y, S.x_q) - S.y_q) ** 2
     return float(e.mean()), float(e.std() / np.sqrt(len(e)))
-
-
-def check_error_formula(rng, samples: int = 40000) -> float:
-    """``lu-error``: Monte Carlo against :func:`expected_error` for a random Γ, d, ℓ, ρ and task law
-    (Gaussian, sphere, or a pool of 1-6 tasks): ``|ê − e| / (4 SE)``, below 1 passes."""
-    from ..core._validate import as_rng
-    from .data import task_pool
-    rng = as_rng(rng)
-    d, ell, rho = int(rng.integers(1, 6)), int(rng.integers(1, 10)), float(rng.choice([0.0, 0.25, 1.0]))
-    kind = ("gaussian", "sphere", "pool")[int(rng.integers(3))]
-    tasks = task_pool(rng, int(rng.integers(1, 7)), d, "gaussian") if kind == "pool" else kind
-    G = rng.standard_normal((d, d + 1)) / d
-    mean, se = monte_carlo_error(rng, G, ell, rho, samples, tasks)
-    return abs(mean - expected_error(G, ell, rho, tasks)) / (4 * se)
-
-
-def check_optimum_is_one_gd_step(rng) -> float:
-    """``lu-optimum``: for fresh Gaussian tasks the minimiser of the exact error is
-    ``[γ* I | 0]``, ``γ* = 1/((1+ρ)/α + 1 + 1/ℓ)``, and ``d γ* I`` is the one-layer optimum Γ* of
-    the preconditioned-GD topic at Σ = I/d, noise ρ; the minimum is ``1 + ρ − γ*`` (relative error)."""
-    from ..core._validate import as_rng
-    from ..preconditioned_gd.optimum import optimal_gamma as ahn_gamma
-    rng = as_rng(rng)
-    d, ell, rho = int(rng.integers(1, 9)), int(rng.integers(1, 40)), float(rng.uniform(0, 2))
-    gamma = 1.0 / ((1 + rho) / (ell / d) + 1 + 1 / ell)
-    G = optimal_gamma(d, ell, rho)
-    want = np.hstack([gamma * np.eye(d), np.zeros((d, 1))])
-    ahn = ahn_gamma(np.eye(d) / d, ell, noise=np.sqrt(rho))
-    return max(np.abs(G - want).max() / gamma, np.abs(ahn - d * want[:, :d]).max() / (d * gamma),
-               abs(optimal_error(d, ell, rho) - (1 + rho - gamma)) / (1 + rho - gamma))

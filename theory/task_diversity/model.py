@@ -25,7 +25,7 @@ import numpy as np
 from ..core._validate import array, finite_result, finite_scalar, positive_int
 
 __all__ = ["context_vector", "features", "predict", "lsa_prediction", "lsa_gamma", "pretraining_loss",
-           "pretrain_ridge", "pretrain_gd", "check_lsa_reduction", "check_gd_reaches_ridge"]
+           "pretrain_ridge", "pretrain_gd"]
 
 
 def _context(X, y):
@@ -100,10 +100,14 @@ def pretraining_loss(Gamma, X, y, x_q, y_q, lam: float = 0.0):
     """``(1/n) Σ_μ (⟨Γ, H_μ⟩ − y_μ)² + (λ/d) ‖Γ‖²_F`` and its gradient
     ``(2/n) Σ_μ r_μ H_μ + (2λ/d) Γ`` (the ridge objective divided by n)."""
     H = features(X, y, x_q)
+    G = _gamma(Gamma, H.shape[1])
+    y_q = array("y_q", y_q, shape=(len(H),))
+    return _pretraining_loss(G, H, y_q, finite_scalar("lam", lam, nonnegative=True))
+
+
+def _pretraining_loss(G, H, y_q, lam: float):
+    """Unchecked kernel of :func:`pretraining_loss`, on the features H (n, d, d+1)."""
     n, d = H.shape[:2]
-    G = _gamma(Gamma, d)
-    y_q = array("y_q", y_q, shape=(n,))
-    lam = finite_scalar("lam", lam, nonnegative=True)
     r = np.einsum("nab,ab->n", H, G) - y_q                           # residuals (n,)
     loss = float(r @ r / n + lam / d * np.sum(G * G))
     return loss, 2.0 / n * np.einsum("n,nab->ab", r, H) + 2.0 * lam / d * G
@@ -140,45 +144,13 @@ def pretrain_gd(X, y, x_q, y_q, lam: float, steps: int, lr: float | None = None)
     the minimum-norm solution (λ = 0: GD from 0 stays in the row space of Φ)."""
     steps = positive_int("steps", steps)
     lam = finite_scalar("lam", lam, nonnegative=True)
-    X, y = _context(X, y)
-    Phi = _design(X, y, x_q)
-    n, d = len(Phi), X.shape[2]
+    H = features(X, y, x_q)                                          # (n, d, d+1), once
+    n, d = H.shape[:2]
+    y_q = array("y_q", y_q, shape=(n,))
     if lr is None:
-        lr = 1.0 / (2.0 * np.linalg.norm(Phi, 2) ** 2 / n + 2.0 * lam / d)
+        lr = 1.0 / (2.0 * np.linalg.norm(H.reshape(n, -1), 2) ** 2 / n + 2.0 * lam / d)
     lr = finite_scalar("lr", lr, positive=True)
     G = np.zeros((d, d + 1))
     for _ in range(steps):
-        G = G - lr * pretraining_loss(G, X, y, x_q, y_q, lam)[1]
+        G = G - lr * _pretraining_loss(G, H, y_q, lam)[1]
     return G
-
-
-def check_lsa_reduction(rng) -> float:
-    """``lu-lsa-reduction``: an LSA layer with value row ``(0, v_y)`` against ``⟨Γ, H_Z⟩``,
-    ``Γ = v_y (D W[:, :d])ᵀ`` (relative error), random d, ℓ, V, W, data."""
-    from ..core._validate import as_rng
-    rng = as_rng(rng)
-    d, ell, n = int(rng.integers(1, 7)), int(rng.integers(1, 12)), 16
-    X, y, x_q = rng.standard_normal((n, ell, d)), rng.standard_normal((n, ell)), rng.standard_normal((n, d))
-    V, W = rng.standard_normal((d + 1, d + 1)), rng.standard_normal((d + 1, d + 1))
-    V[d, :d] = 0.0
-    a = lsa_prediction(V, W, X, y, x_q)
-    b = predict(lsa_gamma(V[d, d], W), X, y, x_q)
-    return float(np.abs(a - b).max() / np.abs(a).max())
-
-
-def check_gd_reaches_ridge(rng) -> float:
-    """``lu-pretraining``: GD on the pretraining loss against the closed-form ridge Γ (relative
-    Frobenius), with enough steps that the contraction ``(1 − μ/L)^steps`` is below 1e-14."""
-    from ..core._validate import as_rng
-    from .data import sequences
-    rng = as_rng(rng)
-    d, ell = int(rng.integers(2, 5)), int(rng.integers(2, 9))
-    S = sequences(rng, int(rng.integers(40, 120)), ell, d, rho=0.1, pool=None)
-    lam = float(rng.uniform(0.05, 1.0))
-    Phi = _design(S.X, S.y, S.x_q)
-    n = len(Phi)
-    s = np.linalg.eigvalsh(2 * Phi.T @ Phi / n + 2 * lam / d * np.eye(Phi.shape[1]))
-    steps = int(np.ceil(np.log(1e-15) / np.log1p(-s[0] / s[-1]))) + 1
-    G_gd = pretrain_gd(S.X, S.y, S.x_q, S.y_q, lam, steps, lr=1.0 / s[-1])
-    G = pretrain_ridge(S.X, S.y, S.x_q, S.y_q, lam)
-    return float(np.linalg.norm(G_gd - G) / np.linalg.norm(G))

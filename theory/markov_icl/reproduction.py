@@ -4,24 +4,22 @@ The two-layer transformer (the authors' settings, several seeds) and the minimal
 the causal mask and with the authors' unmasked first layer), each trained on fresh ICL-MC
 sequences (k = 2 tokens, T = 100), with the KL to each strategy over training, the loss
 against the true next-token law beside each strategy's, and the mechanism measures
-(:mod:`theory.induction.markov_training`).
+(:mod:`theory.markov_icl.training`).
 """
 from __future__ import annotations
 
 import time
 from dataclasses import replace
 
-import numpy as np
-
 from ..core._validate import executor as _executor, flag, nonnegative_int
 from ..core.records import check_record, make_record
 from ..core.registry import Reproduction
-from .markov_training import STRATEGIES, MarkovConfig, stage_summary, train_markov
+from .training import STRATEGIES, MarkovConfig, stage_summary, train_markov
 
-__all__ = ["MARKOV_RECORD", "TRANSFORMER", "MINIMAL", "markov_configs", "reproduce_markov", "first_move", "format_markov_report",
-           "MARKOV_REPRODUCTION"]
+__all__ = ["RECORD", "TRANSFORMER", "MINIMAL", "markov_configs", "reproduce", "first_move", "format_report",
+           "REPRODUCTION"]
 
-MARKOV_RECORD = "markov-icl"
+RECORD = "markov-icl"
 TRANSFORMER = MarkovConfig(steps=6000, eval_every=100)
 MINIMAL = MarkovConfig(model="minimal", batch=128, steps=3000, lr=1e-2, lr_v=1.0, eval_every=100)
 SEEDS = (0, 1, 2, 3)
@@ -39,7 +37,7 @@ def markov_configs(quick: bool = False, seed: int = 0) -> dict:
     return jobs
 
 
-def reproduce_markov(*, quick: bool = False, seed: int = 0, executor=None) -> dict:
+def reproduce(*, quick: bool = False, seed: int = 0, executor=None) -> dict:
     """The run record of the module docstring (``quick``: CI sizes)."""
     quick, seed = flag("quick", quick), nonnegative_int("seed", seed)
     executor = _executor("executor", executor)
@@ -49,7 +47,7 @@ def reproduce_markov(*, quick: bool = False, seed: int = 0, executor=None) -> di
     start = time.perf_counter()
     runs = dict(zip(names, mapper(train_markov, [jobs[n] for n in names])))
     runs = {n: runs[n] for n in jobs}
-    return make_record(MARKOV_RECORD, settings=dict(quick=quick, seed=seed, configs={n: r["config"] for n, r in runs.items()}),
+    return make_record(RECORD, settings=dict(quick=quick, seed=seed, configs={n: r["config"] for n, r in runs.items()}),
                        parts={"training": time.perf_counter() - start},
                        results={n: {"stages": stage_summary(r), "strategies": r["strategies"], "final": r["final"]}
                                 for n, r in runs.items()},
@@ -61,9 +59,9 @@ def first_move(steps, values, level):
     return next((s for s, v in zip(steps, values) if v >= level), None)
 
 
-def format_markov_report(record: dict) -> str:
+def format_report(record: dict) -> str:
     """The tables of the record (nothing recomputed)."""
-    record = check_record(record, MARKOV_RECORD)
+    record = check_record(record, RECORD)
     s, r, cur = record["settings"], record["results"], record["curves"]
     first = next(iter(r.values()))
     t = next(c for c in s["configs"].values() if c["model"] == "transformer")
@@ -97,9 +95,9 @@ def format_markov_report(record: dict) -> str:
     return "\n".join(out)
 
 
-MARKOV_REPRODUCTION = Reproduction(
-    MARKOV_RECORD,
+REPRODUCTION = Reproduction(
+    RECORD,
     "Edelman et al. 2024: the two-layer transformer (4 seeds) and the minimal model (causal and the authors' unmasked "
     "layer 1) on in-context Markov chains — the KL to the uniform, unigram and bigram strategies over training",
-    run=lambda options, executor=None, progress=None: reproduce_markov(quick=options["quick"], executor=executor),
-    report=format_markov_report)
+    run=lambda options, executor=None, progress=None: reproduce(quick=options["quick"], executor=executor),
+    report=format_report)

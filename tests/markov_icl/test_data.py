@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from theory.core.gradcheck import rel_error
-from theory.induction import markov as M, minimal_model as MM
+from theory.markov_icl import claims as C, data as M, minimal_model as MM, strategies as S
 from tests.helpers import rng_from, seeds
 
 
@@ -43,24 +43,24 @@ def test_sequences_follow_their_tables():
 @given(seeds, st.integers(2, 4), st.integers(2, 12))
 def test_strategies_are_the_add_one_counts(seed, k, T):
     x, _ = M.markov_sequences(rng_from(seed), 3, T, k)
-    uni, big = M.unigram_strategy(x, k), M.bigram_strategy(x, k)
+    uni, big = S.unigram_strategy(x, k), S.bigram_strategy(x, k)
     for b in range(3):
         for t in range(T):
             seen = x[b, :t + 1]
             assert np.allclose(uni[b, t], [(np.sum(seen == s) + 1) / (t + 1 + k) for s in range(k)])
             nxt = [x[b, i + 1] for i in range(t) if x[b, i] == x[b, t]]
             assert np.allclose(big[b, t], [(nxt.count(s) + 1) / (len(nxt) + k) for s in range(k)])
-    assert np.allclose(M.uniform_strategy(x, k), 1 / k)
+    assert np.allclose(S.uniform_strategy(x, k), 1 / k)
 
 
 def test_the_bigram_strategy_is_the_posterior_predictive():
     for seed in range(3):
-        assert M.check_bigram_bayes(rng_from(seed)) < 1e-12
+        assert C._check_bigram_bayes(rng_from(seed)) < 1e-12
 
 
 def test_strategy_losses_rank_and_the_bigram_reaches_the_entropy():
     x, P = M.markov_sequences(rng_from(1), 3000, 100, 2)
-    L = M.strategy_losses(x, P)
+    L = S.strategy_losses(x, P)
     late = slice(60, 100)
     assert L["entropy"][late].mean() < L["bigram"][late].mean() < L["unigram"][late].mean() < L["uniform"][late].mean()
     assert L["bigram"][-1] - L["entropy"][-1] < 0.02                  # the Bayes predictor converges
@@ -73,14 +73,14 @@ def test_distance_is_kl_and_the_authors_measure_adds_the_entropy():
     z = rng.standard_normal((4, 5, 3))
     p = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
     kl = (q * np.log(q / p)).sum(-1).mean(0)
-    assert rel_error(M.distance(q, z), kl) < 1e-12
-    assert rel_error(M.distance(q, z, "cross_entropy") - M.distance(q, z), -(q * np.log(q)).sum(-1).mean(0)) < 1e-12
-    assert M.distance(q, np.log(q)).max() < 1e-12                      # zero at the strategy itself
+    assert rel_error(S.distance(q, z), kl) < 1e-12
+    assert rel_error(S.distance(q, z, "cross_entropy") - S.distance(q, z), -(q * np.log(q)).sum(-1).mean(0)) < 1e-12
+    assert S.distance(q, np.log(q)).max() < 1e-12                      # zero at the strategy itself
 
 
 def test_minimal_model_gradient_and_the_wrong_mask_leaks_the_future():
     for seed in range(4):
-        assert MM.check_minimal_gradient(rng_from(seed)) < 1e-7
+        assert C._check_minimal_gradient(rng_from(seed)) < 1e-7
     A = MM.offset_attention(np.arange(5.0), 5, "causal")
     assert np.allclose(np.triu(A, 1), 0) and np.allclose(A.sum(1), 1)
     leaky = MM.offset_attention(np.arange(5.0), 5, "authors")
@@ -104,7 +104,7 @@ def test_minimal_model_is_the_bigram_counter_at_its_construction():
 
 def test_at_initialisation_only_the_read_out_has_a_gradient():
     for seed in range(4):
-        assert MM.check_init_gradient(rng_from(seed)) < 1e-12
+        assert C._check_init_gradient(rng_from(seed)) < 1e-12
     x, _ = M.markov_sequences(rng_from(5), 4, 10, 2)
     W = np.full((2, 2), 0.01)
     W[0, 1] += 0.05                                                      # no longer constant

@@ -16,13 +16,15 @@ residuals) — our runs are deterministic given the seed.  Matrices act on rows 
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..core._validate import array, as_rng, cache as _cache, finite_result, integer_array, positive_int
-from ..core.nn import _layer_norm, _layer_norm_backward, _logsumexp
+from ..core.nn import LayerNormCache, _layer_norm, _layer_norm_backward, _logsumexp
 
-__all__ = ["LAYER_KEYS", "init_transformer", "transformer_forward", "transformer_backward", "transformer_loss",
-           "attention_maps", "check_transformer_gradient"]
+__all__ = ["LAYER_KEYS", "LayerCache", "TransformerCache", "init_transformer", "transformer_forward", "transformer_backward", "transformer_loss",
+           "attention_maps"]
 
 LAYER_KEYS = ("ln_g", "ln_b", "Wq", "Wk", "Wv", "Wo", "wpe")
 
@@ -57,6 +59,29 @@ def _skewed(P):
                                            writeable=False)
 
 
+class LayerCache(NamedTuple):
+    """One layer's values for the backward pass (heads batched: (B, H, T, h))."""
+    U: np.ndarray               # (B, T, d) LN(X)
+    ln: LayerNormCache
+    Q: np.ndarray
+    K: np.ndarray
+    V: np.ndarray
+    R: np.ndarray               # (H, T, h) r_o by head
+    A: np.ndarray               # (B, H, T, T) attention weights
+    Y: np.ndarray               # (B, T, d) heads concatenated
+
+
+class TransformerCache(NamedTuple):
+    """What :func:`transformer_backward` needs."""
+    E: np.ndarray               # (B, T, k) one-hot inputs
+    layer1: LayerCache
+    layer2: LayerCache
+    Z: np.ndarray               # (B, T, d) LN_f(X)
+    ln_f: LayerNormCache
+    params: dict
+    heads: int
+
+
 def _attention(X, p, l, H):
     """One layer's forward: ``(X + attention, cache)``."""
     B, T, d = X.shape
@@ -73,7 +98,7 @@ def _attention(X, p, l, H):
     A = np.exp(S, out=S)
     A /= A.sum(-1, keepdims=True)
     Y = (A @ V).transpose(0, 2, 1, 3).reshape(B, T, d)
-    return X + Y @ p[f"l{l}.Wo"], (U, c_ln, Q, K, V, R, A, Y)
+    return X + Y @ p[f"l{l}.Wo"], LayerCache(U, c_ln, Q, K, V, R, A, Y)
 
 
 def _attention_backward(dX_out, cache, p, l, H):
@@ -136,20 +161,29 @@ def _inputs(params, tokens, heads):
 
 def transformer_forward(params, tokens, heads: int = 1):
     """``(logits, cache)``: logits (B, T, k) at the T = tokens.shape[1] − 1 input positions."""
-    p, x, H = _inputs(params, tokens, heads)
+    return _transformer_forward(*_inputs(params, tokens, heads))
+
+
+def _transformer_forward(p, x, H):
+    """Unchecked kernel of :func:`transformer_forward` (``x``: integer tokens (B, T + 1))."""
     k = p["wte"].shape[0]
     E = np.eye(k)[x[:, :-1]]                                              # one-hot inputs (B, T, k)
     X = E @ p["wte"]
     X1, c1 = _attention(X, p, 1, H)
     X2, c2 = _attention(X1, p, 2, 1)
     Z, c_f = _layer_norm(X2, p["lnf_g"], p["lnf_b"])
-    return Z @ p["W_U"], (E, c1, c2, Z, c_f, p, H)
+    return Z @ p["W_U"], TransformerCache(E, c1, c2, Z, c_f, p, H)
 
 
 def transformer_backward(dlogits, cache) -> dict:
     """Gradients of every parameter of a scalar whose gradient in the logits is ``dlogits``."""
-    E, c1, c2, Z, c_f, p, H = _cache("cache", cache, 7, "transformer_forward", arrays=(0, 3))
-    dlogits = array("dlogits", dlogits, shape=E.shape[:2] + (p["W_U"].shape[1],))
+    E, p = _cache("cache", cache, TransformerCache, "transformer_forward")[::5]
+    return _transformer_backward(array("dlogits", dlogits, shape=E.shape[:2] + (p["W_U"].shape[1],)), cache)
+
+
+def _transformer_backward(dlogits, cache) -> dict:
+    """Unchecked kernel of :func:`transformer_backward`."""
+    E, c1, c2, Z, c_f, p, H = cache
     g = {"W_U": Z.reshape(-1, Z.shape[-1]).T @ dlogits.reshape(-1, dlogits.shape[-1])}
     dX2, g["lnf_g"], g["lnf_b"] = _layer_norm_backward(dlogits @ p["W_U"].T, c_f)
     dX1, g2 = _attention_backward(dX2, c2, p, 2, 1)
@@ -164,34 +198,19 @@ def transformer_backward(dlogits, cache) -> dict:
 def transformer_loss(params, tokens, heads: int = 1):
     """``(loss, grads)``: the mean cross-entropy of ``logits_t`` against ``x_{t+1}`` over every
     position and sequence."""
-    logits, cache = transformer_forward(params, tokens, heads)
-    x = np.asarray(tokens)
+    return _transformer_loss(*_inputs(params, tokens, heads))
+
+
+def _transformer_loss(p, x, H):
+    """Unchecked kernel of :func:`transformer_loss` (the training loop's step)."""
+    logits, cache = _transformer_forward(p, x, H)
     logp = logits - _logsumexp(logits, -1)
     target = np.eye(logits.shape[-1])[x[:, 1:]]
     n = logits.shape[0] * logits.shape[1]
-    return float(-(target * logp).sum() / n), transformer_backward((np.exp(logp) - target) / n, cache)
+    return float(-(target * logp).sum() / n), _transformer_backward((np.exp(logp) - target) / n, cache)
 
 
 def attention_maps(params, tokens, heads: int = 1) -> dict:
     """The attention of both layers averaged over the batch (layer 1: (H, T, T); layer 2: (T, T))."""
     _, cache = transformer_forward(params, tokens, heads)
-    return {"layer1": cache[1][6].mean(0), "layer2": cache[2][6].mean(0)[0]}
-
-
-def check_transformer_gradient(rng) -> float:
-    """``edelman-transformer-gradient``: every parameter's hand-written gradient against central
-    differences (random small model, 1 or 2 heads in layer 1, random weights of scale 0.5 so that
-    every path matters) — the worst error of a block relative to the norm of the whole gradient
-    (a block can be 0 by symmetry, e.g. the attention's when a sequence repeats one token, and
-    central differences have an absolute floor of about 1e-10 here)."""
-    from ..core.gradcheck import numerical_gradient, rel_error
-    from .markov import markov_sequences
-    rng = as_rng(rng)
-    k, T, heads = int(rng.integers(2, 4)), int(rng.integers(3, 7)), int(rng.integers(1, 3))
-    d = 2 * heads * int(rng.integers(1, 3))
-    p = {n: v + 0.5 * rng.standard_normal(v.shape) for n, v in init_transformer(rng, k, T, d, heads).items()}
-    x, _ = markov_sequences(rng, 3, T + 1, k)
-    _, g = transformer_loss(p, x, heads)
-    fd = numerical_gradient(lambda q: transformer_loss(q, x, heads)[0], p, eps=1e-6)
-    scale = float(np.sqrt(sum(np.sum(v * v) for v in g.values())))        # the whole gradient's norm
-    return float(max(rel_error(g[n], fd[n], scale=scale) for n in p))
+    return {"layer1": cache.layer1.A.mean(0), "layer2": cache.layer2.A.mean(0)[0]}

@@ -5,13 +5,13 @@ import pytest
 
 from theory.__main__ import main
 from theory.core.records import read_record, round_trip
-from theory.induction import markov as M, markov_reproduction as MR, markov_training as MTR, markov_transformer as MT
+from theory.markov_icl import claims as C, data as M, reproduction as MR, training as MTR, transformer as MT
 from tests.helpers import rng_from
 
 
 def test_gradient_matches_finite_differences():
     for seed in range(4):
-        assert MT.check_transformer_gradient(rng_from(seed)) < 1e-7
+        assert C._check_transformer_gradient(rng_from(seed)) < 1e-7
 
 
 def _loop_layer(X, p, l, H, offset_sign=1):
@@ -82,13 +82,13 @@ def test_training_reaches_the_unigram_strategy_and_the_summary_reads_the_stages(
 
 
 def test_quick_record_and_cli(tmp_path, capsys):
-    record = MR.reproduce_markov(quick=True)
+    record = MR.reproduce(quick=True)
     assert set(record["results"]) == {"transformer-0", "minimal-causal-0", "minimal-authors-0"}
-    text = MR.format_markov_report(round_trip(record))
-    assert text == MR.format_markov_report(record) and "bigram nearest from" in text
+    text = MR.format_report(round_trip(record))
+    assert text == MR.format_report(record) and "bigram nearest from" in text
     assert main(["reproduce", "markov-icl", "--quick", "--workers", "1", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert out.split("]\n\n", 1)[1].rstrip("\n") == MR.format_markov_report(read_record(tmp_path / "markov-icl.json"))
+    assert out.split("]\n\n", 1)[1].rstrip("\n") == MR.format_report(read_record(tmp_path / "markov-icl.json"))
     pytest.importorskip("matplotlib")
     for stem in ("markov-icl", "markov-icl-attention"):
         assert (tmp_path / f"{stem}.png").stat().st_size > 1000
@@ -102,8 +102,8 @@ def test_full_markov_run_passes_the_unigram_plateau_and_ends_near_bigram():
     the unigram one's — within 20 % of the gap between the two (measured: 12-17 %)."""
     from theory.core._workers import usable_cpus, worker_pool
     with worker_pool(usable_cpus()) as pool:
-        record = MR.reproduce_markov(executor=pool)
-    print(MR.format_markov_report(record))
+        record = MR.reproduce(executor=pool)
+    print(MR.format_report(record))
     runs = [v for n, v in record["results"].items() if n.startswith("transformer")]
     assert sum(v["stages"]["unigram_first"] and v["stages"]["bigram_from"] is not None for v in runs) > len(runs) / 2
     for v in runs:

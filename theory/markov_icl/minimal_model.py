@@ -14,7 +14,7 @@ is the mean next-token cross-entropy over positions 0 … T−2 and the batch.
 code builds the mask but does not apply it (``masked_fill`` is not in place) and maps every
 future offset to offset 0, so ``mask="authors"`` gives position t weights ``v[max(t − j, 0)]``
 over all T positions: each f_t then mixes in future tokens with the weight of the current
-one (our reading of their code; :func:`check_masks` shows what changes).
+one (our reading of their code; :func:`offset_attention` builds both).
 
 **At initialisation** (``v = 0``, all entries of W equal to c): ``Σ_c f_{j,c} = 1`` for any
 attention weights, so ``S[t, j] = c`` whatever v is — the loss does not depend on v there and
@@ -23,13 +23,15 @@ first, toward the unigram statistics ``logits_t = c Σ_{j≤t} e_j + …``.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from ..core._validate import array, as_rng, cache as _cache, choice, finite_result, finite_scalar, integer_array, positive_int
+from ..core._validate import array, cache as _cache, choice, finite_result, finite_scalar, integer_array, positive_int
 from ..core.nn import _logsumexp, _softmax
 
-__all__ = ["MASKS", "init_minimal", "offset_attention", "minimal_forward", "minimal_backward", "minimal_loss",
-           "minimal_sgd", "check_minimal_gradient", "check_init_gradient"]
+__all__ = ["MASKS", "MinimalCache", "init_minimal", "offset_attention", "minimal_forward", "minimal_backward", "minimal_loss",
+           "minimal_sgd"]
 
 MASKS = ("causal", "authors")
 
@@ -47,7 +49,11 @@ def offset_attention(v, T: int, mask: str = "causal") -> np.ndarray:
     v = array("v", v, ndim=1)
     if len(v) < T:
         raise ValueError(f"v must hold at least T = {T} offsets; got {len(v)}")
-    mask = choice("mask", mask, MASKS)
+    return _offset_attention(v, T, choice("mask", mask, MASKS))
+
+
+def _offset_attention(v, T: int, mask: str) -> np.ndarray:
+    """Unchecked kernel of :func:`offset_attention`."""
     off = np.arange(T)[:, None] - np.arange(T)[None, :]                   # t − j
     z = v[np.maximum(off, 0)]
     if mask == "causal":
@@ -69,23 +75,42 @@ def _inputs(params, tokens):
     return p, x, k
 
 
+class MinimalCache(NamedTuple):
+    """What :func:`minimal_backward` needs."""
+    E: np.ndarray               # (B, T, k) one-hot tokens
+    A: np.ndarray               # (T, T) layer 1's weights
+    F: np.ndarray               # (B, T, k) f_t
+    W: np.ndarray               # (k, k)
+    n_v: int                    # len(v)
+    mask: str
+
+
 def minimal_forward(params, tokens, mask: str = "causal"):
     """``(logits, cache)``: logits (batch, T, k) of the module docstring."""
-    p, x, k = _inputs(params, tokens)
-    mask = choice("mask", mask, MASKS)
-    T = x.shape[1]
+    p, x, _ = _inputs(params, tokens)
+    return _minimal_forward(p, x, choice("mask", mask, MASKS))
+
+
+def _minimal_forward(p, x, mask: str):
+    """Unchecked kernel of :func:`minimal_forward` (``x``: integer tokens (batch, T))."""
+    k, T = p["W"].shape[0], x.shape[1]
     E = np.eye(k)[x]                                                      # one-hot (B, T, k)
-    A = offset_attention(p["v"], T, mask)                                # (T, T)
+    A = _offset_attention(p["v"], T, mask)                               # (T, T)
     F = np.einsum("tj,bjc->btc", A, E)                                    # f_t = Σ_j A[t, j] e_j
     S = np.tril(np.einsum("bta,ac,bjc->btj", E, p["W"], F, optimize=True))  # S[t, j] = e_tᵀ W f_j, j ≤ t
     logits = np.einsum("btj,bjs->bts", S, E)                               # Σ_{j≤t} S[t, j] e_j
-    return logits, (E, A, F, p["W"], len(p["v"]), mask)
+    return logits, MinimalCache(E, A, F, p["W"], len(p["v"]), mask)
 
 
 def minimal_backward(dlogits, cache) -> dict:
     """Gradients ``{"v", "W"}`` of a scalar whose gradient in the logits is ``dlogits``."""
-    E, A, F, W, n_v, mask = _cache("cache", cache, 6, "minimal_forward")
-    dlogits = array("dlogits", dlogits, shape=E.shape)
+    E = _cache("cache", cache, MinimalCache, "minimal_forward").E
+    return _minimal_backward(array("dlogits", dlogits, shape=E.shape), cache)
+
+
+def _minimal_backward(dlogits, cache) -> dict:
+    """Unchecked kernel of :func:`minimal_backward`."""
+    E, A, F, W, n_v, mask = cache
     T = E.shape[1]
     dS = np.tril(np.einsum("bts,bjs->btj", dlogits, E))                    # through logits = S E
     dW = np.einsum("btj,bta,bjc->ac", dS, E, F, optimize=True)             # S = E W Fᵀ
@@ -102,8 +127,13 @@ def minimal_backward(dlogits, cache) -> dict:
 @finite_result
 def minimal_loss(params, tokens, mask: str = "causal"):
     """``(loss, grads)``: the mean cross-entropy of ``logits_t`` against ``x_{t+1}``, t = 0 … T−2."""
-    logits, cache = minimal_forward(params, tokens, mask)
-    x = np.asarray(tokens)
+    p, x, _ = _inputs(params, tokens)
+    return _minimal_loss(p, x, choice("mask", mask, MASKS))
+
+
+def _minimal_loss(p, x, mask: str):
+    """Unchecked kernel of :func:`minimal_loss` (the training loop's step)."""
+    logits, cache = _minimal_forward(p, x, mask)
     z = logits[:, :-1]
     logp = z - _logsumexp(z, -1)
     target = np.eye(z.shape[-1])[x[:, 1:]]
@@ -111,7 +141,7 @@ def minimal_loss(params, tokens, mask: str = "causal"):
     loss = float(-(target * logp).sum() / n)
     dlogits = np.zeros_like(logits)
     dlogits[:, :-1] = (np.exp(logp) - target) / n
-    return loss, minimal_backward(dlogits, cache)
+    return loss, _minimal_backward(dlogits, cache)
 
 
 def minimal_sgd(params, tokens, *, lr_W: float = 1e-2, lr_v: float = 1.0, mask: str = "causal"):
@@ -119,36 +149,3 @@ def minimal_sgd(params, tokens, *, lr_W: float = 1e-2, lr_v: float = 1.0, mask: 
     lr_W, lr_v = finite_scalar("lr_W", lr_W, positive=True), finite_scalar("lr_v", lr_v, positive=True)
     loss, g = minimal_loss(params, tokens, mask)
     return {"v": params["v"] - lr_v * g["v"], "W": params["W"] - lr_W * g["W"]}, loss, g
-
-
-def check_minimal_gradient(rng) -> float:
-    """``edelman-minimal-gradient``: the hand-written gradient against central differences (both
-    masks, random v, W, tokens) — the worst relative error."""
-    from ..core.gradcheck import numerical_gradient, rel_error
-    from .markov import markov_sequences
-    rng = as_rng(rng)
-    k, T = int(rng.integers(2, 4)), int(rng.integers(3, 9))
-    x, _ = markov_sequences(rng, 3, T, k)
-    p = {"v": rng.standard_normal(T), "W": rng.standard_normal((k, k))}
-    worst = 0.0
-    for mask in MASKS:
-        _, g = minimal_loss(p, x, mask)
-        fd = numerical_gradient(lambda q: minimal_loss(q, x, mask)[0], p, eps=1e-6)
-        worst = max(worst, *(rel_error(g[n], fd[n]) for n in p))
-    return float(worst)
-
-
-def check_init_gradient(rng) -> float:
-    """``edelman-init-gradient``: ``‖∂L/∂v‖ / ‖∂L/∂W‖`` with every entry of W equal to a random c and a
-    random v (0 when layer 1 has no gradient), both masks; 1 more if ``∂L/∂W`` vanishes too."""
-    from .markov import markov_sequences
-    rng = as_rng(rng)
-    k, T = int(rng.integers(2, 5)), int(rng.integers(3, 30))
-    x, _ = markov_sequences(rng, 4, T, k)
-    p = {"v": rng.standard_normal(T), "W": np.full((k, k), float(rng.uniform(-1, 1)))}
-    worst = 0.0
-    for mask in MASKS:
-        _, g = minimal_loss(p, x, mask)
-        nW = np.linalg.norm(g["W"])
-        worst = max(worst, np.linalg.norm(g["v"]) / nW + (1.0 if nW == 0 else 0.0))
-    return float(worst)

@@ -21,9 +21,10 @@ from ..core.heap import prime_heap
 from ..core.nn import _logsumexp
 from ..core.optim import SGD, Adam
 from ..core.parallel import batch_parallel, batch_threads
-from .markov import bigram_strategy, distance, markov_sequences, unigram_strategy, uniform_strategy
-from .minimal_model import MASKS, init_minimal, minimal_forward, minimal_loss, offset_attention
-from .markov_transformer import init_transformer, transformer_forward, transformer_loss
+from .data import _markov_sequences, markov_sequences
+from .minimal_model import MASKS, _minimal_forward, _minimal_loss, _offset_attention, init_minimal
+from .strategies import _distance, bigram_strategy, unigram_strategy, uniform_strategy
+from .transformer import _transformer_forward, _transformer_loss, init_transformer
 
 __all__ = ["MarkovConfig", "STRATEGIES", "train_markov", "stage_summary"]
 
@@ -72,17 +73,17 @@ class MarkovConfig:
 def _measures(config, params, x, P, strategies):
     """The held-out measures of the module docstring."""
     if config.model == "transformer":
-        logits, cache = transformer_forward(params, x, config.heads)
+        logits, cache = _transformer_forward(params, x, config.heads)
     else:
-        logits, cache = minimal_forward(params, x[:, :-1], config.mask)
+        logits, cache = _minimal_forward(params, x[:, :-1], config.mask)
     logp = logits - _logsumexp(logits, -1)
     inputs = x[:, :-1]
     true = P[np.arange(len(x))[:, None], inputs]                           # P[x_t, :]
     out = {"loss": float(-(true * logp).sum(-1).mean()),
-           **{f"kl_{n}": float(distance(q, logits).mean()) for n, q in strategies.items()}}
+           **{f"kl_{n}": float(_distance(q, logits).mean()) for n, q in strategies.items()}}
     T = inputs.shape[1]
     if config.model == "transformer":
-        A1, A2 = cache[1][6], cache[2][6][:, 0]                             # (B, H, T, T), (B, T, T)
+        A1, A2 = cache.layer1.A, cache.layer2.A[:, 0]                             # (B, H, T, T), (B, T, T)
         out["previous_token"] = float(max(np.diagonal(A1[:, h], -1, axis1=1, axis2=2).mean() for h in range(A1.shape[1])))
         follows = np.zeros_like(A2, dtype=bool)                            # j ≥ 1 with x_{j−1} = x_t
         follows[:, :, 1:] = inputs[:, :, None] == inputs[:, None, :-1]
@@ -90,7 +91,7 @@ def _measures(config, params, x, P, strategies):
         out["induction"] = float((A2 * follows).sum(-1)[:, T // 2:].mean())   # the mass on those, second half
         out["induction_chance"] = float((follows.sum(-1) / np.arange(1, T + 1))[:, T // 2:].mean())  # uniform attention
     else:
-        A = offset_attention(params["v"], T, config.mask)
+        A = _offset_attention(params["v"], T, config.mask)
         out["previous_token"] = float(np.diagonal(A, -1).mean())
         W = params["W"]
         out["w_diag_minus_off"] = float(np.diag(W).mean() - (W.sum() - np.trace(W)) / (W.size - len(W)))
@@ -131,8 +132,8 @@ def train_markov(config: MarkovConfig) -> dict:
                 break
             params = _step(c, params, rng, pool, opts)
     if c.model == "transformer":
-        _, cache = transformer_forward(params, x_eval, c.heads)
-        final = {"layer1": cache[1][6].mean(0)[:, :24, :24].tolist(), "layer2": cache[2][6].mean(0)[0, :24, :24].tolist()}
+        _, cache = _transformer_forward(params, x_eval, c.heads)
+        final = {"layer1": cache.layer1.A.mean(0)[:, :24, :24].tolist(), "layer2": cache.layer2.A.mean(0)[0, :24, :24].tolist()}
     else:
         final = {"v": params["v"][:12].tolist(), "W": params["W"].tolist()}
     return {"config": asdict(c), "steps": steps, "curves": curves, "strategies": strategy_loss, "final": final}
@@ -142,13 +143,13 @@ def _step(c, params, rng, pool, opts):
     """One training step on a fresh batch.  The transformer: AdamW in two groups (``opts``:
     the two optimizers, the decayed names, the other names), the batch split over the threads
     of ``pool`` if there is one.  The minimal model: SGD on W and on v."""
-    x, _ = markov_sequences(rng, c.batch, c.T + 1, c.k)
+    x, _ = _markov_sequences(rng, c.batch, c.T + 1, c.k)
     if c.model == "transformer":
-        _, g = batch_parallel(lambda xs: transformer_loss(params, xs, c.heads), (x,), pool, c.threads)
+        _, g = batch_parallel(lambda xs: _transformer_loss(params, xs, c.heads), (x,), pool, c.threads)
         dec, rest = opts[2], opts[3]
         return {**opts[0].step({n: params[n] for n in dec}, {n: g[n] for n in dec}),
                 **opts[1].step({n: params[n] for n in rest}, {n: g[n] for n in rest})}
-    _, g = minimal_loss(params, x, c.mask)
+    _, g = _minimal_loss(params, x, c.mask)
     return {"W": opts[0].step({"W": params["W"]}, {"W": g["W"]})["W"],
             "v": opts[1].step({"v": params["v"]}, {"v": g["v"]})["v"]}
 

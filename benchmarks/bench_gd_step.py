@@ -1,8 +1,8 @@
 """Wall time of one Adam training step of an L-layer LSA stack (von Oswald et al. 2023):
 forward, hand-written backward, update; float64; task sampling excluded.
 
-    python benchmarks/bench_lsa.py --layers 1 --batch 2048
-    python benchmarks/bench_lsa.py --layers 3 --batch 2048 --torch   # side by side with
+    python benchmarks/bench_gd_step.py --layers 1 --batch 2048
+    python benchmarks/bench_gd_step.py --layers 3 --batch 2048 --torch   # side by side with
                                                                      # PyTorch autograd (if installed)
 
 What each side computes (same batches, same weights, same Adam):
@@ -44,6 +44,12 @@ from _timing import add_options, print_bound, profile, setup  # benchmarks/_timi
 from theory.core.optim import Adam
 from theory.gd_step import lsa, training
 from theory.gd_step.data import regression_tasks
+
+# The smoke test's tiny settings (tests/test_benchmarks.py runs them in CI) and the runs of
+# benchmarks/table.py (each list: the arguments of one run, beside --torch).
+TINY = ["--batch", "8", "--steps", "4", "--block", "2", "--warmup", "1", "--layers", "2", "--d", "3",
+        "--n-context", "4", "--bound"]
+TABLE = [["--layers", "1"], ["--layers", "2"], ["--layers", "3"]]
 
 
 def batches(args, n=8):

@@ -2,8 +2,8 @@
 transformer (the markov-icl reproduction's kernel: forward, hand-written backward, two AdamW
 groups), float64, sampling excluded; default k = 2, T = 100, width 16, one head, batch 64.
 
-    python benchmarks/bench_markov.py
-    python benchmarks/bench_markov.py --torch     # side by side with PyTorch autograd
+    python benchmarks/bench_markov_icl.py
+    python benchmarks/bench_markov_icl.py --torch     # side by side with PyTorch autograd
 
 By default the numpy step splits its batch over one thread per usable CPU with BLAS on one
 thread (``MarkovConfig.threads``, as ``train_markov`` runs it; ``--threads 1`` for one), and
@@ -23,9 +23,14 @@ from _timing import add_options, median_time, print_bound, setup  # benchmarks/_
 from theory.core._workers import usable_cpus
 from theory.core.optim import Adam
 from theory.core.parallel import batch_parallel, batch_threads
-from theory.induction.markov import markov_sequences
-from theory.induction.markov_training import DECAYED
-from theory.induction.markov_transformer import init_transformer, transformer_loss
+from theory.markov_icl.data import markov_sequences
+from theory.markov_icl.training import DECAYED
+from theory.markov_icl.transformer import init_transformer, transformer_loss
+
+# The smoke test's tiny settings (tests/test_benchmarks.py runs them in CI) and the runs of
+# benchmarks/table.py (each list: the arguments of one run, beside --torch).
+TINY = ["--batch", "2", "--T", "5", "--d", "4", "--heads", "2", "--steps", "2", "--warmup", "1", "--bound"]
+TABLE = [[]]
 
 
 def _data(args, k=4):
@@ -47,7 +52,7 @@ def bench_numpy(args, data, pool):
 
 
 def step_operations(B, T, d, heads):
-    """The array operations of one numpy step on one thread, as ``markov_transformer``'s
+    """The array operations of one numpy step on one thread, as ``theory.markov_icl.transformer``'s
     kernels run them, by layer (layer 1 with ``heads`` heads, layer 2 with one): ``(what,
     kind, dims)`` for :func:`_timing.print_bound` (the LayerNorms, the unembedding and the
     loss over k = 2 tokens are left out: they are small)."""

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.plotting import LINESTYLES, figure, legend, save
+from ..core.plotting import figure, legend, save
 from ..core.records import check_record
-from .markov_training import STRATEGIES
+from .training import STRATEGIES
 
-__all__ = ["markov_figures"]
+__all__ = ["markov_icl_figures"]
 
 COLOURS = {"uniform": "tab:grey", "unigram": "tab:orange", "bigram": "tab:blue"}
 
 
-def markov_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
+def markov_icl_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
     """(1) per transformer seed, the KL from each strategy to the model over training, with the
     mechanism measures; the minimal model with both masks; (2) the attention maps of both layers
     of the first transformer seed at the end."""

@@ -3,7 +3,7 @@ parameters and the same batch.
 
     pip install -e '.[conformance]'
     git clone https://github.com/YiranHuangIrene/ICL && git -C ICL checkout 045dccf
-    python conformance/reddy.py --repo ICL
+    python conformance/induction.py --repo ICL
 
 The author's modules ``transformer_v2`` and ``datasets_v2`` are imported from the given
 checkout (commit 045dccf, the first commit of that repository, which carries the author's
@@ -61,7 +61,7 @@ def compare_model(T, rng) -> dict:
     onehot = np.eye(L, dtype=bool)[batch.target]
     theirs = _theirs(params)
     out = {"logits": rel_error(network_forward(X, params)[0], np.asarray(T.forward(theirs, X)))}
-    loss, grads, _ = network_loss(params, X, batch.target)
+    loss, grads = network_loss(params, X, batch.target)
     out["loss"] = rel_error(np.array([loss]), np.array([float(T.loss(theirs, X, onehot))]))
     g = _ours(jax.grad(T.loss)(theirs, X, onehot))
     for k in [*NET_ATTN, "W1", "W2", "W3", "b1", "b2", "b3", "R"]:

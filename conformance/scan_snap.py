@@ -3,7 +3,7 @@
 
     pip install -e '.[conformance]'
     git clone https://github.com/facebookresearch/luckmatters && git -C luckmatters checkout 625b5f7
-    python conformance/tian.py --repo luckmatters
+    python conformance/scan_snap.py --repo luckmatters
 
 ``decoder_only.py`` (and the ``common_utils`` it imports) are imported from the checkout,
 not copied.  In float64 on both sides the script prints the largest relative difference of:
@@ -66,7 +66,7 @@ def compare_model(dec, torch, rng) -> dict:
         with _Float64(torch):
             loss = m(torch.from_numpy(b.tokens), torch.from_numpy(b.labels))
         loss.backward()
-        ours, g = ss.loss_and_grads(p, b.tokens, b.labels, residual=residual)
+        ours, g = ss.finite_loss(p, b.tokens, b.labels, residual=residual)
         tag = "with the residual" if residual else "no residual"
         out[f"loss ({tag})"] = rel_error(np.array([ours]), np.array([loss.item()]))
         out[f"gradient of Y = K1 ({tag})"] = rel_error(g["Y"], m.K1.weight.grad.numpy())
@@ -91,7 +91,7 @@ def compare_model(dec, torch, rng) -> dict:
         loss.backward()
         opt_y.step()
         opt_z.step()
-        _, g = ss.loss_and_grads(p, b.tokens, b.labels)
+        _, g = ss.finite_loss(p, b.tokens, b.labels)
         p = {"Y": oy.step({"Y": p["Y"]}, {"Y": g["Y"]})["Y"], "Z": oz.step({"Z": p["Z"]}, {"Z": g["Z"]})["Z"]}
     out["Y after three SGD steps with momentum"] = rel_error(p["Y"], m.K1.weight.detach().numpy())
     out["Z after three SGD steps with momentum"] = rel_error(p["Z"], m.K2.weight.detach().numpy())

@@ -1,0 +1,1 @@
+"""Tests of theory/markov_icl/."""
