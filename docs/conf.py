@@ -32,7 +32,9 @@ nb_merge_streams = False
 myst_enable_extensions = ["dollarmath", "colon_fence"]
 myst_heading_anchors = 3
 
-autodoc_default_options = {"members": True, "undoc-members": False, "show-inheritance": False}
+# every automodule of the API page lists its members (docs/_ext/book_text.py); a default
+# "members" would document a re-exported class a second time
+autodoc_default_options = {"undoc-members": False, "show-inheritance": False}
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"
 

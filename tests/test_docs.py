@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-DOCS = [REPO / "README.md", REPO / "CONTRIBUTING.md", *sorted((REPO / "docs").glob("*.md"))]
+DOCS = [REPO / "README.md", REPO / "CONTRIBUTING.md", *sorted((REPO / "docs").glob("*.md")),
+        *sorted((REPO / "docs" / "results").glob("*.md"))]
 SOURCES = [p for d in ("theory", "proofs", "tests", "benchmarks", "conformance", "docs") for p in sorted((REPO / d).rglob("*.py"))
            if "_build" not in p.parts]
 PATH = re.compile(r"(?<![\w./-])((?:theory|proofs|tests|benchmarks|docs)/[\w./*-]*[\w*/])")
@@ -57,7 +58,7 @@ def problems(path: Path) -> list:
     for line in prose(path).splitlines():
         out += [f"names the path {m.group(1)}" for m in PATH.finditer(line)
                 if line[m.end():m.end() + 1] != "<"                 # a placeholder: bench_<topic>.py
-                and not m.group(1).startswith("docs/_build")        # what the book's build writes
+                and not m.group(1).startswith(("docs/_build", "docs/_generated"))        # what the book's build writes
                 and not glob.glob(str(REPO / m.group(1).rstrip(".")))]
         out += [f"names {n}" for n in NAME.findall(line) if n.rsplit(".", 1)[-1] not in ("py", "md", "json", "png")
                 and not resolves(n)]
@@ -119,8 +120,23 @@ def test_one_version_everywhere():
     assert "version = attr: theory.core._version.__version__" in (REPO / "setup.cfg").read_text()
 
 
-def test_the_readme_counts_the_bad_input_rows():
-    """The README says how many rows the bad-input table has; the number is the table's."""
-    from tests.test_bad_input import SPECS
-    said = re.search(r"tries them all \((\d+) rows\)", (REPO / "README.md").read_text())
-    assert said and int(said.group(1)) == len(SPECS)
+
+def test_the_readme_is_a_front_page():
+    """The README stays short (what it is, the set-up, what check prints, one line of results
+    per paper, where to go next) and links every topic's results page, which exists."""
+    import theory
+    readme = (REPO / "README.md").read_text()
+    assert len(readme.encode()) <= 10_500
+    index = (REPO / "docs" / "RESULTS.md").read_text()
+    for topic in theory.topics():
+        assert f"(docs/results/{topic.name}.md)" in readme, topic.name
+        assert f"(results/{topic.name}.md)" in index, topic.name
+    assert sorted(p.stem for p in (REPO / "docs" / "results").glob("*.md")) == sorted(t.name for t in theory.topics())
+
+
+def test_every_results_page_puts_its_results_first():
+    pages = sorted((REPO / "docs" / "results").glob("*.md"))
+    assert pages
+    for page in pages:
+        headings = re.findall(r"^## (.+)$", page.read_text(), flags=re.M)
+        assert headings and headings[0] == "Results", page.name

@@ -47,7 +47,7 @@ def test_full_reproduction_meets_the_claims():
     """The issue's bar where it holds at CPU scale (about 20 min on two cores): the trained
     one-layer loss within 2 % of the closed form; at L = 1, 2 the learned A_ℓ within 0.1 of a
     multiple of Σ⁻¹ after whitening; every deeper model below tuned preconditioned GD in the
-    median.  (At L = 3, 4 the learned A_ℓ are 0.24-0.62 from S at this budget: docs/RESULTS.md.)"""
+    median.  (At L = 3, 4 the learned A_ℓ are 0.24-0.62 from S at this budget: docs/results/preconditioned_gd.md.)"""
     from theory.core._workers import usable_cpus, worker_pool
     with worker_pool(usable_cpus()) as pool:
         record = R.reproduce(executor=pool)

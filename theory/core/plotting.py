@@ -12,7 +12,7 @@ matrix uses a diverging colour map centred at 0 (:func:`signed_image`); a spread
 seeds is named only when there is more than one seed (:func:`over_seeds`); axes say
 their units; each title names the paper and figure; and every figure has a
 one-paragraph caption, computed from its run record and written beside it
-(``stem.caption.md``, :func:`save`), which docs/RESULTS.md shows under the figure.
+(``stem.caption.md``, :func:`save`), which the book shows under the figure.
 
 The drawers themselves live in each topic's ``figures`` module; nothing is trained there.
 """

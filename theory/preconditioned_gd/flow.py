@@ -37,7 +37,7 @@ __all__ = ["FlowResult", "zfb_init", "flow_gradient", "integrate_flow", "zfb_gam
 @dataclass
 class FlowResult:
     """``t`` times, ``loss`` (½L) along the flow, the final ``u`` and ``U``, and
-    ``step_halving``: max |Γ(t_end) − Γ_half(t_end)| / |Γ| when the step is halved."""
+    ``step_halving``: ``max |Γ(t_end) − Γ_half(t_end)| / |Γ|`` when the step is halved."""
     t: np.ndarray
     loss: np.ndarray
     u: float

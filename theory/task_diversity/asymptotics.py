@@ -5,11 +5,11 @@ The paper's equations could not be read word for word here; the formulas below a
 ones the authors' code evaluates (``theory_runs/common.py``: ``ridgeless_icl``, which it says
 implements Result 1, and ``ridgeless_idg``), rewritten, with the limits derived in
 ``proofs/task_diversity.py`` and the whole checked against simulation in the topic's
-reproduction.  With ``x* = (1+ρ)/α`` and the Stieltjes transform of a Marchenko–Pastur law
+reproduction.  With ``x* = (1+ρ)/α`` and the Stieltjes transform of a Marchenko–Pastur law::
 
     M_κ(x) = 2 / ( x + 1 − 1/κ + √((x + 1 − 1/κ)² + 4x/κ) )      (M_∞(x) = 1/(1+x)),
 
-``m* = M_κ(x*)`` and ``μ* = x* M_{κ/τ}(x*)``, the ICL error is
+``m* = M_κ(x*)`` and ``μ* = x* M_{κ/τ}(x*)``, the ICL error is::
 
     τ < 1:  e = τ(1+x*)/(1−τ) [1 − τ(1−μ*)² − (x*−ρ)/x* μ*] − 2τ(1−μ*) + 1 + ρ,
     τ > 1:  e = (k* − 1/(τ−1))(1+x*)(x* m*)² + (3−2τ)/(τ−1) m* x*²

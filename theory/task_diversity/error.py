@@ -1,12 +1,12 @@
 """The exact finite-d error of the reduced model, for any Γ (derived here; proof Steps 2-3).
 
 For a test sequence with task w (q = ‖w‖²/d), x ~ N(0, I_d/d), noise variance ρ and
-ℓ = α d context pairs, ``ŷ = x_qᵀ Γ v`` and the expectation over x_q and ε_q first gives
+ℓ = α d context pairs, ``ŷ = x_qᵀ Γ v`` and the expectation over x_q and ε_q first gives::
 
     e(Γ | w) = ρ + (1/d) E‖Γ v − w‖²
              = ρ + (1/d) [ tr(Γ E[v vᵀ] Γᵀ) − 2 tr(Γ E[v wᵀ]) + ‖w‖² ],
 
-with the Gaussian moments of the context (Isserlis; the ℓ pairs independent)
+with the Gaussian moments of the context (Isserlis; the ℓ pairs independent)::
 
     E[v vᵀ | w] = [[ (q+ρ)/α I + (1 + 1/ℓ) w wᵀ ,  (1 + 2/ℓ)(q+ρ) w   ],
                    [ (1 + 2/ℓ)(q+ρ) wᵀ        ,  (1 + 2/ℓ)(q+ρ)²     ]],
