@@ -5,12 +5,19 @@ import numpy as np
 
 from theory import dual_form
 from tests.bad_input_kinds import (
-    A, AB, COUNT, Choice, Custom, Flag, Labels, POS, R, SIZE, Size, Spec, UNIT, Unchecked, name_of,
+    A, AB, Rng, COUNT, Choice, Custom, Flag, Labels, POS, R, SIZE, Size, Spec, UNIT, Unchecked, name_of,
     demo_record)
 
 
 def _icl():
     return dict(W_V=R(2, 3), W_K=R(4, 3), X_demo=R(5, 3), X_ctx=R(2, 3), Q=R(3, 4))
+
+
+_OUT = (np.array([False, False, True, False]), np.array([True, False, True, True]), np.array([True, True, False, True]))
+# one boolean an example: floats, a wrong length, a number, a 2-D array fail; a list of booleans passes
+def _bools(i):
+    return Custom(must_fail=(np.array([0.0, 1.0, 0.0, 1.0]), np.array([True, False]), 3, np.ones((2, 4), bool), "abc"),
+                  must_pass=(_OUT[i].tolist(),))
 
 
 # Built by the library and read by the user (records of results, caches): no rows.
@@ -48,4 +55,17 @@ SPECS = [
          lambda: dict(record=demo_record(), out_dir=tempfile.mkdtemp(), pdf=False),
          dict(record=Custom(must_fail=({}, demo_record())), out_dir=Unchecked(reason="any path"),
               pdf=Unchecked(reason="truthiness")), run_good=False),
+    # the comparisons of ICL with finetuning
+    *[Spec(name_of(f), f, lambda: dict(zs_correct=_OUT[0], icl_correct=_OUT[1], ft_correct=_OUT[2]),
+           dict(zs_correct=_bools(0), icl_correct=_bools(1), ft_correct=_bools(2)))
+      for f in (dual_form.rec2ftp, dual_form.f2t_mask)],
+    Spec("theory.dual_form.similarity.sim_aou", dual_form.sim_aou,
+         lambda: dict(zs_hidden=R(4, 2, 3), icl_hidden=R(4, 2, 3, seed=1), ft_hidden=R(4, 2, 3, seed=2)),
+         dict(zs_hidden=A, icl_hidden=A, ft_hidden=A)),
+    Spec("theory.dual_form.similarity.random_sim_aou", dual_form.random_sim_aou,
+         lambda: dict(zs_hidden=R(4, 2, 3), icl_hidden=R(4, 2, 3, seed=1), rng=0, baseline="gaussian"),
+         dict(zs_hidden=A, icl_hidden=A, rng=Rng(), baseline=Choice())),
+    Spec("theory.dual_form.similarity.sim_am", dual_form.sim_am,
+         lambda: dict(zs_scores=R(4, 2, 2, 5), icl_scores=R(4, 2, 2, 5, seed=1), ft_scores=R(4, 2, 2, 5, seed=2)),
+         dict(zs_scores=A, icl_scores=A, ft_scores=A)),
 ]

@@ -4,6 +4,8 @@
   ``W_ZSL q + ΔW_ICL q`` (exact for linear attention; softmax as a convex mixture)
 - :mod:`~theory.dual_form.momentum`  the exact dual of heavy-ball momentum, against the
   paper's momentum attention
+- :mod:`~theory.dual_form.similarity` the paper's comparisons of ICL with finetuning (Rec2FTP,
+  SimAOU, SimAM) as the authors' analysis script computes them
 - :mod:`~theory.dual_form.reproduction`  the measurements behind the figures, as a run record
 - :mod:`~theory.dual_form.figures`   the figures, drawn from that record
 - :mod:`~theory.dual_form.claims`    the topic's ledger entries (``dai-*``)
@@ -12,10 +14,11 @@ Proofs: ``proofs/dual_form.py``, ``proofs/dual_form_momentum.py``.
 """
 from ..core.registry import Topic
 # every module is an attribute too (theory.dual_form.<module>.<name>)
-from . import claims, dual, figures, momentum, reproduction  # noqa: F401
+from . import claims, dual, figures, momentum, reproduction, similarity  # noqa: F401
 from .dual import GDStep, gd_step_linear, finetuned_output, dual_output, icl_linear_attention, icl_split, icl_split_output, softmax_icl_mixture
 from .momentum import momentum_sgd, momentum_weights, momentum_dual_output, momentum_attention, momentum_gap
 from .reproduction import reproduce, format_report
+from .similarity import f2t_mask, rec2ftp, sim_aou, random_sim_aou, sim_am
 
 TOPIC = Topic("dual_form", papers=claims.PAPERS, claims=claims.CLAIMS, reproductions=(reproduction.REPRODUCTION,),
               figures={"dual-form": figures.dual_form_figures},
@@ -23,4 +26,5 @@ TOPIC = Topic("dual_form", papers=claims.PAPERS, claims=claims.CLAIMS, reproduct
 
 __all__ = ["TOPIC", "GDStep", "gd_step_linear", "finetuned_output", "dual_output", "icl_linear_attention", "icl_split",
            "icl_split_output", "softmax_icl_mixture", "momentum_sgd", "momentum_weights",
-           "momentum_dual_output", "momentum_attention", "momentum_gap", "reproduce", "format_report"]
+           "momentum_dual_output", "momentum_attention", "momentum_gap", "reproduce", "format_report",
+           "f2t_mask", "rec2ftp", "sim_aou", "random_sim_aou", "sim_am"]
