@@ -30,7 +30,7 @@ from . import similarity as sim
 from .gpt import WEIGHTS, _backward, _forward, _model_args, _n_layers, _xent
 from .tasks import _tokens
 
-__all__ = ["KV", "finetune", "probe", "choose_lr", "compare", "LR_GRID"]
+__all__ = ["KV", "finetune", "probe", "choose_lr", "run_protocol", "compare", "metrics", "LR_GRID"]
 
 KV = ("W_K", "W_V")                         # what the paper finetunes
 LR_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
@@ -116,19 +116,35 @@ def choose_lr(params, X, y, n_demos: int, *, grid=LR_GRID, keys=KV, heads: int =
     return grid[best], acc
 
 
+def run_protocol(params, X, y, n_demos: int, lr: float, *, keys=KV, heads: int = 2, eta: float = 0.0) -> dict:
+    """What the authors' analysis records, for each test task: ``{"truth": (n,), "zs", "icl",
+    "ft": (prediction (n,), attention output at the last position (n, L, D), its scores over
+    the zero-shot positions (n, L, H, 2))}`` — the three settings of their ``run.sh``
+    (``zs``, ``icl``, ``ftzs``)."""
+    params, heads, eta = _model_args(params, heads, eta)
+    q = finetune(params, X, y, n_demos, lr, keys=keys, heads=heads, eta=eta)
+    X, y, n_demos = _data(X, y, n_demos)
+    zs_tok, icl_tok = _tokens(X, y, 0, query=True), _tokens(X, y, n_demos, query=True)
+    return dict(truth=y[:, -1], zs=_probe(params, zs_tok, heads, eta), icl=_probe(params, icl_tok, heads, eta),
+                ft=_probe(q, zs_tok, heads, eta))
+
+
 def compare(params, X, y, n_demos: int, lr: float, *, keys=KV, heads: int = 2, eta: float = 0.0, rng=0) -> dict:
     """The paper's comparison on these tasks: accuracies of ZS, ICL and FT; Rec2FTP (None
     where finetuning corrects nothing); per layer SimAOU, its random baselines (uniform as
     the authors', gaussian), SimAM and ZSL SimAM; and the same SimAOU/SimAM on the F2T
     examples only (None where there are none)."""
-    params, heads, eta = _model_args(params, heads, eta)
-    q = finetune(params, X, y, n_demos, lr, keys=keys, heads=heads, eta=eta)
-    X, y, n_demos = _data(X, y, n_demos)
+    out = run_protocol(params, X, y, n_demos, lr, keys=keys, heads=heads, eta=eta)
+    return metrics(out, as_rng(rng))
+
+
+def metrics(outputs: dict, rng=0) -> dict:
+    """The metrics of :func:`compare` from the outputs of :func:`run_protocol`."""
+    if not isinstance(outputs, dict) or set(outputs) != {"truth", "zs", "icl", "ft"}:
+        raise ValueError(f"outputs must be the dict of run_protocol (truth, zs, icl, ft); got {outputs!r:.80}")
     rng = as_rng(rng)
-    zs_tok, icl_tok = _tokens(X, y, 0, query=True), _tokens(X, y, n_demos, query=True)
-    (p_zs, h_zs, s_zs), (p_icl, h_icl, s_icl) = (_probe(params, t, heads, eta) for t in (zs_tok, icl_tok))
-    p_ft, h_ft, s_ft = _probe(q, zs_tok, heads, eta)
-    truth = y[:, -1]
+    truth = outputs["truth"]
+    (p_zs, h_zs, s_zs), (p_icl, h_icl, s_icl), (p_ft, h_ft, s_ft) = (outputs[k] for k in ("zs", "icl", "ft"))
     zs, icl, ft = p_zs == truth, p_icl == truth, p_ft == truth
     fixed = ~zs & ft
     f2t = sim.f2t_mask(zs, icl, ft)
