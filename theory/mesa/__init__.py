@@ -10,6 +10,8 @@ models read with RevAlg-1 and linear probes.
 - :mod:`~theory.mesa.iterations`    Richardson, Chebyshev, and the stacked layers that run them
 - :mod:`~theory.mesa.training`      training the depths; the GD, least-squares and W* baselines
 - :mod:`~theory.mesa.analysis`      RevAlg-1 and linear probes
+- :mod:`~theory.mesa.experiments`   the trained products' sparsity, the line from the trained
+  model to RevAlg-1, few-shot regression without retraining
 - :mod:`~theory.mesa.reproduction`  the experiments as a run record
 - :mod:`~theory.mesa.figures`       the figure, drawn from that record
 - :mod:`~theory.mesa.claims`        the topic's ledger entries (``mesa-*``)
@@ -18,7 +20,7 @@ Proof: ``proofs/mesa.py``.
 """
 from ..core.registry import Topic
 # every module is an attribute too (theory.mesa.<module>.<name>)
-from . import analysis, attention, claims, data, figures, iterations, layer, reproduction, training  # noqa: F401
+from . import analysis, attention, claims, data, experiments, figures, iterations, layer, reproduction, training  # noqa: F401
 from .data import linear_dynamics
 from .layer import mesa_layer_forward, mesa_layer_backward, ridge_predictions
 from .attention import tokens, causal_lsa_forward, gd_prediction, causal_attention_forward, causal_attention_backward, next_state_loss

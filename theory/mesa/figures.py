@@ -80,4 +80,59 @@ def mesa_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
                f"last layer, for the next state s_(t+1) (mean over t {probes['next_state'][0].mean():.2f} → "
                f"{probes['next_state'][-1].mean():.2f}) and for the preconditioned input (S_(t−1) + λI)^(−1) s_t "
                f"({probes['preconditioned'][0].mean():.2f} → {probes['preconditioned'][-1].mean():.2f}).")
-    return save(fig, out_dir, "mesa", pdf, caption)
+    return save(fig, out_dir, "mesa", pdf, caption) + _experiments_figure(record, out_dir, pdf)
+
+
+def _experiments_figure(record, out_dir, pdf):
+    """(1) the share of non-negligible entries of each layer's products; (2) the test loss on
+    the line from the trained 1-layer model to RevAlg-1; (3) few-shot regression by the
+    number of pairs in context, the trained models against least squares and one GD step."""
+    s, r, cur = record["settings"], record["results"], record["curves"]
+    if "interpolation" not in cur:                     # a record written before these experiments
+        return []
+    fig = figure(13.5, 4.6)
+    a, b, c = fig.subplots(1, 3)
+    labels, qk, pv = [], [], []
+    for d, per_layer in r["sparsity"].items():
+        for i, sp in enumerate(per_layer):
+            labels.append(f"{d}L·{i + 1}")
+            qk.append(np.mean(sp["qk"]))
+            pv.append(np.mean(sp["pv"]))
+    x = np.arange(len(labels))
+    a.bar(x - 0.2, qk, 0.4, color="black", label=r"$W_K^\top W_Q$")
+    a.bar(x + 0.2, pv, 0.4, color="0.6", label=r"$P W_V$")
+    a.set_xticks(x, labels)
+    a.set_xlabel("model (layers) · layer")
+    a.set_ylabel(f"share of entries above {100 * r['sparsity_threshold']:g} % of the largest")
+    a.set_title("how sparse the trained products are", fontsize=10)
+    legend(a, ncols=1)
+    ip = cur["interpolation"]
+    b.plot(ip["alpha"], ip["test_loss"], color="black", marker="o")
+    b.set_xlabel(r"$\alpha$: products $(1-\alpha)$ trained $+\ \alpha$ RevAlg-1")
+    b.set_ylabel("test loss (the authors' scale)")
+    b.set_title("from the trained 1-layer model to RevAlg-1", fontsize=10)
+    fs = cur["fewshot"]
+    i = np.arange(1, len(fs["lsq"]) + 1)
+    depths = [str(cc["layers"]) for cc in s["configs"]]
+    for ls, d in zip(LINESTYLES, depths):
+        c.plot(i - 1, fs[d], color="black", ls=ls, label=f"{d}-layer, trained on sequences")
+    c.plot(i - 1, fs["gd"], color="tab:blue", label=f"one GD step, η = {r['fewshot_eta']:.2g} (fitted)")
+    c.plot(i - 1, fs["lsq"], color="tab:orange", label="least squares on the pairs")
+    c.plot(i - 1, fs["zero"], color="0.6", ls=":", label="predict 0")
+    c.set_xlabel("pairs (x, y) in context before the query")
+    c.set_ylabel(r"error $\sum\|y - \hat y\|^2 / 2B$")
+    c.set_title("few-shot regression, no retraining", fontsize=10)
+    legend(c, ncols=1)
+    fig.suptitle("von Oswald et al. 2023b, Secs. 4–5 at CPU scale: sparsity, RevAlg-1 interpolation, few-shot")
+    deep = depths[-1]
+    caption = (f"von Oswald et al. 2023b on the trained constructed-token models. Left: per layer, the share of "
+               f"the entries of each head's W_K^T W_Q and P W_V above {100 * r['sparsity_threshold']:g} % of that "
+               f"product's largest (heads averaged; our threshold — the paper's is not in the authors' code). "
+               f"Middle: the test loss along the straight line of products from the trained 1-layer model "
+               f"({ip['test_loss'][0]:.4f}) to RevAlg-1 ({ip['test_loss'][-1]:.4f}), lowest "
+               f"{min(ip['test_loss']):.4f}. Right: supervised few-shot regression laid out as the sequence "
+               f"x_1, y_1, x_2, y_2, … and read by the models trained on linear dynamics, without retraining: the "
+               f"{deep}-layer model's error falls from {fs[deep][0]:.3f} to {fs[deep][-1]:.3f} over "
+               f"{len(i) - 1} pairs, against {fs['gd'][-1]:.3f} for one GD step and {fs['lsq'][-1]:.2g} for least "
+               "squares.")
+    return save(fig, out_dir, "mesa-experiments", pdf, caption)

@@ -17,15 +17,18 @@ from ..core.registry import Reproduction
 from .analysis import norm_inliers, preconditioned_inputs, probe_scores, revalg_layer, revalg_scalars
 from .attention import residual_streams
 from .data import linear_dynamics
+from .experiments import fewshot_losses, fewshot_sequences, interpolated_layer, weight_sparsity
 from .training import AUTHOR_ETA, C_GRID, DEPTH, ETA_GRID, LAM_GRID, baselines, model_tokens, position_losses, predict, quick_config, train
 
-__all__ = ["PROBE_T", "SHOW_T", "BASELINES", "reproduce", "format_report", "REPRODUCTION"]
+__all__ = ["PROBE_T", "SHOW_T", "BASELINES", "ALPHAS", "SPARSITY_THRESHOLD", "reproduce", "format_report", "REPRODUCTION"]
 
 
 # --------------------------------------------------------------------------- the reproduction
 PROBE_T = (2, 5, 10, 15, 20, 30, 40, 50)     # positions (1-based t) shown in the probe table
 SHOW_T = (1, 2, 5, 10, 20, 30, 40, 50)       # positions shown in the depth table
 BASELINES = ("zero", "gd", "gd_author", "gd_c_t", "lsq", "mesa_layer", "true")
+ALPHAS = tuple(round(a, 2) for a in np.linspace(0.0, 1.0, 11))   # trained (0) → RevAlg-1 (1)
+SPARSITY_THRESHOLD = 0.01                    # an entry counts above 1 % of its product's largest
 
 
 def _run(config):
@@ -74,7 +77,18 @@ def reproduce(*, quick: bool = False, seed: int = 0, test_batch: int | None = No
               for name, (yf, yt) in Y.items()}                             # (layers + 1, T − 1)
     left_out = 1.0 - float(keep["preconditioned"][1].mean())
     parts["RevAlg-1 and probes"] = time.perf_counter() - start
+    start = time.perf_counter()
     targets = c0.T - 1                                     # the test loss: the mean over the targets
+    sparsity = {f"{c.layers}": [weight_sparsity(layer, SPARSITY_THRESHOLD) for layer in r[0]]
+                for c, r in zip(configs, runs)}
+    rev = revalg_layer(scal, c0.D)
+    interpolation = [float(position_losses(predict(c0, [interpolated_layer(runs[0][0][0], rev, a)], test.S),
+                                           test.S).sum() / targets) for a in ALPHAS]
+    n_pairs = (c0.T - 1) // 2
+    fs_fit, _ = fewshot_sequences(rng, n_test, n_pairs, c0.D)
+    fs_test, _ = fewshot_sequences(rng, n_test, n_pairs, c0.D)
+    fewshot = {f"{c.layers}": fewshot_losses(c, r[0], fs_fit, fs_test) for c, r in zip(configs, runs)}
+    parts["sparsity, interpolation, few-shot"] = time.perf_counter() - start
     return make_record(
         "mesa",
         settings=dict(quick=quick, seed=seed, test_batch=n_test, configs=[asdict(c) for c in configs],
@@ -85,9 +99,13 @@ def reproduce(*, quick: bool = False, seed: int = 0, test_batch: int | None = No
                                 **{k: float(base[k].sum() / targets) for k in BASELINES},
                                 "revalg": float(rebuilt.sum() / targets)},
                      revalg_qk=scal["qk"], revalg_pv=scal["pv"], revalg_qk_kept=scal["qk_kept"],
-                     revalg_pv_kept=scal["pv_kept"], probes=probes, probe_left_out=left_out),
+                     revalg_pv_kept=scal["pv_kept"], probes=probes, probe_left_out=left_out,
+                     sparsity=sparsity, sparsity_threshold=SPARSITY_THRESHOLD, fewshot_eta=fewshot[f"{configs[0].layers}"]["eta"]),
         curves=dict(position_losses={**models, **{k: base[k] for k in BASELINES}, "revalg": rebuilt},
-                    train_loss={f"{c.layers}": r[1] for c, r in zip(configs, runs)}))
+                    train_loss={f"{c.layers}": r[1] for c, r in zip(configs, runs)},
+                    interpolation=dict(alpha=ALPHAS, test_loss=interpolation),
+                    fewshot={**{d: f["model"] for d, f in fewshot.items()},
+                             **{k: next(iter(fewshot.values()))[k] for k in ("lsq", "gd", "zero")}}))
 
 
 def format_report(record: dict) -> str:
@@ -144,6 +162,28 @@ def format_report(record: dict) -> str:
                          + "".join(f"{row[t - 1]:8.3f}" for t in pt))
     lines.append(f"  * sequences whose target norm has |z| > 3 at that t are left out of fit and score "
                  f"(the authors' rule; {100 * r['probe_left_out']:.1f} % of the test entries)")
+    if "sparsity" not in r:                           # a record written before these experiments
+        return "\n".join(lines)
+    lines += ["", f"Sparsity: the share of entries above {100 * r['sparsity_threshold']:g} % of their product's largest, "
+                  "per layer (heads averaged)",
+              f"  {'model':12s}{'layer':>6s}{'W_K^T W_Q':>11s}{'P W_V':>9s}"]
+    for d, per_layer in r["sparsity"].items():
+        for i, sp in enumerate(per_layer):
+            lines.append(f"  {d + '-layer':12s}{i + 1:6d}{np.mean(sp['qk']):11.3f}{np.mean(sp['pv']):9.3f}")
+    ip = cur["interpolation"]
+    lines += ["", "The line from the trained 1-layer model (α = 0) to RevAlg-1 (α = 1), products (1 − α) M + α M_RevAlg; "
+                  "test loss", "  " + "  ".join(f"α={a:g} {l:.5f}" for a, l in zip(ip["alpha"], ip["test_loss"]))]
+    fs = cur["fewshot"]
+    n = len(fs["lsq"])
+    show_fs = [i for i in (1, 2, 3, 5, 8, 10, 15, 20, 25) if i <= n]
+    lines += ["", "Few-shot regression without retraining: pairs (x_i, y_i = W x_i) as the sequence x_1, y_1, …; "
+                  "the error Σ||y_i − ŷ_i||²/(2B) at query i (after i − 1 pairs)",
+              f"  {'predictor':40s}" + "".join(f"{'i=' + str(i):>8s}" for i in show_fs)]
+    rows = [(f"{d}-layer (autoregressively trained)", d) for d in depths] + [
+        ("least squares on the pairs before", "lsq"), (f"one GD step, η = {r['fewshot_eta']:.3g} (fitted)", "gd"),
+        ("predict 0", "zero")]
+    for label, key in rows:
+        lines.append(f"  {label:40s}" + "".join(f"{fs[key][i - 1]:8.4f}" for i in show_fs))
     return "\n".join(lines)
 
 
