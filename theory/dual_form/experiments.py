@@ -28,9 +28,8 @@ from ..core.records import check_record, make_record
 from ..core.registry import Reproduction
 from . import icl_vs_ft as C
 from .gpt import _forward, _xent, init_gpt
-from ..markov_icl.data import _markov_sequences
 from ..markov_icl.strategies import strategy_losses
-from .pretraining import DEFAULTS, icl_accuracy, pretrain
+from .pretraining import DEFAULTS, _lm_batch, icl_accuracy, pretrain
 from .tasks import _sample_tasks
 
 __all__ = ["RECORD", "reproduce", "format_report", "REPRODUCTION"]
@@ -80,8 +79,7 @@ def _run_seed(config: _Config) -> dict:
     rng = np.random.default_rng([c.seed, 7])                          # the test and held-out tasks
     X_val, y_val, _ = _sample_tasks(rng, c.n_val, N + 1, d, s["prior"])
     X, y, _ = _sample_tasks(rng, c.n_test, N + 1, d, s["prior"])
-    lm_tokens, lm_P = _markov_sequences(np.random.default_rng([c.seed, 8]), c.n_test, s["T_lm"] + 1, s["k"])
-    x_lm, y_lm = np.eye(s["k"])[lm_tokens[:, :-1]], lm_tokens[:, 1:]  # as pretraining's "lm" batches
+    x_lm, y_lm, lm_tokens, lm_P = _lm_batch(np.random.default_rng([c.seed, 8]), c.n_test, s["T_lm"], s["k"])
     refs = strategy_losses(lm_tokens[:, :-1], lm_P)                 # against the true next-token law
     out, times = dict(momentum={}, comparison={}), {}
     out["lm_references"] = {name: float(np.mean(v)) for name, v in refs.items()}

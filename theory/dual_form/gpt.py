@@ -85,11 +85,6 @@ def _decay(T: int, eta: float) -> np.ndarray:
     return np.where(age > 0, eta ** np.maximum(age, 0), 0.0)
 
 
-def _matmul(U, W):
-    """``U W`` for one shared W (D, D) or one W per sequence (B, D, D)."""
-    return U @ W
-
-
 def _wgrad(U, dY, W):
     """``∂/∂W`` of ``Σ dY ⊙ (U W)``: summed over the batch for a shared W, per sequence otherwise."""
     if W.ndim == 2:
@@ -102,7 +97,7 @@ def _layer(h, p, l, H, causal, M):
     s = D // H
     U, c_ln = _layer_norm(h, p[f"l{l}.ln_g"], p[f"l{l}.ln_b"])
     split = lambda X: X.reshape(B, T, H, s).transpose(0, 2, 1, 3)             # (B, H, T, s)
-    Q, K, V = (split(_matmul(U, p[f"l{l}.{w}"])) for w in ("W_Q", "W_K", "W_V"))
+    Q, K, V = (split(U @ p[f"l{l}.{w}"]) for w in ("W_Q", "W_K", "W_V"))       # W: (D, D) or (B, D, D)
     S = Q @ K.transpose(0, 1, 3, 2) / np.sqrt(s)                              # S = q_t·k_j/√s
     Z = np.where(causal, S, -np.inf)                                          # j ≤ t only
     A = np.exp(Z - Z.max(-1, keepdims=True))
@@ -111,7 +106,7 @@ def _layer(h, p, l, H, causal, M):
     if M is not None:
         Yh = Yh + M @ V                                                       # + Σ_{i<t} η^{t−i} v_i
     Y = Yh.transpose(0, 2, 1, 3).reshape(B, T, D)
-    O = _matmul(Y, p[f"l{l}.W_O"])                                            # O = Y W_O
+    O = Y @ p[f"l{l}.W_O"]                                                    # O = Y W_O
     return h + O, _LayerCache(U, c_ln, Q, K, V, S, A, Y, O)
 
 

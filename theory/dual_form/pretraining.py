@@ -29,8 +29,10 @@ DEFAULTS = dict(D=32, layers=2, heads=2, N=16, d=4, prior=1.5, k=3, T_lm=32, bat
 
 
 def _lm_batch(rng, batch, T, k):
-    tokens, _ = _markov_sequences(rng, batch, T + 1, k)
-    return np.eye(k)[tokens[:, :-1]], tokens[:, 1:]                  # one-hot inputs, next tokens
+    """``(inputs, next tokens, tokens, P)``: T one-hot inputs of sequences of T + 1 tokens, the
+    token that follows each, and the sequences with their chains (for reference strategies)."""
+    tokens, P = _markov_sequences(rng, batch, T + 1, k)
+    return np.eye(k)[tokens[:, :-1]], tokens[:, 1:], tokens, P
 
 
 def batch_for(objective: str, rng, batch: int, s: dict):
@@ -39,7 +41,7 @@ def batch_for(objective: str, rng, batch: int, s: dict):
     objective = choice("objective", objective, OBJECTIVES)
     if objective == "icl":
         return pretraining_batch(rng, batch, s["N"], s["d"], s["prior"])
-    return _lm_batch(as_rng(rng), positive_int("batch", batch), s["T_lm"], s["k"])
+    return _lm_batch(as_rng(rng), positive_int("batch", batch), s["T_lm"], s["k"])[:2]
 
 
 def pretrain(seed: int, objective: str = "icl", *, steps: int = 2000, eta: float = 0.0, every: int = 100,
