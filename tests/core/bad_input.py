@@ -12,7 +12,7 @@ from theory.core import records
 from theory.core import registry
 from theory import claims
 from tests.bad_input_kinds import (
-    A, AB, Arr, Cache, Choice, Custom, Executor, Flag, Func, Labels, Mask, NONNEG, POS, Params, R, REAL,
+    A, AB, Arr, COUNT, Cache, Choice, Custom, Executor, Flag, Func, Labels, Mask, NONNEG, POS, Params, R, REAL,
     Real, Rng, SIZE, Size, Spec, Str, UNIT, Unchecked, demo_record)
 
 
@@ -150,6 +150,10 @@ SPECS = [
          dict(lr=POS, beta1=UNIT, beta2=UNIT, eps=POS, weight_decay=NONNEG)),
     *[Spec(f"{c.__module__}.{c.__name__}.step", _sgd_step(c), lambda: dict(params={"w": R(3), "b": R(2)}, grads={"w": R(3), "b": R(2)}),
            dict(params=Params(shaped=False), grads=Params())) for c in (optim.SGD, optim.Momentum, optim.Adam)],
+    Spec("theory.core.optim.warmup_cosine", optim.warmup_cosine,
+         lambda: dict(step=3, peak=1e-3, warmup=2, total=10, end=1e-5, start=0.0),
+         dict(step=COUNT, peak=POS, warmup=Custom(must_fail=(10, 11, -1, 2.5, "a")), total=Custom(must_fail=(2, 0, -1, 2.5, "a")),
+              end=NONNEG, start=NONNEG)),
     Spec("theory.core.optim.clip_by_value", optim.clip_by_value, lambda: dict(grads={"w": R(3)}, max_value=0.5),
          dict(grads=Custom(must_fail=({}, {"w": np.array([1.0, np.nan])}, "abc")), max_value=POS)),
     Spec("theory.core.optim.clip_by_global_norm", optim.clip_by_global_norm, lambda: dict(grads={"w": R(3)}, max_norm=0.5),

@@ -10,14 +10,35 @@ count and learning rate.
 """
 from __future__ import annotations
 
+import math
 from typing import Mapping
 
 import numpy as np
 
-from ._validate import Diverged, array, finite_scalar, first_nonfinite
+from ._validate import Diverged, array, finite_scalar, first_nonfinite, nonnegative_int, positive_int
 from .gradcheck import _norm
 
-__all__ = ["SGD", "Momentum", "Adam", "clip_by_global_norm", "clip_by_value", "global_norm"]
+__all__ = ["SGD", "Momentum", "Adam", "clip_by_global_norm", "clip_by_value", "global_norm", "warmup_cosine"]
+
+
+def warmup_cosine(step: int, peak: float, warmup: int, total: int, end: float = 0.0, start: float = 0.0) -> float:
+    """The learning rate at ``step`` (0, 1, …) of a linear warm-up from ``start`` to
+    ``peak`` over ``warmup`` steps, then a cosine decay to ``end`` over the remaining
+    ``total − warmup`` steps (``total`` includes the warm-up; held at ``end`` after it):
+    optax's ``warmup_cosine_decay_schedule``, which the mesa paper's code trains with::
+
+        lr = start + (peak − start) · step / warmup                            step < warmup
+        lr = end + (peak − end) · ½ (1 + cos(π · min(step − warmup, n) / n))   n = total − warmup
+    """
+    step, warmup, total = nonnegative_int("step", step), nonnegative_int("warmup", warmup), positive_int("total", total)
+    if warmup >= total:
+        raise ValueError(f"warmup must be < total; got warmup {warmup}, total {total}")
+    peak = finite_scalar("peak", peak, positive=True)
+    end, start = finite_scalar("end", end, nonnegative=True), finite_scalar("start", start, nonnegative=True)
+    if step < warmup:
+        return start + (peak - start) * step / warmup
+    n = total - warmup
+    return end + (peak - end) * 0.5 * (1.0 + math.cos(math.pi * min(step - warmup, n) / n))
 
 
 def _arrays(name: str, d) -> dict:
