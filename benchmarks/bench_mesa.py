@@ -33,7 +33,7 @@ from theory.core.optim import Adam, clip_by_value
 from theory.mesa import attention, layer as mesa_layer
 from theory.core.parallel import batch_threads
 from theory.mesa.data import linear_dynamics
-from theory.mesa.training import _batch_parallel_loss
+from theory.mesa.training import MesaConfig, _batch_parallel_loss
 
 # The smoke test's tiny settings (tests/test_benchmarks.py runs them in CI) and the runs of
 # benchmarks/table.py (each list: the arguments of one run, beside --torch).
@@ -58,11 +58,13 @@ def bench_step_numpy(args, data, pool):
     opt = Adam(1e-4, weight_decay=0.1)
     tokens = [attention.tokens(S) for S in data]
     state = {"p": flat}
+    config = MesaConfig(layers=args.layers, heads=args.heads, key_size=args.key_size, D=args.D, T=args.T,
+                        resid_clip=4.0)
 
     def step(i):
         p = state["p"]
         ls = [{k: p[f"{k}{j}"] for k in attention.HEAD_KEYS} for j in range(args.layers)]
-        _, grads = _batch_parallel_loss(ls, data[i % len(data)], tokens[i % len(data)], 4.0, pool, 2 * args.threads)
+        _, grads = _batch_parallel_loss(config, ls, data[i % len(data)], tokens[i % len(data)], pool, 2 * args.threads)
         g = clip_by_value({f"{k}{j}": v for j, gl in enumerate(grads) for k, v in gl.items()}, 1.0)
         state["p"] = opt.step(p, g)
     return median_time(step, args.steps, args.warmup, "numpy training")

@@ -19,11 +19,18 @@ def mesa_states():
 def mesa_layers():
     return mesa.train(TINY_MESA)[0]
 
+RAW_MESA = mesa.MesaConfig(layers=1, heads=2, key_size=3, steps=2, batch=4, D=2, T=4, raw=True)
+
+@functools.lru_cache(maxsize=None)
+def raw_layers():
+    return mesa.train(RAW_MESA)[0]
+
 
 # Built by the library and read by the user (records of results, caches): no rows.
 RESULT_RECORDS = {"theory.mesa.layer.MesaCache",
                   "theory.mesa.attention.CausalLSACache",
-                  "theory.mesa.attention.CausalAttentionCache"}
+                  "theory.mesa.attention.CausalAttentionCache",
+                  "theory.mesa.raw.CopyLayerCache"}
 
 SPECS = [
     Spec("theory.mesa.figures.mesa_figures", mesa.figures.mesa_figures,
@@ -85,7 +92,8 @@ SPECS = [
     Spec("theory.mesa.training.MesaConfig", mesa.MesaConfig, lambda: {f: getattr(TINY_MESA, f) for f in TINY_MESA.__dataclass_fields__},
          dict(layers=SIZE, heads=SIZE, key_size=SIZE, steps=SIZE, batch=SIZE, lr=POS, weight_decay=NONNEG,
               grad_clip=POS, resid_clip=POS, init_scale=POS, mask_copy=Flag(), D=SIZE,
-              T=Custom(must_fail=(1, 0, 2.5, "a")), sigma=NONNEG, seed=COUNT, threads=SIZE)),
+              T=Custom(must_fail=(1, 0, 2.5, "a")), sigma=NONNEG, seed=COUNT, threads=SIZE, raw=Flag(),
+              schedule=Custom(must_fail=("cosine", 3)), warmup=COUNT, end_lr=NONNEG)),
     Spec("theory.mesa.training.quick_config", mesa.training.quick_config, lambda: dict(config=TINY_MESA),
          dict(config=Custom(must_fail=("x", {}, 3)))),
     Spec("theory.mesa.training.model_tokens", mesa.training.model_tokens, lambda: dict(config=TINY_MESA, S=R(2, 4, 2)),
@@ -117,12 +125,53 @@ SPECS = [
                       revalg=mesa.analysis.revalg_layer(dict(qk=R(2, 2, 2), pv=R(2, 2)), 2), alpha=0.5),
          dict(trained=Params(shaped=False), revalg=Params(shaped=False), alpha=REAL)),
     Spec("theory.mesa.experiments.fewshot_sequences", mesa.experiments.fewshot_sequences,
-         lambda: dict(rng=0, batch=2, n_pairs=3, D=2), dict(rng=Rng(), batch=SIZE, n_pairs=SIZE, D=SIZE)),
+         lambda: dict(rng=0, batch=2, n_pairs=3, D=2, sigma=0.01),
+         dict(rng=Rng(), batch=SIZE, n_pairs=SIZE, D=SIZE, sigma=NONNEG)),
     Spec("theory.mesa.experiments.fewshot_losses", mesa.experiments.fewshot_losses,
          lambda: dict(config=TINY_MESA, layers=mesa_layers(), S_fit=mesa.experiments.fewshot_sequences(0, 4, 2, 2)[0],
                       S_test=mesa.experiments.fewshot_sequences(1, 4, 2, 2)[0]),
          dict(config=Custom(must_fail=("abc", 3, {})), layers=Custom(must_fail=("abc", [{}])),
               S_fit=Custom(must_fail=(R(4, 4, 3), R(4, 4), "abc")), S_test=Custom(must_fail=(R(4, 3, 2), R(4, 4, 3), "abc")))),
+    Spec("theory.mesa.experiments.eos_sequences", mesa.experiments.eos_sequences,
+         lambda: dict(S=R(2, 4, 2), eos=R(2)), dict(S=Custom(must_fail=(R(2, 3, 2), R(4, 2), "a")),
+                                                 eos=Custom(must_fail=(R(3), R(1, 2), "a")))),
+    Spec("theory.mesa.experiments.eos_loss", mesa.experiments.eos_loss,
+         lambda: dict(config=TINY_MESA, layers=mesa_layers(), S=R(3, 4, 2), eos=R(2)),
+         dict(config=Custom(must_fail=("x", {}, RAW_MESA)), layers=Custom(must_fail=([], "abc", [{}])),
+              S=Custom(must_fail=(R(3, 3, 2), R(3, 4, 3), "a")), eos=Custom(must_fail=(R(3), "a")))),
+    Spec("theory.mesa.experiments.tune_eos", mesa.experiments.tune_eos,
+         lambda: dict(config=TINY_MESA, layers=mesa_layers(), rng=0, steps=2, batch=3, n_pairs=2, lr=1e-2, sigma=0.0),
+         dict(config=Custom(must_fail=("x", {}, RAW_MESA)), layers=Custom(must_fail=([], "abc", [{}])), rng=Rng(),
+              steps=SIZE, batch=SIZE, n_pairs=SIZE, lr=POS, sigma=NONNEG)),
+    Spec("theory.mesa.experiments.block_scalar_layer", mesa.experiments.block_scalar_layer,
+         lambda: dict(layer=mesa.attention.init_layer(0, 8, 2, 3), D=2),
+         dict(layer=Params(shaped=False), D=Custom(must_fail=(3, 0, -1, 2.5, "a")))),
+    Spec("theory.mesa.experiments.copy_probes", mesa.experiments.copy_probes,
+         lambda: dict(config=RAW_MESA, layers=raw_layers(), S_fit=R(12, 10, 2), S_test=R(6, 10, 2), layer=1),
+         dict(config=Custom(must_fail=("x", {})), layers=Custom(must_fail=([], "abc", [{}])),
+              S_fit=Custom(must_fail=(R(12, 8, 2), R(12, 10, 3), "a")), S_test=Custom(must_fail=(R(6, 9, 2), "a")),
+              layer=Custom(must_fail=(-1, 3, "a")))),
+    Spec("theory.mesa.training.model_streams", mesa.training.model_streams,
+         lambda: dict(config=RAW_MESA, layers=raw_layers(), S=R(2, 4, 2)),
+         dict(config=Custom(must_fail=("x", {})), layers=Custom(must_fail=([], "abc", [{}], mesa_layers())),
+              S=Custom(must_fail=(R(2, 4, 3), R(4, 2), "a")))),
+    # raw tokens: the copy layer
+    Spec("theory.mesa.raw.raw_tokens", mesa.raw.raw_tokens, lambda: dict(S=R(2, 4, 3)), dict(S=A)),
+    Spec("theory.mesa.raw.positions", mesa.raw.positions, lambda: dict(T=4, width=6), dict(T=SIZE, width=SIZE)),
+    Spec("theory.mesa.raw.init_copy_layer", mesa.raw.init_copy_layer,
+         lambda: dict(rng=np.random.default_rng(0), width=8, heads=2, key_size=3, scale=0.1),
+         dict(rng=Unchecked(reason="a Generator, used as given"), width=SIZE, heads=SIZE, key_size=SIZE,
+              scale=Unchecked(reason="the weights' standard deviation, any number"))),
+    Spec("theory.mesa.raw.copy_layer_forward", mesa.raw.copy_layer_forward,
+         lambda: dict(E=R(2, 4, 8), params=mesa.raw.init_copy_layer(np.random.default_rng(0), 8, 2, 3)),
+         dict(E=Custom(must_fail=(R(2, 4, 6), R(4, 8), "a")), params=Params())),
+    Spec("theory.mesa.raw.copy_layer_backward", mesa.raw.copy_layer_backward,
+         lambda: dict(dout=R(2, 4, 8), cache=mesa.raw.copy_layer_forward(
+             R(2, 4, 8), mesa.raw.init_copy_layer(np.random.default_rng(0), 8, 2, 3))[1]),
+         dict(dout=Custom(must_fail=(R(2, 4, 6), "a")), cache=Cache())),
+    Spec("theory.mesa.raw.previous_weight", mesa.raw.previous_weight,
+         lambda: dict(cache=mesa.raw.copy_layer_forward(R(2, 4, 8), mesa.raw.init_copy_layer(np.random.default_rng(0), 8, 2, 3))[1]),
+         dict(cache=Cache())),
     Spec("theory.mesa.analysis.probe_scores", mesa.probe_scores,
          lambda: dict(X_fit=R(20, 3, 4), Y_fit=R(20, 3, 2), X_test=R(10, 3, 4), Y_test=R(10, 3, 2),
                       keep_fit=np.ones((20, 3), bool), keep_test=np.ones((10, 3), bool)),

@@ -20,7 +20,7 @@ Proof: ``proofs/mesa.py``.
 """
 from ..core.registry import Topic
 # every module is an attribute too (theory.mesa.<module>.<name>)
-from . import analysis, attention, claims, data, experiments, figures, iterations, layer, reproduction, training  # noqa: F401
+from . import analysis, attention, claims, data, experiments, figures, iterations, layer, raw, reproduction, training  # noqa: F401
 from .data import linear_dynamics
 from .layer import mesa_layer_forward, mesa_layer_backward, ridge_predictions
 from .attention import tokens, causal_lsa_forward, gd_prediction, causal_attention_forward, causal_attention_backward, next_state_loss

@@ -245,7 +245,8 @@ def next_state_loss(layers, S, *, clip: float | None = None, E=None):
     return _next_state_loss(_checked_layers(layers, E), S, E, _clip_value(clip))
 
 
-def _next_state_loss(layers, S, E, clip=None):
+def _next_state_loss(layers, S, E, clip=None, input_grad=False):
+    """Kernel of :func:`next_state_loss`; ``input_grad``: also the gradient of the tokens E."""
     B, T, D = S.shape
     streams, caches = _stack_forward(layers, E, clip)
     E = streams[-1]
@@ -254,6 +255,13 @@ def _next_state_loss(layers, S, E, clip=None):
     loss = 0.5 * float(np.sum(r * r)) / n
     dE = np.zeros_like(E)
     dE[:, :-1, :D] = r / n
+    dE0, grads = _stack_backward(caches, dE, clip)
+    return (loss, grads, dE0) if input_grad else (loss, grads)
+
+
+def _stack_backward(caches, dE, clip):
+    """Back through the layers of :func:`_stack_forward`: ``(dE_0, grads)`` for the
+    gradient ``dE`` of the last stream (the clip passes the gradient where it did not clip)."""
     grads = []
     for c in reversed(caches):
         if clip is not None:
@@ -261,4 +269,4 @@ def _next_state_loss(layers, S, E, clip=None):
             c = c[:-1]
         dE, g = _attention_backward(dE, c)
         grads.append(g)
-    return loss, grads[::-1]
+    return dE, grads[::-1]

@@ -17,8 +17,10 @@ from ..core.registry import Reproduction
 from .analysis import norm_inliers, preconditioned_inputs, probe_scores, revalg_layer, revalg_scalars
 from .attention import residual_streams
 from .data import linear_dynamics
-from .experiments import fewshot_losses, fewshot_sequences, interpolated_layer, weight_sparsity
-from .training import AUTHOR_ETA, C_GRID, DEPTH, ETA_GRID, LAM_GRID, baselines, model_tokens, position_losses, predict, quick_config, train
+from .experiments import (block_scalar_layer, copy_probes, eos_loss, fewshot_losses, fewshot_sequences,
+                          interpolated_layer, tune_eos, weight_sparsity)
+from .raw import copy_layer_forward, previous_weight
+from .training import AUTHOR_ETA, C_GRID, DEPTH, RAW, model_streams, ETA_GRID, LAM_GRID, baselines, model_tokens, position_losses, predict, quick_config, train
 
 __all__ = ["PROBE_T", "SHOW_T", "BASELINES", "ALPHAS", "SPARSITY_THRESHOLD", "reproduce", "format_report", "REPRODUCTION"]
 
@@ -29,6 +31,7 @@ SHOW_T = (1, 2, 5, 10, 20, 30, 40, 50)       # positions shown in the depth tabl
 BASELINES = ("zero", "gd", "gd_author", "gd_c_t", "lsq", "mesa_layer", "true")
 ALPHAS = tuple(round(a, 2) for a in np.linspace(0.0, 1.0, 11))   # trained (0) → RevAlg-1 (1)
 SPARSITY_THRESHOLD = 0.01                    # an entry counts above 1 % of its product's largest
+EOS = dict(steps=300, batch=64, lr=1e-2)     # prompt tuning: Adam on the EOS state alone (the authors' lr: 1e-3)
 
 
 def _run(config):
@@ -46,13 +49,16 @@ def reproduce(*, quick: bool = False, seed: int = 0, test_batch: int | None = No
     executor = _executor("executor", executor)
     n_test = (256 if quick else 2048) if test_batch is None else positive_int("test_batch", test_batch)
     configs = [quick_config(c) if quick else c for c in DEPTH]
+    raw_c = quick_config(RAW) if quick else RAW
+    everything = configs + [raw_c]
     parts, start = {}, time.perf_counter()
-    order = sorted(range(len(configs)), key=lambda i: -configs[i].layers)   # costliest first
-    done = list((executor.map if executor is not None else map)(_run, [configs[i] for i in order]))
-    runs = [done[order.index(i)] for i in range(len(configs))]
+    order = sorted(range(len(everything)), key=lambda i: -everything[i].layers - 3 * everything[i].raw)   # costliest first
+    done = list((executor.map if executor is not None else map)(_run, [everything[i] for i in order]))
+    runs = [done[order.index(i)] for i in range(len(everything))]
+    raw_run = runs.pop()
     parts["training"] = time.perf_counter() - start
-    for c, r in zip(configs, runs):
-        parts[f"training {c.layers} layer(s) (in its process)"] = r[2]
+    for c, r in zip(everything, runs + [raw_run]):
+        parts[f"training {c.layers} layer(s){' raw' if c.raw else ''} (in its process)"] = r[2]
     start = time.perf_counter()
     c0 = configs[0]
     rng = as_rng(10_000 + seed)
@@ -89,9 +95,36 @@ def reproduce(*, quick: bool = False, seed: int = 0, test_batch: int | None = No
     fs_test, _ = fewshot_sequences(rng, n_test, n_pairs, c0.D)
     fewshot = {f"{c.layers}": fewshot_losses(c, r[0], fs_fit, fs_test) for c, r in zip(configs, runs)}
     parts["sparsity, interpolation, few-shot"] = time.perf_counter() - start
+    start = time.perf_counter()                    # prompt tuning: an EOS state after every pair
+    n_eos = (c0.T - 1) // 3
+    eos_test = fs_test[:, :2 * n_eos]
+    eos = {}
+    for c, r in zip(configs, runs):
+        tuned = tune_eos(c, r[0], as_rng(20_000 + seed + c.layers), n_pairs=n_eos, sigma=c.sigma, **EOS)
+        eos[f"{c.layers}"] = dict(tuned=eos_loss(c, r[0], eos_test, tuned["eos"])[0],
+                                  init=eos_loss(c, r[0], eos_test, tuned["init"])[0], train=tuned["loss"])
+    parts["prompt tuning"] = time.perf_counter() - start
+    start = time.perf_counter()                    # RevAlg-d: every layer's products as block scalars × I
+    revalg_d, revalg_d_kept, d_line = {}, {}, {}
+    for c, r in zip(configs[1:], runs[1:]):
+        rebuilt_d = [block_scalar_layer(layer, c.D) for layer in r[0]]
+        revalg_d[f"{c.layers}"] = float(position_losses(predict(c, [b[0] for b in rebuilt_d], test.S),
+                                                        test.S).sum() / targets)
+        revalg_d_kept[f"{c.layers}"] = [b[1] for b in rebuilt_d]
+        d_line[f"{c.layers}"] = [float(position_losses(predict(c, [interpolated_layer(l, b[0], a) for l, b in
+                                                                    zip(r[0], rebuilt_d)], test.S), test.S).sum() / targets)
+                                 for a in ALPHAS]
+    parts["RevAlg-d"] = time.perf_counter() - start
+    start = time.perf_counter()                    # raw tokens: loss, the copy probes, attention on t − 1
+    raw_layers = raw_run[0]
+    raw_pl = position_losses(predict(raw_c, raw_layers, test.S), test.S)
+    copy = {"tokens": copy_probes(raw_c, raw_layers, fit.S, test.S, layer=0),
+            "copy layer": copy_probes(raw_c, raw_layers, fit.S, test.S, layer=1)}
+    prev = previous_weight(copy_layer_forward(model_streams(raw_c, raw_layers, test.S)[0], raw_layers[0])[1])
+    parts["raw tokens"] = time.perf_counter() - start
     return make_record(
         "mesa",
-        settings=dict(quick=quick, seed=seed, test_batch=n_test, configs=[asdict(c) for c in configs],
+        settings=dict(quick=quick, seed=seed, test_batch=n_test, configs=[asdict(c) for c in configs], raw_config=asdict(raw_c),
                       eta_grid=ETA_GRID, c_grid=C_GRID, lam_grid=LAM_GRID, author_eta=AUTHOR_ETA, probe_lam=1e-3),
         parts=parts,
         results=dict(eta=base["eta"], c=base["c"], lam=base["lam"], lam_mesa=base["lam_mesa"],
@@ -100,12 +133,16 @@ def reproduce(*, quick: bool = False, seed: int = 0, test_batch: int | None = No
                                 "revalg": float(rebuilt.sum() / targets)},
                      revalg_qk=scal["qk"], revalg_pv=scal["pv"], revalg_qk_kept=scal["qk_kept"],
                      revalg_pv_kept=scal["pv_kept"], probes=probes, probe_left_out=left_out,
-                     sparsity=sparsity, sparsity_threshold=SPARSITY_THRESHOLD, fewshot_eta=fewshot[f"{configs[0].layers}"]["eta"]),
+                     sparsity=sparsity, sparsity_threshold=SPARSITY_THRESHOLD, fewshot_eta=fewshot[f"{configs[0].layers}"]["eta"],
+                     revalg_d=revalg_d, revalg_d_kept=revalg_d_kept, raw_test_loss=float(raw_pl.sum() / targets),
+                     raw_previous_weight=prev, eos_settings=EOS, eos_pairs=n_eos),
         curves=dict(position_losses={**models, **{k: base[k] for k in BASELINES}, "revalg": rebuilt},
                     train_loss={f"{c.layers}": r[1] for c, r in zip(configs, runs)},
                     interpolation=dict(alpha=ALPHAS, test_loss=interpolation),
                     fewshot={**{d: f["model"] for d, f in fewshot.items()},
-                             **{k: next(iter(fewshot.values()))[k] for k in ("lsq", "gd", "zero")}}))
+                             **{k: next(iter(fewshot.values()))[k] for k in ("lsq", "gd", "zero")}},
+                    eos=eos, revalg_d_line=dict(alpha=ALPHAS, test_loss=d_line),
+                    raw=dict(position_losses=raw_pl, train_loss=raw_run[1], copy_probes=copy)))
 
 
 def format_report(record: dict) -> str:
@@ -184,6 +221,35 @@ def format_report(record: dict) -> str:
         ("predict 0", "zero")]
     for label, key in rows:
         lines.append(f"  {label:40s}" + "".join(f"{fs[key][i - 1]:8.4f}" for i in show_fs))
+    if "raw_test_loss" not in r:                      # a record written before prompt tuning, RevAlg-d, raw tokens
+        return "\n".join(lines)
+    n_eos, e = r["eos_pairs"], r["eos_settings"]
+    show_e = [i for i in show_fs if i <= n_eos]
+    lines += ["", f"Prompt tuning: an EOS state after every pair (x_1, y_1, EOS, x_2, …; {n_eos} pairs), only the EOS "
+                  f"learned (Adam lr {e['lr']:g}, {e['steps']} steps of {e['batch']} tasks, from N(0, I)); error at query i",
+              f"  {'model':40s}" + "".join(f"{'i=' + str(i):>8s}" for i in show_e) + f"{'mean':>8s}"]
+    for d, v in cur["eos"].items():
+        for label, vals in ((f"{d}-layer, no EOS", fs[d][:n_eos]), (f"{d}-layer, EOS before tuning", v["init"]),
+                            (f"{d}-layer, tuned EOS", v["tuned"])):
+            lines.append(f"  {label:40s}" + "".join(f"{vals[i - 1]:8.4f}" for i in show_e) + f"{np.mean(vals):8.4f}")
+    lines += ["", "RevAlg-d: every layer's W_K^T W_Q and P W_V projected on 4 × 4 blocks of scalar × I; test loss and "
+                  "the share of the products' squared norm kept (heads averaged, by layer)"]
+    for d, loss in r["revalg_d"].items():
+        kept = ", ".join(f"{np.mean(k['qk']):.3f}/{np.mean(k['pv']):.3f}" for k in r["revalg_d_kept"][d])
+        line = cur["revalg_d_line"]["test_loss"][d]
+        lines.append(f"  {d}-layer: trained {r['test_loss'][d]:.5f}, RevAlg-{d} {loss:.5f}; kept (qk/pv) {kept}")
+        lines.append("    line trained → RevAlg: " + "  ".join(f"α={a:g} {l:.4f}" for a, l in
+                                                            zip(cur["revalg_d_line"]["alpha"], line)))
+    rc, cp = s["raw_config"], cur["raw"]["copy_probes"]
+    lines += ["", f"Raw tokens (0, s_t, 0, 0): a softmax copy layer ({rc['heads']} heads, positions in keys and queries), "
+                  f"then {rc['layers']} linear layers, trained as the {rc['layers']}-layer model",
+              f"  test loss {r['raw_test_loss']:.5f} against the constructed-token {rc['layers']}-layer "
+              f"{r['test_loss'].get(str(rc['layers']), float('nan')):.5f}",
+              "  attention weight on the previous token, per head: "
+              + ", ".join(f"{w:.3f}" for w in r["raw_previous_weight"]),
+              "  held-out R² of a linear probe to s_{t-k}:   " + "".join(f"{'k=' + str(k):>7s}" for k in range(len(cp["tokens"])))]
+    for name, row in cp.items():
+        lines.append(f"    from the {name:28s}" + "".join(f"{v:7.3f}" for v in row))
     return "\n".join(lines)
 
 

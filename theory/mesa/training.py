@@ -23,14 +23,18 @@ import numpy as np
 
 from ..core.heap import prime_heap
 from ..core._validate import array, as_rng, choice, finite_result, finite_scalar, flag, function, nonnegative_int, positive_int
-from ..core.optim import Adam, clip_by_value
+from ..core.optim import Adam, clip_by_value, warmup_cosine
 from ..core.parallel import batch_parallel, batch_threads
 from .attention import HEAD_KEYS, _next_state_loss, gd_prediction, init_layer, residual_streams, tokens
 from .data import LinearDynamics, _linear_dynamics
 from .layer import ridge_predictions
+from .raw import _copy_backward, _copy_forward, copy_layer_forward, init_copy_layer, raw_tokens
 
-__all__ = ["MesaConfig", "DEPTH", "REVALG", "ETA_GRID", "C_GRID", "LAM_GRID", "AUTHOR_ETA", "PAIRS", "quick_config",
-           "model_tokens", "train", "predict", "position_losses", "best_gd", "best_c", "best_ridge", "baselines"]
+__all__ = ["MesaConfig", "SCHEDULES", "DEPTH", "REVALG", "RAW", "ETA_GRID", "C_GRID", "LAM_GRID", "AUTHOR_ETA", "PAIRS", "quick_config",
+           "model_tokens", "model_streams", "train", "predict", "position_losses", "best_gd", "best_c", "best_ridge", "baselines"]
+
+
+SCHEDULES = ("constant", "warmup_cosine")
 
 
 @dataclass(frozen=True)
@@ -48,11 +52,15 @@ class MesaConfig:
     resid_clip: float = 4.0         # residual stream clipped to [-4, 4] after each layer
     init_scale: float = 2e-4
     mask_copy: bool = False         # zero block 1 (the copy of s_t): the authors' 1-layer runs
+    raw: bool = False               # raw tokens (0, s_t, 0, 0) and a softmax copy layer first (theory.mesa.raw)
     D: int = 10
     T: int = 51                     # states a sequence: 50 inputs, 50 targets, as the authors' code
     sigma: float = 0.01
     seed: int = 0
     threads: int = 1                # split each batch over this many threads (see train)
+    schedule: str = "constant"      # or "warmup_cosine": the authors' optax schedule (theory.core.optim.warmup_cosine)
+    warmup: int = 1000              # warm-up steps of "warmup_cosine" (the authors' config: 1,000)
+    end_lr: float = 1e-5            # the rate "warmup_cosine" decays to at the last step (the authors': 1e-5)
 
     def __post_init__(self):
         for name in ("layers", "heads", "key_size", "steps", "batch", "D", "threads"):
@@ -64,16 +72,25 @@ class MesaConfig:
         finite_scalar("weight_decay", self.weight_decay, nonnegative=True)
         finite_scalar("sigma", self.sigma, nonnegative=True)
         flag("mask_copy", self.mask_copy)
+        if flag("raw", self.raw) and self.mask_copy:
+            raise ValueError("raw and mask_copy exclude each other: raw tokens have no copy of s_t to zero")
         nonnegative_int("seed", self.seed)
+        choice("schedule", self.schedule, SCHEDULES)
+        finite_scalar("end_lr", self.end_lr, nonnegative=True)
+        if nonnegative_int("warmup", self.warmup) >= self.steps and self.schedule != "constant":
+            raise ValueError(f"warmup must be < steps with a warm-up schedule; got warmup {self.warmup}, steps {self.steps}")
 
 
 # CPU scale: batch 64 and learning rate 1e-3 (the authors: 256 and 1e-4 with 5,000-10,000 steps),
 # 4,000 steps each, so that the whole reproduction fits in 10 minutes on two cores
-_CPU = dict(batch=64, lr=1e-3, steps=4000)
+# and the authors' warm-up + cosine schedule (warm-up 400 = 10 %): with a constant rate the final
+# loss of the deeper models varied 0.24-0.53 between runs that differ only in round-off
+_CPU = dict(batch=64, lr=1e-3, steps=4000, schedule="warmup_cosine", warmup=400)
 DEPTH = (MesaConfig(layers=1, heads=2, mask_copy=True, seed=1, **_CPU),   # also RevAlg-1's model
          MesaConfig(layers=2, seed=2, **_CPU),
          MesaConfig(layers=4, seed=4, **_CPU))
 REVALG = DEPTH[0]
+RAW = MesaConfig(layers=2, raw=True, seed=3, **_CPU)   # raw tokens: a copy layer, then as DEPTH[1]
 
 
 def _config(config):
@@ -87,16 +104,19 @@ def _states(config, S, name="S"):
 
 
 def quick_config(config: MesaConfig) -> MesaConfig:
-    """The same run at CI scale: 100 steps, batch 32, T = 20, D = 4, key size 8, lr 3e-3."""
+    """The same run at CI scale: 100 steps (warm-up 10), batch 32, T = 20, D = 4, key size 8, lr 3e-3."""
     config = _config(config)
     return MesaConfig(**{**asdict(config), "steps": 100, "batch": 32, "T": 20, "D": 4, "key_size": 8,
-                         "lr": 3e-3})
+                         "lr": 3e-3, "warmup": 10})
 
 
 @finite_result
 def model_tokens(config: MesaConfig, S) -> np.ndarray:
-    """The constructed tokens the model reads (block 1 zeroed if ``mask_copy``)."""
+    """The tokens the model reads: constructed (block 1 zeroed if ``mask_copy``) or, if
+    ``raw``, :func:`theory.mesa.raw.raw_tokens`."""
     config = _config(config)
+    if config.raw:
+        return raw_tokens(_states(config, S))
     E = tokens(_states(config, S))
     if config.mask_copy:
         D = S.shape[2]
@@ -112,11 +132,22 @@ def _unflat(flat, n):
     return [{k: flat[f"{k}{i}"] for k in HEAD_KEYS} for i in range(n)]
 
 
-def _batch_parallel_loss(layers, S, E, clip, pool, chunks):
-    """:func:`theory.mesa.next_state_loss`'s kernel on ``chunks`` slices of the batch, run on
-    the threads of ``pool`` (:func:`theory.core.parallel.batch_parallel`): the same numbers
-    as one call up to round-off."""
-    return batch_parallel(lambda S_, E_: _next_state_loss(layers, S_, E_, clip), (S, E), pool, chunks)
+def _raw_loss(layers, S, E, clip):
+    """:func:`theory.mesa.next_state_loss` with the copy layer (``layers[0]``) first."""
+    E1, cache = _copy_forward(E, layers[0])
+    if clip is not None:
+        passed, E1 = np.abs(E1) < clip, np.clip(E1, -clip, clip)
+    loss, grads, dE1 = _next_state_loss(layers[1:], S, E1, clip, input_grad=True)
+    g0 = _copy_backward(dE1 * passed if clip is not None else dE1, cache)[1]
+    return loss, [g0] + grads
+
+
+def _batch_parallel_loss(config, layers, S, E, pool, chunks):
+    """:func:`theory.mesa.next_state_loss`'s kernel (:func:`_raw_loss` if ``config.raw``) on
+    ``chunks`` slices of the batch, run on the threads of ``pool``
+    (:func:`theory.core.parallel.batch_parallel`): the same numbers as one call up to round-off."""
+    kernel = _raw_loss if config.raw else _next_state_loss
+    return batch_parallel(lambda S_, E_: kernel(layers, S_, E_, config.resid_clip), (S, E), pool, chunks)
 
 
 def train(config: MesaConfig, *, progress=None):
@@ -137,25 +168,44 @@ def _train(config, progress, pool):
     width = 4 * config.D
     layers = [init_layer(rng, width, config.heads, config.key_size, scale=config.init_scale)
               for _ in range(config.layers)]
+    if config.raw:
+        layers.insert(0, init_copy_layer(rng, width, config.heads, config.key_size, scale=config.init_scale))
+    n = len(layers)
     params = _flat(layers)
     opt = Adam(config.lr, weight_decay=config.weight_decay)
     losses = np.empty(config.steps)
     for step in range(config.steps):
         S = _linear_dynamics(rng, config.batch, config.T, config.D, config.sigma).S
-        loss, grads = _batch_parallel_loss(_unflat(params, config.layers), S, model_tokens(config, S),
-                                           config.resid_clip, pool, 2 * config.threads)
+        loss, grads = _batch_parallel_loss(config, _unflat(params, n), S, model_tokens(config, S),
+                                           pool, 2 * config.threads)
         losses[step] = loss
+        if config.schedule == "warmup_cosine":
+            opt.lr = warmup_cosine(step, config.lr, config.warmup, config.steps, config.end_lr)
         params = opt.step(params, clip_by_value(_flat(grads), config.grad_clip))
         if progress is not None and (step + 1) % 500 == 0:
             progress(step + 1, loss)
-    return _unflat(params, config.layers), losses
+    return _unflat(params, n), losses
 
 
 @finite_result
 def predict(config: MesaConfig, layers, S) -> np.ndarray:
     """``ŝ_{t+1}`` for t = 1 … T−1 from the first block of the last stream: (B, T−1, D)."""
     config = _config(config)
-    return residual_streams(layers, model_tokens(config, S), clip=config.resid_clip)[-1][:, :-1, :config.D]
+    return model_streams(config, layers, S)[-1][:, :-1, :config.D]
+
+
+@finite_result
+def model_streams(config: MesaConfig, layers, S) -> list:
+    """The residual streams ``[E_0, E_1, …]`` of the model of ``config`` (the copy layer's
+    output is ``E_1`` if ``config.raw``), each (B, T, 4D)."""
+    config = _config(config)
+    E, clip = model_tokens(config, S), config.resid_clip
+    if not config.raw:
+        return residual_streams(layers, E, clip=clip)
+    if not isinstance(layers, (list, tuple)) or len(layers) < 2:
+        raise ValueError("a raw-token model's layers must be [copy layer, linear layer, …] (train with raw=True)")
+    E1 = np.clip(copy_layer_forward(E, layers[0])[0], -clip, clip)
+    return [E] + residual_streams(layers[1:], E1, clip=clip)
 
 
 @finite_result
