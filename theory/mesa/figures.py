@@ -84,14 +84,19 @@ def mesa_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
 
 
 def _experiments_figure(record, out_dir, pdf):
-    """(1) the share of non-negligible entries of each layer's products; (2) the test loss on
-    the line from the trained 1-layer model to RevAlg-1; (3) few-shot regression by the
-    number of pairs in context, the trained models against least squares and one GD step."""
+    """Top: (1) the share of non-negligible entries of each layer's products; (2) the test
+    loss on the line from the trained 1-layer model to RevAlg-1; (3) few-shot regression by
+    the number of pairs in context, the trained models against least squares and one GD step.
+    Bottom (records with them): (4) prompt tuning, the error per query without, with the
+    initial and with the tuned EOS; (5) the line from each deeper model to RevAlg-d; (6) the
+    raw-token model's copy layer, R² of a linear probe to s_{t−k}."""
     s, r, cur = record["settings"], record["results"], record["curves"]
     if "interpolation" not in cur:                     # a record written before these experiments
         return []
-    fig = figure(13.5, 4.6)
-    a, b, c = fig.subplots(1, 3)
+    more = "raw_test_loss" in r
+    fig = figure(13.5, 9.2 if more else 4.6)
+    axes = fig.subplots(2 if more else 1, 3)
+    a, b, c = axes[0] if more else axes
     labels, qk, pv = [], [], []
     for d, per_layer in r["sparsity"].items():
         for i, sp in enumerate(per_layer):
@@ -123,7 +128,8 @@ def _experiments_figure(record, out_dir, pdf):
     c.set_ylabel(r"error $\sum\|y - \hat y\|^2 / 2B$")
     c.set_title("few-shot regression, no retraining", fontsize=10)
     legend(c, ncols=1)
-    fig.suptitle("von Oswald et al. 2023b, Secs. 4–5 at CPU scale: sparsity, RevAlg-1 interpolation, few-shot")
+    fig.suptitle("von Oswald et al. 2023b, Secs. 4–5 at CPU scale" if more else
+                 "von Oswald et al. 2023b, Secs. 4–5 at CPU scale: sparsity, RevAlg-1 interpolation, few-shot")
     deep = depths[-1]
     caption = (f"von Oswald et al. 2023b on the trained constructed-token models. Left: per layer, the share of "
                f"the entries of each head's W_K^T W_Q and P W_V above {100 * r['sparsity_threshold']:g} % of that "
@@ -135,4 +141,50 @@ def _experiments_figure(record, out_dir, pdf):
                f"{deep}-layer model's error falls from {fs[deep][0]:.3f} to {fs[deep][-1]:.3f} over "
                f"{len(i) - 1} pairs, against {fs['gd'][-1]:.3f} for one GD step and {fs['lsq'][-1]:.2g} for least "
                "squares.")
+    if more:
+        for side in ("Left", "Middle", "Right"):
+            caption = caption.replace(f"{side}:", f"Top {side.lower()}:", 1)
+        caption += " " + _more_experiments(axes[1], record, depths)
     return save(fig, out_dir, "mesa-experiments", pdf, caption)
+
+
+def _more_experiments(axes, record, depths):
+    """The bottom row of :func:`_experiments_figure`; returns its part of the caption."""
+    r, cur = record["results"], record["curves"]
+    d, e, f = axes
+    deep, n_eos = depths[-1], r["eos_pairs"]
+    q = np.arange(1, n_eos + 1)
+    eos = cur["eos"][deep]
+    d.plot(q - 1, cur["fewshot"][deep][:n_eos], color="black", label="no EOS")
+    d.plot(q - 1, eos["init"], color="0.6", ls="--", label=r"EOS $\sim N(0, I)$, before tuning")
+    d.plot(q - 1, eos["tuned"], color="tab:red", label="tuned EOS")
+    d.set_xlabel("pairs (x, y) in context before the query")
+    d.set_ylabel(r"error $\sum\|y - \hat y\|^2 / 2B$")
+    d.set_title(f"prompt tuning, {deep}-layer model", fontsize=10)
+    legend(d, ncols=1)
+    line = cur["revalg_d_line"]
+    for ls, k in zip(LINESTYLES[1:], line["test_loss"]):
+        e.plot(line["alpha"], line["test_loss"][k], color="black", ls=ls, marker="o", label=f"{k}-layer → RevAlg-{k}")
+    e.set_xlabel(r"$\alpha$: products $(1-\alpha)$ trained $+\ \alpha$ RevAlg-d")
+    e.set_ylabel("test loss (the authors' scale)")
+    e.set_title("from the deeper models to RevAlg-d", fontsize=10)
+    legend(e, ncols=1)
+    probes = cur["raw"]["copy_probes"]
+    k = np.arange(len(probes["tokens"]))
+    f.plot(k, probes["tokens"], color="0.6", marker="o", label="from the raw tokens")
+    f.plot(k, probes["copy layer"], color="black", marker="o", label="after the copy layer")
+    f.set_xlabel(r"lag k: probe target $s_{t-k}$")
+    f.set_ylabel("held-out R²")
+    f.set_title("raw tokens: what the first layer writes", fontsize=10)
+    legend(f, ncols=1)
+    prev = r["raw_previous_weight"]
+    mean = lambda v: float(np.mean(v))
+    return (f"Bottom left: prompt tuning on {n_eos} pairs, the {deep}-layer model's mean error "
+            f"{mean(cur['fewshot'][deep][:n_eos]):.4f} without an EOS, {mean(eos['init']):.4f} with the initial and "
+            f"{mean(eos['tuned']):.4f} with the tuned one. Bottom middle: the line from each deeper trained model to "
+            f"its projection on block scalars × I (RevAlg-d), ending at "
+            + ", ".join(f"{r['revalg_d'][k]:.4f} ({k} layers)" for k in line["test_loss"])
+            + f". Bottom right: the raw-token model (test loss {r['raw_test_loss']:.4f}); its copy layer's heads put "
+            f"{', '.join(f'{p:.2f}' for p in prev)} of their attention on the previous token, and a linear probe of "
+            f"its output reads s_(t−1) with R² {probes['copy layer'][1]:.3f} (the raw tokens: "
+            f"{probes['tokens'][1]:.3f}).")
