@@ -1,6 +1,9 @@
 """von Oswald et al. 2023b, the rest of Sec. 4–5 on the trained constructed-token models:
-how sparse their weights are, the path from the trained 1-layer model to RevAlg-1, and
-supervised few-shot regression with the autoregressive model, without retraining.
+how sparse their weights are, the path from the trained 1-layer model to RevAlg-1,
+supervised few-shot regression with the autoregressive model, without retraining, prompt
+tuning of that regression with a learned EOS, RevAlg-d for the deeper models, and the
+linear probes of the raw-token model's copy layer (:func:`copy_probes`; the model is
+:mod:`theory.mesa.raw`).
 
 1. **Sparsity.**  Each head's products ``W_K^T W_Q`` and ``P W_V`` (the matrices the
    attention depends on), and the share of their entries above ``threshold`` × the largest
