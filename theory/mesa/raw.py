@@ -30,11 +30,12 @@ import numpy as np
 
 from ..core import nn
 from ..core._validate import array, cache as _cache, finite_result, params as _params, positive_int
+from .attention import HEAD_KEYS
 
 __all__ = ["COPY_KEYS", "CopyLayerCache", "raw_tokens", "positions", "init_copy_layer", "copy_layer_forward",
            "copy_layer_backward", "previous_weight"]
 
-COPY_KEYS = ("W_Q", "W_K", "W_V", "P")
+COPY_KEYS = HEAD_KEYS         # the linear layers' names: one flat parameter layout for the whole stack
 
 
 @finite_result

@@ -135,10 +135,9 @@ def _unflat(flat, n):
 def _raw_loss(layers, S, E, clip):
     """:func:`theory.mesa.next_state_loss` with the copy layer (``layers[0]``) first."""
     E1, cache = _copy_forward(E, layers[0])
-    if clip is not None:
-        passed, E1 = np.abs(E1) < clip, np.clip(E1, -clip, clip)
+    passed, E1 = np.abs(E1) < clip, np.clip(E1, -clip, clip)      # MesaConfig always clips
     loss, grads, dE1 = _next_state_loss(layers[1:], S, E1, clip, input_grad=True)
-    g0 = _copy_backward(dE1 * passed if clip is not None else dE1, cache)[1]
+    g0 = _copy_backward(dE1 * passed, cache)[1]
     return loss, [g0] + grads
 
 
