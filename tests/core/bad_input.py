@@ -86,6 +86,7 @@ SPECS = [
     Spec("theory.core.nn.linear_forward", nn.linear_forward, _lin, dict(x=AB, W=A, b=Arr(optional=True))),
     Spec("theory.core.nn.linear_backward", nn.linear_backward,
          lambda: dict(dy=R(2, 3, 5), cache=nn.linear_forward(**_lin())[1]), dict(dy=A, cache=Cache())),
+    Spec("theory.core.nn.sinusoidal_positions", nn.sinusoidal_positions, lambda: dict(T=4, width=6), dict(T=SIZE, width=SIZE)),
     Spec("theory.core.nn.softmax", nn.softmax, lambda: dict(z=R(2, 3), axis=-1), dict(z=AB, axis=Custom(must_fail=(5, 1.5, "0")))),
     Spec("theory.core.nn.softmax_backward", nn.softmax_backward, lambda: dict(dp=R(2, 3), p=nn.softmax(R(2, 3)), axis=-1),
          dict(dp=A, p=AB, axis=Custom(must_fail=(5, 1.5, "0")))),

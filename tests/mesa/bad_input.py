@@ -157,7 +157,6 @@ SPECS = [
               S=Custom(must_fail=(R(2, 4, 3), R(4, 2), "a")))),
     # raw tokens: the copy layer
     Spec("theory.mesa.raw.raw_tokens", mesa.raw.raw_tokens, lambda: dict(S=R(2, 4, 3)), dict(S=A)),
-    Spec("theory.mesa.raw.positions", mesa.raw.positions, lambda: dict(T=4, width=6), dict(T=SIZE, width=SIZE)),
     Spec("theory.mesa.raw.init_copy_layer", mesa.raw.init_copy_layer,
          lambda: dict(rng=np.random.default_rng(0), width=8, heads=2, key_size=3, scale=0.1),
          dict(rng=Unchecked(reason="a Generator, used as given"), width=SIZE, heads=SIZE, key_size=SIZE,

@@ -28,7 +28,7 @@ __all__ = [
     "softmax", "softmax_backward", "logsumexp", "log_softmax",
     "relu_forward", "relu_backward",
     "layer_norm_forward", "layer_norm_backward",
-    "attention_mask",
+    "sinusoidal_positions", "attention_mask",
     "linear_attention_forward", "linear_attention_backward",
     "softmax_attention_forward", "softmax_attention_backward",
     "self_attention_forward", "self_attention_backward",
@@ -224,7 +224,7 @@ def _layer_norm(x, gain, bias, eps=1e-5):
     """Unchecked kernel of :func:`layer_norm_forward`.  The row means are products with
     ``w = (1/n, …, 1/n)``: numpy's ``mean`` over a short last axis (n = 16: a step's rows
     are 16 wide) is several times slower than one matrix–vector product."""
-    w = np.full(x.shape[-1], 1.0 / x.shape[-1])
+    w = np.full(x.shape[-1], 1.0 / x.shape[-1], dtype=x.dtype)        # float32 rows stay float32
     xc = x - (x @ w)[..., None]                                         # x − μ
     inv = 1.0 / np.sqrt((xc * xc) @ w + eps)[..., None]                 # 1/√(σ² + ε)
     xhat = xc * inv
@@ -246,13 +246,13 @@ def _layer_norm_backward(dy, cache):
     """Unchecked kernel of :func:`layer_norm_backward`."""
     xhat, inv, gain = cache
     n = dy.shape[-1]
-    w = np.full(n, 1.0 / n)                                             # row means as products (see above)
+    w = np.full(n, 1.0 / n, dtype=dy.dtype)                             # row means as products (see above)
     gh = dy * gain
     dx = gh - (gh @ w)[..., None]                                       # ĝ − mean(ĝ)
     dx -= xhat * ((gh * xhat) @ w)[..., None]                           #   − x̂ mean(ĝ ⊙ x̂)
     dx *= inv
     rows_dy, rows_xhat = dy.reshape(-1, n), xhat.reshape(-1, n)
-    return dx, np.einsum("rn,rn->n", rows_dy, rows_xhat), np.ones(len(rows_dy)) @ rows_dy
+    return dx, np.einsum("rn,rn->n", rows_dy, rows_xhat), np.ones(len(rows_dy), dtype=dy.dtype) @ rows_dy
 
 
 # --------------------------------------------------------------------------- relu
@@ -269,6 +269,19 @@ def relu_backward(dy, cache):
     if not isinstance(mask, np.ndarray) or mask.dtype != bool:
         raise ValueError(f"cache must be the boolean mask returned by relu_forward; got {type(mask).__name__}")
     return _check_dy(dy, mask) * mask
+
+
+# --------------------------------------------------------------------------- positions
+def sinusoidal_positions(T: int, width: int) -> np.ndarray:
+    """Sinusoidal positions (T, width): ``p_t[2i] = sin(t ω_i)``, ``p_t[2i+1] = cos(t ω_i)``,
+    ``ω_i = 10000^{−2i/width}``, t = 0 … T − 1 (Vaswani et al. 2017; the authors' encoding)."""
+    T, width = positive_int("T", T), positive_int("width", width)
+    t = np.arange(T)[:, None]
+    omega = np.exp(np.arange(0, width, 2) * (-np.log(10000.0) / width))
+    pe = np.zeros((T, width))
+    pe[:, 0::2] = np.sin(t * omega)
+    pe[:, 1::2] = np.cos(t * omega)[:, :width // 2]
+    return pe
 
 
 # --------------------------------------------------------------------------- attention

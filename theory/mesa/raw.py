@@ -48,16 +48,7 @@ def raw_tokens(S) -> np.ndarray:
     return E
 
 
-def positions(T: int, width: int) -> np.ndarray:
-    """Sinusoidal positions (T, width): ``p_t[2i] = sin(t ω_i)``, ``p_t[2i+1] = cos(t ω_i)``,
-    ``ω_i = 10000^{−2i/width}``, t = 0 … T − 1 (Vaswani et al. 2017; the authors' encoding)."""
-    T, width = positive_int("T", T), positive_int("width", width)
-    t = np.arange(T)[:, None]
-    omega = np.exp(np.arange(0, width, 2) * (-np.log(10000.0) / width))
-    pe = np.zeros((T, width))
-    pe[:, 0::2] = np.sin(t * omega)
-    pe[:, 1::2] = np.cos(t * omega)[:, :width // 2]
-    return pe
+positions = nn.sinusoidal_positions    # the authors' PositionalEncoding (theory.core.nn)
 
 
 def init_copy_layer(rng, width: int, heads: int, key_size: int, *, scale: float = 2e-4) -> dict:
