@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.plotting import LINESTYLES, figure, legend, save
+from ..core.plotting import LINESTYLES, categorical_axis, figure, legend, save
 from ..core.records import check_record
 
-__all__ = ["scan_snap_figures"]
+__all__ = ["scan_snap_figures", "text_figures"]
 
 
 def scan_snap_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
@@ -123,3 +123,98 @@ def _entropy_figure(s, r, out_dir, pdf):
                f"seeds' spread: the difference is within 2 of their sd in {int((d <= 2).sum())} of {d.size} cells "
                f"(median {np.median(d):.2f}, largest {d.max():.2f}).")
     return save(fig, out_dir, "scan-snap-entropy", pdf, caption)
+
+
+HEADLINE = (("sweep/lr1/ratio1", "1 layer, lr 1"), ("sweep/lr5/ratio1", "1 layer, lr 5"),
+            ("layers3/lr1", "3 layers, lr 1"), ("layers3/lr5", "3 layers, lr 5"))
+
+
+def text_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
+    """Tian et al. 2023 on real text: (1) the lowest layer's attention entropy (the authors'
+    measure), its step-to-step change and its distance to the final attention over training
+    for 1 and 3 layers at two learning rates, and the final entropy over the two learning
+    rates; (2) the final attention of one held-out sequence in each of those four runs."""
+    record = check_record(record, "scan-snap-text")
+    out_dir = Path(out_dir)
+    s, r, cur = record["settings"], record["results"], record["curves"]["runs"]
+    base = s["runs"]["sweep/lr1/ratio1"]
+    fig = figure(15, 4.6)
+    a, b, c, d = fig.subplots(1, 4)
+    for ls, (name, label) in zip(LINESTYLES, HEADLINE):
+        run = cur[name]
+        color = "tab:blue" if "lr1" in name else "tab:red"
+        step = np.asarray(run["step"])
+        a.plot(step, run["entropy"], color=color, ls=ls, label=label)
+        b.plot(step[1:], run["change"], color=color, ls=ls, label=label)
+        c.plot(step, run["to_final"], color=color, ls=ls, label=label)
+    a.axhline(r["sweep/lr1/ratio1"]["entropy_start"], color="grey", lw=0.8, ls=":")
+    a.set_ylim(bottom=0)
+    a.set_xlabel("SGD step")
+    a.set_ylabel("attention entropy, lowest layer (nats)")
+    a.set_title("sparsity: the authors' entropy measure\n(dotted: at initialisation)", fontsize=10)
+    legend(a)
+    b.set_yscale("log")
+    b.set_xlabel("SGD step")
+    b.set_ylabel(f"TV between checkpoints {base['eval_every']} steps apart (log axis)")
+    b.set_title("motion: the attention's step-to-step change", fontsize=10)
+    legend(b)
+    c.set_xlabel("SGD step")
+    c.set_ylabel("TV to the final attention")
+    c.set_title("distance to where it ends", fontsize=10)
+    legend(c)
+    ratios = s["sweep_ratio"]
+    x = categorical_axis(d, list(ratios), r"$\eta_Y/\eta_Z$ (the lowest $W_1$)")
+    for ls, lr in zip(LINESTYLES, s["sweep_lr"]):
+        d.plot(x, [r[f"sweep/lr{lr:g}/ratio{q:g}"]["entropy_end"] for q in ratios], marker="o", ls=ls,
+               label=rf"$\eta_Z$ = {lr:g}")
+    d.set_ylim(bottom=0)
+    d.set_ylabel("final attention entropy (nats)")
+    d.set_title("the two learning rates (1 layer, one seed)", fontsize=10)
+    legend(d, ncols=3)
+    corpus = s["corpus"]
+    fig.suptitle(f"Tian et al. 2023 on real text (their Sec. 7 on WikiText; here the King James Bible): "
+                 f"the lowest layer's attention under constant-rate SGD ({base['epochs']} epochs, "
+                 f"{s['steps']:,} steps)", fontsize=11)
+    h = {n: r[n] for n, _ in HEADLINE}
+    caption = (f"Tian et al. 2023 on real text at CPU scale: word-level transformer language models (width {base['d']}, "
+               f"one head, post-LN, dropout {base['dropout']:g}) trained by SGD at a constant rate on "
+               f"{corpus['train_tokens']:,} tokens of the King James Bible ({base['vocab']:,} types), "
+               f"{s['steps']:,} steps. Left: the lowest layer's attention entropy on {corpus['val_tokens']:,} held-out "
+               f"tokens (the authors' measure) falls from {h['sweep/lr1/ratio1']['entropy_start']:.2f} nats to "
+               + ", ".join(f"{h[n]['entropy_end']:.2f} ({label})" for n, label in HEADLINE)
+               + f". Second: the total variation between the attention at checkpoints {base['eval_every']} steps "
+               f"apart, first epoch → last epoch: "
+               + ", ".join(f"{h[n]['change_first_epoch']:.3f} → {h[n]['change_last_epoch']:.3f} ({label})"
+                           for n, label in HEADLINE)
+               + f" — the pattern freezes (last epoch ≤ {s['bars']['freeze']:g} × first) in "
+               f"{sum(h[n]['pattern_freezes'] for n in h)} of 4 runs. Third: the distance to the final attention. "
+               f"Right: the final entropy of the 1-layer model over η_Z and η_Y/η_Z (the learning rate of the lowest "
+               f"feed-forward map W₁, the authors' lr_y_multi_on_z), one seed each.")
+    paths = save(fig, out_dir, "scan-snap-text", pdf, caption)
+    return paths + _attention_maps(record, out_dir, pdf)
+
+
+def _attention_maps(record, out_dir, pdf):
+    """The final lowest-layer attention of one held-out sequence, for the four headline runs."""
+    ex, r = record["curves"]["examples"], record["results"]
+    fig = figure(15, 4.4)
+    axes = fig.subplots(1, 4)
+    for ax, (name, label) in zip(axes, HEADLINE):
+        A, words = np.asarray(ex[name]["attention"]), ex[name]["tokens"]
+        im = ax.imshow(A, cmap="Greys", vmin=0, vmax=1)
+        ticks = np.arange(0, len(words), 5)
+        ax.set_xticks(ticks, [words[t] for t in ticks], rotation=90, fontsize=6)
+        ax.set_yticks(ticks, [words[t] for t in ticks], fontsize=6)
+        ax.set_xlabel("key (earlier token)")
+        ax.set_ylabel("query")
+        ax.set_title(f"{label}: top-1 {r[name]['top1_end']:.2f}, self {r[name]['self_end']:.2f}, "
+                     f"previous {r[name]['previous_end']:.2f}", fontsize=9)
+    fig.colorbar(im, ax=axes[-1], shrink=0.8, label="attention weight")
+    fig.suptitle("Tian et al. 2023 on real text: the lowest layer's final attention on one held-out sequence "
+                 "(causal: keys up to the query)", fontsize=11)
+    caption = ("The final attention of the lowest layer on one held-out sequence of 35 tokens, for the 1- and "
+               "3-layer models at learning rates 1 and 5 (black = weight 1). Means over all held-out queries with at "
+               "least 10 keys: " + "; ".join(f"{label}: largest weight {r[n]['top1_end']:.2f}, on the query's own "
+                                               f"token {r[n]['self_end']:.2f}, on the previous token "
+                                               f"{r[n]['previous_end']:.2f}" for n, label in HEADLINE) + ".")
+    return save(fig, out_dir, "scan-snap-text-attention", pdf, caption)
