@@ -15,6 +15,13 @@ and for every task of the entropy figure (their probabilities are float32 tensor
 rows are compared to float32 round-off, 1e-6).  Where pandas can read their
 ``figure_6_data.pkl`` (pandas < 2, which needs numpy < 2: run ``--figure-6-only`` in such an
 environment), it also checks that ``theory/scan_snap/authors.py`` holds its 64 cells.
+
+The real-text model: their ``decoder_wiki_util.TransformerModel`` as it was at 33149cd (read
+with ``git show`` from the clone's history) against ``theory.scan_snap.text_model`` in
+float64 on the same weights — logits, every layer's attention, the cross-entropy and every
+gradient for 1 and 3 layers, then five steps of their two-group SGD with
+``clip_grad_norm_(…, 0.5)`` against ``text._sgd_step``.  Their sinusoidal table is a float32
+buffer: it is compared at float32 round-off and replaced by ours for the other rows.
 Exit status 0 when everything agrees.
 """
 from __future__ import annotations
@@ -27,6 +34,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from theory.core import nn
 from theory.core.gradcheck import rel_error
 from theory.core.optim import Momentum
 from theory.scan_snap import model as ss
@@ -117,6 +125,149 @@ def compare_tasks(dec) -> dict:
     return out
 
 
+TEXT_COMMIT = "33149cd"       # decoder_wiki.py at the paper's time (May 2023); later commits switch to Adam
+TEXT_FILE = "ssl/real-dataset/decoder_wiki_util.py"
+
+
+def _text_module(repo: Path):
+    """Their ``decoder_wiki_util`` (the word-LM tutorial's model with their attention
+    returned) as it was at :data:`TEXT_COMMIT`, read with ``git show`` from the checkout's
+    history and imported, not copied.  It subclasses Hugging Face's ``PreTrainedModel`` and
+    ``PretrainedConfig`` only to save checkpoints; where ``transformers`` is not installed
+    those two are stood in for by ``torch.nn.Module`` and a plain object (no arithmetic)."""
+    import importlib.util
+    import subprocess
+    import tempfile
+    import types
+    import torch
+    src = subprocess.run(["git", "-C", str(repo), "show", f"{TEXT_COMMIT}:{TEXT_FILE}"], capture_output=True, text=True)
+    if src.returncode != 0:
+        raise SystemExit(f"{repo} has no {TEXT_FILE} at commit {TEXT_COMMIT} (a clone with its history is needed): "
+                         f"{src.stderr.strip()}")
+    if importlib.util.find_spec("transformers") is None:
+        class PretrainedConfig:
+            def __init__(self, **kwargs):
+                self.__dict__.update(kwargs)
+
+        class PreTrainedModel(torch.nn.Module):
+            def __init__(self, config):
+                super().__init__()
+                self.config = config
+        sys.modules["transformers"] = types.SimpleNamespace(PreTrainedModel=PreTrainedModel,
+                                                            PretrainedConfig=PretrainedConfig)
+    path = Path(tempfile.mkdtemp()) / "decoder_wiki_util.py"
+    path.write_text(src.stdout)
+    spec = importlib.util.spec_from_file_location("decoder_wiki_util", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _their_weights(model, layers: int) -> dict:
+    """Our parameter dict from their module's tensors (float64 numpy)."""
+    n = lambda t: t.detach().double().numpy().copy()
+    p = {"E": n(model.encoder.weight), "W_dec": n(model.decoder.weight), "b_dec": n(model.decoder.bias)}
+    for i, layer in enumerate(model.transformer_encoder.layers[:layers]):
+        a = layer.self_attn
+        p.update({f"l{i}.W_in": n(a.in_proj_weight), f"l{i}.b_in": n(a.in_proj_bias),
+                  f"l{i}.W_out": n(a.out_proj.weight), f"l{i}.b_out": n(a.out_proj.bias),
+                  f"l{i}.ln1.g": n(layer.norm1.weight), f"l{i}.ln1.b": n(layer.norm1.bias),
+                  f"l{i}.W1": n(layer.linear1.weight), f"l{i}.b1": n(layer.linear1.bias),
+                  f"l{i}.W2": n(layer.linear2.weight), f"l{i}.b2": n(layer.linear2.bias),
+                  f"l{i}.ln2.g": n(layer.norm2.weight), f"l{i}.ln2.b": n(layer.norm2.bias)})
+    return p
+
+
+def _their_grads(model, layers: int) -> dict:
+    grads = {}
+    for k, v in _named(model, layers).items():
+        grads[k] = v.grad.detach().double().numpy().copy()
+    return grads
+
+
+def _named(model, layers: int) -> dict:
+    """Their parameters under our names."""
+    out = {"E": model.encoder.weight, "W_dec": model.decoder.weight, "b_dec": model.decoder.bias}
+    for i, layer in enumerate(model.transformer_encoder.layers[:layers]):
+        a = layer.self_attn
+        out.update({f"l{i}.W_in": a.in_proj_weight, f"l{i}.b_in": a.in_proj_bias, f"l{i}.W_out": a.out_proj.weight,
+                    f"l{i}.b_out": a.out_proj.bias, f"l{i}.ln1.g": layer.norm1.weight, f"l{i}.ln1.b": layer.norm1.bias,
+                    f"l{i}.W1": layer.linear1.weight, f"l{i}.b1": layer.linear1.bias, f"l{i}.W2": layer.linear2.weight,
+                    f"l{i}.b2": layer.linear2.bias, f"l{i}.ln2.g": layer.norm2.weight, f"l{i}.ln2.b": layer.norm2.bias})
+    return out
+
+
+def _float64_positions(model, out: dict) -> None:
+    """Their sinusoidal table is computed in float32 (a buffer made before ``.double()``):
+    compare it with ours at float32 round-off, then give their model ours, so that every
+    other row compares float64 with float64."""
+    import torch
+    pe = model.pos_encoder.pe                                # (max_len, 1, d)
+    ours = nn.sinusoidal_positions(pe.shape[0], pe.shape[2])
+    out["sinusoidal positions 0-63 (theirs computed in float32)"] = rel_error(ours[:64], pe[:64, 0].numpy())
+    with torch.no_grad():
+        pe.copy_(torch.from_numpy(ours)[:, None, :])
+
+
+def compare_text_model(repo: Path, torch, rng) -> dict:
+    """Their ``TransformerModel`` (eval mode: no dropout) in float64 against
+    ``theory.scan_snap.text_model`` on the same weights and tokens — logits, every layer's
+    attention weights, the cross-entropy and every gradient, for 1 and 3 layers — then five
+    steps of their optimiser (SGD, two groups: layer 0's linear1 at lr_z · lr_y_multi_on_z,
+    everything else at lr_z; ``clip_grad_norm_(…, 0.5)``) against ours (``text._sgd_step``)."""
+    from theory.scan_snap import text as X, text_model as tm
+    util = _text_module(repo)
+    out = {}
+    V, d, d_hid, T, B = 50, 16, 12, 9, 4
+    for layers in (1, 3):
+        torch.manual_seed(layers)
+        model = util.TransformerModel(util.TransConfig(V, d, 1, d_hid, layers, 0.2)).double().eval()
+        p = _their_weights(model, layers)
+        with torch.no_grad():                                # perturb the zero biases and unit gains: test them too
+            for k, t in _named(model, layers).items():
+                if k.endswith(("b_in", "b_out", ".g", ".b", "b_dec")):
+                    t.add_(torch.from_numpy(0.1 * rng.standard_normal(tuple(t.shape))))
+        p = _their_weights(model, layers)
+        _float64_positions(model, out)
+        x, y = rng.integers(0, V, (B, T)), rng.integers(0, V, (B, T))
+        mask = util.generate_square_subsequent_mask(T).double()
+        logits, attention = model(torch.from_numpy(x.T.copy()), mask)   # theirs is (T, B, ·)
+        loss = torch.nn.CrossEntropyLoss()(logits.reshape(-1, V), torch.from_numpy(y.T.reshape(-1).copy()))
+        loss.backward()
+        ours_logits, cache = tm.lm_forward(p, x)
+        ours_loss, g, _ = tm.lm_loss(p, x, y)
+        tag = f"{layers} layer{'s' if layers > 1 else ''}"
+        out[f"logits ({tag})"] = rel_error(ours_logits, logits.detach().numpy().transpose(1, 0, 2))
+        out[f"attention weights, every layer ({tag})"] = max(
+            rel_error(a, b.detach().numpy()) for a, b in zip(cache.attention, attention))
+        out[f"cross-entropy ({tag})"] = rel_error(np.array([ours_loss]), np.array([loss.item()]))
+        theirs = _their_grads(model, layers)
+        out[f"gradients, worst parameter ({tag})"] = max(rel_error(g[k], theirs[k]) for k in g)
+    # five steps of their optimiser against ours, on fresh batches (gradients large enough to clip)
+    lr_z, ratio = 5.0, 3.0
+    torch.manual_seed(0)
+    model = util.TransformerModel(util.TransConfig(V, d, 1, d_hid, 1, 0.2)).double().eval()
+    _float64_positions(model, out)
+    p = _their_weights(model, 1)
+    named = _named(model, 1)
+    fast = [named[k] for k in X.FAST]
+    opt = torch.optim.SGD([{"params": fast, "lr": lr_z * ratio},
+                           {"params": [v for k, v in named.items() if k not in X.FAST], "lr": lr_z}])
+    clipped = 0
+    for _ in range(5):
+        x, y = rng.integers(0, V, (B, T)), rng.integers(0, V, (B, T))
+        opt.zero_grad()
+        logits, _ = model(torch.from_numpy(x.T.copy()), util.generate_square_subsequent_mask(T).double())
+        torch.nn.CrossEntropyLoss()(logits.reshape(-1, V), torch.from_numpy(y.T.reshape(-1).copy())).backward()
+        clipped += float(torch.nn.utils.clip_grad_norm_(model.parameters(), 0.5)) > 0.5
+        opt.step()
+        _, g, _ = tm.lm_loss(p, x, y)
+        X._sgd_step(p, g, lr_z, ratio, 0.5)
+    after = _their_weights(model, 1)
+    out[f"parameters after 5 two-rate SGD steps ({clipped} of 5 clipped)"] = max(rel_error(p[k], after[k]) for k in p)
+    return out
+
+
 def check_figure_6(repo: Path):
     """The largest difference between FIGURE_6 and their pickle, or None where pandas cannot read it."""
     import pickle
@@ -159,6 +310,8 @@ def main(argv=None) -> int:
     print(f"Tian et al. 2023: ours against facebookresearch/luckmatters@{COMMIT} (float64; relative difference)")
     rows = [(k, v, args.tol) for k, v in compare_model(dec, torch, rng).items()]
     rows += [(k, v, 1e-6) for k, v in compare_tasks(dec).items()]
+    print(f"  (the real-text model: their decoder_wiki_util.py at {TEXT_COMMIT}, the paper's time)")
+    rows += [(k, v, 1e-6 if "float32" in k else args.tol) for k, v in compare_text_model(args.repo, torch, rng).items()]
     for name, d, tol in rows:
         ok &= d <= tol
         print(f"  {name:52s} {d:.1e}  (tolerance {tol:g}){'' if d <= tol else '   DIFFERS'}")
