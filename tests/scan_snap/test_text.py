@@ -105,8 +105,8 @@ def _perturbed(rng, layers, vocab=11, d=6, d_hid=5):
 def test_gradients_match_finite_differences(layers, dropout):
     """Every parameter, with and without dropout (its masks fixed by the seed)."""
     rng = np.random.default_rng(layers)
-    p = _perturbed(rng, layers)
-    x, y = rng.integers(0, 11, (3, 7)), rng.integers(0, 11, (3, 7))
+    p = _perturbed(rng, layers, vocab=7, d=4, d_hid=3)
+    x, y = rng.integers(0, 7, (2, 6)), rng.integers(0, 7, (2, 6))
     x[0, :3] = 4                                              # a row of E used several times
     _, g, _ = tm.lm_loss(p, x, y, dropout=dropout, rng=5)
     assert max(check_gradients(lambda q: tm.lm_loss(q, x, y, dropout=dropout, rng=5)[0], p, g).values()) < 1e-7
@@ -196,7 +196,10 @@ def test_attention_measures():
     assert abs(m["entropy_last"] - np.log(T)) < 1e-6
     keys = np.arange(X.MIN_KEYS, T + 1)
     assert abs(m["top1"] - np.mean(1 / keys)) < 1e-12 and abs(m["top3"] - np.mean(3 / keys)) < 1e-12
-    assert abs(m["self"] - m["top1"]) < 1e-12
+    assert abs(m["self"] - m["top1"]) < 1e-12 and "common" not in m
+    common = np.arange(T) % 2 == 0                            # keys 0, 2, 4, …
+    got = X.attention_measures(uniform, common)["common"]
+    assert abs(got - np.mean([np.ceil(k / 2) / k for k in keys])) < 1e-12   # ⌈k/2⌉ of k keys are common
     previous = np.eye(T, k=-1)
     previous[0, 0] = 1
     m = X.attention_measures(previous)
@@ -208,7 +211,7 @@ def _fake_run(entropy, change, spe=10, total=40):
     e = np.asarray(entropy(step), dtype=float)
     ones = np.ones(len(step))
     return dict(step=step, steps=total, steps_per_epoch=spe, entropy=e, entropy_last=e, top1=ones, top3=ones,
-                self=ones, previous=ones, val_loss=ones, change=np.asarray(change(step[1:]), dtype=float),
+                self=ones, previous=ones, common=ones, common_uniform=0.5, val_loss=ones, change=np.asarray(change(step[1:]), dtype=float),
                 qk_change=np.ones(len(step) - 1))
 
 
@@ -220,6 +223,10 @@ def test_verdicts():
     assert drift["sparsifies"] and not drift["entropy_settles"] and not drift["pattern_freezes"]
     dense = TR.summarise(_fake_run(lambda s: 2 + 0 * s, lambda s: 0.1 + 0 * s))
     assert not dense["sparsifies"] and dense["entropy_settles"] and dense["change_first_epoch"] == 0.1
+    assert snap["leaves_common"] is False                    # common 1.0 against 0.5 under uniform attention
+    run = _fake_run(lambda s: 2 + 0 * s, lambda s: 0.1 + 0 * s)
+    run["common"] = np.full(len(run["step"]), 0.39)
+    assert TR.summarise(run)["leaves_common"] and not TR.summarise(dict(run, common_uniform=0.48))["leaves_common"]
 
 
 def test_train_text_is_seeded_and_measured(small_text):

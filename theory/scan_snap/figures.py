@@ -11,6 +11,7 @@ import numpy as np
 
 from ..core.plotting import LINESTYLES, categorical_axis, figure, legend, save
 from ..core.records import check_record
+from .text import MIN_KEYS
 
 __all__ = ["scan_snap_figures", "text_figures"]
 
@@ -138,16 +139,29 @@ def text_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
     out_dir = Path(out_dir)
     s, r, cur = record["settings"], record["results"], record["curves"]["runs"]
     base = s["runs"]["sweep/lr1/ratio1"]
-    fig = figure(15, 4.6)
-    a, b, c, d = fig.subplots(1, 4)
+    fig = figure(14, 8.4)
+    (a, e, f), (b, c, d) = fig.subplots(2, 3)
     for ls, (name, label) in zip(LINESTYLES, HEADLINE):
         run = cur[name]
         color = "tab:blue" if "lr1" in name else "tab:red"
         step = np.asarray(run["step"])
         a.plot(step, run["entropy"], color=color, ls=ls, label=label)
+        e.plot(step, run["top1"], color=color, ls=ls, label=label)
+        f.plot(step, run["common"], color=color, ls=ls, label=label)
         b.plot(step[1:], run["change"], color=color, ls=ls, label=label)
         c.plot(step, run["to_final"], color=color, ls=ls, label=label)
     a.axhline(r["sweep/lr1/ratio1"]["entropy_start"], color="grey", lw=0.8, ls=":")
+    e.set_ylim(0, 1)
+    e.set_xlabel("SGD step")
+    e.set_ylabel(f"weight on the largest key (queries with ≥ {MIN_KEYS} keys)")
+    e.set_title("sparsity: the top key's weight", fontsize=10)
+    legend(e)
+    f.axhline(r["sweep/lr1/ratio1"]["common_uniform"], color="grey", lw=0.8, ls=":")
+    f.set_ylim(0, 1)
+    f.set_xlabel("SGD step")
+    f.set_ylabel("attention on the 20 most frequent types")
+    f.set_title("the scan: off common tokens?\n(dotted: uniform attention)", fontsize=10)
+    legend(f)
     a.set_ylim(bottom=0)
     a.set_xlabel("SGD step")
     a.set_ylabel("attention entropy, lowest layer (nats)")
@@ -179,16 +193,20 @@ def text_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
     caption = (f"Tian et al. 2023 on real text at CPU scale: word-level transformer language models (width {base['d']}, "
                f"one head, post-LN, dropout {base['dropout']:g}) trained by SGD at a constant rate on "
                f"{corpus['train_tokens']:,} tokens of the King James Bible ({base['vocab']:,} types), "
-               f"{s['steps']:,} steps. Left: the lowest layer's attention entropy on {corpus['val_tokens']:,} held-out "
+               f"{s['steps']:,} steps. Top left: the lowest layer's attention entropy on {corpus['val_tokens']:,} held-out "
                f"tokens (the authors' measure) falls from {h['sweep/lr1/ratio1']['entropy_start']:.2f} nats to "
                + ", ".join(f"{h[n]['entropy_end']:.2f} ({label})" for n, label in HEADLINE)
-               + f". Second: the total variation between the attention at checkpoints {base['eval_every']} steps "
+               + f". Bottom left: the total variation between the attention at checkpoints {base['eval_every']} steps "
                f"apart, first epoch → last epoch: "
                + ", ".join(f"{h[n]['change_first_epoch']:.3f} → {h[n]['change_last_epoch']:.3f} ({label})"
                            for n, label in HEADLINE)
                + f" — the pattern freezes (last epoch ≤ {s['bars']['freeze']:g} × first) in "
-               f"{sum(h[n]['pattern_freezes'] for n in h)} of 4 runs. Third: the distance to the final attention. "
-               f"Right: the final entropy of the 1-layer model over η_Z and η_Y/η_Z (the learning rate of the lowest "
+               f"{sum(h[n]['pattern_freezes'] for n in h)} of 4 runs. Top middle: the weight of each query's largest "
+               f"key; top right: the attention on the 20 most frequent types (`, the and of . …`), "
+               + ", ".join(f"{h[n]['common_end']:.2f} ({label})" for n, label in HEADLINE)
+               + f" at the end against {h['sweep/lr1/ratio1']['common_uniform']:.2f} under uniform attention. "
+               f"Bottom middle: the distance to the final attention. "
+               f"Bottom right: the final entropy of the 1-layer model over η_Z and η_Y/η_Z (the learning rate of the lowest "
                f"feed-forward map W₁, the authors' lr_y_multi_on_z), one seed each.")
     paths = save(fig, out_dir, "scan-snap-text", pdf, caption)
     return paths + _attention_maps(record, out_dir, pdf)

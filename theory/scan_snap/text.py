@@ -19,7 +19,10 @@ layer's attention ``A`` (sequences × queries × keys, causal):
 - ``entropy_last``: the same at the last position only (``bptt`` keys; uniform = ln bptt);
 - ``top1``, ``top3``: the attention on the query's largest one and three keys, mean over
   the queries with at least ``MIN_KEYS`` keys; ``self`` and ``previous``: the attention on
-  the key at the query's own position and at the one before (same queries);
+  the key at the query's own position and at the one before (same queries); ``common``:
+  the attention on keys of the :data:`N_COMMON` most frequent types (``, the and of . to
+  …`` in the King James Bible) — the paper's scan moves attention away from such common
+  tokens — beside ``common_uniform``, its value under uniform attention;
 - ``change``: the total variation ``½ Σ_k |a_k − a'_k|`` between this checkpoint's
   attention and the previous one's, mean over queries (the attention's step-to-step
   motion; one fewer than the checkpoints: entry k is between checkpoints k and k + 1);
@@ -37,13 +40,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..core._validate import as_rng, check_step, choice, executor as _executor, finite_scalar, nonnegative_int, positive_int, probability
+from ..core._validate import array, as_rng, check_step, choice, executor as _executor, finite_scalar, nonnegative_int, positive_int, probability
 from . import corpus as C
 from . import text_model as tm
 
-__all__ = ["MIN_KEYS", "FAST", "TextConfig", "attention_measures", "train_text", "text_runs"]
+__all__ = ["MIN_KEYS", "N_COMMON", "FAST", "TextConfig", "attention_measures", "train_text", "text_runs"]
 
 MIN_KEYS = 10                  # top1/top3 are read at queries with at least this many keys
+N_COMMON = 20                  # "common" keys: the 20 most frequent types (ids 1 … 20; 0 is <unk>)
 
 
 @dataclass(frozen=True)
@@ -100,24 +104,32 @@ def _corpus(vocab: int, path, max_tokens) -> C.Corpus:
     return C.load_corpus(vocab, path, max_tokens=max_tokens)
 
 
-def attention_measures(A) -> dict:
-    """The entropy (authors' measure and at the last query), top-1 and top-3 mass of
-    causal attention A (..., T, T) (module docstring)."""
-    from ..core._validate import array
+def attention_measures(A, common=None) -> dict:
+    """The entropy (authors' measure and at the last query), top-1 and top-3 mass, the
+    weight on the query's own and previous position of causal attention A (..., T, T)
+    (module docstring); with ``common`` (..., T) booleans (which keys are common types),
+    also ``common``, the attention those keys get."""
     A = array("A", A, min_ndim=2)
     if A.shape[-1] != A.shape[-2] or A.shape[-1] < MIN_KEYS or np.any(A < 0):
         raise ValueError(f"A must be causal attention (..., T, T) with T >= {MIN_KEYS}, non-negative; "
                          f"got shape {A.shape}")
-    return _measures(A)
+    if common is not None:
+        common = np.asarray(common)
+        if common.dtype != bool or common.shape != A.shape[:-1]:
+            raise ValueError(f"common must be booleans of shape {A.shape[:-1]} (one per key); got "
+                             f"{common.dtype} {common.shape}")
+    return _measures(A, common)
 
 
-def _measures(A: np.ndarray) -> dict:
+def _measures(A: np.ndarray, common=None) -> dict:
     A = A.astype(np.float64, copy=False)
     h = -(A * np.log(A + 1e-8)).sum(axis=-1)                        # (..., T) per query, authors' measure
     late = A[..., MIN_KEYS - 1:, :]                                  # queries with >= MIN_KEYS keys
     top = np.sort(late, axis=-1)
     T = A.shape[-1]
-    return dict(entropy=float(h.mean()), entropy_last=float(h[..., -1].mean()),
+    extra = {} if common is None else dict(                          # Σ_k a_k [w_k common], queries as above
+        common=float((A[..., MIN_KEYS - 1:, :] * common[..., None, :]).sum(axis=-1).mean()))
+    return dict(**extra, entropy=float(h.mean()), entropy_last=float(h[..., -1].mean()),
                 top1=float(top[..., -1].mean()), top3=float(top[..., -3:].sum(axis=-1).mean()),
                 self=float(np.diagonal(late, MIN_KEYS - 1, -2, -1).mean()),            # key t' = t
                 previous=float(np.diagonal(late, MIN_KEYS - 2, -2, -1).mean()) if T > 1 else 0.0)   # t' = t − 1
@@ -172,7 +184,10 @@ def train_text(config: TextConfig) -> dict:
     sizes = (len(corpus.vocab), cfg.d, cfg.d_hid, cfg.layers)
     starts = list(range(0, train.shape[1] - 1, cfg.bptt))            # the tutorial's windows, in order
     steps = cfg.epochs * len(starts)
-    keys = ("step", "entropy", "entropy_last", "top1", "top3", "self", "previous", "change", "to_final", "qk_change", "ffn_change",
+    common = (xv >= 1) & (xv <= N_COMMON)                             # (S, bptt) keys of the most frequent types
+    uniform = np.tri(cfg.bptt) / np.arange(1, cfg.bptt + 1)[:, None]
+    common_uniform = _measures(np.broadcast_to(uniform, (len(xv),) + uniform.shape), common)["common"]
+    keys = ("step", "entropy", "entropy_last", "top1", "top3", "self", "previous", "common", "change", "to_final", "qk_change", "ffn_change",
             "val_loss")
     log = {k: [] for k in keys}
     attn, prev = [], None
@@ -184,9 +199,9 @@ def train_text(config: TextConfig) -> dict:
         logits = tm._affine(x, p["W_dec"], p["b_dec"])
         loss = tm._decoder_loss(logits, yv)[0]
         state = (A, _qk(p, cfg.d), p["l0.W1"].astype(np.float64))
-        m = _measures(A)
+        m = _measures(A, common)
         log["step"].append(step)
-        for k in ("entropy", "entropy_last", "top1", "top3", "self", "previous"):
+        for k in ("entropy", "entropy_last", "top1", "top3", "self", "previous", "common"):
             log[k].append(m[k])
         if prev is not None:                                         # between the previous checkpoint and this
             log["change"].append(_tv(A, prev[0]))
@@ -213,7 +228,7 @@ def train_text(config: TextConfig) -> dict:
     log["to_final"] = [_tv(a, final) for a in attn]
     out = {k: np.asarray(v, dtype=float if k != "step" else int) for k, v in log.items()}
     return dict(config=asdict(cfg), steps=steps, steps_per_epoch=len(starts), train_loss=losses, **out,
-                unk_share=corpus.unk_share, train_tokens=len(corpus.train), val_tokens=int(xv.size),
+                unk_share=corpus.unk_share, common_uniform=common_uniform, train_tokens=len(corpus.train), val_tokens=int(xv.size),
                 example=dict(attention=final[0], tokens=[corpus.vocab[t] for t in xv[0]]))
 
 

@@ -15,7 +15,10 @@ earlier).  Each verdict below is a measured quantity against a stated bar:
   the epoch before by at most :data:`SETTLE_BAR` × the initial entropy;
 - **pattern freezes**: the attention's step-to-step change (total variation between
   checkpoints) averaged over the last epoch is at most :data:`FREEZE_BAR` × its average
-  over the first epoch.
+  over the first epoch;
+- **leaves common tokens** (the paper's scan: attention moves from tokens common to many
+  contexts to distinctive ones): the final attention on keys of the 20 most frequent types
+  is at most :data:`COMMON_BAR` × what uniform attention gives them.
 """
 from __future__ import annotations
 
@@ -29,11 +32,11 @@ from ..core.records import check_record, make_record
 from ..core.registry import Reproduction
 from .text import TextConfig, text_runs
 
-__all__ = ["RECORD", "SPARSE_BAR", "SETTLE_BAR", "FREEZE_BAR", "BASE", "SWEEP_LR", "SWEEP_RATIO", "QUICK",
+__all__ = ["RECORD", "SPARSE_BAR", "SETTLE_BAR", "FREEZE_BAR", "COMMON_BAR", "BASE", "SWEEP_LR", "SWEEP_RATIO", "QUICK",
            "run_configs", "summarise", "reproduce", "format_report", "REPRODUCTION"]
 
 RECORD = "scan-snap-text"
-SPARSE_BAR, SETTLE_BAR, FREEZE_BAR = 0.8, 0.05, 0.25
+SPARSE_BAR, SETTLE_BAR, FREEZE_BAR, COMMON_BAR = 0.8, 0.05, 0.25, 0.8
 BASE = TextConfig()                                  # 1 layer, width 64, 2,000 types, lr_z 5, 5 epochs
 SWEEP_LR = (1.0, 2.0, 5.0)                           # lr_z
 SWEEP_RATIO = (1.0, 2.0, 5.0, 10.0)                  # lr_y / lr_z (the lowest W₁, b₁)
@@ -62,7 +65,7 @@ def run_configs(quick: bool = False) -> dict:
 def summarise(run: dict) -> dict:
     """The numbers behind the verdicts (module docstring) of one :func:`~theory.scan_snap.text.train_text` run."""
     need = ("step", "steps", "steps_per_epoch", "entropy", "entropy_last", "change", "qk_change", "top1", "top3",
-            "self", "previous", "val_loss")
+            "self", "previous", "common", "common_uniform", "val_loss")
     if not isinstance(run, dict) or any(k not in run for k in need):
         raise ValueError(f"run must be what train_text returns (keys {need}); got {str(run)[:60]!r}")
     step, spe, total = np.asarray(run["step"]), run["steps_per_epoch"], run["steps"]
@@ -76,7 +79,8 @@ def summarise(run: dict) -> dict:
                entropy_last_epoch=float(e[last].mean()), entropy_epoch_before=float(e[before].mean()),
                entropy_last_start=float(run["entropy_last"][0]), entropy_last_end=float(run["entropy_last"][-1]),
                top1_end=float(run["top1"][-1]), top3_end=float(run["top3"][-1]), self_end=float(run["self"][-1]),
-               previous_end=float(run["previous"][-1]),
+               previous_end=float(run["previous"][-1]), common_start=float(run["common"][0]),
+               common_end=float(run["common"][-1]), common_uniform=float(run["common_uniform"]),
                change_first_epoch=float(first_ch.mean()), change_last_epoch=float(last_ch.mean()),
                qk_change_first_epoch=float(np.asarray(run["qk_change"])[at <= spe].mean()),
                qk_change_last_epoch=float(np.asarray(run["qk_change"])[at > total - spe].mean()),
@@ -84,7 +88,8 @@ def summarise(run: dict) -> dict:
     out.update(sparsifies=out["entropy_end"] <= SPARSE_BAR * out["entropy_start"],
                entropy_settles=abs(out["entropy_last_epoch"] - out["entropy_epoch_before"])
                <= SETTLE_BAR * out["entropy_start"],
-               pattern_freezes=out["change_last_epoch"] <= FREEZE_BAR * out["change_first_epoch"])
+               pattern_freezes=out["change_last_epoch"] <= FREEZE_BAR * out["change_first_epoch"],
+               leaves_common=out["common_end"] <= COMMON_BAR * out["common_uniform"])
     return out
 
 
@@ -101,7 +106,7 @@ def reproduce(*, quick: bool = False, executor=None, progress=None) -> dict:
     done = dict(zip(names, text_runs([configs[n] for n in names], executor)))
     parts = {"training and measuring": time.perf_counter() - start}
     some = done[names[0]]
-    keep = ("step", "entropy", "entropy_last", "top1", "top3", "self", "previous", "change", "to_final",
+    keep = ("step", "entropy", "entropy_last", "top1", "top3", "self", "previous", "common", "change", "to_final",
             "qk_change", "ffn_change", "val_loss")
     curves = {n: {k: done[n][k] for k in keep} for n in configs}
     for n in configs:                                                 # the training loss, one mean per checkpoint interval
@@ -112,7 +117,7 @@ def reproduce(*, quick: bool = False, executor=None, progress=None) -> dict:
         RECORD,
         settings=dict(quick=quick, runs={n: asdict(c) for n, c in configs.items()}, sweep_lr=_grid(quick)[0],
                       sweep_ratio=_grid(quick)[1],
-                      bars=dict(sparse=SPARSE_BAR, settle=SETTLE_BAR, freeze=FREEZE_BAR),
+                      bars=dict(sparse=SPARSE_BAR, settle=SETTLE_BAR, freeze=FREEZE_BAR, common=COMMON_BAR),
                       corpus=dict(source="bible -f gen1:1-rev22:21" if configs[names[0]].path is None
                                   else configs[names[0]].path, train_tokens=some["train_tokens"],
                                   val_tokens=some["val_tokens"], unk_share=some["unk_share"]),
@@ -124,12 +129,13 @@ def reproduce(*, quick: bool = False, executor=None, progress=None) -> dict:
 
 def _row(name: str, r: dict) -> str:
     yes = lambda b: "yes" if b else "no"
-    return (f"  {name:22s} {r['entropy_start']:6.3f} → {r['entropy_end']:6.3f} (min {r['entropy_min']:.3f})  "
-            f"last pos {r['entropy_last_start']:.2f} → {r['entropy_last_end']:.2f}  top-1 {r['top1_end']:.3f}  "
-            f"self {r['self_end']:.3f} prev {r['previous_end']:.3f}  change {r['change_first_epoch']:.3f} → "
+    return (f"  {name:20s} {r['entropy_start']:5.3f} → {r['entropy_end']:5.3f} (× {r['entropy_end'] / r['entropy_start']:.3f}, "
+            f"min {r['entropy_min']:.3f})  last pos {r['entropy_last_start']:.2f} → {r['entropy_last_end']:.2f}  "
+            f"top-1 {r['top1_end']:.3f}  self {r['self_end']:.3f} prev {r['previous_end']:.3f}  common "
+            f"{r['common_start']:.3f} → {r['common_end']:.3f}  change {r['change_first_epoch']:.3f} → "
             f"{r['change_last_epoch']:.3f}  W_QᵀW_K {r['qk_change_first_epoch']:.3f} → "
             f"{r['qk_change_last_epoch']:.3f}  val {r['val_loss_end']:.3f}   "
-            f"{yes(r['sparsifies'])}/{yes(r['entropy_settles'])}/{yes(r['pattern_freezes'])}")
+            f"{yes(r['sparsifies'])}/{yes(r['entropy_settles'])}/{yes(r['pattern_freezes'])}/{yes(r['leaves_common'])}")
 
 
 def format_report(record: dict) -> str:
@@ -146,9 +152,11 @@ def format_report(record: dict) -> str:
              f"{base['eval_every']} steps",
              f"  verdicts: sparsifies (final entropy ≤ {b['sparse']:g} × initial) / entropy settles (last two "
              f"epochs' means within {b['settle']:g} × initial) / pattern freezes (last epoch's change ≤ "
-             f"{b['freeze']:g} × first epoch's)",
-             "  run                    entropy, authors' measure (nats)  …  change = TV between checkpoints, "
-             "first → last epoch;  W_QᵀW_K = its relative change per interval"]
+             f"{b['freeze']:g} × first epoch's) / leaves common tokens (final attention on the 20 most frequent "
+             f"types ≤ {b['common']:g} × uniform attention's)",
+             "  run                  entropy, authors' measure (nats) … common = attention on the 20 most frequent "
+             "types (uniform attention: " + f"{r['sweep/lr1/ratio1']['common_uniform']:.3f}); change = TV between "
+             "checkpoints, first → last epoch; W_QᵀW_K = its relative change per interval; verdicts"]
     lines += [_row(n, r[n]) for n in r]
     q = s["sweep_ratio"]
     lines += ["", "Final entropy of the 1-layer sweep (rows lr_z, columns lr_y/lr_z = " + ", ".join(f"{x:g}" for x in q) + ")"]
