@@ -295,7 +295,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.figure_6_only:
         fig6 = check_figure_6(args.repo)
-        print(f"theory/scan_snap/authors.py against figure_6_data.pkl: "
+        print("theory/scan_snap/authors.py against figure_6_data.pkl: "
               + (fig6 if isinstance(fig6, str) else f"largest difference {fig6:g}"))
         return 0 if fig6 == 0 else 1
     code = args.repo / "ssl" / "real-dataset"

@@ -186,7 +186,7 @@ def text_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
     d.set_title("the two learning rates (1 layer, one seed)", fontsize=10)
     legend(d, ncols=3)
     corpus = s["corpus"]
-    fig.suptitle(f"Tian et al. 2023 on real text (their Sec. 7 on WikiText; here the King James Bible): "
+    fig.suptitle(f"Tian et al. 2023 on real text (theirs on WikiText; here the King James Bible): "
                  f"the lowest layer's attention under constant-rate SGD ({base['epochs']} epochs, "
                  f"{s['steps']:,} steps)", fontsize=11)
     h = {n: r[n] for n, _ in HEADLINE}

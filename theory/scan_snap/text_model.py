@@ -1,4 +1,4 @@
-"""Tian et al. 2023, Sec. 7 (real data): the word-level language model the authors train on
+"""Tian et al. 2023, the real-data experiments: the word-level language model the authors train on
 WikiText (luckmatters ``decoder_wiki_util.TransformerModel``, the PyTorch word-LM
 tutorial's model), forward and hand-written backward.
 

@@ -3,7 +3,7 @@ one- and three-layer language models trained by SGD at constant learning rates o
 King James Bible (:mod:`~theory.scan_snap.text`), the lowest layer's attention measured
 over training, and a sweep over the two learning rates.
 
-The paper (Sec. 7, WikiText-2 and -103, 1- and 3-layer transformers): the lowest layer's
+The paper (its real-data experiments: WikiText-2 and -103, 1- and 3-layer transformers): the lowest layer's
 attention becomes sparse and then stops changing at some point, although the learning
 rate stays constant; on synthetic data (their Fig. 6) a larger η_Z gives sparser final
 attention and a larger η_Y/η_Z a denser one (Y learns first and the attention freezes
