@@ -153,7 +153,7 @@ def text_figures(record: dict, out_dir, *, pdf: bool = False) -> list:
     a.axhline(r["sweep/lr1/ratio1"]["entropy_start"], color="grey", lw=0.8, ls=":")
     e.set_ylim(0, 1)
     e.set_xlabel("SGD step")
-    e.set_ylabel(f"weight on the largest key (queries with ≥ {MIN_KEYS} keys)")
+    e.set_ylabel("weight on the largest key (queries with ≥ " + str(MIN_KEYS) + " keys)")
     e.set_title("sparsity: the top key's weight", fontsize=10)
     legend(e)
     f.axhline(r["sweep/lr1/ratio1"]["common_uniform"], color="grey", lw=0.8, ls=":")
