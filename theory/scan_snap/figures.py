@@ -226,7 +226,7 @@ def _attention_maps(record, out_dir, pdf):
         ax.set_xlabel("key (earlier token)")
         ax.set_ylabel("query")
         ax.set_title(f"{label}: top-1 {r[name]['top1_end']:.2f}, self {r[name]['self_end']:.2f}, "
-                     f"previous {r[name]['previous_end']:.2f}", fontsize=9)
+                     f"previous {r[name]['previous_end']:.2f}", fontsize=8)
     fig.colorbar(im, ax=axes[-1], shrink=0.8, label="attention weight")
     fig.suptitle("Tian et al. 2023 on real text: the lowest layer's final attention on one held-out sequence "
                  "(causal: keys up to the query)", fontsize=11)
