@@ -253,3 +253,18 @@ def test_quick_reproduction(kjv, tmp_path):
     names = sorted(p.name for p in text_figures(record, tmp_path))
     assert names == ["scan-snap-text-attention.caption.md", "scan-snap-text-attention.png",
                      "scan-snap-text.caption.md", "scan-snap-text.png"]
+
+
+def test_text_benchmark_runs(capsys):
+    """``benchmarks/bench_scan_snap.py --text`` (the real-text step; the smoke test in
+    tests/test_benchmarks.py runs the script's default path)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+    bench = Path(__file__).resolve().parents[2] / "benchmarks"
+    sys.path.insert(0, str(bench))
+    spec = importlib.util.spec_from_file_location("bench_scan_snap", bench / "bench_scan_snap.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(["--text", "--batch", "2", "--T", "12", "--vocab", "30", "--d", "8", "--steps", "2", "--warmup", "1"])
+    assert "real-text LM" in capsys.readouterr().out
