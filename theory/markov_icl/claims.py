@@ -43,7 +43,11 @@ def _check_bigram_bayes(rng) -> float:
 
 def _check_minimal_gradient(rng) -> float:
     """``edelman-minimal-gradient``: the hand-written gradient against central differences (both
-    masks, random v, W, tokens) — the worst relative error."""
+    masks, random v, W, tokens) — the worst error of a block relative to the norm of the whole
+    gradient: the v block vanishes when every sequence repeats one token (each offset then reads
+    the same token; measured: ‖∂L/∂v‖ = 1e-17 against ‖∂L/∂W‖ = 0.27) and is 400× smaller than
+    the W block on others, where the central differences' ~1e-11 floor reads as 1.0 or 1e-6
+    relative to the block itself."""
     rng = as_rng(rng)
     k, T = int(rng.integers(2, 4)), int(rng.integers(3, 9))
     x, _ = markov_sequences(rng, 3, T, k)
@@ -52,7 +56,8 @@ def _check_minimal_gradient(rng) -> float:
     for mask in MASKS:
         _, g = minimal_loss(p, x, mask)
         fd = numerical_gradient(lambda q: minimal_loss(q, x, mask)[0], p, eps=1e-6)
-        worst = max(worst, *(rel_error(g[n], fd[n]) for n in p))
+        scale = float(np.sqrt(sum(np.sum(v * v) for v in g.values())))    # the whole gradient's norm
+        worst = max(worst, *(rel_error(g[n], fd[n], scale=scale) for n in p))
     return float(worst)
 
 
@@ -98,7 +103,8 @@ CLAIMS = (
           "the minimal model's hand-written gradient (offset attention, then a k × k bilinear read-out) matches "
           "central differences, with the causal mask and with the authors' unmasked layer 1",
           EXACT, "statistical_induction_head", _check_minimal_gradient, tol=1e-7,
-          tol_note="central differences with step 1e-6: their own error is ~1e-9-1e-8 relative"),
+          tol_note="central differences with step 1e-6: their own error is ~1e-9-1e-8 relative; each block's error "
+                   "relative to the whole gradient's norm (the v block can vanish)"),
     Claim("edelman-transformer-gradient", EDELMAN,
           "the two-layer attention-only transformer's hand-written gradient (pre-LayerNorm, relative-position logits, "
           "causal softmax, final LayerNorm, unembedding) matches central differences for every parameter",
