@@ -132,3 +132,13 @@ def test_best_scalars_start_from_and_beat_the_one_layer_step():
     assert plain > loss                                       # on this Σ, preconditioning helps
     a2, b2, loss2 = ML.best_scalars(rng_from(8), 2, 10, 3, cov=cov, variant="gdpp", samples=1000, steps=60)
     assert loss2 < loss
+
+
+@pytest.mark.parametrize("L", [2, 3])
+def test_best_scalars_default_reaches_the_optimum(L):
+    """With B = 0 the L steps commute, so equal starting steps get equal gradients and stay equal
+    (23 % above the optimum at L = 2); the uneven start reaches in the default 300 steps what
+    1,500 steps reach, within 1 %, with unequal steps."""
+    a, _, loss = ML.best_scalars(rng_from(9), L, 10, 4, samples=80)
+    _, _, optimum = ML.best_scalars(rng_from(9), L, 10, 4, samples=80, steps=1500)
+    assert loss <= 1.01 * optimum and np.ptp(a) > 0.1

@@ -122,8 +122,8 @@ def best_scalars(rng, layers: int, n: int, d: int, *, cov=None, basis: str = "in
     """Minimise the loss over 2L scalars, ``A_ℓ = a_ℓ Σ⁻¹`` (``basis="inverse"``: L steps of
     GD preconditioned by Σ⁻¹, or GD++ on S with ``variant="gdpp"``) or ``a_ℓ I``
     (``"identity"``: plain GD), ``B_ℓ = b_ℓ I`` (0 for ``variant="gd"``), on a fixed sample of
-    prompts with x ~ N(0, Σ), w ~ N(0, Σ⁻¹), by Adam from the one-layer step spread over the
-    layers; returns ``(a, b, loss on the sample)``."""
+    prompts with x ~ N(0, Σ), w ~ N(0, Σ⁻¹), by Adam from the one-layer step spread unevenly
+    over the layers (equal steps would stay equal); returns ``(a, b, loss on the sample)``."""
     from ..core.optim import Adam
     rng = as_rng(rng)
     L, n, d = positive_int("layers", layers), positive_int("n", n), positive_int("d", d)
@@ -135,7 +135,10 @@ def best_scalars(rng, layers: int, n: int, d: int, *, cov=None, basis: str = "in
     P = regression_prompts(rng, samples, n, d, cov=cov, task="inverse")
     Z0 = prompt(P.X, P.y, P.x_q)
     gamma = n / (n + d + 1) * (1.0 if basis == "inverse" else d / np.trace(cov))
-    p = {"a": np.full(L, -gamma / L), "b": np.zeros(L)}
+    # the one-layer step spread unevenly over the layers, a_ℓ = −(γ/L)·2ℓ/(L + 1) (summing to −γ):
+    # from equal a_ℓ the layers get equal gradients and stay equal (with B = 0 the steps commute),
+    # (23 % above the optimum at L = 2, n = 10, d = 5), whose steps differ (−0.39 and −1.12 there)
+    p = {"a": -(gamma / L) * 2 * np.arange(1, L + 1) / (L + 1), "b": np.zeros(L)}
     opt = Adam(lr)
     for _ in range(steps):
         _, g = _scalar_loss(p, Z0, P.y_q, M)
