@@ -165,24 +165,12 @@ def _text_module(repo: Path):
 
 def _their_weights(model, layers: int) -> dict:
     """Our parameter dict from their module's tensors (float64 numpy)."""
-    n = lambda t: t.detach().double().numpy().copy()
-    p = {"E": n(model.encoder.weight), "W_dec": n(model.decoder.weight), "b_dec": n(model.decoder.bias)}
-    for i, layer in enumerate(model.transformer_encoder.layers[:layers]):
-        a = layer.self_attn
-        p.update({f"l{i}.W_in": n(a.in_proj_weight), f"l{i}.b_in": n(a.in_proj_bias),
-                  f"l{i}.W_out": n(a.out_proj.weight), f"l{i}.b_out": n(a.out_proj.bias),
-                  f"l{i}.ln1.g": n(layer.norm1.weight), f"l{i}.ln1.b": n(layer.norm1.bias),
-                  f"l{i}.W1": n(layer.linear1.weight), f"l{i}.b1": n(layer.linear1.bias),
-                  f"l{i}.W2": n(layer.linear2.weight), f"l{i}.b2": n(layer.linear2.bias),
-                  f"l{i}.ln2.g": n(layer.norm2.weight), f"l{i}.ln2.b": n(layer.norm2.bias)})
-    return p
+    return {k: t.detach().double().numpy().copy() for k, t in _named(model, layers).items()}
 
 
 def _their_grads(model, layers: int) -> dict:
-    grads = {}
-    for k, v in _named(model, layers).items():
-        grads[k] = v.grad.detach().double().numpy().copy()
-    return grads
+    """Their gradients under our names (float64 numpy)."""
+    return {k: t.grad.detach().double().numpy().copy() for k, t in _named(model, layers).items()}
 
 
 def _named(model, layers: int) -> dict:
@@ -222,7 +210,6 @@ def compare_text_model(repo: Path, torch, rng) -> dict:
     for layers in (1, 3):
         torch.manual_seed(layers)
         model = util.TransformerModel(util.TransConfig(V, d, 1, d_hid, layers, 0.2)).double().eval()
-        p = _their_weights(model, layers)
         with torch.no_grad():                                # perturb the zero biases and unit gains: test them too
             for k, t in _named(model, layers).items():
                 if k.endswith(("b_in", "b_out", ".g", ".b", "b_dec")):

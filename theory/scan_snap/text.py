@@ -94,10 +94,6 @@ class TextConfig:
         if self.path is not None and not isinstance(self.path, str):
             raise ValueError(f"path must be None or a file name; got {self.path!r}")
 
-    @property
-    def lr_y(self) -> float:
-        return self.lr_z * self.ratio
-
 
 @functools.lru_cache(maxsize=4)
 def _corpus(vocab: int, path, max_tokens) -> C.Corpus:
@@ -126,13 +122,12 @@ def _measures(A: np.ndarray, common=None) -> dict:
     h = -(A * np.log(A + 1e-8)).sum(axis=-1)                        # (..., T) per query, authors' measure
     late = A[..., MIN_KEYS - 1:, :]                                  # queries with >= MIN_KEYS keys
     top = np.sort(late, axis=-1)
-    T = A.shape[-1]
-    extra = {} if common is None else dict(                          # Σ_k a_k [w_k common], queries as above
-        common=float((A[..., MIN_KEYS - 1:, :] * common[..., None, :]).sum(axis=-1).mean()))
+    extra = {} if common is None else dict(                          # Σ_k a_k [w_k common], the same queries
+        common=float((late * common[..., None, :]).sum(axis=-1).mean()))
     return dict(**extra, entropy=float(h.mean()), entropy_last=float(h[..., -1].mean()),
                 top1=float(top[..., -1].mean()), top3=float(top[..., -3:].sum(axis=-1).mean()),
                 self=float(np.diagonal(late, MIN_KEYS - 1, -2, -1).mean()),            # key t' = t
-                previous=float(np.diagonal(late, MIN_KEYS - 2, -2, -1).mean()) if T > 1 else 0.0)   # t' = t − 1
+                previous=float(np.diagonal(late, MIN_KEYS - 2, -2, -1).mean()))        # key t' = t − 1
 
 
 def _tv(A: np.ndarray, B: np.ndarray) -> float:
@@ -187,8 +182,8 @@ def train_text(config: TextConfig) -> dict:
     common = (xv >= 1) & (xv <= N_COMMON)                             # (S, bptt) keys of the most frequent types
     uniform = np.tri(cfg.bptt) / np.arange(1, cfg.bptt + 1)[:, None]
     common_uniform = _measures(np.broadcast_to(uniform, (len(xv),) + uniform.shape), common)["common"]
-    keys = ("step", "entropy", "entropy_last", "top1", "top3", "self", "previous", "common", "change", "to_final", "qk_change", "ffn_change",
-            "val_loss")
+    keys = ("step", "entropy", "entropy_last", "top1", "top3", "self", "previous", "common", "change", "to_final",
+            "qk_change", "ffn_change", "val_loss")
     log = {k: [] for k in keys}
     attn, prev = [], None
 
@@ -228,7 +223,8 @@ def train_text(config: TextConfig) -> dict:
     log["to_final"] = [_tv(a, final) for a in attn]
     out = {k: np.asarray(v, dtype=float if k != "step" else int) for k, v in log.items()}
     return dict(config=asdict(cfg), steps=steps, steps_per_epoch=len(starts), train_loss=losses, **out,
-                unk_share=corpus.unk_share, common_uniform=common_uniform, train_tokens=len(corpus.train), val_tokens=int(xv.size),
+                unk_share=corpus.unk_share, common_uniform=common_uniform, train_tokens=len(corpus.train),
+                val_tokens=int(xv.size),
                 example=dict(attention=final[0], tokens=[corpus.vocab[t] for t in xv[0]]))
 
 

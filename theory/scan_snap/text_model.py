@@ -67,6 +67,15 @@ def _checked(params) -> tuple[dict, tuple]:
     return _params("params", params, lm_shapes(V, d, d_hid, layers)), (V, d, d_hid, layers)
 
 
+def _inputs(params, tokens) -> tuple:
+    """The checked parameters, their sizes and the token ids (B, T) every public entry takes."""
+    p, sizes = _checked(params)
+    tokens = integer_array("tokens", tokens, low=0, high=sizes[0])
+    if tokens.ndim != 2:
+        raise ValueError(f"tokens must be (B, T) token ids; got shape {tokens.shape}")
+    return p, sizes, tokens
+
+
 def init_lm(rng, vocab: int, d: int = 200, d_hid: int = 200, layers: int = 1) -> dict:
     """Parameters at torch's and the tutorial's initialisation (module docstring); the
     defaults are the authors' (emsize 200, d_hid 200, one layer)."""
@@ -165,10 +174,7 @@ def _forward(p, tokens, sizes, dropout=0.0, rng=None, upto=None):
 
 def lm_forward(params, tokens, *, dropout: float = 0.0, rng=None):
     """``(logits (B, T, V), cache)`` for token ids (B, T); ``dropout`` > 0 needs ``rng``."""
-    p, sizes = _checked(params)
-    tokens = integer_array("tokens", tokens, low=0, high=sizes[0])
-    if tokens.ndim != 2:
-        raise ValueError(f"tokens must be (B, T) token ids; got shape {tokens.shape}")
+    p, sizes, tokens = _inputs(params, tokens)
     dropout, rng = _drop_args(dropout, rng)
     x, emb_keep, caches = _forward(p, tokens, sizes, dropout, rng)
     logits = _affine(x, p["W_dec"], p["b_dec"])                         # (B, T, V)
@@ -266,10 +272,7 @@ def lm_loss(params, tokens, targets, *, dropout: float = 0.0, rng=None):
     """``(L, grads, cache)``: the mean next-token cross-entropy of ids ``targets`` (B, T)
     given ``tokens`` (B, T) and its gradient in every parameter (module docstring).
     ``cache.attention`` holds every layer's attention."""
-    p, sizes = _checked(params)
-    tokens = integer_array("tokens", tokens, low=0, high=sizes[0])
-    if tokens.ndim != 2:
-        raise ValueError(f"tokens must be (B, T) token ids; got shape {tokens.shape}")
+    p, sizes, tokens = _inputs(params, tokens)
     targets = integer_array("targets", targets, shape=tokens.shape, low=0, high=sizes[0])
     dropout, rng = _drop_args(dropout, rng)
     return _loss_and_grads(p, tokens, targets, sizes, dropout, rng)
@@ -278,8 +281,5 @@ def lm_loss(params, tokens, targets, *, dropout: float = 0.0, rng=None):
 def lowest_attention(params, tokens) -> np.ndarray:
     """The lowest layer's attention (B, T, T) on ``tokens`` (no dropout, as the authors'
     evaluation), without running the layers above or the decoder."""
-    p, sizes = _checked(params)
-    tokens = integer_array("tokens", tokens, low=0, high=sizes[0])
-    if tokens.ndim != 2:
-        raise ValueError(f"tokens must be (B, T) token ids; got shape {tokens.shape}")
+    p, sizes, tokens = _inputs(params, tokens)
     return _forward(p, tokens, sizes, upto=1)[2][0].A
