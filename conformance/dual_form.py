@@ -19,12 +19,13 @@ numpy's unseeded global generator, so it is compared as a statistic: ours (``uni
 and theirs must agree within 5/√n.  Their script needs ``jsonlines`` and ``scipy`` (in the
 ``conformance`` extra).  Exit status 0 when every difference is at most ``--tol`` (1e-12).
 
-The checkout's commit is verified (``git rev-parse HEAD``): another commit, or a folder
-without git metadata, is refused unless ``--any-commit``.
+The checkout's commit is verified (``git rev-parse HEAD``): another commit, a folder without
+git metadata or modified files are refused unless ``--any-commit``.  ``--perturb unit-length``
+computes our SimAOU without scaling each attention output to unit length first (their
+script's normalisation) and must give exit 1.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -33,14 +34,13 @@ from pathlib import Path
 
 import numpy as np
 
-COMMIT = "4f2a9de"
+from _common import checkout, parser, perturbation_line
+
+REPOSITORY, COMMIT = "microsoft/LMOps", "4f2a9de"
 SCRIPT = Path("understand_icl") / "icl_ft" / "compute_sim.py"
+MARKER = SCRIPT.as_posix()
+PERTURBATIONS = {"unit-length": "our SimAOU without the unit-length scaling of each attention output (removed)"}
 TASK, MODEL = "lincls", "tiny"
-
-
-def _commit(repo: Path) -> str | None:
-    done = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True)
-    return done.stdout.strip() if done.returncode == 0 else None
 
 
 def _records(seed: int = 0, n_tasks: int = 400):
@@ -76,27 +76,23 @@ def _theirs(repo: Path, root: Path, mode: str) -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--repo", required=True, type=Path, help=f"a checkout of microsoft/LMOps at {COMMIT}")
-    ap.add_argument("--tol", type=float, default=1e-12)
-    ap.add_argument("--any-commit", action="store_true", help="run on a checkout at another commit (not verified)")
+    ap = parser(__doc__, REPOSITORY, COMMIT, PERTURBATIONS, tol=1e-12)
     args = ap.parse_args(argv)
-    if not (args.repo / SCRIPT).is_file():
-        ap.error(f"{args.repo} has no {SCRIPT}: give a checkout of microsoft/LMOps at {COMMIT}")
-    commit = _commit(args.repo)
-    if not args.any_commit and (commit is None or not commit.startswith(COMMIT)):
-        ap.error(f"{args.repo} is at commit {commit or 'unknown (no git metadata)'}, not {COMMIT}: give a checkout "
-                 f"of microsoft/LMOps at {COMMIT} (or --any-commit to compare anyway)")
+    source = checkout(ap, args, MARKER, REPOSITORY, COMMIT)
     from theory.core.gradcheck import rel_error
     from theory.dual_form import similarity as sim
+    if args.perturb == "unit-length":
+        sim._unit = lambda h: h                             # the perturbation: SimAOU on the raw outputs
     outputs = _records()
     truth = outputs["truth"]
     zs, icl, ft = (outputs[k][0] == truth for k in ("zs", "icl", "ft"))
     f2t = sim.f2t_mask(zs, icl, ft)
     ok = True
-    print(f"Dai et al. 2023: our metrics against microsoft/LMOps@{commit[:7] if commit else '?'} "
+    print(f"Dai et al. 2023: our metrics against {source} "
           f"understand_icl/icl_ft/compute_sim.py on the same records ({len(truth)} tasks, {int(f2t.sum())} F2T; "
           f"relative difference, tolerance {args.tol:g})")
+    if perturbation_line(args, PERTURBATIONS):
+        print(perturbation_line(args, PERTURBATIONS))
     for mode in ("all", "f2t"):
         keep = np.ones(len(truth), bool) if mode == "all" else f2t
         h = [outputs[k][1][keep] for k in ("zs", "icl", "ft")]

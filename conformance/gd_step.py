@@ -19,27 +19,36 @@ float64 on both sides the script prints the largest relative difference of:
   ``stack_forward`` — every token after K = 3 layers, and the prediction −(query's last
   entry) against ``gd_predict`` (K steps of GD from W0 ≠ 0);
 - for random weights, their loss (``compute_loss``: ½ Σ (y − ŷ)² / B) and its ``jax.grad``
-  against our ``lsa_loss`` and its hand-written gradient, and the weights after one step of
-  their optimiser (``optax.chain(clip_by_global_norm, adamw(b1 0.9, b2 0.98))``) against
-  ours (``clip_by_global_norm``, ``Adam(beta2=0.98)``).
+  against our ``lsa_loss`` and its hand-written gradient, and the distance the weights moved
+  in five steps of their optimiser (``optax.chain(clip_by_global_norm(1), adamw(b1 0.9, b2
+  0.98))``, each step on the gradient at the current weights) against ours
+  (``clip_by_global_norm``, ``Adam(beta2=0.98)``).  Adam's first step is ≈ lr·sign(g), blind
+  to β1, β2 and any rescaling of g; from the second step on they matter.  The global norm
+  (printed) is above the clip at every step, so the clip acts on every step; because Adam
+  divides by the gradient's running scale, moving the threshold alone would stay invisible
+  while every step clips, so the ``clip`` perturbation removes it.
 
-Exit status 0 when every difference is at most ``--tol`` (1e-10).
+Exit status 0 when every difference is at most ``--tol`` (1e-10).  ``--perturb`` changes one
+setting of ours (β1 0.9 → 0.8, β2 0.98 → 0.99, the clip removed) and must give exit 1; the
+checkout's commit is verified (another commit is refused unless ``--any-commit``).
 """
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 
+from _common import checkout, parser, perturbation_line
 from theory.core.gradcheck import rel_error
-from theory.core.optim import Adam, clip_by_global_norm
+from theory.core.optim import Adam, clip_by_global_norm, global_norm
 from theory.gd_step.construction import gd_construction, gd_predict
 from theory.gd_step.data import regression_tasks
 from theory.gd_step.lsa import lsa_loss, readout, stack_forward, tokens
 
-COMMIT = "3d5547c"
+REPOSITORY, COMMIT, MARKER = "google-research/self-organising-systems", "3d5547c", "transformers_learn_icl_by_gd/src/data.py"
+STEPS = 5
+PERTURBATIONS = {"beta1": "our Adam's β1 0.9 → 0.8", "beta2": "our Adam's β2 0.98 → 0.99",
+                 "clip": "our global-norm clip (1) removed"}
 d, N, K, ETA, B = 10, 10, 3, 0.7, 16
 NAMES = {"query": "W_Q", "key": "W_K", "value": "W_V", "linear": "P"}
 
@@ -62,14 +71,10 @@ def _their_params(ours: dict) -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--repo", required=True, type=Path,
-                    help=f"a checkout of google-research/self-organising-systems at {COMMIT}")
-    ap.add_argument("--tol", type=float, default=1e-10)
+    ap = parser(__doc__, REPOSITORY, COMMIT, PERTURBATIONS, tol=1e-10)
     args = ap.parse_args(argv)
+    source = checkout(ap, args, MARKER, REPOSITORY, COMMIT)
     code = args.repo / "transformers_learn_icl_by_gd"
-    if not (code / "src" / "data.py").is_file():
-        ap.error(f"{args.repo} has no transformers_learn_icl_by_gd/src: give a checkout at {COMMIT}")
     import jax
     jax.config.update("jax_enable_x64", True)
     import haiku as hk
@@ -98,7 +103,7 @@ def main(argv=None) -> int:
                                                                    -np.asarray(h)[:, -1, -1])
     out["our prediction vs theirs"] = rel_error(readout(mine, d)[:, 0], np.asarray(stack[-1]))
     # random weights: loss, gradients, one optimiser step
-    params = {k: 0.3 * rng.standard_normal((d + 1, d + 1)) for k in NAMES.values()}
+    params = {k: 0.12 * rng.standard_normal((d + 1, d + 1)) for k in NAMES.values()}
     y = t.yq
     loss, grads = lsa_loss(params, E, y, K, shared=True)
 
@@ -111,18 +116,27 @@ def main(argv=None) -> int:
     g = jax.grad(their_loss)(tp)
     for k, v in NAMES.items():
         out[f"gradient of {v}"] = rel_error(grads[v], np.asarray(g[key + k]["w"]).T)
+    # several optimiser steps: the distance moved, theirs against ours
     opt = optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(1e-3, b1=0.9, b2=0.98, weight_decay=0.0))
-    updates, _ = opt.update(g, opt.init(tp), tp)
-    stepped = optax.apply_updates(tp, updates)
-    mine_step = Adam(1e-3, beta2=0.98).step(params, clip_by_global_norm(grads, 1.0))
-    out["weights after one step (global-norm clip 1, Adam)"] = max(
-        rel_error(mine_step[v], np.asarray(stepped[key + k]["w"]).T) for k, v in NAMES.items())
+    state, moved = opt.init(tp), tp
+    adam = Adam(1e-3, beta1=0.8 if args.perturb == "beta1" else 0.9, beta2=0.99 if args.perturb == "beta2" else 0.98)
+    mine_p, norms = params, []
+    for _ in range(STEPS):
+        updates, state = opt.update(jax.grad(their_loss)(moved), state, moved)
+        moved = optax.apply_updates(moved, updates)
+        _, g_mine = lsa_loss(mine_p, E, y, K, shared=True)
+        norms.append(global_norm(g_mine))
+        mine_p = adam.step(mine_p, g_mine if args.perturb == "clip" else clip_by_global_norm(g_mine, 1.0))
+    clipped = sum(n > 1.0 for n in norms)
+    out[f"distance moved in {STEPS} steps (clip 1 acted on {clipped}; |g| {min(norms):.2f}–{max(norms):.2f})"] = max(
+        rel_error(mine_p[v] - params[v], np.asarray(moved[key + k]["w"]).T - params[v]) for k, v in NAMES.items())
     ok = True
-    print(f"von Oswald et al. 2023: ours against google-research/self-organising-systems@{COMMIT} (float64; "
-          f"relative difference, tolerance {args.tol:g})")
+    print(f"von Oswald et al. 2023: ours against {source} (float64; relative difference, tolerance {args.tol:g})")
+    if perturbation_line(args, PERTURBATIONS):
+        print(perturbation_line(args, PERTURBATIONS))
     for name, diff in out.items():
         ok &= diff <= args.tol
-        print(f"  {name:52s} {diff:.1e}{'' if diff <= args.tol else '   DIFFERS'}")
+        print(f"  {name:62s} {diff:.1e}{'' if diff <= args.tol else '   DIFFERS'}")
     print("all agree" if ok else "SOME DIFFER")
     return 0 if ok else 1
 
