@@ -42,9 +42,9 @@ RESULT_RECORDS = {"theory.gd_step.data.RegressionTasks",
 SPECS = [
     # the topics' data samplers
     Spec("theory.gd_step.data.regression_tasks", gd_step.regression_tasks,
-         lambda: dict(rng=0, batch=2, n_context=3, d=3, d_out=1, inputs="gaussian", a=0.5, cov=spd3(), noise=0.1),
+         lambda: dict(rng=0, batch=2, n_context=3, d=3, d_out=1, inputs="gaussian", a=0.5, cov=spd3(), sigma=0.1),
          dict(rng=Rng(), batch=SIZE, n_context=SIZE, d=SIZE, d_out=SIZE, inputs=Choice(), a=POS, cov=SPD(optional=True),
-              noise=NONNEG)),
+              sigma=NONNEG)),
     Spec("theory.gd_step.data.uniform_moments", gd_step.data.uniform_moments, lambda: dict(a=0.5), dict(a=POS)),
     # gd_step: lsa, construction, closed forms
     Spec("theory.gd_step.lsa.tokens", gd_step.tokens, lambda: dict(X=R(2, 3, 3), Y=R(2, 3, 1), xq=R(2, 3), W0=R(1, 3)),

@@ -24,8 +24,8 @@ def test_uniform_regression_tasks(seed, B, N, d, d_out, a):
 
 
 def test_same_seed_same_tasks_and_noise():
-    a = regression_tasks(7, 3, 4, 2, noise=0.1)
-    b = regression_tasks(np.random.default_rng(7), 3, 4, 2, noise=0.1)
+    a = regression_tasks(7, 3, 4, 2, sigma=0.1)
+    b = regression_tasks(np.random.default_rng(7), 3, 4, 2, sigma=0.1)
     assert np.array_equal(a.Y, b.Y)
     assert rel_error(a.Y, np.einsum("bod,bnd->bno", a.W, a.X)) > 1e-3
 
@@ -56,7 +56,7 @@ def test_bad_input():
         regression_tasks(0, 2, 2, 2, inputs="gaussian", cov=[[1.0, 0.5], [0.0, 1.0]])
     with pytest.raises(ValueError, match="cov is only used"):
         regression_tasks(0, 2, 2, 2, cov=np.eye(2))
-    with pytest.raises(ValueError, match="noise must be >= 0"):
-        regression_tasks(0, 2, 2, 2, noise=-0.1)
+    with pytest.raises(ValueError, match="sigma must be >= 0"):
+        regression_tasks(0, 2, 2, 2, sigma=-0.1)
     with pytest.raises(ValueError, match="rng must be a numpy Generator"):
         regression_tasks("seed", 2, 2, 2)

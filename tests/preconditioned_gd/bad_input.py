@@ -21,8 +21,8 @@ RESULT_RECORDS = {"theory.preconditioned_gd.data.Prompts",
 SPECS = [
     # preconditioned GD
     Spec("theory.preconditioned_gd.data.regression_prompts", pgd.regression_prompts,
-         lambda: dict(rng=0, batch=2, n=3, d=2, cov=np.diag([1.0, 0.5]), task="inverse", noise=0.1),
-         dict(rng=Rng(), batch=SIZE, n=SIZE, d=SIZE, cov=SPD(optional=True), task=Choice(), noise=NONNEG)),
+         lambda: dict(rng=0, batch=2, n=3, d=2, cov=np.diag([1.0, 0.5]), task="inverse", noise_var=0.1),
+         dict(rng=Rng(), batch=SIZE, n=SIZE, d=SIZE, cov=SPD(optional=True), task=Choice(), noise_var=NONNEG)),
     Spec("theory.preconditioned_gd.data.single_index_prompts", pgd.single_index_prompts,
          lambda: dict(rng=0, batch=2, n=3, d=2), dict(rng=Rng(), batch=SIZE, n=SIZE, d=SIZE)),
     Spec("theory.preconditioned_gd.data.rotated_covariance", pgd.rotated_covariance, lambda: dict(rng=0, D=(1.0, 0.5)),
@@ -56,12 +56,12 @@ SPECS = [
          lambda: dict(cov=np.diag([1.0, 0.5]), task="inverse"), dict(cov=SPD(), task=Choice())),
     *[Spec(name_of(getattr(pgd.optimum, f)), getattr(pgd.optimum, f),
            (lambda f=f: dict(**({"Gamma": np.eye(2)} if f == "population_loss" else {}), cov=np.diag([1.0, 0.5]), n=4,
-                             task="identity", noise=0.1)),
+                             task="identity", noise_var=0.1)),
            dict(**({"Gamma": Custom(must_fail=(R(3, 3), "a"))} if f == "population_loss" else {}), cov=SPD(), n=SIZE,
-                task=Choice(), noise=NONNEG))
+                task=Choice(), noise_var=NONNEG))
       for f in ("population_loss", "optimal_gamma", "optimal_loss")],
     Spec("theory.preconditioned_gd.optimum.isotropic_step", pgd.optimum.isotropic_step,
-         lambda: dict(n=10, d=3, noise=0.1, task_scale=1.0), dict(n=SIZE, d=SIZE, noise=NONNEG, task_scale=POS)),
+         lambda: dict(n=10, d=3, noise_var=0.1, task_scale=1.0), dict(n=SIZE, d=SIZE, noise_var=NONNEG, task_scale=POS)),
     *[Spec(name_of(getattr(pgd.optimum, f)), getattr(pgd.optimum, f), lambda: dict(n=10, d=3), dict(n=SIZE, d=SIZE))
       for f in ("single_index_step", "single_index_loss")],
     Spec("theory.preconditioned_gd.flow.zfb_gamma", pgd.flow.zfb_gamma, lambda: dict(cov=np.diag([1.0, 0.5]), N=4),

@@ -17,23 +17,37 @@ EXACT = 1e-12
 @settings(max_examples=30)
 @given(seeds, st.integers(1, 5), st.integers(1, 30), st.sampled_from(["identity", "inverse"]),
        st.sampled_from([0.0, 0.3, 1.0]))
-def test_gamma_star_is_the_stationary_point_and_its_closed_forms(seed, d, n, task, noise):
+def test_gamma_star_is_the_stationary_point_and_its_closed_forms(seed, d, n, task, noise_var):
     rng = rng_from(seed)
     cov = D.rotated_covariance(rng, rng.uniform(0.3, 1.5, d))
-    G = O.optimal_gamma(cov, n, task=task, noise=noise)
+    G = O.optimal_gamma(cov, n, task=task, noise_var=noise_var)
     if task == "identity":
-        closed = np.linalg.inv((n + 1) / n * cov + (np.trace(cov) + noise ** 2) / n * np.eye(d))
+        closed = np.linalg.inv((n + 1) / n * cov + (np.trace(cov) + noise_var) / n * np.eye(d))
     else:
-        closed = n / (n + d + 1 + noise ** 2) * np.linalg.inv(cov)
+        closed = n / (n + d + 1 + noise_var) * np.linalg.inv(cov)
     assert rel_error(G, closed) < 1e-10
-    L_star = O.optimal_loss(cov, n, task=task, noise=noise)
-    assert abs(O.population_loss(G, cov, n, task=task, noise=noise) - L_star) < 1e-10 * max(1.0, L_star)
+    L_star = O.optimal_loss(cov, n, task=task, noise_var=noise_var)
+    assert abs(O.population_loss(G, cov, n, task=task, noise_var=noise_var) - L_star) < 1e-10 * max(1.0, L_star)
     for _ in range(3):                                        # a convex quadratic: every nudge costs
         nudge = 1e-3 * rng.standard_normal((d, d))
-        assert O.population_loss(G + nudge, cov, n, task=task, noise=noise) > L_star
+        assert O.population_loss(G + nudge, cov, n, task=task, noise_var=noise_var) > L_star
     if task == "identity" and d > 1 and not np.allclose(cov, cov[0, 0] * np.eye(d)):
-        wrong = n / (n + d + 1 + noise ** 2) * np.linalg.inv(cov)     # the Σ⁻¹ form belongs to w ~ N(0, Σ⁻¹)
-        assert O.population_loss(wrong, cov, n, task=task, noise=noise) > L_star * (1 + 1e-9)
+        wrong = n / (n + d + 1 + noise_var) * np.linalg.inv(cov)     # the Σ⁻¹ form belongs to w ~ N(0, Σ⁻¹)
+        assert O.population_loss(wrong, cov, n, task=task, noise_var=noise_var) > L_star * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("task", ["identity", "inverse"])
+def test_noise_var_is_the_variance_sigma_squared(task):
+    """``noise_var`` is σ², as the papers write it, in the optimum and in the sampler alike:
+    the zero predictor's loss is E y_q² = tr(ΣΩ) + σ², and the sampler's labels scatter
+    around wᵀx with variance σ² (σ² = 0.25, σ = 0.5: reading it as σ would give 0.0625)."""
+    cov = np.diag([1.0, 0.5, 0.25])
+    omega = O.task_covariance(cov, task)
+    assert O.population_loss(np.zeros((3, 3)), cov, 4, task=task, noise_var=0.25) == pytest.approx(
+        np.trace(cov @ omega) + 0.25, rel=1e-14)
+    P = D.regression_prompts(0, 20000, 4, 3, cov=cov, task=task, noise_var=0.25)
+    eps = P.y - np.einsum("bnd,bd->bn", P.X, P.w)
+    assert abs(eps.var() - 0.25) < 4 * 0.25 * np.sqrt(2 / eps.size)       # 4 SE of a sample variance
 
 
 def test_monte_carlo_agrees_with_the_closed_form():
@@ -43,7 +57,7 @@ def test_monte_carlo_agrees_with_the_closed_form():
 
 
 def test_mahankali_steps():
-    assert O.isotropic_step(20, 5) == 20 / 26 and O.isotropic_step(20, 5, noise=1.0, task_scale=2.0) == 20 / 26.25
+    assert O.isotropic_step(20, 5) == 20 / 26 and O.isotropic_step(20, 5, noise_var=1.0, task_scale=2.0) == 20 / 26.25
     assert O.single_index_step(20, 5) == 20 / 33
     r = run_proof("preconditioned_gd")
     assert float(r["gamma_single_index"].subs({r["n_symbol"]: 20, r["d_symbol"]: 5})) == pytest.approx(20 / 33, 1e-15)

@@ -45,29 +45,30 @@ def uniform_moments(a: float) -> tuple[float, float]:
 @finite_result
 def regression_tasks(rng, batch: int, n_context: int, d: int, *, d_out: int = 1,
                      inputs: str = "uniform", a: float = 0.5, cov=None,
-                     noise: float = 0.0) -> RegressionTasks:
+                     sigma: float = 0.0) -> RegressionTasks:
     """Sample B tasks: ``W ~ N(0, I)``, ``y = W x + σ ε``.
 
     inputs ``"uniform"``: ``x ~ U(-a, a)^d`` (the authors' notebooks use a = 0.5);
     inputs ``"gaussian"``: ``x ~ N(0, Λ)`` with ``Λ = cov`` (d x d, symmetric positive
-    definite; the identity if ``cov`` is None).  ``noise`` is σ >= 0.
+    definite; the identity if ``cov`` is None).  ``sigma`` is the noise's standard deviation
+    σ >= 0 (a variance, where a topic takes one, is named ``noise_var``).
     """
     rng = as_rng(rng)
     B = positive_int("batch", batch)
     N = positive_int("n_context", n_context)
     d = positive_int("d", d)
     d_out = positive_int("d_out", d_out)
-    noise = finite_scalar("noise", noise, nonnegative=True)
+    sigma = finite_scalar("sigma", sigma, nonnegative=True)
     inputs = choice("inputs", inputs, ("uniform", "gaussian"))
     a = finite_scalar("a", a, positive=True)
     if inputs == "uniform" and cov is not None:
         raise ValueError(f"cov is only used with inputs='gaussian'; got cov with inputs={inputs!r}")
     if inputs == "gaussian":
         cov = spd("cov", np.eye(d) if cov is None else cov, d)
-    return _regression_tasks(rng, B, N, d, d_out, inputs, a, cov, noise)
+    return _regression_tasks(rng, B, N, d, d_out, inputs, a, cov, sigma)
 
 
-def _regression_tasks(rng, B: int, N: int, d: int, d_out: int, inputs: str, a: float, cov, noise: float):
+def _regression_tasks(rng, B: int, N: int, d: int, d_out: int, inputs: str, a: float, cov, sigma: float):
     """Unchecked kernel of :func:`regression_tasks` (``cov``: None for uniform inputs, or an
     SPD matrix; a training loop draws each step's tasks with it)."""
     if inputs == "uniform":
@@ -77,6 +78,6 @@ def _regression_tasks(rng, B: int, N: int, d: int, d_out: int, inputs: str, a: f
         x = rng.standard_normal((B, N + 1, d)) @ L.T                  # x = L z, Cov = L L^T
     W = rng.standard_normal((B, d_out, d))                            # (B, d_out, d)
     y = x @ np.swapaxes(W, -1, -2)                                    # (B, N+1, d_out) = W x
-    if noise:
-        y = y + noise * rng.standard_normal(y.shape)
+    if sigma:
+        y = y + sigma * rng.standard_normal(y.shape)                 # σ ε, ε ~ N(0, I)
     return RegressionTasks(X=x[:, :N], Y=y[:, :N], xq=x[:, N], yq=y[:, N], W=W)

@@ -99,16 +99,16 @@ def _check_dense_mirror(rng) -> float:
 def _check_optimum(rng, samples: int = 60000) -> float:
     """Monte Carlo against the closed form: ``|L̂(Γ*) − L*| / (4 SE)`` (below 1 passes), and
     1 more if a random nudge of Γ* lowers the Monte Carlo loss (common random numbers);
-    random d, n, covariance, task law and noise."""
+    random d, n, covariance, task law and noise variance σ²."""
     from ..core._validate import as_rng
     from .data import regression_prompts, rotated_covariance
     rng = as_rng(rng)
     samples = positive_int("samples", samples)
     d, n = int(rng.integers(1, 5)), int(rng.integers(3, 16))
     cov = rotated_covariance(rng, rng.uniform(0.3, 1.5, d))
-    task, noise = ("identity", "inverse")[int(rng.integers(2))], float(rng.choice([0.0, 0.5]))
-    G = optimal_gamma(cov, n, task=task, noise=noise)
-    P = regression_prompts(rng, samples, n, d, cov=cov, task=task, noise=noise)
+    task, noise_var = ("identity", "inverse")[int(rng.integers(2))], float(rng.choice([0.0, 0.25]))   # σ² (σ = 0.5)
+    G = optimal_gamma(cov, n, task=task, noise_var=noise_var)
+    P = regression_prompts(rng, samples, n, d, cov=cov, task=task, noise_var=noise_var)
     h = np.einsum("bn,bnd->bd", P.y, P.X) / n
 
     def mc(Gm):
@@ -117,7 +117,7 @@ def _check_optimum(rng, samples: int = 60000) -> float:
 
     L_hat, se = mc(G)
     nudged = mc(G + 0.05 * np.abs(G).max() * rng.standard_normal(G.shape))[0]
-    return abs(L_hat - optimal_loss(cov, n, task=task, noise=noise)) / (4 * se) + (1.0 if nudged < L_hat else 0.0)
+    return abs(L_hat - optimal_loss(cov, n, task=task, noise_var=noise_var)) / (4 * se) + (1.0 if nudged < L_hat else 0.0)
 
 
 def _check_single_index(rng, samples: int = 100000) -> float:

@@ -39,26 +39,27 @@ def _covariates(rng, shape, cov):
 
 
 def regression_prompts(rng, batch: int, n: int, d: int, *, cov=None, task: str = "identity",
-                       noise: float = 0.0) -> Prompts:
+                       noise_var: float = 0.0) -> Prompts:
     """``batch`` prompts of n context pairs: ``x ~ N(0, Σ)`` (``cov`` Σ, the identity if
-    None), ``w ~ N(0, I)`` or ``N(0, Σ⁻¹)`` (``task``), ``y = wᵀx + ε``, ``ε ~ N(0, noise²)``
-    (the query's label too)."""
+    None), ``w ~ N(0, I)`` or ``N(0, Σ⁻¹)`` (``task``), ``y = wᵀx + ε``, ``ε ~ N(0, σ²)`` with
+    σ² = ``noise_var``, the variance as the papers write it (the query's label too)."""
     rng = as_rng(rng)
     B, n, d = positive_int("batch", batch), positive_int("n", n), positive_int("d", d)
     cov = None if cov is None else spd("cov", cov, d)
     task = choice("task", task, TASKS)
-    noise = finite_scalar("noise", noise, nonnegative=True)
-    return _regression_prompts(rng, B, n, d, cov, task, noise)
+    noise_var = finite_scalar("noise_var", noise_var, nonnegative=True)
+    return _regression_prompts(rng, B, n, d, cov, task, noise_var)
 
 
-def _regression_prompts(rng, B: int, n: int, d: int, cov=None, task: str = "identity", noise: float = 0.0) -> Prompts:
+def _regression_prompts(rng, B: int, n: int, d: int, cov=None, task: str = "identity",
+                        noise_var: float = 0.0) -> Prompts:
     """Unchecked kernel of :func:`regression_prompts` (a training loop draws each step's
     prompts with it)."""
     X = _covariates(rng, (B, n + 1, d), cov)
     v = rng.standard_normal((B, d))
     if task == "inverse" and cov is not None:
         v = np.linalg.solve(np.linalg.cholesky(cov).T, v.T).T       # w = C⁻ᵀ v: Cov w = (C Cᵀ)⁻¹
-    y = np.einsum("bnd,bd->bn", X, v) + noise * rng.standard_normal((B, n + 1))
+    y = np.einsum("bnd,bd->bn", X, v) + np.sqrt(noise_var) * rng.standard_normal((B, n + 1))   # ε ~ N(0, σ²)
     return Prompts(X[:, :n], y[:, :n], X[:, n], y[:, n], v)
 
 

@@ -1,5 +1,6 @@
 """The one-layer optimum in closed form (Ahn et al. 2023; Mahankali et al. 2024;
-Zhang, Frei & Bartlett 2024, Γ): Gaussian moments, no Monte Carlo.
+Zhang, Frei & Bartlett 2024, Γ): Gaussian moments, no Monte Carlo.  The noise enters as
+its variance σ², as the papers write it: ``noise_var=0.25`` is σ² = 0.25.
 
 One sparse layer predicts ``ŷ = x_qᵀ Γ h`` with ``h = (1/n) Σ_i y_i x_i`` and ``Γ = −Aᵀ``.
 For ``x ~ N(0, Σ)``, ``w ~ N(0, Ω)``, ``y = wᵀx + ε``, ``ε ~ N(0, σ²)`` (derived in
@@ -35,50 +36,52 @@ def task_covariance(cov, task: str = "identity") -> np.ndarray:
     return np.eye(len(cov)) if task == "identity" else np.linalg.inv(cov)
 
 
-def _H(cov, omega, n, noise):
-    return (n + 1) / n * cov @ omega @ cov + (np.trace(omega @ cov) + noise * noise) / n * cov
+def _H(cov, omega, n, noise_var):
+    """``H = ((n+1)/n) Σ Ω Σ + ((tr(Ω Σ) + σ²)/n) Σ``."""
+    return (n + 1) / n * cov @ omega @ cov + (np.trace(omega @ cov) + noise_var) / n * cov
 
 
-def _args(cov, n, task, noise):
+def _args(cov, n, task, noise_var):
     cov = spd("cov", cov)
     n = positive_int("n", n)
-    noise = finite_scalar("noise", noise, nonnegative=True)
-    return cov, task_covariance(cov, task), n, noise
+    noise_var = finite_scalar("noise_var", noise_var, nonnegative=True)
+    return cov, task_covariance(cov, task), n, noise_var
 
 
 @finite_result
-def population_loss(Gamma, cov, n: int, *, task: str = "identity", noise: float = 0.0) -> float:
+def population_loss(Gamma, cov, n: int, *, task: str = "identity", noise_var: float = 0.0) -> float:
     """``E(ŷ − y_q)²`` of the one-layer model ``ŷ = x_qᵀ Γ h`` (exact; module docstring)."""
-    cov, omega, n, noise = _args(cov, n, task, noise)
+    cov, omega, n, noise_var = _args(cov, n, task, noise_var)
     G = array("Gamma", Gamma, shape=cov.shape)
-    H = _H(cov, omega, n, noise)
+    H = _H(cov, omega, n, noise_var)
     return float(np.trace(cov @ G @ H @ G.T) - 2 * np.trace(G @ cov @ omega @ cov) + np.trace(cov @ omega)
-                 + noise * noise)
+                 + noise_var)                              # + σ²
 
 
 @finite_result
-def optimal_gamma(cov, n: int, *, task: str = "identity", noise: float = 0.0) -> np.ndarray:
+def optimal_gamma(cov, n: int, *, task: str = "identity", noise_var: float = 0.0) -> np.ndarray:
     """``Γ* = Ω Σ H⁻¹``, the minimiser of :func:`population_loss`."""
-    cov, omega, n, noise = _args(cov, n, task, noise)
-    return omega @ cov @ np.linalg.inv(_H(cov, omega, n, noise))
+    cov, omega, n, noise_var = _args(cov, n, task, noise_var)
+    return omega @ cov @ np.linalg.inv(_H(cov, omega, n, noise_var))
 
 
 @finite_result
-def optimal_loss(cov, n: int, *, task: str = "identity", noise: float = 0.0) -> float:
+def optimal_loss(cov, n: int, *, task: str = "identity", noise_var: float = 0.0) -> float:
     """``L* = tr(ΣΩ) + σ² − tr(Γ* Σ Ω Σ)``."""
-    cov, omega, n, noise = _args(cov, n, task, noise)
-    G = omega @ cov @ np.linalg.inv(_H(cov, omega, n, noise))
-    return float(np.trace(cov @ omega) + noise * noise - np.trace(G @ cov @ omega @ cov))
+    cov, omega, n, noise_var = _args(cov, n, task, noise_var)
+    G = omega @ cov @ np.linalg.inv(_H(cov, omega, n, noise_var))
+    return float(np.trace(cov @ omega) + noise_var - np.trace(G @ cov @ omega @ cov))
 
 
 @finite_result
-def isotropic_step(n: int, d: int, *, noise: float = 0.0, task_scale: float = 1.0) -> float:
+def isotropic_step(n: int, d: int, *, noise_var: float = 0.0, task_scale: float = 1.0) -> float:
     """Mahankali et al.'s optimal step for ``x ~ N(0, I_d)``, ``w ~ N(0, s² I)`` (s =
-    ``task_scale``), noise σ: ``Γ* = γ* I``, ``γ* = n / (n + d + 1 + σ²/s²)``."""
+    ``task_scale``), noise variance σ² (``noise_var``): ``Γ* = γ* I``,
+    ``γ* = n / (n + d + 1 + σ²/s²)``."""
     n, d = positive_int("n", n), positive_int("d", d)
-    noise = finite_scalar("noise", noise, nonnegative=True)
+    noise_var = finite_scalar("noise_var", noise_var, nonnegative=True)
     s = finite_scalar("task_scale", task_scale, positive=True)
-    return n / (n + d + 1 + (noise / s) * (noise / s))
+    return n / (n + d + 1 + noise_var / (s * s))
 
 
 def single_index_step(n: int, d: int) -> float:

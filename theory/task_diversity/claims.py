@@ -68,7 +68,7 @@ def _check_error_formula(rng, samples: int = 40000) -> float:
 def _check_optimum_is_one_gd_step(rng) -> float:
     """``lu-optimum``: for fresh Gaussian tasks the minimiser of the exact error is
     ``[γ* I | 0]``, ``γ* = 1/((1+ρ)/α + 1 + 1/ℓ)``, and ``d γ* I`` is the one-layer optimum Γ* of
-    the preconditioned-GD topic at Σ = I/d, noise ρ; the minimum is ``1 + ρ − γ*`` (relative error)."""
+    the preconditioned-GD topic at Σ = I/d, noise variance σ² = ρ; the minimum is ``1 + ρ − γ*`` (relative error)."""
     from ..core._validate import as_rng
     from ..preconditioned_gd.optimum import optimal_gamma as ahn_gamma
     rng = as_rng(rng)
@@ -76,7 +76,7 @@ def _check_optimum_is_one_gd_step(rng) -> float:
     gamma = 1.0 / ((1 + rho) / (ell / d) + 1 + 1 / ell)
     G = optimal_gamma(d, ell, rho)
     want = np.hstack([gamma * np.eye(d), np.zeros((d, 1))])
-    ahn = ahn_gamma(np.eye(d) / d, ell, noise=np.sqrt(rho))
+    ahn = ahn_gamma(np.eye(d) / d, ell, noise_var=rho)
     return max(np.abs(G - want).max() / gamma, np.abs(ahn - d * want[:, :d]).max() / (d * gamma),
                abs(optimal_error(d, ell, rho) - (1 + rho - gamma)) / (1 + rho - gamma))
 
