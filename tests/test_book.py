@@ -78,7 +78,7 @@ def test_a_topic_page_comes_from_the_registry(book_text, tmp_path):
     page = book_text.topic_markdown(topic, figures_dir=tmp_path, results_dir=tmp_path)
     assert page.startswith(f"# {topic.heading}\n\nDai et al. 2023")
     assert "{doc}`dual_form </proofs/dual_form>`, {doc}`dual_form_momentum </proofs/dual_form_momentum>`" in page
-    assert all(f"| `{c.id}` | {c.verdict} |" in page for c in topic.claims)
+    assert all(f"| `{c.id}` | {c.verdict} | {c.measured_by} |" in page for c in topic.claims)
     assert "No run record of it is committed yet." in page and "run-record" not in page
     assert "/docs/results/" not in page
     (tmp_path / "dual_form.md").write_text("# x\n")

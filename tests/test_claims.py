@@ -149,6 +149,26 @@ def test_claim_records_validate_themselves():
         claims.Claim(c.id, c.paper, c.statement, FALSE_AS_STATED, c.proof, c.check)
 
 
+def test_a_loose_tolerance_says_how_it_measures():
+    """One meaning per word: "exact" is the statement's status; how the check measures is
+    ``measured_by``, and a tolerance above round-off cannot pass as round-off."""
+    c = get("dai-icl-split")
+    assert c.measured_by == "round-off"                          # the default, for tol <= 1e-10
+    with pytest.raises(ValueError, match="not round-off; say how the check measures"):
+        claims.Claim(c.id, c.paper, c.statement, c.verdict, c.proof, c.check, tol=1e-7)
+    with pytest.raises(ValueError, match="a finite differences check allows at most 1e-06"):
+        claims.Claim(c.id, c.paper, c.statement, c.verdict, c.proof, c.check, tol=1e-3,
+                     measured_by="finite differences", tol_note="x")
+    with pytest.raises(ValueError, match="says its bar in tol_note"):
+        claims.Claim(c.id, c.paper, c.statement, c.verdict, c.proof, c.check, tol=0.1, measured_by="Monte Carlo")
+    with pytest.raises(ValueError, match="an empirical claim is measured by a simulation or a training run"):
+        claims.Claim(c.id, c.paper, c.statement, c.verdict, c.proof, c.check, tol=0.1,
+                     measured_by="training run", tol_note="x")
+    limit = get("tian-histogram-limit")
+    assert limit.verdict == EXACT and limit.measured_by == "finite size"
+    assert {x.measured_by for x in CLAIMS if x.tol > 1e-10} <= set(claims.MEASURES) - {"round-off"}
+
+
 def test_unknown_claim_and_bad_options(capsys):
     assert main(["check", "no-such-claim"]) == 2
     assert "got 'no-such-claim' (unknown claim)" in capsys.readouterr().err

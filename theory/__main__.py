@@ -51,7 +51,7 @@ def _describe(c) -> str:
     lines = [f"{c.id} — {c.paper} — verdict: {c.verdict}", _wrapped(f"verified: {c.statement}")]
     if c.paper_says:
         lines.append(_wrapped(f"the paper says: {c.paper_says}"))
-    lines.append(_wrapped(f"proof: proofs/{c.proof}.py; tolerance {c.tol:.0e} (relative)"
+    lines.append(_wrapped(f"proof: proofs/{c.proof}.py; checked by {c.measured_by}; tolerance {c.tol:.0e} (relative)"
                           + (f" — {c.tol_note}" if c.tol_note else " — float64 round-off")))
     return "\n".join(lines)
 
@@ -65,17 +65,20 @@ def cmd_list(args) -> int:
     if chosen:
         print("\n\n".join(_describe(c) for c in chosen))
         return 0
-    rows = [["claim", "verdict", "statement (`list ID` for everything)"]]
-    rows += [[c.id, c.verdict, c.statement] for c in CLAIMS]
+    rows = [["claim", "verdict", "checked by", "statement (`list ID` for everything)"]]
+    rows += [[c.id, c.verdict, c.measured_by, c.statement] for c in CLAIMS]
     print(_table(rows, wrap_last=True))
     print("\n" + _wrapped("claim prefixes: " + "; ".join(f"{k} = {v}" for k, v in PAPERS.items()), ""))
     return 0
 
 
-COLUMNS = ("claim: see `python -m theory list ID`; verdict: exact / approximate (the paper's wording is an "
-           "approximation; the exact statement is checked) / false as stated (the corrected statement is checked) "
-           "/ empirical (a quick training run or a Monte Carlo estimate, with its bar in the tolerance note); proof: "
-           "the sympy proof ran and its asserts hold; "
+COLUMNS = ("claim: see `python -m theory list ID`; verdict (what the paper's statement is): exact (it holds as "
+           "stated) / approximate (the paper's wording is an approximation; the exact statement is checked) / false "
+           "as stated (the corrected statement is checked) / empirical (an outcome of training or of simulated "
+           "dynamics); checked by (how the numeric check measures, so what its tolerance means): round-off (float64, "
+           "tol <= 1e-10) / finite differences (a gradient, tol <= 1e-6) / integration (an ODE) / Monte Carlo (an "
+           "expectation, bar in standard errors) / finite size (a limit compared at finite size) / simulation / "
+           "training run, each with its bar in `list ID`; proof: the sympy proof ran and its asserts hold; "
            "error: worst relative error of the numeric check over the instances; tol: the error allowed; "
            "wording gap: for non-exact claims, the range over the instances of the relative distance between "
            "the paper's wording and the truth (it must be clearly above 0 for 'false as stated'); "
@@ -112,8 +115,8 @@ def cmd_check_seeds(args, claims) -> int:
                 failing[c.id].append(seed)
         print(f"seed {seed}: {sum(1 for c in claims if seed not in failing[c.id])} of {len(claims)} claims hold",
               file=sys.stderr, flush=True)
-    rows = [["claim", "verdict", "worst error over the seeds", "tol", "fails at seeds", "status"]]
-    rows += [[c.id, c.verdict, f"{worst[c.id]:.1e}", f"{c.tol:.0e}", ",".join(map(str, failing[c.id])) or "-",
+    rows = [["claim", "verdict", "checked by", "worst error over the seeds", "tol", "fails at seeds", "status"]]
+    rows += [[c.id, c.verdict, c.measured_by, f"{worst[c.id]:.1e}", f"{c.tol:.0e}", ",".join(map(str, failing[c.id])) or "-",
               "FAILS" if failing[c.id] else "holds"] for c in claims]
     print(_table(rows))
     seeds = ",".join(map(str, args.seeds))
@@ -132,14 +135,14 @@ def cmd_check(args) -> int:
         return 2
     if args.seeds is not None:
         return cmd_check_seeds(args, claims)
-    rows = [["claim", "verdict", "proof", "error", "tol", "wording gap", "time", "status"]]
+    rows = [["claim", "verdict", "checked by", "proof", "error", "tol", "wording gap", "time", "status"]]
     notes, failures, all_ok = [], [], True
     jobs = args.jobs if args.jobs is not None else usable_cpus()
     results = check_claims(claims, seed=args.seed, instances=args.instances, jobs=jobs,
                            progress=lambda claim_id: print(f"checked {claim_id}", file=sys.stderr, flush=True))
     for c, r in zip(claims, results):
         gap = "-" if r.gap_range is None else f"{r.gap_range[0]:.2g}..{r.gap_range[1]:.2g}"
-        rows.append([c.id, c.verdict, "ok" if r.symbolic_ok else "FAIL", f"{r.worst_error:.1e}",
+        rows.append([c.id, c.verdict, c.measured_by, "ok" if r.symbolic_ok else "FAIL", f"{r.worst_error:.1e}",
                      f"{c.tol:.0e}", gap, f"{r.seconds:.1f}s", "holds" if r.ok else "FAILS"])
         n = min(args.instances, c.max_instances or args.instances)
         if args.verbose:
@@ -150,11 +153,11 @@ def cmd_check(args) -> int:
         all_ok &= r.ok
     print(_table(rows))
     capped = [c for c in claims if c.max_instances and c.max_instances < args.instances]
-    fewer = "; ".join(f"{', '.join(c.id for c in capped if c.max_instances == k)}: {k} "
-                      + ("(a quick training run)" if k == 1 else "(an expensive check: Monte Carlo or an integrated flow)")
+    fewer = "; ".join(f"{', '.join(c.id for c in capped if c.max_instances == k)}: {k}"
                       for k in sorted({c.max_instances for c in capped}))
     print("\n" + _wrapped(f"{args.instances} random float64 instances per claim, seed {args.seed}"
-                          + (f", except {fewer}" if capped else "") + ".", ""))
+                          + (f", except {fewer} (expensive checks: what each runs is in its checked-by column "
+                             "and `list ID`)" if capped else "") + ".", ""))
     print(_wrapped(COLUMNS, ""))
     if failures:
         print("Instances that gave no finite answer (a claim with any such instance fails):\n" + "\n".join(failures))

@@ -19,7 +19,7 @@ import numpy as np
 
 from .core._validate import choice, flag, nonnegative_int, positive_int
 from .core.proofs import proof_results, run_proof_aloud
-from .core.registry import APPROXIMATE, EMPIRICAL, EXACT, FALSE_AS_STATED, VERDICTS, Claim  # noqa: F401
+from .core.registry import APPROXIMATE, EMPIRICAL, EXACT, FALSE_AS_STATED, MEASURES, VERDICTS, Claim  # noqa: F401
 
 __all__ = ["TOPICS", "topics", "collect_claims", "Claim", "CheckResult", "CLAIMS", "PAPERS", "get", "proof_modules", "run_proof",
            "run_check", "check_claims"]

@@ -68,15 +68,15 @@ def _cell(text: str) -> str:
 
 
 def ledger_markdown(*, seed: int = 0, instances: int = 20) -> str:
-    """The claim ledger as a table, checked now: id, paper, verdict, what is verified, the
+    """The claim ledger as a table, checked now: id, paper, verdict, how it is checked, what is verified, the
     tolerance, the worst relative error measured on ``instances`` random instances (proof
     run once a module), and whether the claim holds."""
     cache: dict = {}
-    rows = ["| claim | paper | verdict | what is verified | tolerance | worst error (measured now) | holds |",
-            "|---|---|---|---|---|---|---|"]
+    rows = ["| claim | paper | verdict | checked by | what is verified | tolerance | worst error (measured now) | holds |",
+            "|---|---|---|---|---|---|---|---|"]
     for claim in ledger.CLAIMS:
         r = ledger.run_check(claim, seed=seed, instances=instances, proof_cache=cache)
-        rows.append(f"| `{claim.id}` | {_cell(claim.paper)} | {claim.verdict} | {_cell(claim.statement)} | "
+        rows.append(f"| `{claim.id}` | {_cell(claim.paper)} | {claim.verdict} | {claim.measured_by} | {_cell(claim.statement)} | "
                     f"{claim.tol:.0e} | {r.worst_error:.1e} | {'yes' if r.ok else '**no**'} |")
     return "\n".join(rows) + "\n"
 
@@ -115,8 +115,8 @@ def topic_markdown(topic, figures_dir=FIGURES, results_dir=RESULTS) -> str:
     if topic.claims:
         lines += ["## The claims", "",
                   "Checked at every build on the {doc}`ledger page </docs/claims>`.", "",
-                  "| claim | verdict | what is verified |", "|---|---|---|"]
-        lines += [f"| `{c.id}` | {c.verdict} | {_cell(c.statement)} |" for c in topic.claims]
+                  "| claim | verdict | checked by | what is verified |", "|---|---|---|---|"]
+        lines += [f"| `{c.id}` | {c.verdict} | {c.measured_by} | {_cell(c.statement)} |" for c in topic.claims]
         lines.append("")
     for rep in topic.reproductions:
         lines += [f"## `python -m theory reproduce {rep.name}`", "", rep.summary + ".", ""]

@@ -14,20 +14,34 @@ the types they need live here, in the core.
   run record (``theory.core.records``) and the report rendered from that record.
 - :class:`Topic` — the three lists together, with the topics it builds on.
 
-Verdicts of a claim:
+Verdicts of a claim — what the paper's statement is, whatever the check's precision:
 
-- ``exact`` — an identity; its numeric check must hold to ``tol`` (float64 round-off).
+- ``exact`` — the statement holds as the paper gives it (an identity, a closed form, a
+  theorem, a limit).
 - ``approximate`` — the paper's wording is an approximation; the check verifies the
   exact statement we give instead, and ``literal_gap`` measures how far the paper's
   wording is from the truth on the same random instances.
 - ``false as stated`` — the paper's wording does not hold; the check verifies the
   corrected form, and ``literal_gap`` shows the wording fails (the gap must be clearly
   non-zero, or the verdict itself would be wrong).
-- ``empirical`` — an outcome of training, checked on a quick run; its tolerance is a
-  bar on a measured quantity (said in ``tol_note``), not round-off.
+- ``empirical`` — an outcome of training or of simulated dynamics, observed on a quick run;
+  its tolerance is a bar on a measured quantity (said in ``tol_note``), not round-off.
 
-Exact claims checked by Monte Carlo (closed forms of expectations) have a tolerance set
-by the sampling noise, also said in ``tol_note``.
+How the numeric check measures (``measured_by``, the ledger's "checked by" column) — one
+word per method, so that an exact claim compared with a limit at finite size is not shown
+like an identity at 1e-12:
+
+- ``round-off`` — both sides evaluated in float64; ``tol`` at most 1e-10.
+- ``finite differences`` — a gradient against central differences; ``tol`` at most 1e-6.
+- ``integration`` — an ODE integrated numerically; ``tol`` set by the step.
+- ``Monte Carlo`` — an expectation estimated by sampling; the bar is in standard errors.
+- ``finite size`` — a limit (T → ∞) compared at finite size, by sampling; the error holds
+  the finite-size gap as well as the sampling noise.
+- ``simulation`` — the dynamics simulated and an order, a sign or an exponent read off.
+- ``training run`` — a quick training run; the bar is on what it learned.
+
+Every method but ``round-off`` says its bar in ``tol_note``.  ``measured_by`` may be left
+out only where ``tol`` is round-off (at most 1e-10).
 """
 from __future__ import annotations
 
@@ -40,11 +54,14 @@ import numpy as np
 
 from ._validate import choice, finite_scalar, flag, function, positive_int
 
-__all__ = ["EXACT", "APPROXIMATE", "FALSE_AS_STATED", "EMPIRICAL", "VERDICTS", "Claim", "Option", "Reproduction",
+__all__ = ["EXACT", "APPROXIMATE", "FALSE_AS_STATED", "EMPIRICAL", "VERDICTS", "MEASURES", "Claim", "Option", "Reproduction",
            "Topic"]
 
 EXACT, APPROXIMATE, FALSE_AS_STATED, EMPIRICAL = "exact", "approximate", "false as stated", "empirical"
 VERDICTS = (EXACT, APPROXIMATE, FALSE_AS_STATED, EMPIRICAL)
+ROUND_OFF, FINITE_DIFFERENCES = "round-off", "finite differences"
+MEASURES = (ROUND_OFF, FINITE_DIFFERENCES, "integration", "Monte Carlo", "finite size", "simulation", "training run")
+_LARGEST_TOL = {ROUND_OFF: 1e-10, FINITE_DIFFERENCES: 1e-6}
 
 
 def _sequence_of(name: str, values, kind) -> tuple:
@@ -75,6 +92,7 @@ class Claim:
     gap_floor: float = 1e-6                         # a "false as stated" gap must exceed this
     tol_note: str = ""                              # why tol is not round-off, where it is not
     max_instances: int | None = None                # cap for expensive checks (training runs)
+    measured_by: str | None = None                  # one of MEASURES; None: round-off (tol <= 1e-10)
 
     def __post_init__(self):
         for name in ("id", "paper", "statement", "proof"):
@@ -89,6 +107,20 @@ class Claim:
         if self.verdict in (APPROXIMATE, FALSE_AS_STATED) and (self.literal_gap is None or not self.paper_says):
             raise ValueError(f"literal_gap and paper_says are required for a claim {self.verdict!r}; "
                              f"got literal_gap={self.literal_gap!r}, paper_says={self.paper_says!r}")
+        if self.measured_by is None:
+            if self.tol > _LARGEST_TOL[ROUND_OFF]:
+                raise ValueError(f"claim {self.id}: tol {self.tol:g} is not round-off; say how the check measures "
+                                 f"(measured_by one of {MEASURES})")
+            object.__setattr__(self, "measured_by", ROUND_OFF)
+        choice("measured_by", self.measured_by, MEASURES)
+        if self.tol > _LARGEST_TOL.get(self.measured_by, np.inf):
+            raise ValueError(f"claim {self.id}: a {self.measured_by} check allows at most "
+                             f"{_LARGEST_TOL[self.measured_by]:g}; got tol {self.tol:g}")
+        if self.measured_by != ROUND_OFF and not self.tol_note:
+            raise ValueError(f"claim {self.id}: a {self.measured_by} check says its bar in tol_note")
+        if (self.verdict == EMPIRICAL) != (self.measured_by in ("simulation", "training run")):
+            raise ValueError(f"claim {self.id}: an empirical claim is measured by a simulation or a training run, "
+                             f"and those measure only empirical claims; got {self.verdict!r} by {self.measured_by!r}")
 
 
 class Option:

@@ -119,7 +119,7 @@ CLAIMS = (
     Claim("vo-trained-lsa", VO,
           "a 1-layer LSA trained by Adam reaches the loss of one GD step at η* (quick run)",
           EMPIRICAL, "gd_step", _trained_lsa_excess, tol=0.05, max_instances=1,
-          tol_note="quick runs (400 steps, batch 512, the best of 3 seeds: about one run in six stays on the "
+          measured_by="training run", tol_note="quick runs (400 steps, batch 512, the best of 3 seeds: about one run in six stays on the "
                    "zero predictor's plateau for all 400 steps): relative excess of the trained loss over GD at η*; "
                    "`python -m theory reproduce gd-step` gives the full figures"),
 )

@@ -79,7 +79,7 @@ CLAIMS = (
           "two-parameter induction head (our reading, Sec. 4) trained on bursty data learns ICL "
           "of novel classes (quick run)",
           EMPIRICAL, "induction_head", _quick_icl_shortfall, tol=0.1, max_instances=1,
-          tol_note="quick run (1,500 SGD steps, K = 512, L = 16, N = 4, B = 2): 1 - ICL accuracy on 300 "
+          measured_by="training run", tol_note="quick run (1,500 SGD steps, K = 512, L = 16, N = 4, B = 2): 1 - ICL accuracy on 300 "
                    "novel-class sequences; seeds 0-23 reach 0.973-1.0 (chance 1/16); "
                    "`python -m theory reproduce induction-head` gives the sweeps"),
 )

@@ -103,13 +103,13 @@ CLAIMS = (
           "the minimal model's hand-written gradient (offset attention, then a k × k bilinear read-out) matches "
           "central differences, with the causal mask and with the authors' unmasked layer 1",
           EXACT, "statistical_induction_head", _check_minimal_gradient, tol=1e-7,
-          tol_note="central differences with step 1e-6: their own error is ~1e-9-1e-8 relative; each block's error "
+          measured_by="finite differences", tol_note="central differences with step 1e-6: their own error is ~1e-9-1e-8 relative; each block's error "
                    "relative to the whole gradient's norm (the v block can vanish)"),
     Claim("edelman-transformer-gradient", EDELMAN,
           "the two-layer attention-only transformer's hand-written gradient (pre-LayerNorm, relative-position logits, "
           "causal softmax, final LayerNorm, unembedding) matches central differences for every parameter",
           EXACT, "statistical_induction_head", _check_transformer_gradient, tol=1e-7, max_instances=3,
-          tol_note="central differences with step 1e-6; each block's error relative to the whole gradient's norm "
+          measured_by="finite differences", tol_note="central differences with step 1e-6; each block's error relative to the whole gradient's norm "
                    "(a block can vanish by symmetry)"),
     Claim("edelman-init-gradient", EDELMAN,
           "with every entry of W equal (the authors' start) the loss does not depend on layer 1: ∂L/∂v = 0 for any v "

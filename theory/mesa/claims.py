@@ -167,13 +167,13 @@ CLAIMS = (
           "the mesa-layer's hand-written backward (K, V, Q and λ, through every Sherman-Morrison step) "
           "= differences of the forward pass",
           EXACT, "mesa", _check_mesa_gradient, tol=1e-7,
-          tol_note="finite differences: central for K, V, Q, five-point for λ; 1e-7 relative is the "
+          measured_by="finite differences", tol_note="finite differences: central for K, V, Q, five-point for λ; 1e-7 relative is the "
                    "package's gradient standard"),
     Claim("mesa-model-gradient", MESA,
           "deep causal linear attention (2 layers, several heads): hand-written gradient of the next-state "
           "loss = central differences",
           EXACT, "mesa", _check_model_gradient, tol=1e-7,
-          tol_note="central differences; 1e-7 relative is the package's gradient standard"),
+          measured_by="finite differences", tol_note="central differences; 1e-7 relative is the package's gradient standard"),
     Claim("mesa-richardson", MESA,
           "Richardson x_{k+1} = x_k + ω(b - A x_k) on the mesa-layer's systems A = S_{t-1} + λI, b = s_t: "
           "||e_k|| ≤ ρ^k ||e_0||, ρ = max|1 - ωλ_i(A)| (excess over the bound)",
