@@ -33,6 +33,9 @@ def add_options(parser, *, tune_allocator: bool = True):
     parser.add_argument("--no-prime", action="store_true",
                         help="skip theory.core.heap.prime_heap, which every training loop calls first: shows "
                              "what the step costs when glibc returns its memory to the system every step")
+    parser.add_argument("--fixed-blas", action="store_true",
+                        help="keep numpy's BLAS threads fixed where a kernel would adapt them to the load "
+                             "(theory.core._workers.load_adapted_blas): shows what the adaptation buys")
     if tune_allocator:
         parser.add_argument("--tune-allocator", action="store_true",
                             help="set glibc's trim/mmap thresholds with mallopt first (the command line's "
@@ -43,8 +46,10 @@ def setup(args) -> bool:
     """Apply the options, priming the heap as the training loops do (unless ``--no-prime``);
     True if the allocator was tuned."""
     from theory.core._workers import tune_allocator
+    from theory.core._workers import adapt_blas_to_load
     from theory.core.heap import prime_heap
     SETTINGS["profile"] = bool(getattr(args, "profile", False))
+    adapt_blas_to_load(not getattr(args, "fixed_blas", False))
     if not getattr(args, "no_prime", False):
         prime_heap()
     return tune_allocator() if getattr(args, "tune_allocator", False) else False

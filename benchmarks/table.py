@@ -9,6 +9,10 @@ the LSA stack, at 1, 2 and 3 layers: each script's ``TABLE``); the page gets the
 load average, the numpy and torch versions, a table of every "numpy is R× faster" line
 (R ≥ 1: numpy is faster), and each benchmark's whole output.  Takes about five minutes on
 the 2-core CI machine.
+
+Then, with ``--loaded N`` (default 2; 0 skips it), the kernels that adapt numpy's BLAS threads
+to the load (``UNDER_LOAD``) run again beside N busy processes, as they are and with
+``--fixed-blas``, interleaved, two rounds: a further minute.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -35,6 +40,28 @@ def table_runs(path: Path) -> list[list[str]]:
         if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["TABLE"]:
             return ast.literal_eval(node.value)
     raise SystemExit(f"{path.name} has no TABLE (the argument lists of its runs in the table)")
+
+
+# the kernels decorated with theory.core._workers.load_adapted_blas, and their settings
+UNDER_LOAD = [("bench_task_diversity.py", []), ("bench_induction.py", ["--dtype", "float32"])]
+
+
+def loaded_runs(n_busy: int, rounds: int = 2) -> list[tuple[str, list[str], str, str]]:
+    """``(script, arguments, load, output)`` of the UNDER_LOAD runs beside ``n_busy`` spinning
+    processes, adapted and ``--fixed-blas`` in turn."""
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n_busy)]
+    try:
+        time.sleep(5)
+        out = []
+        for _ in range(rounds):
+            for script, extra in UNDER_LOAD:
+                for fixed in ([], ["--fixed-blas"]):
+                    load = open("/proc/loadavg").read().split()[3] if os.path.exists("/proc/loadavg") else "?"
+                    out.append((script, extra + fixed, load, run(script, extra + fixed)))
+        return out
+    finally:
+        for b in busy:
+            b.kill()
 
 
 def runs(topics) -> list[tuple[str, list[str]]]:
@@ -65,7 +92,7 @@ def ratios(output: str) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def page(results: list[tuple[str, list[str], str]]) -> str:
+def page(results: list[tuple[str, list[str], str]], loaded=(), n_busy: int = 0) -> str:
     import numpy
     import torch
     from theory.core._workers import usable_cpus
@@ -85,6 +112,19 @@ def page(results: list[tuple[str, list[str], str]]) -> str:
     for script, extra, out in results:
         for what, ms, ratio, spread in ratios(out):
             lines.append(f"| `{script}` | {' '.join(extra) or 'defaults'} | {what} | {ms} | {ratio} | {spread} |")
+    if loaded:
+        lines += ["", "## Under load", "",
+                  f"The same kernels beside {n_busy} busy processes (`python -c 'while True: pass'`) on these "
+                  f"{usable_cpus()} CPUs. OpenBLAS splits a product or a factorisation over its threads and "
+                  "waits for the slowest at each barrier, so a thread descheduled by the other processes stalls "
+                  "the rest; the kernels below therefore take only the CPUs idle when they start "
+                  "(`theory.core._workers.load_adapted_blas`, as MKL's dynamic threads do for torch). "
+                  "`--fixed-blas` keeps numpy's threads fixed, to show what that buys. Runnable tasks "
+                  "(/proc/loadavg) when each run started are in the last column.", "",
+                  "| benchmark | settings | compared with | torch ms/step | ratio | runnable |", "|---|---|---|---|---|---|"]
+        for script, extra, load, out in loaded:
+            for what, ms, ratio, _ in ratios(out):
+                lines.append(f"| `{script}` | {' '.join(extra) or 'defaults'} | {what} | {ms} | {ratio} | {load} |")
     lines += ["", "## The runs", ""]
     for script, extra, out in results:
         lines += [f"`python benchmarks/{script} --torch {' '.join(extra)}`".replace("  ", " ").replace(" `", "`"), "",
@@ -95,6 +135,7 @@ def page(results: list[tuple[str, list[str], str]]) -> str:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default=str(HERE.parent / "docs" / "benchmarks.md"))
+    p.add_argument("--loaded", type=int, default=2, help="busy processes beside the under-load runs (0: none)")
     args = p.parse_args(argv)
     sys.path.insert(0, str(HERE.parent))
     from theory import TOPICS
@@ -102,7 +143,8 @@ def main(argv=None):
     for script, extra in runs(TOPICS):
         print(f"running {script} {' '.join(extra)}", file=sys.stderr, flush=True)
         results.append((script, extra, run(script, extra)))
-    Path(args.out).write_text(page(results))
+    loaded = loaded_runs(args.loaded) if args.loaded > 0 else []
+    Path(args.out).write_text(page(results, loaded, args.loaded))
     print(f"wrote {args.out}")
 
 

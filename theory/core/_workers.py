@@ -22,11 +22,21 @@ exceeds the primed 60 MB from faulting as well.
 
 **BLAS threads in a block.**  :func:`blas_threads` holds numpy's OpenBLAS to n threads for
 the duration of a ``with`` block (a training step split over Python threads wants one).
+
+**BLAS threads on a loaded machine.**  OpenBLAS splits a matrix product or a factorisation
+over all its threads and waits for the slowest at each barrier; when other processes keep
+the cores busy, one of its threads is often descheduled and the others wait (spinning).
+On the 2-core machine with two busy processes beside it, the task-diversity solve (LU of
+a 1056 × 1056 system) took 83–240 ms on two OpenBLAS threads against 18 ms on one, and
+Reddy's float32 step lost a quarter of its speed.  :func:`load_adapted_blas` runs a kernel
+on as many threads as there are idle CPUs at the moment it starts (MKL's "dynamic" threads
+do the same; torch uses MKL): the runnable tasks of /proc/loadavg, less this process's own.
 """
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import ctypes.util
 import multiprocessing
 import os
@@ -51,6 +61,7 @@ _BLAS_SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_th
                  "openblas_set_num_threads")
 
 
+@functools.lru_cache(maxsize=1)
 def _openblas():
     """numpy's OpenBLAS as ``(set_num_threads, get_num_threads)`` (ctypes functions), found
     among this process's loaded libraries (Linux's /proc/self/maps); None elsewhere or for
@@ -91,6 +102,76 @@ def blas_threads(n: int):
         yield True
     finally:
         set_threads(old)
+
+
+def _runnable() -> int | None:
+    """Runnable tasks on the machine right now (/proc/loadavg's fourth field), or None."""
+    try:
+        with open("/proc/loadavg") as f:
+            return int(f.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _own_running() -> int:
+    """This process's threads that are runnable right now (at least this one)."""
+    own = 0
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/stat") as f:
+                own += f.read().rpartition(")")[2].split()[0] == "R"
+        except (OSError, IndexError):              # the thread ended meanwhile
+            continue
+    return max(own, 1)
+
+
+def idle_cpus() -> int:
+    """CPUs of this process not taken by other processes' runnable tasks right now (at least
+    1): :func:`usable_cpus` less the runnable tasks of /proc/loadavg that are not this
+    process's threads.  Linux only; elsewhere :func:`usable_cpus`."""
+    cpus, runnable = usable_cpus(), _runnable()
+    if runnable is None:
+        return cpus
+    return max(1, min(cpus, cpus - (runnable - _own_running())))
+
+
+_ADAPTATION = {"on": True}
+
+
+def adapt_blas_to_load(on: bool = True) -> None:
+    """Switch :func:`load_adapted_blas` on or off for the whole process (the benchmarks'
+    ``--fixed-blas`` turns it off, to show what it buys)."""
+    if not isinstance(on, bool):
+        raise ValueError(f"on must be True or False; got {on!r}")
+    _ADAPTATION["on"] = on
+
+
+def load_adapted_blas(kernel):
+    """Decorator: run ``kernel`` with numpy's OpenBLAS on :func:`idle_cpus` threads (never
+    more than it has), then restore the count (module docstring: a loaded machine).  Where
+    the count cannot be set (another BLAS, not Linux) the kernel runs unchanged.  On an idle
+    machine it costs one read of /proc/loadavg (about 10 µs)."""
+    @functools.wraps(kernel)
+    def adapted(*args, **kwargs):
+        if not _ADAPTATION["on"]:
+            return kernel(*args, **kwargs)
+        found, runnable = _openblas(), _runnable()
+        if found is None or runnable is None:
+            return kernel(*args, **kwargs)
+        set_threads, get_threads = found
+        old = int(get_threads())
+        cpus = usable_cpus()
+        if runnable - 1 <= cpus - old:             # room for every thread, whoever the others are
+            return kernel(*args, **kwargs)
+        n = max(1, min(old, cpus - (runnable - _own_running())))
+        if n == old:
+            return kernel(*args, **kwargs)
+        set_threads(n)
+        try:
+            return kernel(*args, **kwargs)
+        finally:
+            set_threads(old)
+    return adapted
 
 
 def usable_cpus() -> int:

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core import nn
+from ..core._workers import load_adapted_blas
 from ..core._validate import (array, as_rng, cache as _cache, choice, finite_result, function, integer_array,
                         params as _params, positive_int)
 from .data import ItemLabelBatch
@@ -253,6 +254,7 @@ def network_loss(params, X, target):
     return cross_entropy_loss(network_forward, network_backward, params, X, target)
 
 
+@load_adapted_blas            # the training step: fewer BLAS threads when the cores are busy
 def _network_loss(params, X, target):
     return _cross_entropy_loss(_network_forward, _network_backward, params, X, target)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core._validate import array, finite_result, finite_scalar, positive_int
+from ..core._workers import load_adapted_blas
 
 __all__ = ["context_vector", "features", "predict", "lsa_prediction", "lsa_gamma", "pretraining_loss",
            "pretrain_ridge", "pretrain_gd"]
@@ -114,6 +115,7 @@ def _pretraining_loss(G, H, y_q, lam: float):
 
 
 @finite_result
+@load_adapted_blas                                 # a dense solve: fewer BLAS threads when the cores are busy
 def pretrain_ridge(X, y, x_q, y_q, lam: float = 0.0, *, chunk: int = 4096) -> np.ndarray:
     """The pretrained Γ (d, d+1): ``argmin Σ (y_μ − ⟨Γ, H_μ⟩)² + (n/d) λ ‖Γ‖²_F``.
     λ > 0, or λ = 0 with n ≥ p = d(d+1): the normal equations ``(ΦᵀΦ + (n/d) λ I) vec Γ = Φᵀ y``
