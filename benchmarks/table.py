@@ -92,12 +92,12 @@ def ratios(output: str) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def page(results: list[tuple[str, list[str], str]], loaded=(), n_busy: int = 0) -> str:
+def page(results: list[tuple[str, list[str], str]], loaded=(), n_busy: int = 0, load=None) -> str:
     import numpy
     import torch
     from theory.core._workers import usable_cpus
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    load = " / ".join(f"{x:.2f}" for x in (load or os.getloadavg()))
     lines = ["# Benchmarks: numpy against torch", "",
              "Written by `python benchmarks/table.py` from the benchmarks' own output; rerun it to "
              "refresh. Each line compares one training step (or kernel) of the package with the "
@@ -105,7 +105,7 @@ def page(results: list[tuple[str, list[str], str]], loaded=(), n_busy: int = 0) 
              "numpy time** (above 1: numpy is faster). Medians over the steps (the LSA lines: over "
              "interleaved blocks, with the blocks' range). `--profile` on any benchmark says where "
              "its numpy step's time goes; `bench_gd_step.py --bound` gives FLOPs and bytes per operation.",
-             "", f"- measured {when}, {usable_cpus()} usable CPUs, load average {load} (1, 5, 15 min) at the end",
+             "", f"- measured {when}, {usable_cpus()} usable CPUs, load average {load} (1, 5, 15 min) after the main runs",
              f"- numpy {numpy.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
              f"Python {sys.version.split()[0]}", "",
              "| benchmark | settings | compared with | torch ms/step | ratio | blocks |", "|---|---|---|---|---|---|"]
@@ -143,8 +143,9 @@ def main(argv=None):
     for script, extra in runs(TOPICS):
         print(f"running {script} {' '.join(extra)}", file=sys.stderr, flush=True)
         results.append((script, extra, run(script, extra)))
+    load = os.getloadavg()                          # before the under-load runs raise it
     loaded = loaded_runs(args.loaded) if args.loaded > 0 else []
-    Path(args.out).write_text(page(results, loaded, args.loaded))
+    Path(args.out).write_text(page(results, loaded, args.loaded, load))
     print(f"wrote {args.out}")
 
 

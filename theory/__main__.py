@@ -258,21 +258,28 @@ def cmd_exercises(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    """Exit 0: every file passed; 1: some function failed; 2: the grader could not run."""
+    """Exit 0: every file passed; 1: some function failed; 2: some file could not be graded
+    (no such file, not an exercise) or the grader itself could not run.  Every other file
+    is graded; ``--json`` prints one JSON object per file (JSON lines) as soon as it is done."""
     from .coursework import format_report, grade, report_json
-    reports = []
+    reports, unusable = [], False
     for f in args.files:
         try:
             report = grade(f, seed=args.seed, cases=args.cases, timeout=args.timeout, no_theory=args.no_theory,
                            forward_once=args.forward_once)
-        except (ValueError, RuntimeError) as err:
+        except ValueError as err:                  # this file: said, and the others graded
+            unusable = True
+            print(f"error: {err}", file=sys.stderr)
+            if args.json:
+                print(json.dumps({"file": str(f), "error": str(err)}, ensure_ascii=False), flush=True)
+            continue
+        except RuntimeError as err:                # the grader itself cannot run: nothing more can be graded
             print(f"error: {err}", file=sys.stderr)
             return 2
         reports.append(report)
-        if not args.json:
-            print(format_report(report))
-    if args.json:
-        print(json.dumps([report_json(r) for r in reports], indent=1, ensure_ascii=False))
+        print(json.dumps(report_json(report), ensure_ascii=False) if args.json else format_report(report), flush=True)
+    if unusable:
+        return 2
     return 0 if all(r.passed for r in reports) else 1
 
 
@@ -360,8 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--forward-once", action="store_true",
                    help="fail a function that calls the exercise's forward function more than once a case "
                         "(a finite-difference gradient)")
-    g.add_argument("--json", action="store_true", help="print the reports as JSON (per function: passed, errors, "
-                                                       "hints)")
+    g.add_argument("--json", action="store_true", help="print one JSON object per file as it is graded (JSON lines; "
+                                                       "per function: passed, errors, hints)")
     g.set_defaults(func=cmd_grade)
     f = sub.add_parser("figures", help="draw the figures of the run records in DIR (needs matplotlib)")
     f.add_argument("dir", metavar="DIR")

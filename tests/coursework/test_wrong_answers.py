@@ -8,6 +8,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pytest
 
 from theory.coursework import diagnosis, grading, notebooks, report as reports
@@ -77,6 +78,123 @@ g.rel_error = gc.rel_error = lambda *a, **k: 0.0
 g.TOL = float("inf")
 '''
 
+# --- issue 36: the ways round the grader a class found, each in a file of our own
+THEORY_DIR = str(grading.PACKAGE_DIRS[0])
+TP_WRONG = ("    return np.array([dbeta, dalpha, dxi])", "    return np.array([dbeta, dalpha, dxi]) + 1.0")
+PATCHED_OPEN = '''import builtins
+_open = builtins.open
+def _bad(path, *a, **k):
+    if str(path).endswith("result.json"):
+        path = "elsewhere.json"
+    return _open(path, *a, **k)
+builtins.open = _bad
+'''
+ATEXIT_EXIT = '''import atexit, json, os
+def _rewrite():
+    json.dump({"cases": []}, open("result.json", "w"))
+    os._exit(0)
+atexit.register(_rewrite)
+'''
+FORGED_COMPLETE = '''import json, os, threading, time
+def _forge():
+    while True:                                   # rewrite the answers over and over, malformed
+        try:
+            with open("result.json", "w") as f:
+                f.write('{"complete": true, "cases": "all passed"}')
+        except OSError:
+            pass
+        time.sleep(0.001)
+threading.Thread(target=_forge, daemon=True).start()
+time.sleep(0.05)
+'''
+ARGV_SOLUTION = '''import sys, pathlib
+_src = pathlib.Path(sys.argv[0]).resolve().parent / "exercises" / "three_param_gradient.py"
+exec(_src.read_text())                            # the package's source, with its solution block
+'''
+ALIAS_PACKAGE = f'''import importlib.util, sys
+spec = importlib.util.spec_from_file_location("notheory", {THEORY_DIR!r} + "/__init__.py",
+                                              submodule_search_locations=[{THEORY_DIR!r}])
+mod = importlib.util.module_from_spec(spec)
+sys.modules["notheory"] = mod
+spec.loader.exec_module(mod)
+from notheory.induction.three_param import three_param_loss as _theirs
+'''
+HOOK_REMOVED = '''import sys, inspect
+for frame in inspect.stack():                     # the sandbox's frame and its hooks
+    pass
+sys.meta_path[:] = [f for f in sys.meta_path if "Refused" not in type(f).__name__]
+from theory.induction.three_param import three_param_loss as _theirs
+for name in [m for m in sys.modules if m.startswith("theory")]:
+    del sys.modules[name]
+'''
+READS_SWITCHES = '''import json
+_job = json.load(open("job.json"))                # the teacher's switches, to pick a cheat they allow
+'''
+COUNTER_RESET = '''import numpy as np
+
+
+def three_param_loss(theta, N, L):
+    beta, alpha, xi = theta
+    y = 1 / (1 + np.exp(-beta))
+    w = np.exp(alpha * y) / (np.exp(alpha * y) + N - 1)
+    logits = np.array([xi * w, xi * (1 - w) / (N - 1), 0.0])
+    counts = np.array([1, N - 1, L - N])
+    m = logits.max()
+    return -(logits[0] - m - np.log(np.sum(counts * np.exp(logits - m))))
+
+
+_loss = three_param_loss                          # a second reference, saved before the grader wraps anything
+
+
+def three_param_gradient(theta, N, L):
+    f = globals()["three_param_loss"]
+    if hasattr(f, "fn"):                          # the old counter: call what it wraps, zero its count
+        f.calls = 0
+    theta, g, h = np.asarray(theta, dtype=float), np.zeros(3), 1e-3
+    for k in range(3):
+        e = np.zeros(3)
+        e[k] = h
+        fs = [_loss(theta + s * e, N, L) for s in (2, 1, -1, -2)]
+        g[k] = (-fs[0] + 8 * fs[1] - 8 * fs[2] + fs[3]) / (12 * h)
+    return g
+'''
+REUSED_BUFFER = '''_right = three_param_gradient
+_buffer = np.zeros(3)
+
+
+def three_param_gradient(theta, N, L):
+    _buffer[:] = _right(theta, N, L)              # right each time, in one reused buffer
+    return _buffer
+'''
+LEFT_THREAD = '''import threading, time
+threading.Thread(target=lambda: time.sleep(600)).start()      # not a daemon: it keeps a plain exit waiting
+'''
+UNUSUAL_ATT = '''import collections
+import numpy as np
+
+
+def attention_forward(Q, K, V):
+    S = np.einsum("id,jd->ij", Q, K)
+    P = np.exp(S - S.max(axis=1, keepdims=True))
+    P = P / P.sum(axis=1, keepdims=True)
+    return P @ V, (Q, K, V, P)
+
+
+Grads = collections.namedtuple("Grads", "dQ dK dV")
+
+
+def attention_backward(dout, cache):
+    Q, K, V, P = cache
+    dV = np.einsum("ji,jd->id", P, dout)
+    dP = dout @ V.T
+    dS = P * (dP - np.einsum("ij,ij->i", dP, P)[:, None])
+    dQ = np.matrix(dS @ K)                                 # np.matrix
+    dK = np.asfortranarray((dS.T @ Q).astype(">f8"))       # Fortran order, big-endian
+    big = np.zeros((dV.shape[0], 2 * dV.shape[1]))
+    big[:, ::2] = dV
+    return Grads(dQ, dK, big[:, ::2])                       # a strided view
+'''
+
 ROWS = [
     # --- files that never answer
     Row("hang at the top", ATT, (("", "while True:\n    pass\n"),), hints=("did not finish within",), options=HANG),
@@ -100,6 +218,9 @@ ROWS = [
     Row("deletes the grader's folder", ATT, (("", "import os, shutil\nshutil.rmtree(os.getcwd())\n"),),
         hints=("ended the grading process",)),
     Row("writes a fake result and exits", ATT, whole=FAKE_RESULT),
+    Row("writes a fake result and exits, beside the forward", ATT,
+        whole=(notebooks.SOURCES / f"{ATT}.py").read_text() + "\n" + FAKE_RESULT,
+        hints=("answers are malformed (not marked complete)",)),
     Row("memory bomb", ATT, (("    dV = P.T @ dout", "    np.ones(6 * 10 ** 8)\n    dV = P.T @ dout"),),
         hints=("MemoryError",)),
     # --- files that run but do not run right
@@ -181,7 +302,25 @@ ROWS = [
     Row("finite differences, --forward-once", TP, whole=FD_THREE_PARAM, options=dict(forward_once=True),
         hints=("called three_param_loss 12 times",)),
     Row("the package's own answer, --no-theory", TP, whole=THEORY_THREE_PARAM, options=dict(no_theory=True),
-        hints=("refuses `import theory`", "line 5")),
+        hints=("the grader refuses reading", "--no-theory", "line 5")),
+    # --- the ways round the grader (issue 36): each a FAIL with a reason, or graded as written
+    Row("patches open() to keep the grader's result away", TP, (("", PATCHED_OPEN), TP_WRONG),
+        not_hints=("malformed",)),
+    Row("rewrites the result at exit, then os._exit", TP, (("", ATEXIT_EXIT), TP_WRONG), not_hints=("malformed",)),
+    Row("a thread rewrites the result over and over", TP, (("", FORGED_COMPLETE), TP_WRONG)),
+    Row("reads the solution beside sys.argv[0]", TP, whole=ARGV_SOLUTION, hints=("FileNotFoundError",)),
+    Row("the package under another name, --no-theory", TP, (("", ALIAS_PACKAGE),), options=dict(no_theory=True),
+        hints=("the grader refuses reading",)),
+    Row("removes the import hook and tidies sys.modules, --no-theory", TP, (("", HOOK_REMOVED),),
+        options=dict(no_theory=True), hints=("the grader refuses reading",)),
+    Row("reads the switches from job.json", TP, (("", READS_SWITCHES),), hints=("FileNotFoundError",)),
+    Row("a second reference to the forward and a reset counter, --forward-once", TP, whole=COUNTER_RESET,
+        options=dict(forward_once=True), hints=("called three_param_loss 12 times",)),
+    Row("a right answer in a buffer reused from case to case", TP,
+        (("    return np.array([dbeta, dalpha, dxi])\n", "    return np.array([dbeta, dalpha, dxi])\n" + REUSED_BUFFER),),
+        passed=True),
+    Row("leaves a non-daemon thread running", TP, (("", LEFT_THREAD),), passed=True),
+    Row("einsum, a namedtuple, np.matrix, Fortran order, big-endian, strided", ATT, whole=UNUSUAL_ATT, passed=True),
     # --- right answers, however they are written
     Row("the solution", ATT, passed=True),
     Row("the solution, printing a lot", LSA, (("", "for i in range(1000):\n    print('debug', i)\n"),), passed=True),
@@ -249,3 +388,36 @@ def test_hints_line_numbers_point_at_the_student_s_line(tmp_path):
     path.write_text(source)
     [v] = grading.grade(path, seed=2).verdicts
     assert re.search(rf"at line {line} \(`dP = dout.T @ H\[:2, :1\] # out = E", " ".join(v.hints)), v.hints
+
+
+@pytest.mark.parametrize("result, why", [
+    ([], "not a JSON object"),
+    ({"cases": []}, "not marked complete"),
+    ({"complete": True, "load": None, "missing": [], "imported": [], "cases": "all passed"}, "no list of at most"),
+    ({"complete": True, "load": {"type": 1}, "missing": [], "imported": [], "cases": []}, "malformed load error"),
+    ({"complete": True, "load": None, "missing": "x", "imported": [], "cases": []}, "'missing'"),
+    ({"complete": True, "load": None, "missing": [], "imported": [], "cases": [{"calls": {}}]}, "neither one value"),
+    ({"complete": True, "load": None, "missing": [], "imported": [], "cases": [{"value": {"kind": 3}, "calls": {}}]},
+     "malformed value"),
+    ({"complete": True, "load": None, "missing": [], "imported": [],
+      "cases": [{"value": {"kind": "tuple", "items": []}, "calls": {"f": -1}}]}, "call counts"),
+])
+def test_a_malformed_result_is_named_not_a_crash(result, why, tmp_path):
+    """Every field the verdict reads is checked in the grader's own process."""
+    (tmp_path / "result.json").write_text(json.dumps(result))
+    np.savez(tmp_path / "outputs.npz")
+    got, arrays, reason = grading._read_result(tmp_path, 3, ["f"] if "call counts" in why else [])
+    assert got is None and why in reason
+
+
+def test_a_batch_with_a_crashing_file_grades_every_other_file(tmp_path, capsys):
+    from theory.__main__ import main
+    bad, good = tmp_path / "bad" / "attention_backward.py", tmp_path / "good" / "attention_backward.py"
+    bad.parent.mkdir()
+    good.parent.mkdir()
+    bad.write_text((notebooks.SOURCES / "attention_backward.py").read_text() + "\n" + FAKE_RESULT)
+    good.write_text((notebooks.SOURCES / "attention_backward.py").read_text())
+    assert main(["grade", str(bad), str(tmp_path / "missing.py"), str(good), "--json", "--timeout", "10"]) == 2
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]      # JSON lines, one per file
+    assert [x.get("passed") for x in lines] == [False, None, True]
+    assert "error" in lines[1] and "malformed" in " ".join(lines[0]["functions"][0]["hints"])

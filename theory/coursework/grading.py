@@ -15,9 +15,14 @@ exits, crashes or prints fails with the reason; it never passes by an exit statu
 
 What the grader does not judge (and the checks a teacher can switch on for it): an answer
 that is right by a route the exercise did not ask for — a finite-difference gradient
-accurate to 1e-9 (``forward_once=True``: the forward function may be called once a case),
-or a call of this package's own backward (``no_theory=True``: ``import theory`` is refused
-in the child).  The child is a separate process of the same user, not a security sandbox.
+accurate to 1e-9 (``forward_once=True``: the forward function's code may run once a case,
+however it is reached), or a call of this package's own backward (``no_theory=True``: the
+child may not open or import any file of the package, whatever the module is called).  The
+child is a separate process of the same user, not a security sandbox: what it writes back
+is checked here field by field, and a malformed or missing answer is a FAIL with the
+reason.  What the switches cannot catch: a file that copies the package's code (a copied
+forward differentiated by finite differences), or calls the forward from a thread it
+starts.
 
 The verdict goes into a :class:`~theory.coursework.report.Report`
 (:mod:`theory.coursework.report`: the text and the JSON).
@@ -39,7 +44,7 @@ import numpy as np
 from ..core._validate import finite_scalar, flag, nonnegative_int, positive_int
 from . import sandbox
 from .cases import EXERCISES
-from .diagnosis import _across_cases, _compare, _merge
+from .diagnosis import TOL, _across_cases, _compare, _merge
 from .notebooks import read_code
 from .report import Report, Verdict
 
@@ -50,6 +55,8 @@ MAX_TIMEOUT = 86400.0
 MEMORY = 4 * 2 ** 30     # bytes of address space the child may use (POSIX)
 OUTPUT = 64 * 2 ** 20    # bytes the child may write (what the student's code prints, mostly)
 SANDBOX = Path(sandbox.__file__)
+PACKAGE_DIRS = [Path(sandbox.__file__).resolve().parents[1]]     # theory/: refused with no_theory
+PROOFS = PACKAGE_DIRS[0].parent / "proofs"                         # the proofs, where they sit beside it
 
 
 # --------------------------------------------------------------------------- which exercise
@@ -106,17 +113,19 @@ def _limits():
     return apply
 
 
-def _run_child(job: Path, timeout: float) -> tuple:
-    """Run the sandbox on ``job``: (return code, or None if it timed out; did the student's
-    code start?; the runner's own error output)."""
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "PYTHONDONTWRITEBYTECODE": "1"}
+def _run_child(job: Path, job_text: str, timeout: float) -> tuple:
+    """Run a copy of the sandbox in ``job`` (``python -I``), the job on its standard input:
+    (return code, or None if it timed out; did the student's code start?; the runner's own
+    error output)."""
+    runner = job / "runner.py"
+    runner.write_text(SANDBOX.read_text(encoding="utf-8"), encoding="utf-8")
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     posix = os.name == "posix"
-    proc = subprocess.Popen([sys.executable, str(SANDBOX), str(job)], cwd=job, env=env, stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "-I", "-B", str(runner)], cwd=job, env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=posix,
                             preexec_fn=_limits() if posix else None)
     try:
-        out, err = proc.communicate(timeout=timeout)
+        out, err = proc.communicate(job_text.encode("utf-8"), timeout=timeout)
         code = proc.returncode
     except subprocess.TimeoutExpired:
         code = None
@@ -130,6 +139,67 @@ def _run_child(job: Path, timeout: float) -> tuple:
     if code is None:
         out, err = proc.communicate()
     return code, out.startswith(b"started"), err.decode(errors="replace")
+
+
+def _is_error(e) -> bool:
+    return (isinstance(e, dict) and isinstance(e.get("type"), str) and isinstance(e.get("message"), str)
+            and all(isinstance(e.get(k, 0), int) and not isinstance(e.get(k, 0), bool)
+                    for k in ("line", "cell", "cell_line")))
+
+
+def _is_description(d) -> bool:
+    if not isinstance(d, dict) or not isinstance(d.get("kind"), str):
+        return False
+    items = d.get("items", [])
+    return (isinstance(items, list) and all(isinstance(x, dict) and isinstance(x.get("kind"), str) for x in items)
+            and (d.get("item") is None or (isinstance(d["item"], dict) and isinstance(d["item"].get("kind"), str)))
+            and all(isinstance(k, str) for k in d.get("keys", [])))
+
+
+def _malformed(result, cases: int, counted: list) -> str | None:
+    """Why the child's ``result.json`` cannot be the sandbox's (None if it can): every field
+    the verdict reads, checked here — a student's code may have rewritten the file."""
+    if not isinstance(result, dict):
+        return "not a JSON object"
+    if result.get("complete") is not True:
+        return "not marked complete"
+    if result.get("load") is not None and not _is_error(result["load"]):
+        return "a malformed load error"
+    for key in ("missing", "imported"):
+        if not isinstance(result.get(key), list) or not all(isinstance(x, str) for x in result[key]):
+            return f"no list of names under {key!r}"
+    entries = result.get("cases")
+    if not isinstance(entries, list) or len(entries) > cases:
+        return "no list of at most the cases given"
+    for i, e in enumerate(entries):
+        if not isinstance(e, dict) or ("error" in e) == ("value" in e):
+            return f"case {i + 1} holds neither one value nor one error"
+        if "error" in e and not _is_error(e["error"]):
+            return f"case {i + 1} holds a malformed error"
+        if "value" in e and not _is_description(e["value"]):
+            return f"case {i + 1} holds a malformed value"
+        calls = e.get("calls")
+        if not isinstance(calls, dict) or set(calls) != set(counted) or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in calls.values()):
+            return f"case {i + 1} holds malformed call counts"
+    return None
+
+
+def _read_result(job: Path, cases: int, counted: list):
+    """``(result, arrays, None)`` from the child's files, or ``(None, None, why)``."""
+    try:
+        result = json.loads((job / "result.json").read_text(encoding="utf-8"))
+        with np.load(job / "outputs.npz", allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except FileNotFoundError:
+        return None, None, None
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        return None, None, f"unreadable ({type(err).__name__})"
+    why = _malformed(result, cases, counted)
+    if why is None and not all(isinstance(k, str) and k.count("/") == 1 and isinstance(v, np.ndarray)
+                               for k, v in arrays.items()):
+        why = "outputs.npz holds something other than the answers"
+    return (None, None, why) if why else (result, arrays, None)
 
 
 def grade(path, *, seed: int | None = None, cases: int = 3, timeout: float = TIMEOUT, no_theory: bool = False,
@@ -153,33 +223,33 @@ def grade(path, *, seed: int | None = None, cases: int = 3, timeout: float = TIM
     report = Report(str(path), ex.name, seed, cases, [Verdict(ex.function, False)])
     verdict = report.verdicts[0]
     start = time.perf_counter()
+    counted = [ex.forward] if forward_once and ex.forward else []
     with tempfile.TemporaryDirectory(prefix="icl-theory-grade-") as tmp:
         job = Path(tmp)
-        (job / "job.json").write_text(json.dumps(dict(
+        job_text = json.dumps(dict(
             code=code, filename=str(Path(path).name), line_map=line_map, plan=ex.plan, single=ex.single,
-            cases=cases, count=[ex.forward] if forward_once and ex.forward else [],
-            refuse=["theory", "proofs"] if no_theory else [])), encoding="utf-8")
+            cases=cases, count=counted,
+            refuse=[str(d) for d in PACKAGE_DIRS] + ([str(PROOFS)] if PROOFS.is_dir() else []) if no_theory else []))
         np.savez(job / "inputs.npz", **{f"{i}/{k}": np.asarray(v) for i, (inputs, _, _) in enumerate(drawn)
                                         for k, v in inputs.items()})
-        code_, started, err = _run_child(job, timeout)
+        code_, started, err = _run_child(job, job_text, timeout)
         report.seconds = time.perf_counter() - start
         output = job / "output.txt"
         report.printed_lines = len(output.read_bytes().splitlines()) if output.is_file() else 0
-        result_path = job / "result.json"
-        if code_ is None:
+        if code_ is not None and not started:      # the runner died before the student's code ran
+            raise RuntimeError(f"the grader could not start its child process (exit status {code_}): "
+                               f"{err.strip()[-600:]}")
+        result, arrays, why = _read_result(job, cases, counted)
+        if why:
+            verdict.hints.append(f"the grading process's answers are malformed ({why}): the file rewrote the "
+                                 "grader's result or ended the process while it was being written")
+            return report
+        leftover = result is not None and code_ != 0
+        if result is None and code_ is None:
             verdict.hints.append(f"did not finish within {timeout:g} s (--timeout): an endless loop, a sleep, or "
                                  "a solution far slower than it needs to be")
             return report
-        if not started:                            # the runner died before the student's code ran
-            raise RuntimeError(f"the grader could not start its child process (exit status {code_}): "
-                               f"{err.strip()[-600:]}")
-        try:
-            result = json.loads(result_path.read_text(encoding="utf-8"))
-            with np.load(job / "outputs.npz", allow_pickle=False) as z:
-                arrays = {k: z[k] for k in z.files}
-            if not isinstance(result, dict) or not isinstance(result.get("cases"), list):
-                raise ValueError("malformed")
-        except (OSError, ValueError, KeyError):
+        if result is None:
             if code_ < 0:
                 name = signal.Signals(-code_).name if -code_ in signal.Signals._value2member_map_ else -code_
                 why = {"SIGXFSZ": f": it wrote more than {OUTPUT // 2 ** 20} MB (printing in a loop?)",
@@ -189,7 +259,15 @@ def grade(path, *, seed: int | None = None, cases: int = 3, timeout: float = TIM
                 verdict.hints.append(f"the file ended the grading process (exit status {code_}) before its "
                                      "functions returned: os._exit()? a crash?")
             return report
-    return _verdict_from(report, ex, result, arrays, drawn, code, no_theory, forward_once)
+    try:
+        _verdict_from(report, ex, result, arrays, drawn, code, no_theory, forward_once)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:     # checked above; never silent
+        verdict.hints.append(f"the grading process's answers could not be read ({type(err).__name__}: {err})")
+        verdict.passed = False
+    if leftover:                                   # a note: the verdict stands on the answers written
+        verdict.hints.append("note: the grading process was still running, or was killed, after it wrote its "
+                             "answers (the file left a thread or a child process running); they are graded as written")
+    return report
 
 
 def _verdict_from(report: Report, ex, result: dict, arrays: dict, drawn: list, code: str, no_theory: bool,
@@ -205,7 +283,8 @@ def _verdict_from(report: Report, ex, result: dict, arrays: dict, drawn: list, c
         verdict.hints.append(f"no function {', '.join(result['missing'])} in the file")
         return report
     if no_theory and result.get("imported"):
-        verdict.hints.append(f"the file imports {', '.join(result['imported'])}, which this grading refuses "
+        verdict.hints.append(f"the file tried to read or import the package's files ({', '.join(result['imported'][:3])}"
+                             f"{', ...' if len(result['imported']) > 3 else ''}), which this grading refuses "
                              "(--no-theory): write the computation yourself")
     factors, shapes_ok, sizes, all_passed = [], [], [], not verdict.hints
     for i, entry in enumerate(result["cases"][: report.cases]):
@@ -232,4 +311,8 @@ def _verdict_from(report: Report, ex, result: dict, arrays: dict, drawn: list, c
             verdict.hints.append("the grading process answered fewer cases than it was given")
     _across_cases(verdict, factors, shapes_ok, sizes)
     verdict.passed = all_passed and not verdict.hints
+    if not verdict.passed and not verdict.hints:
+        wrong = [f"{k} (relative error {e:.2g})" for k, e in verdict.errors.items() if e is not None and e > TOL]
+        if wrong:
+            verdict.hints.append("right shape, wrong values: " + ", ".join(wrong))
     return report

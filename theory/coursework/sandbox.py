@@ -1,34 +1,44 @@
 """The grader's child process: it runs a student's file and calls its functions, nothing else.
 
-``python -m theory grade`` starts this file as a script in a separate Python process for
-every submission (``python sandbox.py JOB_DIR``), with a wall-clock limit.  The parent
+``python -m theory grade`` copies this file into a fresh temporary folder ``JOB_DIR`` and
+starts the copy there in a separate, isolated Python process for every submission
+(``python -I JOB_DIR/runner.py``: no user site, no ``PYTHON*`` variables, nothing of the
+package on its ``sys.path`` or in ``sys.argv``), with a wall-clock limit.  The parent
 (:mod:`theory.coursework.grading`) draws the cases, computes the reference answers and
 compares; this process only sees the inputs.  So a file that loops forever, exits, crashes
 or rebinds the grader's functions cannot change a verdict: the parent reads the answers
-from ``JOB_DIR`` (arrays through ``np.load(..., allow_pickle=False)``, the rest as JSON) and
-counts a missing or malformed answer as a failure.
+from ``JOB_DIR`` (arrays through ``np.load(..., allow_pickle=False)``, the rest as JSON),
+checks every field itself and counts a missing or malformed answer as a failure.
 
-What the parent writes to ``JOB_DIR``:
-
-- ``job.json``: ``code`` (the file's Python source, a notebook's code cells joined),
-  ``filename`` (shown in tracebacks), ``line_map`` (for a notebook: [cell, line] of every
-  source line, else null), ``plan`` (the calls of one case, see ``_run_case``),
-  ``single`` (the graded call returns one array, not a tuple), ``cases`` (how many),
-  ``count`` (functions whose calls are counted), ``refuse`` (packages the student's code
-  may not import, e.g. ``["theory"]``).
-- ``inputs.npz``: ``"<case>/<name>"`` → the inputs (scalars as 0-d arrays).
+What the parent sends, as one JSON document on this process's standard input (nothing in
+``JOB_DIR`` names the teacher's switches): ``code`` (the file's Python source, a notebook's
+code cells joined), ``filename`` (shown in tracebacks), ``line_map`` (for a notebook:
+[cell, line] of every source line, else null), ``plan`` (the calls of one case, see
+``_run_case``), ``single`` (the graded call returns one array, not a tuple), ``cases`` (how
+many), ``count`` (functions whose calls are counted), ``refuse`` (folders whose files the
+student's code may not open or import: the package's, with ``--no-theory``).  In
+``JOB_DIR``: ``inputs.npz``, ``"<case>/<name>"`` → the inputs (scalars as 0-d arrays).
 
 What this process writes back: the line ``started`` on its standard output just before
 the student's code runs (the parent tells a grader that could not start from a student's
 file that ended it), ``output.txt`` (everything the student's code printed),
-``outputs.npz`` (``"<case>/<i>"`` → the i-th returned array) and last ``result.json``.
+``outputs.npz`` (``"<case>/<i>"`` → the i-th returned array, copied when the call returned)
+and last ``result.json``; then it ends at once (``os._exit``), so a thread the student left
+running cannot hold it open or rewrite the answers afterwards.
+
+The switches are held by an audit hook (PEP 578: it cannot be removed once added): with
+``refuse``, opening or importing any file inside those folders raises ``PermissionError``,
+whatever the module is called; with ``count``, the calls of the counted functions' code are
+counted by a profile function, and ``sys.setprofile``/``sys.settrace`` are refused after it
+is set, so neither can be switched off or walked round by a second reference to the
+function.  What stays out of reach: code copied into the student's file, and calls made
+from threads the student starts (not profiled).
 
 This module imports nothing but the standard library and numpy, so that the process it
 starts holds nothing of the package for a student's file to tamper with.
 """
 from __future__ import annotations
 
-import importlib.abc
 import json
 import os
 import sys
@@ -39,18 +49,32 @@ import numpy as np
 __all__ = []          # the child's protocol, used by theory.coursework.grading only
 
 
-class _RefusedImports(importlib.abc.MetaPathFinder):
-    """An import hook that refuses the packages ``names`` (and their submodules) with an
-    ``ImportError`` that says why."""
+def _guard(refuse: list, counted_codes: dict, attempts: list):
+    """Install the audit hook (module docstring): refuse opening files under ``refuse``
+    (recorded in ``attempts``) and, once counting is on, any new profile or trace function."""
+    import sys as _sys
+    roots = tuple(os.path.join(os.path.realpath(r), "") for r in refuse)
+    counting = bool(counted_codes)
 
-    def __init__(self, names):
-        self.names = tuple(names)
+    def hook(event, args):
+        if roots and event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+            path = os.fsdecode(args[0])
+            full = os.path.join(os.path.realpath(path), "")
+            if full.startswith(roots):
+                attempts.append(path)
+                raise PermissionError(f"the grader refuses reading {path} in this exercise (the teacher switched "
+                                      "on --no-theory): write the computation yourself")
+        elif counting and event in ("sys.setprofile", "sys.settrace"):
+            raise RuntimeError(f"{event} is refused while the grader counts calls (--forward-once)")
 
-    def find_spec(self, fullname, path=None, target=None):
-        if any(fullname == n or fullname.startswith(n + ".") for n in self.names):
-            raise ImportError(f"the grader refuses `import {fullname}` in this exercise (the teacher switched "
-                              "on --no-theory): write the computation yourself")
-        return None
+    if counted_codes:
+        calls = counted_codes
+
+        def profile(frame, event, arg):
+            if event == "call" and frame.f_code in calls:
+                calls[frame.f_code] += 1
+        _sys.setprofile(profile)
+    _sys.addaudithook(hook)
 
 
 def _argument(spec, inputs: dict, saved: dict):
@@ -79,9 +103,10 @@ def _run_case(namespace: dict, plan: list, inputs: dict):
 
 
 def _item(x):
-    """(description, array or None) of one returned value."""
+    """(description, array or None) of one returned value, the array a copy made now (a
+    buffer the student's code reuses or a thread changes later cannot change it)."""
     try:
-        a = np.asarray(x)
+        a = np.array(x, copy=True)
     except Exception:                              # a ragged list, an object numpy refuses
         return {"kind": type(x).__name__}, None
     if a.dtype.kind in "biufc":
@@ -126,27 +151,17 @@ def _where(err: BaseException, filename: str, line_map) -> dict:
     return out
 
 
-class _Counted:
-    """A student's function that counts its calls (the teacher's --forward-once check)."""
-
-    def __init__(self, fn):
-        self.fn, self.calls = fn, 0
-
-    def __call__(self, *args, **kwargs):
-        self.calls += 1
-        return self.fn(*args, **kwargs)
-
-
-def _main(job_dir: str) -> int:
-    with open(os.path.join(job_dir, "job.json"), encoding="utf-8") as f:
-        job = json.load(f)
+def _main(job_dir: str, job_text: str) -> None:
+    job = json.loads(job_text)
     with np.load(os.path.join(job_dir, "inputs.npz"), allow_pickle=False) as z:
         raw = {k: z[k] for k in z.files}
     inputs = [{} for _ in range(job["cases"])]
     for key, a in raw.items():
         case, name = key.split("/", 1)
         inputs[int(case)][name] = a.item() if a.ndim == 0 else a
-    write_json, savez, result_path = json.dump, np.savez, os.path.join(job_dir, "result.json")
+    savez, dumps = np.savez, json.dumps
+    os_open, os_write, os_close, os_exit = os.open, os.write, os.close, os._exit
+    result_path = os.path.join(job_dir, "result.json")
 
     # everything the student's code prints goes to a file, C-level output included; the
     # parent learns from the one line on the real stdout that the student's code is next
@@ -156,8 +171,9 @@ def _main(job_dir: str) -> int:
     os.write(1, b"started\n")
     os.dup2(out, 1)
     os.dup2(out, 2)
+    attempts = []
     if job["refuse"]:
-        sys.meta_path.insert(0, _RefusedImports(job["refuse"]))
+        _guard(job["refuse"], {}, attempts)
 
     result = {"load": None, "cases": []}
     namespace = {"__name__": "__student__", "__file__": job["filename"], "__builtins__": __builtins__}
@@ -169,13 +185,12 @@ def _main(job_dir: str) -> int:
     result["missing"] = [] if result["load"] else sorted({step["call"] for step in job["plan"]
                                                          if not callable(namespace.get(step["call"]))})
     if result["load"] is None and not result["missing"]:
-        counted = {}
-        for name in job["count"]:
-            if callable(namespace.get(name)):
-                counted[name] = namespace[name] = _Counted(namespace[name])
+        codes = {name: getattr(namespace.get(name), "__code__", None) for name in job["count"]}
+        calls = {c: 0 for c in codes.values() if c is not None}
+        if calls:
+            _guard([], calls, attempts)
         for i, case in enumerate(inputs):
-            for c in counted.values():
-                c.calls = 0
+            before = dict(calls)
             entry = {}
             try:
                 value = _run_case(namespace, job["plan"], case)
@@ -185,17 +200,19 @@ def _main(job_dir: str) -> int:
                         arrays[f"{i}/{j}"] = a
             except BaseException as err:
                 entry["error"] = _where(err, job["filename"], job["line_map"])
-            entry["calls"] = {name: c.calls for name, c in counted.items()}
+            entry["calls"] = {name: (calls[c] - before[c] if c in calls else 0) for name, c in codes.items()}
             result["cases"].append(entry)
             if "error" in entry and entry["error"].get("exit"):
                 break
-    result["imported"] = sorted(m for m in sys.modules if any(m == n or m.startswith(n + ".") for n in job["refuse"]))
+    result["imported"] = sorted(set(attempts))[:20]
+    result["complete"] = True
     savez(os.path.join(job_dir, "outputs.npz"), **arrays)
-    with open(result_path, "w", encoding="utf-8") as f:
-        write_json(result, f)
-    return 0
+    fd = os_open(result_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os_write(fd, dumps(result).encode())
+    os_close(fd)
+    os_exit(0)                                     # now: no atexit handler, no thread left running
 
 
 if __name__ == "__main__":
-    sys.path.pop(0)                                # not this folder: a student's `import grading` finds nothing here
-    sys.exit(_main(sys.argv[1]))
+    sys.path.pop(0)                                # not this folder: a student's `import runner` finds nothing here
+    _main(os.path.dirname(os.path.abspath(__file__)), sys.stdin.read())
