@@ -31,8 +31,10 @@ The switches are held by an audit hook (PEP 578: it cannot be removed once added
 whatever the module is called; with ``count``, the calls of the counted functions' code are
 counted by a profile function, and ``sys.setprofile``/``sys.settrace`` are refused after it
 is set, so neither can be switched off or walked round by a second reference to the
-function.  What stays out of reach: code copied into the student's file, and calls made
-from threads the student starts (not profiled).
+function.  What stays out of reach: code copied into the student's file, calls made from
+threads the student starts (not profiled), and a file that reaches the profile function's
+counts through ``sys.getprofile().__closure__`` (Python audits neither closures nor frame
+links).
 
 This module imports nothing but the standard library and numpy, so that the process it
 starts holds nothing of the package for a student's file to tamper with.
