@@ -48,30 +48,43 @@ def test_each_script_is_named_after_its_topic_and_documented():
     assert not [p.name for p in SCRIPTS if f"`conformance/{p.name}`" not in page]
 
 
+def _exit_of(script: Path, capsys, *args: str):
+    """Run the script's ``main`` in this process (argparse's exits caught): (status, stdout, stderr)."""
+    sys.path.insert(0, str(script.parent))
+    try:
+        status = _script(script).main(list(args))
+    except SystemExit as stop:
+        status = stop.code
+    finally:
+        sys.path.remove(str(script.parent))
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
-def test_the_script_starts_and_refuses_a_wrong_checkout(script, tmp_path):
-    done = _run(script, "--help")
+def test_the_script_starts_and_refuses_a_wrong_checkout(script, tmp_path, capsys):
+    done = _run(script, "--help")                       # as a program: its imports hold nothing heavy
     assert done.returncode == 0 and "--repo" in done.stdout and "checkout" in done.stdout
     assert "--perturb" in done.stdout and "--any-commit" in done.stdout
-    done = _run(script, "--repo", str(tmp_path))
-    assert done.returncode == 2 and "give a checkout" in done.stderr
+    status, _, err = _exit_of(script, capsys, "--repo", str(tmp_path))
+    assert status == 2 and "give a checkout" in err
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
-def test_a_checkout_at_another_commit_or_without_git_is_refused(script, tmp_path):
+def test_a_checkout_at_another_commit_or_without_git_is_refused(script, tmp_path, capsys):
     """The file the script needs is there, but the folder is not the authors' commit: exit 2
     naming what was found, before anything heavy is imported."""
     m = _script(script)
     (tmp_path / m.MARKER).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / m.MARKER).write_text("# not the authors' file\n")
-    done = _run(script, "--repo", str(tmp_path))
-    assert done.returncode == 2 and "no git metadata" in done.stderr and m.COMMIT in done.stderr
+    status, _, err = _exit_of(script, capsys, "--repo", str(tmp_path))
+    assert status == 2 and "no git metadata" in err and m.COMMIT in err
     git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-qm", "another commit"], check=True)
-    done = _run(script, "--repo", str(tmp_path))
-    assert done.returncode == 2 and f"not {m.COMMIT}" in done.stderr, done.stderr
+    status, _, err = _exit_of(script, capsys, "--repo", str(tmp_path))
+    assert status == 2 and f"not {m.COMMIT}" in err, err
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
