@@ -14,7 +14,7 @@ import pytest
 from theory.coursework import diagnosis, grading, notebooks, report as reports
 
 TIMEOUT = 10.0         # seconds a file here may run
-HANG = dict(timeout=1.0)   # the files that never finish use all of theirs
+HANG = dict(timeout=0.5)   # the files that never finish use all of theirs
 
 
 @dataclass(frozen=True)
