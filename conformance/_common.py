@@ -67,8 +67,7 @@ def checkout(ap: argparse.ArgumentParser, args, marker: str, repository: str, co
     return f"{repository}@{commit}"
 
 
-def perturbation_line(args, perturbations: dict) -> str | None:
-    """The report's warning when a setting of ours is perturbed (then the run must differ)."""
-    if args.perturb is None:
-        return None
-    return f"PERTURBED on our side, so this run must differ: {args.perturb} — {perturbations[args.perturb]}"
+def announce_perturbation(args, perturbations: dict) -> None:
+    """Print the report's warning when a setting of ours is perturbed (the run must then differ)."""
+    if args.perturb is not None:
+        print(f"PERTURBED on our side, so this run must differ: {args.perturb} — {perturbations[args.perturb]}")

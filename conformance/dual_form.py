@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import checkout, parser, perturbation_line
+from _common import announce_perturbation, checkout, parser
 
 REPOSITORY, COMMIT = "microsoft/LMOps", "4f2a9de"
 SCRIPT = Path("understand_icl") / "icl_ft" / "compute_sim.py"
@@ -91,8 +91,7 @@ def main(argv=None) -> int:
     print(f"Dai et al. 2023: our metrics against {source} "
           f"understand_icl/icl_ft/compute_sim.py on the same records ({len(truth)} tasks, {int(f2t.sum())} F2T; "
           f"relative difference, tolerance {args.tol:g})")
-    if perturbation_line(args, PERTURBATIONS):
-        print(perturbation_line(args, PERTURBATIONS))
+    announce_perturbation(args, PERTURBATIONS)
     for mode in ("all", "f2t"):
         keep = np.ones(len(truth), bool) if mode == "all" else f2t
         h = [outputs[k][1][keep] for k in ("zs", "icl", "ft")]

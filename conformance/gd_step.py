@@ -38,7 +38,7 @@ import sys
 
 import numpy as np
 
-from _common import checkout, parser, perturbation_line
+from _common import announce_perturbation, checkout, parser
 from theory.core.gradcheck import rel_error
 from theory.core.optim import Adam, clip_by_global_norm, global_norm
 from theory.gd_step.construction import gd_construction, gd_predict
@@ -132,8 +132,7 @@ def main(argv=None) -> int:
         rel_error(mine_p[v] - params[v], np.asarray(moved[key + k]["w"]).T - params[v]) for k, v in NAMES.items())
     ok = True
     print(f"von Oswald et al. 2023: ours against {source} (float64; relative difference, tolerance {args.tol:g})")
-    if perturbation_line(args, PERTURBATIONS):
-        print(perturbation_line(args, PERTURBATIONS))
+    announce_perturbation(args, PERTURBATIONS)
     for name, diff in out.items():
         ok &= diff <= args.tol
         print(f"  {name:62s} {diff:.1e}{'' if diff <= args.tol else '   DIFFERS'}")

@@ -30,7 +30,7 @@ import sys
 
 import numpy as np
 
-from _common import checkout, parser, perturbation_line
+from _common import announce_perturbation, checkout, parser
 from theory.core.gradcheck import rel_error
 from theory.core.optim import SGD
 from theory.induction.data import item_label_classes, item_label_sequences
@@ -122,8 +122,7 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(0)
     ok = True
     print(f"Reddy 2024: ours against {source} (float64; relative difference, tolerance {args.tol:g})")
-    if perturbation_line(args, PERTURBATIONS):
-        print(perturbation_line(args, PERTURBATIONS))
+    announce_perturbation(args, PERTURBATIONS)
     for name, d in compare_model(T, rng, 2 * WD if args.perturb == "weight-decay" else WD).items():
         ok &= d <= args.tol
         print(f"  {name:42s} {d:.1e}{'' if d <= args.tol else '   DIFFERS'}")

@@ -42,7 +42,7 @@ import sys
 
 import numpy as np
 
-from _common import checkout, parser, perturbation_line
+from _common import announce_perturbation, checkout, parser
 from theory.core.gradcheck import rel_error
 from theory.core.optim import Adam, clip_by_value
 from theory.mesa.attention import HEAD_KEYS, init_layer, next_state_loss, residual_streams, tokens
@@ -210,8 +210,7 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(0)
     ok = True
     print(f"von Oswald et al. 2023b: ours against {source} (float64; relative difference, tolerance {args.tol:g})")
-    if perturbation_line(args, PERTURBATIONS):
-        print(perturbation_line(args, PERTURBATIONS))
+    announce_perturbation(args, PERTURBATIONS)
     layer, printed = compare_mesa_layer(src, rng)
     for name, d in {**compare_model(src, rng, args.perturb), **layer, **compare_baselines(src, rng)}.items():
         ok &= d <= args.tol

@@ -40,7 +40,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from _common import checkout, parser, perturbation_line
+from _common import announce_perturbation, checkout, parser
 from theory.core import nn
 from theory.core.gradcheck import rel_error
 from theory.core.optim import Momentum
@@ -302,8 +302,7 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(0)
     ok = True
     print(f"Tian et al. 2023: ours against {source} (float64; relative difference)")
-    if perturbation_line(args, PERTURBATIONS):
-        print(perturbation_line(args, PERTURBATIONS))
+    announce_perturbation(args, PERTURBATIONS)
     rows = [(k, v, args.tol) for k, v in compare_model(dec, torch, rng, 0.8 if args.perturb == "momentum" else 0.9).items()]
     rows += [(k, v, 1e-6) for k, v in compare_tasks(dec).items()]
     print(f"  (the real-text model: their decoder_wiki_util.py at {TEXT_COMMIT}, the paper's time)")

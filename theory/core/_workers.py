@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import functools
 import ctypes.util
+import functools
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -130,8 +130,11 @@ def idle_cpus() -> int:
     1): :func:`usable_cpus` less the runnable tasks of /proc/loadavg that are not this
     process's threads.  Linux only; elsewhere :func:`usable_cpus`."""
     cpus, runnable = usable_cpus(), _runnable()
-    if runnable is None:
-        return cpus
+    return cpus if runnable is None else _idle(cpus, runnable)
+
+
+def _idle(cpus: int, runnable: int) -> int:
+    """``cpus`` less the runnable tasks that are not this process's threads, at least 1."""
     return max(1, min(cpus, cpus - (runnable - _own_running())))
 
 
@@ -158,19 +161,12 @@ def load_adapted_blas(kernel):
         found, runnable = _openblas(), _runnable()
         if found is None or runnable is None:
             return kernel(*args, **kwargs)
-        set_threads, get_threads = found
-        old = int(get_threads())
-        cpus = usable_cpus()
-        if runnable - 1 <= cpus - old:             # room for every thread, whoever the others are
-            return kernel(*args, **kwargs)
-        n = max(1, min(old, cpus - (runnable - _own_running())))
+        old, cpus = int(found[1]()), usable_cpus()
+        n = old if runnable - 1 <= cpus - old else min(old, _idle(cpus, runnable))   # fast path: room for all
         if n == old:
             return kernel(*args, **kwargs)
-        set_threads(n)
-        try:
+        with blas_threads(n):
             return kernel(*args, **kwargs)
-        finally:
-            set_threads(old)
     return adapted
 
 

@@ -51,32 +51,33 @@ import numpy as np
 __all__ = []          # the child's protocol, used by theory.coursework.grading only
 
 
-def _guard(refuse: list, counted_codes: dict, attempts: list):
-    """Install the audit hook (module docstring): refuse opening files under ``refuse``
-    (recorded in ``attempts``) and, once counting is on, any new profile or trace function."""
-    import sys as _sys
+def _refuse_files(refuse: list, attempts: list) -> None:
+    """An audit hook (module docstring) refusing to open any file under the folders ``refuse``;
+    each attempt is recorded in ``attempts``."""
     roots = tuple(os.path.join(os.path.realpath(r), "") for r in refuse)
-    counting = bool(counted_codes)
 
     def hook(event, args):
-        if roots and event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+        if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
             path = os.fsdecode(args[0])
-            full = os.path.join(os.path.realpath(path), "")
-            if full.startswith(roots):
+            if os.path.join(os.path.realpath(path), "").startswith(roots):
                 attempts.append(path)
                 raise PermissionError(f"the grader refuses reading {path} in this exercise (the teacher switched "
                                       "on --no-theory): write the computation yourself")
-        elif counting and event in ("sys.setprofile", "sys.settrace"):
+    sys.addaudithook(hook)
+
+
+def _count_calls(calls: dict) -> None:
+    """Count the calls of the code objects keyed in ``calls`` with a profile function, and an
+    audit hook refusing any other profile or trace function from then on."""
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code in calls:
+            calls[frame.f_code] += 1
+
+    def hook(event, args):
+        if event in ("sys.setprofile", "sys.settrace"):
             raise RuntimeError(f"{event} is refused while the grader counts calls (--forward-once)")
-
-    if counted_codes:
-        calls = counted_codes
-
-        def profile(frame, event, arg):
-            if event == "call" and frame.f_code in calls:
-                calls[frame.f_code] += 1
-        _sys.setprofile(profile)
-    _sys.addaudithook(hook)
+    sys.setprofile(profile)
+    sys.addaudithook(hook)
 
 
 def _argument(spec, inputs: dict, saved: dict):
@@ -175,7 +176,7 @@ def _main(job_dir: str, job_text: str) -> None:
     os.dup2(out, 2)
     attempts = []
     if job["refuse"]:
-        _guard(job["refuse"], {}, attempts)
+        _refuse_files(job["refuse"], attempts)
 
     result = {"load": None, "cases": []}
     namespace = {"__name__": "__student__", "__file__": job["filename"], "__builtins__": __builtins__}
@@ -190,7 +191,7 @@ def _main(job_dir: str, job_text: str) -> None:
         codes = {name: getattr(namespace.get(name), "__code__", None) for name in job["count"]}
         calls = {c: 0 for c in codes.values() if c is not None}
         if calls:
-            _guard([], calls, attempts)
+            _count_calls(calls)
         for i, case in enumerate(inputs):
             before = dict(calls)
             entry = {}
