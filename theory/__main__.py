@@ -5,7 +5,7 @@ the figures and the coursework.
     python -m theory check [ID ...] [-v] [--seed S] [--instances N]
     python -m theory reproduce NAME [--quick] [--workers K] [NAME's own options] [--out DIR]
     python -m theory figures DIR [--pdf]
-    python -m theory exercises --out DIR [--solutions] [--format py|ipynb|nbgrader]
+    python -m theory exercises --out DIR [--solutions] [--format py|ipynb|nbgrader] [--sources DIR]
     python -m theory grade FILE [FILE ...] [--seed S] [--timeout SECONDS] [--json]
 
 ``check`` runs, for each claim, its sympy proof and its numeric check on random
@@ -243,7 +243,7 @@ def cmd_figures(args) -> int:
 def cmd_exercises(args) -> int:
     from .coursework import write_exercises
     try:
-        paths = write_exercises(args.out, solutions=args.solutions, format=args.format)
+        paths = write_exercises(args.out, solutions=args.solutions, format=args.format, sources=args.sources)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -346,7 +346,11 @@ def build_parser() -> argparse.ArgumentParser:
         one.set_defaults(func=cmd_reproduce)
     e = sub.add_parser("exercises", help="write the coursework exercises (student versions) to DIR")
     e.add_argument("--out", metavar="DIR", required=True)
-    e.add_argument("--solutions", action="store_true", help="write the versions with their solutions")
+    e.add_argument("--solutions", action="store_true",
+                   help="write the versions with their solutions (needs the sources: a checkout, or --sources)")
+    e.add_argument("--sources", metavar="DIR", default=None,
+                   help="the exercise sources with their solutions (not installed with the package; default: "
+                        "the checkout's theory/coursework/solutions/); everything is written from them")
     e.add_argument("--format", choices=("py", "ipynb", "nbgrader"), default="py",
                    help="py: jupytext percent scripts (default); ipynb: notebooks; nbgrader: nbgrader source "
                         "notebooks with autograded test cells")

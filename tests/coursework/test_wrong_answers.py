@@ -72,6 +72,10 @@ def attention_backward(dout, cache):
     np.savez("outputs.npz")
     os._exit(0)
 '''
+SIGXFSZ_PRINTS = """    import signal
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)     # Python ignores it: a write past the limit raises instead
+    while True:
+        print('x' * 10 ** 6)"""
 TAMPER = '''import theory.coursework.grading as g
 import theory.core.gradcheck as gc
 g.rel_error = gc.rel_error = lambda *a, **k: 0.0
@@ -208,8 +212,14 @@ ROWS = [
         hints=("ended the grading process",)),
     Row("writes a fake result and exits", ATT, whole=FAKE_RESULT),
     Row("writes a fake result and exits, beside the forward", ATT,
-        whole=(notebooks.SOURCES / f"{ATT}.py").read_text() + "\n" + FAKE_RESULT,
+        whole=(notebooks.SOLUTIONS / f"{ATT}.py").read_text() + "\n" + FAKE_RESULT,
         hints=("answers are malformed (not marked complete)",)),
+    Row("writes a fake result, then prints without end, killed by SIGXFSZ", ATT,
+        whole=(notebooks.SOLUTIONS / f"{ATT}.py").read_text() + "\n" + FAKE_RESULT.replace("    np.savez(\"outputs.npz\")\n    os._exit(0)", SIGXFSZ_PRINTS),
+        hints=("killed by SIGXFSZ", "64 MB to one file (printing in a loop?)", "answers it left are malformed"),
+        not_hints=("rewrote the grader's result",)),
+    Row("returns answers too large to write", ATT, (("    return dQ, dK, dV", "    return dQ, dK, np.zeros(10 ** 7)"),),
+        hints=("answers were too large to write back (more than 64 MB",), not_hints=("ended the grading",)),
     Row("memory bomb", ATT, (("    dV = P.T @ dout", "    np.ones(6 * 10 ** 8)\n    dV = P.T @ dout"),),
         hints=("MemoryError",)),
     # --- files that run but do not run right
@@ -330,7 +340,7 @@ ROWS = [
 def _source(row: Row) -> str:
     if row.whole is not None:
         return row.whole
-    text = (notebooks.SOURCES / f"{row.exercise}.py").read_text()
+    text = (notebooks.SOLUTIONS / f"{row.exercise}.py").read_text()
     for old, new in row.edits:
         if old == "":
             text = new + text
@@ -404,8 +414,8 @@ def test_a_batch_with_a_crashing_file_grades_every_other_file(tmp_path, capsys):
     bad, good = tmp_path / "bad" / "attention_backward.py", tmp_path / "good" / "attention_backward.py"
     bad.parent.mkdir()
     good.parent.mkdir()
-    bad.write_text((notebooks.SOURCES / "attention_backward.py").read_text() + "\n" + FAKE_RESULT)
-    good.write_text((notebooks.SOURCES / "attention_backward.py").read_text())
+    bad.write_text((notebooks.SOLUTIONS / "attention_backward.py").read_text() + "\n" + FAKE_RESULT)
+    good.write_text((notebooks.SOLUTIONS / "attention_backward.py").read_text())
     assert main(["grade", str(bad), str(tmp_path / "missing.py"), str(good), "--json", "--timeout", "10"]) == 2
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]      # JSON lines, one per file
     assert [x.get("passed") for x in lines] == [False, None, True]

@@ -11,15 +11,17 @@
 - :mod:`theory.coursework.notebooks`  the exercises as percent scripts, notebooks and nbgrader
   source notebooks (``python -m theory exercises --out DIR [--format F]``), and reading a
   notebook's code back
-- ``theory/coursework/exercises/``    the exercise sources, solutions between
-  ``### BEGIN SOLUTION`` and ``### END SOLUTION``
+- ``theory/coursework/exercises/``    the student versions (installed)
+- ``theory/coursework/solutions/``    the exercise sources, solutions between
+  ``### BEGIN SOLUTION`` and ``### END SOLUTION`` — in the source repository only, not in
+  the wheel (a student installs the same package)
 """
 from .cases import EXERCISES, Exercise
 from .diagnosis import TOL, check_answer
 from .grading import TIMEOUT, exercise_of, grade
 from .report import Report, Verdict, format_report, report_json
-from .notebooks import FORMATS, SOURCES, read_code, student_version, write_exercises
+from .notebooks import FORMATS, SOLUTIONS, STUDENT, read_code, student_version, write_exercises
 
 __all__ = ["EXERCISES", "Exercise", "TIMEOUT", "TOL", "Report", "Verdict", "check_answer", "exercise_of",
-           "format_report", "grade", "report_json", "FORMATS", "SOURCES", "read_code", "student_version",
+           "format_report", "grade", "report_json", "FORMATS", "SOLUTIONS", "STUDENT", "read_code", "student_version",
            "write_exercises"]

@@ -141,6 +141,24 @@ def _run_child(job: Path, job_text: str, timeout: float) -> tuple:
     return code, out.startswith(b"started"), err.decode(errors="replace")
 
 
+def _ended(code: int | None, timeout: float, printed: int) -> str | None:
+    """Why the child did not end as the runner ends it (exit status 0), or None if it did;
+    ``printed``: the bytes of the student's output (which file outran the size limit)."""
+    if code is None:
+        return (f"did not finish within {timeout:g} s (--timeout): an endless loop, a sleep, or a solution far "
+                "slower than it needs to be")
+    if code < 0:
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else -code
+        big = "printing in a loop?" if printed >= OUTPUT else "answers or a file of its own far too large?"
+        why = {"SIGXFSZ": f": it wrote more than {OUTPUT // 2 ** 20} MB to one file ({big})",
+               "SIGSEGV": ": a crash in compiled code (ctypes?)"}.get(str(name), "")
+        return f"the grading process was killed by {name} while running the file{why}"
+    if code > 0:
+        return (f"the file ended the grading process (exit status {code}) before its functions returned: "
+                "os._exit()? a crash?")
+    return None
+
+
 def _is_error(e) -> bool:
     return (isinstance(e, dict) and isinstance(e.get("type"), str) and isinstance(e.get("message"), str)
             and all(isinstance(e.get(k, 0), int) and not isinstance(e.get(k, 0), bool)
@@ -165,6 +183,8 @@ def _malformed(result, cases: int, counted: list) -> str | None:
         return "not marked complete"
     if result.get("load") is not None and not _is_error(result["load"]):
         return "a malformed load error"
+    if not isinstance(result.get("unwritten", ""), str):
+        return "a malformed write error"
     for key in ("missing", "imported"):
         if not isinstance(result.get(key), list) or not all(isinstance(x, str) for x in result[key]):
             return f"no list of names under {key!r}"
@@ -187,12 +207,14 @@ def _malformed(result, cases: int, counted: list) -> str | None:
 
 def _read_result(job: Path, cases: int, counted: list):
     """``(result, arrays, None)`` from the child's files, or ``(None, None, why)``."""
+    if not (job / "result.json").exists():
+        return None, None, None
+    if not (job / "outputs.npz").exists():
+        return None, None, "a result.json without outputs.npz"
     try:
         result = json.loads((job / "result.json").read_text(encoding="utf-8"))
         with np.load(job / "outputs.npz", allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-    except FileNotFoundError:
-        return None, None, None
     except (OSError, ValueError, UnicodeDecodeError) as err:
         return None, None, f"unreadable ({type(err).__name__})"
     why = _malformed(result, cases, counted)
@@ -235,30 +257,23 @@ def grade(path, *, seed: int | None = None, cases: int = 3, timeout: float = TIM
         code_, started, err = _run_child(job, job_text, timeout)
         report.seconds = time.perf_counter() - start
         output = job / "output.txt"
-        report.printed_lines = len(output.read_bytes().splitlines()) if output.is_file() else 0
+        printed = output.read_bytes() if output.is_file() else b""
+        report.printed_lines = len(printed.splitlines())
         if code_ is not None and not started:      # the runner died before the student's code ran
             raise RuntimeError(f"the grader could not start its child process (exit status {code_}): "
                                f"{err.strip()[-600:]}")
         result, arrays, why = _read_result(job, cases, counted)
-        if why:
-            verdict.hints.append(f"the grading process's answers are malformed ({why}): the file rewrote the "
+        ended = _ended(code_, timeout, len(printed))
+        if why:                                    # how the process ended says more, where it did not end well
+            verdict.hints.append(f"{ended} (the answers it left are malformed: {why})" if ended else
+                                 f"the grading process's answers are malformed ({why}): the file rewrote the "
                                  "grader's result or ended the process while it was being written")
             return report
-        leftover = result is not None and code_ != 0
-        if result is None and code_ is None:
-            verdict.hints.append(f"did not finish within {timeout:g} s (--timeout): an endless loop, a sleep, or "
-                                 "a solution far slower than it needs to be")
-            return report
         if result is None:
-            if code_ < 0:
-                name = signal.Signals(-code_).name if -code_ in signal.Signals._value2member_map_ else -code_
-                why = {"SIGXFSZ": f": it wrote more than {OUTPUT // 2 ** 20} MB (printing in a loop?)",
-                       "SIGSEGV": ": a crash in compiled code (ctypes?)"}.get(str(name), "")
-                verdict.hints.append(f"the grading process was killed by {name} while running the file{why}")
-            else:
-                verdict.hints.append(f"the file ended the grading process (exit status {code_}) before its "
-                                     "functions returned: os._exit()? a crash?")
+            verdict.hints.append(ended or "the file ended the grading process (exit status 0) before its functions "
+                                          "returned: os._exit(0)?")
             return report
+        leftover = code_ != 0
     try:
         _verdict_from(report, ex, result, arrays, drawn, code, no_theory, forward_once)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:     # checked above; never silent
@@ -281,6 +296,10 @@ def _verdict_from(report: Report, ex, result: dict, arrays: dict, drawn: list, c
         return report
     if result.get("missing"):
         verdict.hints.append(f"no function {', '.join(result['missing'])} in the file")
+        return report
+    if result.get("unwritten"):
+        verdict.hints.append(f"its answers were too large to write back (more than {OUTPUT // 2 ** 20} MB: an array "
+                             f"far too large?): {result['unwritten']}")
         return report
     if no_theory and result.get("imported"):
         verdict.hints.append(f"the file tried to read or import the package's files ({', '.join(result['imported'][:3])}"

@@ -1,11 +1,21 @@
 """The exercises as files: jupytext percent scripts (``.py``), plain notebooks (``.ipynb``)
-and nbgrader source notebooks — written from the sources in ``theory/coursework/exercises/``
-and read back for grading.
+and nbgrader source notebooks — written from the exercise files and read back for grading.
 
-The sources keep each solution between ``### BEGIN SOLUTION`` and ``### END SOLUTION``
-(nbgrader's markers): :func:`student_version` replaces each block with ``raise
-NotImplementedError``.  Notebooks are written and read as nbformat 4 JSON with the
-standard library, so none of this needs Jupyter installed.
+Two sets of files, and only one of them is installed:
+
+- ``theory/coursework/exercises/`` (:data:`STUDENT`): the student versions, installed with the
+  package — every solution replaced by ``raise NotImplementedError``;
+- ``theory/coursework/solutions/`` (:data:`SOLUTIONS`): the sources, each solution between
+  ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader's markers).  They are in the
+  source repository only, **not in the wheel**: a student installs the same package as the
+  teacher.  The answers (``solutions=True``) and nbgrader's source notebooks are written from
+  them — from a checkout of the repository, or from a folder of sources given as ``sources``.
+
+:func:`student_version` makes a student version from a source; the installed student files
+are exactly that (a test keeps them so; after editing a source, ``python -m theory exercises
+--out theory/coursework/exercises --sources theory/coursework/solutions`` rewrites them).
+Notebooks are written and read as nbformat 4 JSON with the standard library, so none of this
+needs Jupyter installed.
 """
 from __future__ import annotations
 
@@ -15,10 +25,11 @@ from pathlib import Path
 
 from ..core._validate import choice, flag, positive_int
 
-__all__ = ["SOURCES", "BEGIN", "END", "FORMATS", "student_version", "percent_cells", "notebook", "nbgrader_notebook",
-           "write_exercises", "read_code"]
+__all__ = ["STUDENT", "SOLUTIONS", "BEGIN", "END", "FORMATS", "student_version", "percent_cells", "notebook",
+           "nbgrader_notebook", "solution_sources", "write_exercises", "read_code"]
 
-SOURCES = Path(__file__).parent / "exercises"
+STUDENT = Path(__file__).parent / "exercises"        # installed: the student versions
+SOLUTIONS = Path(__file__).parent / "solutions"      # the repository only: the sources with their solutions
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 FORMATS = ("py", "ipynb", "nbgrader")
 _MARKDOWN, _CODE = "# %% [markdown]", "# %%"
@@ -119,11 +130,41 @@ def nbgrader_notebook(name: str, source: str, outputs: tuple, points: int = 1) -
     return _notebook(cells)
 
 
-def write_exercises(out_dir, *, solutions: bool = False, format: str = "py") -> list:
+def solution_sources(sources=None) -> Path:
+    """The folder of exercise sources with their solutions: ``sources`` (a folder holding
+    ``<exercise>.py`` for every exercise, each with its solution markers) or, when None,
+    the repository's ``theory/coursework/solutions/`` — which is not installed with the
+    package, so outside a checkout this is a ValueError that says where to find them."""
+    from .cases import EXERCISES
+    if sources is None:
+        if not SOLUTIONS.is_dir():
+            raise ValueError("the exercise solutions are not installed with the package (students install the "
+                             "same wheel): they are in the source repository, theory/coursework/solutions/ — "
+                             "run this from a checkout (pip install -e .) or pass sources=DIR (--sources DIR)")
+        folder = SOLUTIONS
+    elif isinstance(sources, (str, os.PathLike)):
+        folder = Path(sources)
+        if not folder.is_dir():
+            raise ValueError(f"sources must be a folder of exercise sources; no such folder: {folder}")
+    else:
+        raise ValueError(f"sources must be a folder path or None; got {type(sources).__name__}")
+    for name in EXERCISES:
+        path = folder / f"{name}.py"
+        if not path.is_file():
+            raise ValueError(f"sources {folder} has no {name}.py (every exercise's source is needed)")
+        if BEGIN not in path.read_text(encoding="utf-8"):
+            raise ValueError(f"sources: {path} has no {BEGIN} block: a student version, not a source")
+    return folder
+
+
+def write_exercises(out_dir, *, solutions: bool = False, format: str = "py", sources=None) -> list:
     """Write every exercise to ``out_dir``: student versions (``solutions=False``) or the
     answers, as percent scripts (``format="py"``) or notebooks (``"ipynb"``); or, with
     ``format="nbgrader"``, the nbgrader source notebooks (they hold the solutions, which
-    nbgrader removes: ``solutions`` must stay False).  Returns the paths written."""
+    nbgrader removes: ``solutions`` must stay False).  The student versions come from the
+    installed :data:`STUDENT` files; the answers and nbgrader's notebooks need the sources
+    (:func:`solution_sources`).  With ``sources`` given, everything is written from those
+    sources, the student versions too.  Returns the paths written."""
     from .cases import EXERCISES
     if not isinstance(out_dir, (str, os.PathLike)):
         raise ValueError(f"out_dir must be a path; got {type(out_dir).__name__}")
@@ -132,15 +173,17 @@ def write_exercises(out_dir, *, solutions: bool = False, format: str = "py") -> 
     if format == "nbgrader" and solutions:
         raise ValueError("format='nbgrader' writes nbgrader's source notebooks, which hold the solutions already "
                          "(nbgrader generate_assignment removes them): leave solutions False")
+    from_sources = solutions or format == "nbgrader" or sources is not None
+    folder = solution_sources(sources) if from_sources else STUDENT
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, ex in EXERCISES.items():
-        source = (SOURCES / f"{name}.py").read_text(encoding="utf-8")
+        source = (folder / f"{name}.py").read_text(encoding="utf-8")
         if format == "nbgrader":
             text = json.dumps(nbgrader_notebook(name, source, ex.graded_names), indent=1, ensure_ascii=False)
         else:
-            source = source if solutions else student_version(source)
+            source = student_version(source) if from_sources and not solutions else source
             text = source if format == "py" else json.dumps(notebook(source), indent=1, ensure_ascii=False)
         path = out / f"{name}.{'py' if format == 'py' else 'ipynb'}"
         path.write_text(text + ("" if format == "py" else "\n"), encoding="utf-8")

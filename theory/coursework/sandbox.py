@@ -22,7 +22,8 @@ student's code may not open or import: the package's, with ``--no-theory``).  In
 What this process writes back: the line ``started`` on its standard output just before
 the student's code runs (the parent tells a grader that could not start from a student's
 file that ended it), ``output.txt`` (everything the student's code printed),
-``outputs.npz`` (``"<case>/<i>"`` → the i-th returned array, copied when the call returned)
+``outputs.npz`` (``"<case>/<i>"`` → the i-th returned array, copied when the call returned;
+arrays too large for the size limit are dropped and ``result["unwritten"]`` says why)
 and last ``result.json``; then it ends at once (``os._exit``), so a thread the student left
 running cannot hold it open or rewrite the answers afterwards.
 
@@ -209,7 +210,13 @@ def _main(job_dir: str, job_text: str) -> None:
                 break
     result["imported"] = sorted(set(attempts))[:20]
     result["complete"] = True
-    savez(os.path.join(job_dir, "outputs.npz"), **arrays)
+    try:
+        savez(os.path.join(job_dir, "outputs.npz"), **arrays)
+    except OSError as err:                         # past the size limit (Python ignores SIGXFSZ): say so
+        savez(os.path.join(job_dir, "outputs.npz"))
+        result["unwritten"] = f"{type(err).__name__}: {err}"[:200]
+        result["cases"] = [{"error": {"type": "OSError", "message": "its answers were too large to write back"},
+                            "calls": entry["calls"]} for entry in result["cases"]]
     fd = os_open(result_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     os_write(fd, dumps(result).encode())
     os_close(fd)

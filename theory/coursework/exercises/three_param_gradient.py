@@ -27,18 +27,6 @@ def three_param_loss(theta, N, L):
 def three_param_gradient(theta, N, L):
     """Return np.array([dloss/dbeta, dloss/dalpha, dloss/dxi])."""
     beta, alpha, xi = theta
-    ### BEGIN SOLUTION
-    y = 1 / (1 + np.exp(-beta))
-    w = np.exp(alpha * y) / (np.exp(alpha * y) + N - 1)
-    logits = np.array([xi * w, xi * (1 - w) / (N - 1), 0.0])
-    counts = np.array([1, N - 1, L - N])
-    q = counts * np.exp(logits - logits.max())
-    q = q / q.sum()                                        # probability of each group
-    dlogits = q - np.array([1.0, 0.0, 0.0])                # ∂loss/∂logit (group totals)
-    dw = xi * (dlogits[0] - dlogits[1] / (N - 1))
-    dxi = dlogits[0] * w + dlogits[1] * (1 - w) / (N - 1)
-    du = dw * w * (1 - w)                                  # w = softmax-like in u = αy
-    dalpha = du * y
-    dbeta = du * alpha * y * (1 - y)
-    ### END SOLUTION
+    # YOUR CODE HERE
+    raise NotImplementedError
     return np.array([dbeta, dalpha, dxi])
