@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from tests.helpers import rng_from, seeds, sizes
 from theory.core.gradcheck import rel_error
-from theory.core.optim import SGD, Adam, Momentum, clip_by_global_norm, clip_by_value, global_norm
+from theory.core.optim import SGD, Adam, Momentum, clip_by_global_norm, clip_by_value, global_norm, levenberg_marquardt
 
 
 @given(seeds, sizes)
@@ -122,3 +122,25 @@ def test_optimizers_keep_single_precision():
                 p = opt.step(p, {"w": np.full(3, 0.5, dt)})
             assert p["w"].dtype == dt, (type(opt).__name__, dt)
             opt = type(opt)(0.1)
+
+
+def _rosenbrock(x):
+    """1 + Rosenbrock's valley (minimum 1 at (1, 1), a curved narrow valley) and its gradient."""
+    loss = 1 + (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+    return loss, np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
+
+
+@given(st.floats(-2, 2), st.floats(-1, 3))
+def test_levenberg_marquardt_reaches_the_minimum_of_a_curved_valley(x0, y0):
+    x, loss, g, iterations = levenberg_marquardt(_rosenbrock, [x0, y0])
+    # at the bar, or stopped by round-off (a loss of 1 + 1e-16 cannot go lower) within 100× of it
+    assert np.abs(g).max() <= 100 * 1e-8 * loss and rel_error(x, np.ones(2)) < 1e-6 and iterations < 200
+    assert loss == _rosenbrock(x)[0]
+
+
+def test_levenberg_marquardt_says_when_it_does_not_converge():
+    # a wrong gradient, the true one turned by 90°: every step it suggests is uphill
+    with pytest.raises(RuntimeError, match="no step lowers the loss"):
+        levenberg_marquardt(lambda x: (1 + float(x @ x), 2 * np.array([-x[1], x[0]])), [1.0, 2.0])
+    with pytest.raises(RuntimeError, match="after 2 iterations"):
+        levenberg_marquardt(_rosenbrock, [-1.5, 2.0], max_iter=2)

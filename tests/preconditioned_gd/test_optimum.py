@@ -156,3 +156,21 @@ def test_best_scalars_default_reaches_the_optimum(L):
     a, _, loss = ML.best_scalars(rng_from(9), L, 10, 4, samples=80)
     _, _, optimum = ML.best_scalars(rng_from(9), L, 10, 4, samples=80, steps=1500)
     assert loss <= 1.01 * optimum and np.ptp(a) > 0.1
+
+
+@pytest.mark.parametrize("variant", ["gd", "gdpp"])
+def test_best_scalars_end_at_a_stationary_point(variant):
+    """The Newton polish ends where the 2L scalars' gradient vanishes (≤ 1e-8 of the loss,
+    on the same sample), below where Adam alone stops; b_L stays 0 (it never reaches the
+    prediction, so its gradient is 0)."""
+    cov = D.rotated_covariance(rng_from(2), (1.0, 0.5, 0.25))
+    a, b, loss = ML.best_scalars(rng_from(3), 3, 10, 3, cov=cov, variant=variant, samples=200, steps=30)
+    a0, b0, adam = ML.best_scalars(rng_from(3), 3, 10, 3, cov=cov, variant=variant, samples=200, steps=30,
+                                   polish=False)
+    P = D.regression_prompts(rng_from(3), 200, 10, 3, cov=cov, task="inverse")
+    prompts = (ML.prompt(P.X, P.y, P.x_q), P.y_q)
+    again, g = ML.scalar_loss({"a": a, "b": b}, prompts, np.linalg.inv(cov))
+    assert rel_error(again, loss) < 1e-12 and loss < 0.9 * adam and b[-1] == 0 == b0[-1]
+    free = np.r_[g["a"], g["b"][:-1]] if variant == "gdpp" else g["a"]
+    assert np.abs(free).max() <= 1e-6 * loss                # the bar, or round-off within 100× of it
+    assert (variant == "gd") == (not b.any())

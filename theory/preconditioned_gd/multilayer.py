@@ -22,7 +22,7 @@ import itertools
 
 import numpy as np
 
-from ..core._validate import array, as_rng, choice, params as _params, positive_int, spd
+from ..core._validate import array, as_rng, choice, flag, params as _params, positive_int, spd
 from .data import regression_prompts
 from .model import _sparse_loss, prompt, sparse_loss
 
@@ -118,19 +118,25 @@ def _scalar_loss(p, Z0, y_q, basis) -> tuple:
 
 
 def best_scalars(rng, layers: int, n: int, d: int, *, cov=None, basis: str = "inverse", variant: str = "gd",
-                 samples: int = 4000, steps: int = 300, lr: float = 0.02) -> tuple:
+                 samples: int = 4000, steps: int = 300, lr: float = 0.02, polish: bool = True) -> tuple:
     """Minimise the loss over 2L scalars, ``A_ℓ = a_ℓ Σ⁻¹`` (``basis="inverse"``: L steps of
     GD preconditioned by Σ⁻¹, or GD++ on S with ``variant="gdpp"``) or ``a_ℓ I``
     (``"identity"``: plain GD), ``B_ℓ = b_ℓ I`` (0 for ``variant="gd"``), on a fixed sample of
-    prompts with x ~ N(0, Σ), w ~ N(0, Σ⁻¹), by Adam from the one-layer step spread unevenly
-    over the layers (equal steps would stay equal); returns ``(a, b, loss on the sample)``."""
-    from ..core.optim import Adam
+    prompts with x ~ N(0, Σ), w ~ N(0, Σ⁻¹): ``steps`` Adam steps from the one-layer step
+    spread unevenly over the layers (equal steps would stay equal), then (``polish``) damped
+    Newton steps (:func:`~theory.core.optim.levenberg_marquardt`) to a stationary point,
+    ``max|∂L/∂(a, b)| ≤ 1e-8 · L`` — Adam alone crawls here: at L = 3 (GD++, n = 20, d = 5) its
+    loss after 3,000 steps is 6.6× the one it reaches after 8,000, where the Newton steps take
+    it in 21 iterations from 300.  ``b_L`` is left at 0 (the last layer's B never reaches the
+    prediction).  Returns ``(a, b, loss on the sample)``."""
+    from ..core.optim import Adam, levenberg_marquardt
     rng = as_rng(rng)
     L, n, d = positive_int("layers", layers), positive_int("n", n), positive_int("d", d)
     cov = np.eye(d) if cov is None else spd("cov", cov, d)
     basis = choice("basis", basis, BASES)
     variant = choice("variant", variant, VARIANTS)
     samples, steps = positive_int("samples", samples), positive_int("steps", steps)
+    polish = flag("polish", polish)
     M = np.linalg.inv(cov) if basis == "inverse" else np.eye(d)
     P = regression_prompts(rng, samples, n, d, cov=cov, task="inverse")
     Z0 = prompt(P.X, P.y, P.x_q)
@@ -143,4 +149,12 @@ def best_scalars(rng, layers: int, n: int, d: int, *, cov=None, basis: str = "in
     for _ in range(steps):
         _, g = _scalar_loss(p, Z0, P.y_q, M)
         p = opt.step(p, {"a": g["a"], "b": g["b"] if variant == "gdpp" else np.zeros(L)})
+    if polish:
+        nb = L - 1 if variant == "gdpp" else 0            # the free b_ℓ: all but the last layer's
+
+        def loss_grad(x):                                 # x = (a_1 … a_L, b_1 … b_nb)
+            loss, g = _scalar_loss({"a": x[:L], "b": np.r_[x[L:], np.zeros(L - nb)]}, Z0, P.y_q, M)
+            return loss, np.r_[g["a"], g["b"][:nb]]
+        x = levenberg_marquardt(loss_grad, np.r_[p["a"], p["b"][:nb]])[0]
+        p = {"a": x[:L], "b": np.r_[x[L:], np.zeros(L - nb)]}
     return p["a"].copy(), p["b"].copy(), _scalar_loss(p, Z0, P.y_q, M)[0]
