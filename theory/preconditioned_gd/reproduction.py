@@ -170,7 +170,10 @@ def reproduce(*, quick: bool = False, seed: int = 0, executor=None) -> dict:
         parts=parts,
         results=dict(one_layer=one, deep=deep, baselines=baselines,
                      flow=dict(final_error=float(np.abs(fl.u * fl.U.T - target).max() / np.abs(target).max()),
-                               step_halving=fl.step_halving, monotone=bool(np.all(np.diff(fl.loss) <= 1e-15)),
+                               step_halving=fl.step_halving, max_increase=float(np.diff(fl.loss).max()),
+                               # monotone up to round-off: no rise above 32 ulps of the loss (a trace of d × d
+                               # products; once flat it jitters by a few ulps: 1.1e-15 at 0.257)
+                               monotone=bool(np.diff(fl.loss).max() <= 32 * np.finfo(float).eps * fl.loss[0]),
                                loss_start=float(fl.loss[0]), loss_end=float(fl.loss[-1])),
                      shifts=shifts),
         curves=dict(train_loss={k: v[1] for k, v in trained.items()}, flow_t=fl.t[::10], flow_loss=fl.loss[::10]))
@@ -219,7 +222,8 @@ def format_report(record: dict) -> str:
     f, sh = r["flow"], r["shifts"]
     out += ["", f"ZFB's gradient flow (d = {s['flow']['d']}, N = {s['flow']['N']}, from their initialisation, σ = "
                 f"{s['flow']['sigma']}): ½L {f['loss_start']:.4f} → {f['loss_end']:.6f}"
-                f"{' (monotone)' if f['monotone'] else ' (NOT monotone)'}; |uUᵀ − Γ⁻¹|/|Γ⁻¹| = {f['final_error']:.1e} "
+                f"{' (monotone' if f['monotone'] else ' (NOT monotone'} to round-off: largest rise "
+                f"{f['max_increase']:.1e}); |uUᵀ − Γ⁻¹|/|Γ⁻¹| = {f['final_error']:.1e} "
                 f"(step halving moves it {f['step_halving']:.1e})",
             "", "The limit's test error when the prompts shift (exact), scale c of the shifted covariance:",
             "  " + f"{'c':>8s}" + "".join(f"{c:>9g}" for c in sh["scales"]),
