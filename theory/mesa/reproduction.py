@@ -32,6 +32,7 @@ BASELINES = ("zero", "gd", "gd_author", "gd_c_t", "lsq", "mesa_layer", "true")
 ALPHAS = tuple(round(a, 2) for a in np.linspace(0.0, 1.0, 11))   # trained (0) → RevAlg-1 (1)
 SPARSITY_THRESHOLD = 0.01                    # an entry counts above 1 % of its product's largest
 EOS = dict(steps=300, batch=64, lr=1e-2)     # prompt tuning: Adam on the EOS state alone (the authors' lr: 1e-3)
+QUICK_EOS = dict(steps=60, batch=32, lr=3e-2)  # the same at CI scale
 
 
 def _run(config):
@@ -98,9 +99,9 @@ def reproduce(*, quick: bool = False, seed: int = 0, test_batch: int | None = No
     start = time.perf_counter()                    # prompt tuning: an EOS state after every pair
     n_eos = (c0.T - 1) // 3
     eos_test = fs_test[:, :2 * n_eos]
-    eos = {}
+    eos, eos_settings = {}, QUICK_EOS if quick else EOS
     for c, r in zip(configs, runs):
-        tuned = tune_eos(c, r[0], as_rng(20_000 + seed + c.layers), n_pairs=n_eos, sigma=c.sigma, **EOS)
+        tuned = tune_eos(c, r[0], as_rng(20_000 + seed + c.layers), n_pairs=n_eos, sigma=c.sigma, **eos_settings)
         eos[f"{c.layers}"] = dict(tuned=eos_loss(c, r[0], eos_test, tuned["eos"])[0],
                                   init=eos_loss(c, r[0], eos_test, tuned["init"])[0], train=tuned["loss"])
     parts["prompt tuning"] = time.perf_counter() - start
@@ -135,7 +136,7 @@ def reproduce(*, quick: bool = False, seed: int = 0, test_batch: int | None = No
                      revalg_pv_kept=scal["pv_kept"], probes=probes, probe_left_out=left_out,
                      sparsity=sparsity, sparsity_threshold=SPARSITY_THRESHOLD, fewshot_eta=fewshot[f"{configs[0].layers}"]["eta"],
                      revalg_d=revalg_d, revalg_d_kept=revalg_d_kept, raw_test_loss=float(raw_pl.sum() / targets),
-                     raw_previous_weight=prev, eos_settings=EOS, eos_pairs=n_eos),
+                     raw_previous_weight=prev, eos_settings=eos_settings, eos_pairs=n_eos),
         curves=dict(position_losses={**models, **{k: base[k] for k in BASELINES}, "revalg": rebuilt},
                     train_loss={f"{c.layers}": r[1] for c, r in zip(configs, runs)},
                     interpolation=dict(alpha=ALPHAS, test_loss=interpolation),
