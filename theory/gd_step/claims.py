@@ -31,7 +31,13 @@ def _trained_lsa_excess(rng) -> float:
     at these settings, 20 runs (17 %) stay on the plateau of the zero predictor (loss ≈ 0.4,
     excess 0.7–1.0) for all 400 steps — larger or smaller inits and rates 1e-3 … 1e-2 do not
     remove it, and one such seed (11) is still there after 2,000 steps at the authors' lr 1e-3
-    and batch 2048 — so one run is not a measurement of what training reaches."""
+    and batch 2048 — so one run is not a measurement of what training reaches.  What decides
+    it (measured on the 15 of the first 120 seeds that stay): the data, not the initial
+    weights — the same init with another task stream escapes in 13 of 15, and replacing only
+    the *first* of the 400 batches by another stream's frees 11 of 15 (init scales 0.002, 0.02
+    and 0.1 each leave 11–13 % stuck).  A stuck run is not at zero: its K, Q and the values'
+    y-row grow to ~0.2 while the two entries the GD solution needs, tr(W_KᵀW_Q)/d on the x block
+    and W_V[y, y], stay below 0.01.  Why the first batch sends it there is unknown."""
     best = np.inf
     for _ in range(LSA_RESTARTS):
         seed = int(rng.integers(2**31))
