@@ -197,9 +197,11 @@ def levenberg_marquardt(loss_grad, x, *, gtol: float = 1e-8, max_iter: int = 200
         raise ValueError(f"loss_grad must be a callable x -> (loss, gradient); got {type(loss_grad).__name__}")
     loss, g = loss_grad(x)
     k, mu = len(x), 1e-3
-    for it in range(1, max_iter + 1):
+    for it in range(max_iter + 1):
         if np.abs(g).max() <= gtol * loss:
-            return x, loss, g, it - 1
+            return x, loss, g, it
+        if it == max_iter:
+            break
         H = np.empty((k, k))
         for j in range(k):                       # k ≤ a handful: the loop is over parameters, not data
             step = h * max(1.0, abs(x[j]))
@@ -216,10 +218,8 @@ def levenberg_marquardt(loss_grad, x, *, gtol: float = 1e-8, max_iter: int = 200
             mu *= 4
         else:                                    # no step lowers the loss: round-off
             if np.abs(g).max() <= 100 * gtol * loss:
-                return x, loss, g, it
+                return x, loss, g, it + 1
             raise RuntimeError(f"levenberg_marquardt: no step lowers the loss {loss:.6g} but max|g| = "
                                f"{np.abs(g).max():.3g} (> {100 * gtol:g} · loss): not a stationary point")
-    if np.abs(g).max() <= gtol * loss:
-        return x, loss, g, max_iter
     raise RuntimeError(f"levenberg_marquardt: max|g| = {np.abs(g).max():.3g} after {max_iter} iterations "
                        f"(bar {gtol:g} · loss {loss:.6g})")

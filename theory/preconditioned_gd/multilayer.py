@@ -152,9 +152,11 @@ def best_scalars(rng, layers: int, n: int, d: int, *, cov=None, basis: str = "in
     if polish:
         nb = L - 1 if variant == "gdpp" else 0            # the free b_ℓ: all but the last layer's
 
-        def loss_grad(x):                                 # x = (a_1 … a_L, b_1 … b_nb)
-            loss, g = _scalar_loss({"a": x[:L], "b": np.r_[x[L:], np.zeros(L - nb)]}, Z0, P.y_q, M)
+        def scalars(x):                                   # x = (a_1 … a_L, b_1 … b_nb)
+            return {"a": x[:L], "b": np.r_[x[L:], np.zeros(L - nb)]}
+
+        def loss_grad(x):
+            loss, g = _scalar_loss(scalars(x), Z0, P.y_q, M)
             return loss, np.r_[g["a"], g["b"][:nb]]
-        x = levenberg_marquardt(loss_grad, np.r_[p["a"], p["b"][:nb]])[0]
-        p = {"a": x[:L], "b": np.r_[x[L:], np.zeros(L - nb)]}
+        p = scalars(levenberg_marquardt(loss_grad, np.r_[p["a"], p["b"][:nb]])[0])
     return p["a"].copy(), p["b"].copy(), _scalar_loss(p, Z0, P.y_q, M)[0]
